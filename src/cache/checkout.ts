@@ -200,7 +200,9 @@ export class CacheCheckout {
         this.hasher.remember(rel, hash);
         return;
       } catch (error) {
-        if (!FALLBACK_ERRORS.has(errorCode(error) ?? '')) throw error;
+        // A plain copy is the last resort: when it fails (permissions, a full disk) that is the
+        // user's problem to see, not a sign that the link type is unsupported here.
+        if (type === 'copy' || !FALLBACK_ERRORS.has(errorCode(error) ?? '')) throw error;
         this.unsupported.add(type);
       }
     }

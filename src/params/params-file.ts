@@ -41,6 +41,121 @@ export function parseYamlText(text: string, file: string): unknown {
   return parseYamlDocument(text, file).doc.toJS({ maxAliasCount: 1000 }) as unknown;
 }
 
+/**
+ * Parses JSON strictly (a `.json` file is JSON, not YAML); errors say "invalid JSON" with the
+ * line and column of the first bad character.
+ */
+export function parseJsonText(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    // V8 gives no offset for some errors ("Unexpected token"): find it with a small scanner.
+    const at = jsonErrorOffset(text);
+    const before = text.slice(0, at).split('\n');
+    const message = (error as Error).message.replace(/ in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '');
+    throw new PipelineError(
+      `invalid JSON: ${message}`,
+      { file, line: before.length, column: (before.at(-1)?.length ?? 0) + 1 },
+      { hint: 'fix the JSON syntax (a .json file is strict JSON: no comments, no trailing commas)' },
+    );
+  }
+}
+
+/** Offset of the first character at which `text` stops being valid JSON (text.length if it ends early). */
+export function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const ws = (): void => {
+    while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const literal = (word: string): void => {
+    for (const ch of word) {
+      if (text[i] !== ch) fail();
+      i++;
+    }
+  };
+  const string = (): void => {
+    i++; // opening quote
+    while (i < text.length && text[i] !== '"') {
+      const ch = text.charCodeAt(i);
+      if (ch < 0x20) fail();
+      if (text[i] === '\\') {
+        i++;
+        if (text[i] === 'u') {
+          for (let k = 0; k < 4; k++) {
+            i++;
+            if (!/[0-9a-fA-F]/.test(text[i] ?? '')) fail();
+          }
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? 'x')) fail();
+      }
+      i++;
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  const number = (): void => {
+    const match = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
+    if (!match || match[0] === '' || match[0] === '-') fail();
+    i += (match as RegExpExecArray)[0].length;
+  };
+  const value = (): void => {
+    ws();
+    const ch = text[i];
+    if (ch === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail();
+        string();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') return void i++;
+        else fail();
+      }
+    }
+    if (ch === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') return void i++;
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') return void i++;
+        else fail();
+      }
+    }
+    if (ch === '"') return string();
+    if (ch === 't') return literal('true');
+    if (ch === 'f') return literal('false');
+    if (ch === 'n') return literal('null');
+    if (ch === '-' || (ch !== undefined && ch >= '0' && ch <= '9')) return number();
+    fail();
+  };
+  try {
+    value();
+    ws();
+    if (i < text.length) fail();
+  } catch (offset) {
+    if (typeof offset === 'number') return Math.min(offset, text.length);
+    throw offset;
+  }
+  return text.length;
+}
+
+/** Parses a params/vars file: JSON for `.json`, else YAML. */
+export function parseParamsText(text: string, file: string): unknown {
+  return file.toLowerCase().endsWith('.json') ? parseJsonText(text, file) : parseYamlText(text, file);
+}
+
 /** Reads params files once per command, through the parse cache (or through `readText`). */
 export class ParamsReader {
   private readonly files = new Map<string, Record<string, unknown> | undefined>();
@@ -59,7 +174,7 @@ export class ParamsReader {
   /** The parsed file, or undefined if it does not exist. */
   read(file: string): Record<string, unknown> | undefined {
     if (this.files.has(file)) return this.files.get(file);
-    const parse = (text: string): unknown => parseYamlText(text, file) ?? {};
+    const parse = (text: string): unknown => parseParamsText(text, file) ?? {};
     let value: unknown;
     if (this.readText) {
       const text = this.readText(file);

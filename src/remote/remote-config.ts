@@ -51,16 +51,33 @@ export const SECRET_OPTIONS = new Set(['password', 'access_key_id', 'secret_acce
 
 const usage = (message: string, hint: string): MlpError => new MlpError(message, { hint, exitCode: ExitCode.usage });
 
+const SSH_FORM = 'write it as ssh://[user@]host[:port]/absolute/path';
+const S3_FORM = 'write it as s3://bucket[/prefix]';
+
 export function parseRemoteUrl(url: string, repoRoot: string): RemoteLocation {
+  // `ssh:/host/x`, `s3:bucket`, `host:/path`: a scheme-like prefix without `//` is a mistyped
+  // URL far more often than a local directory named with a colon, which would silently receive
+  // the data instead of the server. Such a directory can still be given as ./name:… .
+  const scheme = /^([^/]*?):/.exec(url)?.[1];
+  if (scheme !== undefined && !url.startsWith(`${scheme}://`)) {
+    const lower = scheme.toLowerCase();
+    const form = lower === 'ssh' ? SSH_FORM : lower === 's3' ? S3_FORM : lower === 'file' ? 'write it as file:///absolute/path' : undefined;
+    const rest = url.slice(scheme.length + 1);
+    throw usage(
+      `invalid remote URL '${url}': '${scheme}:' is not followed by '//'`,
+      form ?? `for an SSH server (scp-style host:path), write ssh://${scheme}${rest.startsWith('/') ? '' : '/'}${rest}; for a local directory whose name has a colon, write ./${url}`,
+    );
+  }
   if (url.startsWith('ssh://')) {
     let parsed: URL;
     try {
       parsed = new URL(url);
     } catch {
-      throw usage(`invalid SSH URL '${url}'`, 'write it as ssh://[user@]host[:port]/absolute/path');
+      throw usage(`invalid SSH URL '${url}'`, SSH_FORM);
     }
-    if (!parsed.hostname) throw usage(`invalid SSH URL '${url}': no host`, 'write it as ssh://[user@]host[:port]/absolute/path');
-    const remotePath = decodeURIComponent(parsed.pathname).replace(/\/+$/, '') || '/';
+    if (!parsed.hostname) throw usage(`invalid SSH URL '${url}': no host`, SSH_FORM);
+    const remotePath = decodeURIComponent(parsed.pathname).replace(/\/+$/, '');
+    if (remotePath === '') throw usage(`invalid SSH URL '${url}': no path on the server`, SSH_FORM);
     return {
       kind: 'ssh',
       user: parsed.username ? decodeURIComponent(parsed.username) : undefined,
@@ -74,7 +91,7 @@ export function parseRemoteUrl(url: string, repoRoot: string): RemoteLocation {
     const slash = rest.indexOf('/');
     const bucket = slash === -1 ? rest : rest.slice(0, slash);
     const prefix = slash === -1 ? '' : rest.slice(slash + 1).replace(/^\/+|\/+$/g, '');
-    if (!bucket) throw usage(`invalid S3 URL '${url}': no bucket`, 'write it as s3://bucket[/prefix]');
+    if (!bucket) throw usage(`invalid S3 URL '${url}': no bucket`, S3_FORM);
     return { kind: 's3', bucket, prefix };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !url.startsWith('file://')) {

@@ -7,8 +7,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { MlpError, PipelineError } from '../errors.js';
+import { FileSystemError, MlpError, PipelineError, fileSystemError } from '../errors.js';
 import { OutIndex, allOuts, buildDag, selectStages } from '../pipeline/dag.js';
+import { requirePipeline } from '../pipeline/load.js';
 import type { Stage } from '../pipeline/types.js';
 import type { LockEntry } from '../lock/lockfile.js';
 import type { Repo } from '../repo/repo.js';
@@ -16,6 +17,7 @@ import { removePath } from '../util/fs.js';
 import { commitOutputs, lockEntryFor } from './commit.js';
 import type { StaleReason } from './reasons.js';
 import { lookupRun, runCacheKey, saveRun } from './run-cache.js';
+import { checkStageInputs } from './preflight.js';
 import { prepareShim, runStage, type OutputSink } from './stage-runner.js';
 import { checkStage } from './staleness.js';
 import { pointerCandidates, resolveTargets } from './targets.js';
@@ -47,6 +49,8 @@ export interface ReproEvents {
   /** A stage is about to run (`restore`: its outputs come from the run-cache). */
   stageStarting?(stage: Stage, reasons: StaleReason[], how: 'run' | 'restore'): void;
   stageFinished?(stage: Stage, result: StageResult): void;
+  /** Something went wrong that does not make the stage fail (e.g. the run-cache could not be saved). */
+  warning?(stage: Stage, message: string): void;
 }
 
 export interface ReproSummary {
@@ -75,11 +79,12 @@ export function checkMissingDeps(repo: Repo, stages: readonly Stage[]): void {
 }
 
 export async function repro(repo: Repo, options: ReproOptions, events: ReproEvents): Promise<ReproSummary> {
-  const pipeline = repo.pipeline;
+  const pipeline = requirePipeline(repo.pipeline);
   const dag = buildDag(pipeline);
   const selected = selectStages(dag, resolveTargets(pipeline, options.targets), options.single);
   const selectedSet = new Set(selected);
   const stages = selected.map((n) => pipeline.stages.get(n) as Stage);
+  checkStageInputs(repo, stages);
   if (!options.dry) {
     checkMissingDeps(repo, stages);
     pruneLock(repo);
@@ -92,6 +97,8 @@ export async function repro(repo: Repo, options: ReproOptions, events: ReproEven
   const ready = selected.filter((n) => waitingOn.get(n) === 0);
   let running = 0;
   let stopped = false;
+  /** An error that stops the whole run and is reported with its own exit code (see runOne). */
+  let fatal: MlpError | undefined;
   const failed: string[] = [];
 
   const finish = (name: string, result: StageResult): void => {
@@ -163,7 +170,9 @@ export async function repro(repo: Repo, options: ReproOptions, events: ReproEven
     const outs = await commitOutputs(repo, stage);
     repo.lock.set(stage.name, lockEntryFor(stage, check, outs));
     repo.lock.save();
-    saveRun(repo, key, outs);
+    // The lock is the truth: a run-cache entry that cannot be written costs a warning, not the stage.
+    const warning = saveRun(repo, key, outs);
+    if (warning) events.warning?.(stage, warning);
     return { status: 'ran', reasons, seconds: (performance.now() - started) / 1000 };
   };
 
@@ -176,6 +185,17 @@ export async function repro(repo: Repo, options: ReproOptions, events: ReproEven
       try {
         result = await processStage(stage);
       } catch (error) {
+        // Invalid pipeline input (exit 3) and file-system failures such as a full disk (exit 1)
+        // are not the stage's doing: they stop the run and are reported as themselves.
+        const fsError = error instanceof FileSystemError ? error : fileSystemError(error);
+        // The workspace is left as it is (nothing restored over what may be new, unsaved outputs).
+        if (fsError || error instanceof PipelineError) {
+          fatal ??= fsError ? new MlpError(`stage '${stage.name}': ${fsError.message}`, { hint: fsError.hint, exitCode: fsError.exitCode, cause: error }) : (error as PipelineError);
+          stopped = true;
+          running--;
+          pump();
+          return;
+        }
         unexpected = !(error instanceof MlpError);
         if (!unexpected) restorePrevious(repo, stage, repo.lock.get(stage.name));
         const message = error instanceof MlpError ? error.message + (error.hint ? ` (${error.hint})` : '') : String((error as Error).message ?? error);
@@ -199,6 +219,7 @@ export async function repro(repo: Repo, options: ReproOptions, events: ReproEven
     pump();
   });
 
+  if (fatal) throw fatal;
   return { results, interrupted: options.signal.aborted, failed };
 }
 

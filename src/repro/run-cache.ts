@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileSystemError } from '../errors.js';
 import { hashBytes } from '../hash/hash-file.js';
 import type { LockedPath } from '../lock/lockfile.js';
 import type { Stage } from '../pipeline/types.js';
@@ -29,8 +30,20 @@ function entryPath(repo: Repo, key: string): string {
   return path.join(repo.cacheDir, 'runs', key.slice(0, 2), key.slice(2));
 }
 
-export function saveRun(repo: Repo, key: string, outs: LockedPath[]): void {
-  writeFileAtomic(entryPath(repo, key), `${JSON.stringify({ outs })}\n`);
+/**
+ * Records a run. The run-cache is an optimisation: when the entry cannot be written (a read-only
+ * or full cache) the stage's result still stands — pipeline.lock records it — so this returns a
+ * warning for the caller to show instead of throwing.
+ */
+export function saveRun(repo: Repo, key: string, outs: LockedPath[]): string | undefined {
+  try {
+    writeFileAtomic(entryPath(repo, key), `${JSON.stringify({ outs })}\n`);
+    return undefined;
+  } catch (error) {
+    const fsError = fileSystemError(error);
+    if (!fsError) throw error;
+    return `could not save its run-cache entry (${fsError.message}); pipeline.lock records the result, but the run-cache will not restore it later`;
+  }
 }
 
 /** Outputs recorded for `key`, if every object they need is still in the cache. */
