@@ -137,7 +137,11 @@ export function resolveRemote(config: Config, repoRoot: string, name?: string): 
 export class ConfigFileEditor {
   private readonly doc: ReturnType<ReturnType<typeof yaml>['parseDocument']>;
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    /** File mode when written: 0600 for config.local.yaml, which holds credentials. */
+    private readonly mode?: number,
+  ) {
     const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
     this.doc = yaml().parseDocument(text);
     if (this.doc.errors.length > 0) {
@@ -146,7 +150,7 @@ export class ConfigFileEditor {
   }
 
   static for(mlpDir: string, local: boolean): ConfigFileEditor {
-    return new ConfigFileEditor(path.join(mlpDir, local ? LOCAL_CONFIG_FILE : CONFIG_FILE));
+    return local ? new ConfigFileEditor(path.join(mlpDir, LOCAL_CONFIG_FILE), 0o600) : new ConfigFileEditor(path.join(mlpDir, CONFIG_FILE));
   }
 
   get(keys: string[]): unknown {
@@ -177,7 +181,7 @@ export class ConfigFileEditor {
 
   save(): void {
     const text = this.doc.contents === null ? '' : this.doc.toString();
-    writeFileAtomic(this.file, text);
+    writeFileAtomic(this.file, text, this.mode);
   }
 }
 

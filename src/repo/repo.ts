@@ -17,7 +17,7 @@ import { ParamsReader } from '../params/params-file.js';
 import { loadPipeline } from '../pipeline/load.js';
 import { POINTER_SUFFIX } from '../pipeline/schema.js';
 import type { Pipeline } from '../pipeline/types.js';
-import { CONFIG_FILE, linkTypes, loadConfig, type Config } from './config.js';
+import { CONFIG_FILE, linkTypes, loadConfig, validateConfig, type Config } from './config.js';
 import { RepoLock } from './repo-lock.js';
 import { ParseCache } from '../util/parse-cache.js';
 import { mlpVersion } from '../version.js';
@@ -84,6 +84,11 @@ export class Repo {
 
   get config(): Config {
     return (this.cached.config ??= loadConfig(this.mlpDir, this.parseCache));
+  }
+
+  /** Fails now, before a command does anything, on a setting it would trip over later. */
+  validateConfig(): void {
+    validateConfig(this.config);
   }
 
   get state(): StateCache {

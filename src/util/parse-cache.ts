@@ -66,6 +66,11 @@ export class ParseCache {
     this.set(`yaml:${abs}`, [abs], fingerprint([abs]), value);
   }
 
+  /** Drops what is cached for the file `abs` (read through `readYaml`). */
+  forget(abs: string): void {
+    if (this.entries.delete(`yaml:${abs}`)) this.dirty = true;
+  }
+
   /** Reads and parses a YAML/JSON file through the cache; undefined if it does not exist. */
   readYaml(abs: string, parse: (text: string) => unknown): unknown {
     const key = `yaml:${abs}`;
@@ -86,7 +91,8 @@ export class ParseCache {
 
   save(): void {
     if (!this.dirty || !this.file) return;
-    writeFileAtomic(this.file, JSON.stringify({ format: FORMAT, version: this.version, entries: Object.fromEntries(this.entries) }));
+    // Private to its owner like config.local.yaml: it holds parsed copies of the repository's files.
+    writeFileAtomic(this.file, JSON.stringify({ format: FORMAT, version: this.version, entries: Object.fromEntries(this.entries) }), 0o600);
     this.dirty = false;
   }
 }

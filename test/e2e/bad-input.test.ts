@@ -82,7 +82,7 @@ describe('special files are refused, never opened', () => {
     expect(fs.existsSync(path.join(dir, 'pipe.mlp'))).toBe(false);
   });
 
-  test('a FIFO or socket inside an added directory is an error naming it', () => {
+  test('a FIFO inside an added directory is an error naming it', () => {
     const dir = repo({}, { 'data/a.txt': 'a' });
     mkfifo(path.join(dir, 'data/pipe'));
     const result = runWithin(dir, ['add', 'data']);
