@@ -30,7 +30,7 @@ describe('mlp add / checkout', () => {
     expect(checkout.stdout).toContain('2 restored');
     expect(read(dir, 'data/images/sub/b.bin')).toBe('BB');
     expect(read(dir, 'data/labels.csv')).toBe('x,y\n');
-    expect(runMlp(dir, ['status']).stdout).toBe('Pipeline and tracked data are up to date.\n');
+    expect(runMlp(dir, ['status']).stdout).toBe('Tracked data is up to date (no pipeline.yaml).\n');
   });
 
   test('checkout follows git: switching commits switches the data', () => {
@@ -147,7 +147,7 @@ describe('cache safety', () => {
   test('an unknown cache.type is a clear error', () => {
     const dir = makeRepo({ '.mlp/config.yaml': 'cache:\n  type: teleport\n' }, { 'f.txt': 'x' });
     const result = runMlp(dir, ['add', 'f.txt']);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(3); // an invalid configuration, found when the command starts
     expect(result.stderr).toContain("cache.type: unknown link type 'teleport'");
   });
 });
