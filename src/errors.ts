@@ -136,9 +136,11 @@ export function fileSystemError(error: unknown): FileSystemError | undefined {
   const file = spaceLike ? (dest ?? error.path) : error.path;
   let where = file === undefined ? '' : shownPath(file);
   let verb = SYSCALL_VERBS[error.syscall ?? ''] ?? error.syscall ?? 'access';
+  let checkModes = where ? `${where} and its directory` : 'the files involved';
   if (dest !== undefined && !spaceLike && error.path !== undefined) {
     verb = error.syscall === 'link' ? 'link' : error.syscall === 'rename' ? 'rename' : 'copy';
     where = `${shownPath(error.path)} to ${shownPath(dest)}`;
+    checkModes = `the directory of ${shownPath(dest)} (and that ${shownPath(error.path)} is readable)`;
   }
   const make = (message: string, hint: string): FileSystemError =>
     new FileSystemError(message, code, file, { hint, exitCode: ExitCode.failure, cause: error });
@@ -147,7 +149,7 @@ export function fileSystemError(error: unknown): FileSystemError | undefined {
     case 'EPERM':
       return make(
         `${code === 'EACCES' ? 'permission denied' : 'operation not permitted'}: cannot ${verb} ${where || '(unknown path)'}`,
-        `check the owner and mode of ${where ? `${where} and its directory` : 'the files involved'} (ls -ld); mlp needs to read the workspace and write the workspace and .mlp/`,
+        `check the owner and mode of ${checkModes} with ls -ld; mlp needs to read the workspace and write the workspace and .mlp/`,
       );
     case 'ENOSPC':
     case 'EDQUOT':

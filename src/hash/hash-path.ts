@@ -141,6 +141,6 @@ function specialKind(stat: fs.Stats | fs.Dirent): string {
 /** A FIFO, socket or device where mlp needs file content: refused, never opened. */
 export function specialFileError(rel: string, stat: fs.Stats | fs.Dirent): MlpError {
   return new MlpError(`${rel} is ${specialKind(stat)}: mlp tracks only regular files and directories`, {
-    hint: `remove or move ${rel} (mlp would wait forever reading a FIFO); if a stage makes it, make it outside the stage's outputs`,
+    hint: `move ${rel} out of the tracked path: a FIFO, socket or device has no content that mlp could store`,
   });
 }

@@ -52,7 +52,7 @@ export function parseJsonText(text: string, file: string): unknown {
     // V8 gives no offset for some errors ("Unexpected token"): find it with a small scanner.
     const at = jsonErrorOffset(text);
     const before = text.slice(0, at).split('\n');
-    const message = (error as Error).message.replace(/ in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '');
+    const message = (error as Error).message.replace(/ in JSON at position \d+.*$/s, '').replace(/, (\.\.\.)?".*" is not valid JSON$/s, '');
     throw new PipelineError(
       `invalid JSON: ${message}`,
       { file, line: before.length, column: (before.at(-1)?.length ?? 0) + 1 },
