@@ -127,7 +127,8 @@ export function withPath(error: unknown, file: string): unknown {
  * the places that turn a failure into a warning call it.
  */
 export function fileSystemError(error: unknown): FileSystemError | undefined {
-  if (error instanceof MlpError || !isErrnoException(error) || !error.code) return undefined;
+  // Only errors of system calls (they carry `syscall`); library errors keep their own words.
+  if (error instanceof MlpError || !isErrnoException(error) || !error.code || !error.syscall) return undefined;
   const code = error.code;
   if (!/^E[A-Z]+$/.test(code)) return undefined;
   const dest = (error as NodeJS.ErrnoException & { dest?: string }).dest;
@@ -171,6 +172,6 @@ export function fileSystemError(error: unknown): FileSystemError | undefined {
     case 'EIO':
       return make(`input/output error on ${where}`, 'the disk or network file system reported a failure: check it (dmesg), then retry');
     default:
-      return make(`cannot ${verb} ${where}: ${(error.message ?? code).replace(/^E[A-Z]+: /, '').replace(/, \w+ '.*'$/, '')} (${code})`, 'add -v for details');
+      return make(`cannot ${verb}${where ? ` ${where}` : ''}: ${(error.message ?? code).replace(/^E[A-Z]+: /, '').replace(/, \w+ '.*'$/, '')} (${code})`, 'add -v for details');
   }
 }
