@@ -50,6 +50,12 @@ const NOBODY = 65534;
 function runUnprivileged(dir: string, args: string[]): RunResult {
   if (!isRoot) return runWithin(dir, args);
   spawnSync('chown', ['-R', `${NOBODY}:${NOBODY}`, dir]);
+  // The test run's private temp folder (0700) must be traversable for that user to reach `dir`;
+  // nothing above the temp folder is touched.
+  for (let up = path.dirname(dir); up.startsWith(os.tmpdir()); up = path.dirname(up)) {
+    const mode = fs.statSync(up).mode;
+    if ((mode & 0o001) === 0) fs.chmodSync(up, mode | 0o001);
+  }
   const result = spawnSync(process.execPath, [MLP_BIN, ...args], {
     cwd: dir,
     encoding: 'utf8',
