@@ -22,7 +22,7 @@ export function registerTextCommands(program: Command): void {
     .action(async (options: PrepareFlags, command: Command) => {
       const [{ prepareText }, { formatPrepareSummary }, params] = await Promise.all([
         import('../../stages/text/prepare.js'),
-        import('../../stages/text/summary-format.js'),
+        import('../../stages/text/render.js'),
         import('../../stages/text/params.js'),
       ]);
       const split = options.params
@@ -51,7 +51,7 @@ export function registerTextCommands(program: Command): void {
     .action(async (options: TrainFlags, command: Command) => {
       const [{ trainText }, { formatTrainSummary }, params, path] = await Promise.all([
         import('../../stages/text/train.js'),
-        import('../../stages/text/summary-format.js'),
+        import('../../stages/text/render.js'),
         import('../../stages/text/params.js'),
         import('node:path'),
       ]);
@@ -81,7 +81,7 @@ export function registerTextCommands(program: Command): void {
     .action(async (options: EvaluateFlags, command: Command) => {
       const [{ evaluateText }, { formatEvaluateSummary }] = await Promise.all([
         import('../../stages/text/evaluate.js'),
-        import('../../stages/text/summary-format.js'),
+        import('../../stages/text/render.js'),
       ]);
       const result = await evaluateText({
         modelDir: options.model,

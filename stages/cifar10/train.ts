@@ -13,7 +13,7 @@ import { applyForTraining } from './fast-batch-norm.js';
 import { buildModel } from './model.js';
 import { METADATA_JSON, saveModel } from './model-io.js';
 import type { Cifar10Params } from './params.js';
-import { Random } from './random.js';
+import { Random } from '../common/random.js';
 import { learningRateAt } from './schedule.js';
 import { loadTf, type BackendChoice, type Tf } from './tf-runtime.js';
 

@@ -4,14 +4,14 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomically } from './atomic-output.js';
-import { formatJson } from './pretty-json.js';
-import { classIndices } from './class-labels.js';
-import { argmaxRows, predictProbabilities } from './logistic-regression.js';
+import { formatJson } from '../common/json.js';
+import { classIndices } from './io/class-labels.js';
+import { argmaxRows, predictProbabilities } from './solver/logistic-regression.js';
 import { classificationReport, round, type ClassificationReport } from './metrics.js';
-import { loadModel } from './model-files.js';
-import { readEvaluationData } from './split-files.js';
+import { loadModel } from './io/model-files.js';
+import { readEvaluationData } from './io/split-files.js';
 import { headline, peakRssMb, seconds } from './train.js';
-import { TfidfTransformer } from './vectorizer.js';
+import { TfidfTransformer } from './features/vectorizer.js';
 
 export interface EvaluateOptions {
   modelDir: string;

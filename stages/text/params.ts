@@ -9,7 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { paramsError, systemErrorCode } from './input-error.js';
+import { paramsError, systemErrorCode } from '../common/errors.js';
 
 export type DocumentFrequency = { kind: 'count'; value: number } | { kind: 'fraction'; value: number };
 

@@ -2,13 +2,13 @@
  * `mlp text prepare`: labelled documents (a CSV file, or the SpamAssassin corpus) → a stratified,
  * seeded train/test split on disk. Output bytes depend only on the input and the options.
  */
-import { compareCodePoints } from './code-point-order.js';
+import { compareCodePoints } from '../common/code-point-order.js';
 import { writeDirectoryAtomically } from './atomic-output.js';
-import { inputError } from './input-error.js';
-import { formatJson } from './pretty-json.js';
-import { readDocumentsCsv, rowOf } from './labelled-csv.js';
-import { readSpamAssassin, spamAssassinDataDir } from './spam-assassin.js';
-import { formatSplitCsv, SPLIT_FILE, TEST_FILE, TRAIN_FILE } from './split-files.js';
+import { inputError } from '../common/errors.js';
+import { formatJson } from '../common/json.js';
+import { readDocumentsCsv, rowOf } from './io/labelled-csv.js';
+import { readSpamAssassin, spamAssassinDataDir } from './io/spam-assassin.js';
+import { formatSplitCsv, SPLIT_FILE, TEST_FILE, TRAIN_FILE } from './io/split-files.js';
 import { SplitError, stratifiedSplit } from './split.js';
 
 export interface PrepareOptions {

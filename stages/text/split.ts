@@ -8,7 +8,7 @@
  * benchmark therefore feeds the *same* split files to both tools. Rows keep their input order
  * within each split so the output diffs and reads naturally.
  */
-import { compareCodePoints } from './code-point-order.js';
+import { compareCodePoints } from '../common/code-point-order.js';
 
 /** mulberry32: tiny, fast, good enough to shuffle; the same seed gives the same stream everywhere. */
 export function mulberry32(seed: number): () => number {

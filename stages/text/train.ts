@@ -4,15 +4,15 @@
  */
 import path from 'node:path';
 import { writeFileAtomically } from './atomic-output.js';
-import { formatJson } from './pretty-json.js';
-import { checkTrainingClasses, classIndices, sortedClasses } from './class-labels.js';
-import { EmptyVocabularyError, fitTfidf } from './vectorizer.js';
-import { inputError } from './input-error.js';
-import { argmaxRows, fitLogisticRegression, predictProbabilities, type FitInfo } from './logistic-regression.js';
+import { formatJson } from '../common/json.js';
+import { checkTrainingClasses, classIndices, sortedClasses } from './io/class-labels.js';
+import { EmptyVocabularyError, fitTfidf } from './features/vectorizer.js';
+import { inputError } from '../common/errors.js';
+import { argmaxRows, fitLogisticRegression, predictProbabilities, type FitInfo } from './solver/logistic-regression.js';
 import { classificationReport, round, type ClassificationReport } from './metrics.js';
-import { saveModel, type TextModel } from './model-files.js';
+import { saveModel, type TextModel } from './io/model-files.js';
 import type { TextParams } from './params.js';
-import { readSplit, TRAIN_FILE } from './split-files.js';
+import { readSplit, TRAIN_FILE } from './io/split-files.js';
 
 export interface TrainOptions {
   dataDir: string;

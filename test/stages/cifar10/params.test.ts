@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_PARAMS, loadParamsSection, OFFICIAL_MD5, OFFICIAL_URL, resolveParams } from '../../../stages/cifar10/params.js';
 import { learningRateAt } from '../../../stages/cifar10/schedule.js';
-import { Random } from '../../../stages/cifar10/random.js';
+import { Random } from '../../../stages/common/random.js';
 
 test('defaults: the official archive with its published md5', () => {
   const p = resolveParams({});

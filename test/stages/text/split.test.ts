@@ -1,5 +1,5 @@
 import { mulberry32, SplitError, stratifiedSplit, testRowCount } from '../../../stages/text/split.js';
-import { compareCodePoints } from '../../../stages/text/code-point-order.js';
+import { compareCodePoints } from '../../../stages/common/code-point-order.js';
 
 const labels = [...Array<string>(80).fill('ham'), ...Array<string>(15).fill('spam'), ...Array<string>(5).fill('eggs')];
 

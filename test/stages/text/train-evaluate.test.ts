@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { evaluateText } from '../../../stages/text/evaluate.js';
-import { loadModel } from '../../../stages/text/model-files.js';
+import { loadModel } from '../../../stages/text/io/model-files.js';
 import { defaultTextParams, type TextParams } from '../../../stages/text/params.js';
 import { predictText } from '../../../stages/text/predict.js';
 import { prepareText } from '../../../stages/text/prepare.js';

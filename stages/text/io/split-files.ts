@@ -9,7 +9,7 @@
 import path from 'node:path';
 import { stat } from 'node:fs/promises';
 import { formatCsvRecord } from './csv.js';
-import { inputError } from './input-error.js';
+import { inputError } from '../../common/errors.js';
 import { readDocumentsCsv, type Documents } from './labelled-csv.js';
 
 export const TRAIN_FILE = 'train.csv';

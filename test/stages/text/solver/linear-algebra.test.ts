@@ -7,10 +7,10 @@ import {
   jsAlgebra,
   matrixArenaBytes,
   placeMatrix,
-} from '../../../stages/text/linear-algebra.js';
-import { randomCsr, randomVector } from './solver-fixtures.js';
+} from '../../../../stages/text/solver/linear-algebra.js';
+import { randomCsr, randomVector } from './fixtures.js';
 
-const kernelsDir = path.resolve(import.meta.dirname, '../../../stages/text/kernels');
+const kernelsDir = path.resolve(import.meta.dirname, '../../../../stages/text/solver/kernels');
 
 describe('wasm kernels are bit-identical to the JS ones', () => {
   test.each([1, 2, 3, 5, 20])('gather and scatter with K = %i', (K) => {

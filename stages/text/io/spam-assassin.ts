@@ -14,7 +14,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { inputError, systemErrorCode } from './input-error.js';
+import { inputError, systemErrorCode } from '../../common/errors.js';
 import type { Documents } from './labelled-csv.js';
 import { decodeUtf8Strict, InvalidUtf8Error } from './utf8.js';
 

@@ -1,5 +1,5 @@
-import { readDocumentsCsv } from '../../../stages/text/labelled-csv.js';
-import { mlpError, tempDir, writeFile } from './helpers.js';
+import { readDocumentsCsv } from '../../../../stages/text/io/labelled-csv.js';
+import { mlpError, tempDir, writeFile } from '../helpers.js';
 
 const dir = tempDir();
 const columns = { textColumn: 'text', labelColumn: 'label' };

@@ -1,4 +1,4 @@
-import { decodeUtf8Strict, firstInvalidUtf8Offset, InvalidUtf8Error } from '../../../stages/text/utf8.js';
+import { decodeUtf8Strict, firstInvalidUtf8Offset, InvalidUtf8Error } from '../../../../stages/text/io/utf8.js';
 
 const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
 

@@ -26,7 +26,7 @@ import {
   sigmoid,
   weightColumns,
 } from './logistic-objective.js';
-import type { LogregParams } from './params.js';
+import type { LogregParams } from '../params.js';
 
 export interface LogisticModel {
   nFeatures: number;

@@ -4,7 +4,7 @@
  * characters itself, hashing as it goes, so no substring is made for a token seen before.
  */
 import { GrowableInt32 } from './growable-array.js';
-import type { TfidfParams } from './params.js';
+import type { TfidfParams } from '../params.js';
 import { FNV_OFFSET, FNV_PRIME, hashString, TokenTable } from './token-table.js';
 import { compileTokenPattern, isDefaultTokenPattern, stopWordSet } from './tokenizer.js';
 

@@ -7,7 +7,7 @@
 import { GrowableInt32 } from './growable-array.js';
 import { TOKEN_SPACE } from './ngram-counter.js';
 import { NumericHashMap } from './numeric-hash-map.js';
-import type { TfidfParams } from './params.js';
+import type { TfidfParams } from '../params.js';
 import { TokenScanner } from './token-scanner.js';
 import { hashString } from './token-table.js';
 

@@ -3,7 +3,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { CsvSyntaxError, parseCsv, recordIndexAtEnd, type CsvRecord } from './csv.js';
-import { inputError, systemErrorCode } from './input-error.js';
+import { inputError, systemErrorCode } from '../../common/errors.js';
 import { decodeUtf8Strict, InvalidUtf8Error } from './utf8.js';
 
 export interface Documents {

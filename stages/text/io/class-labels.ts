@@ -2,8 +2,8 @@
  * Label bookkeeping shared by train and evaluate: class order (sorted by code point, like
  * scikit-learn's `classes_`) and the checks that make label problems user errors with a row.
  */
-import { compareCodePoints } from './code-point-order.js';
-import { inputError } from './input-error.js';
+import { compareCodePoints } from '../../common/code-point-order.js';
+import { inputError } from '../../common/errors.js';
 import { rowOf, type Documents } from './labelled-csv.js';
 
 export function sortedClasses(labels: readonly string[]): string[] {

@@ -1,11 +1,11 @@
-import { arenaBytes, createWasmAlgebra, matrixArenaBytes, placeMatrix } from '../../../stages/text/linear-algebra.js';
+import { arenaBytes, createWasmAlgebra, matrixArenaBytes, placeMatrix } from '../../../../stages/text/solver/linear-algebra.js';
 import {
   logisticObjective,
   objectiveScratchLength,
   parameterCount,
   type LogisticProblem,
-} from '../../../stages/text/logistic-objective.js';
-import { randomCsr, randomLabels, randomVector } from './solver-fixtures.js';
+} from '../../../../stages/text/solver/logistic-objective.js';
+import { randomCsr, randomLabels, randomVector } from './fixtures.js';
 
 const cases: [string, number, boolean][] = [
   ['multinomial, 3 classes, intercept', 3, true],

@@ -1,6 +1,6 @@
-import { csrToDense } from '../../../stages/text/csr.js';
-import { defaultTextParams, type TfidfParams } from '../../../stages/text/params.js';
-import { EmptyVocabularyError, fitTfidf, TfidfTransformer } from '../../../stages/text/vectorizer.js';
+import { csrToDense } from '../../../../stages/text/solver/csr.js';
+import { defaultTextParams, type TfidfParams } from '../../../../stages/text/params.js';
+import { EmptyVocabularyError, fitTfidf, TfidfTransformer } from '../../../../stages/text/features/vectorizer.js';
 
 const params = (overrides: Partial<TfidfParams> = {}): TfidfParams => ({ ...defaultTextParams().tfidf, ...overrides });
 const l2 = (values: number[]): number[] => {

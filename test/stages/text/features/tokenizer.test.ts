@@ -3,8 +3,8 @@ import {
   createTokenizer,
   defaultTokens,
   translatePythonPattern,
-} from '../../../stages/text/tokenizer.js';
-import { defaultTextParams } from '../../../stages/text/params.js';
+} from '../../../../stages/text/features/tokenizer.js';
+import { defaultTextParams } from '../../../../stages/text/params.js';
 
 const defaults = defaultTextParams().tfidf;
 

@@ -1,4 +1,4 @@
-import { CsvSyntaxError, formatCsvRecord, parseCsv, recordIndexAtEnd } from '../../../stages/text/csv.js';
+import { CsvSyntaxError, formatCsvRecord, parseCsv, recordIndexAtEnd } from '../../../../stages/text/io/csv.js';
 
 const fields = (text: string): string[][] => parseCsv(text).map((record) => record.fields);
 

@@ -7,7 +7,7 @@
  * marks are NOT word characters), while JS's `\w` is ASCII-only even with the `u` flag. So
  * patterns are translated (`\w` → `[\p{L}\p{N}_]`, `\b` → a Unicode lookaround, ...).
  */
-import { DEFAULT_TOKEN_PATTERN, type TfidfParams } from './params.js';
+import { DEFAULT_TOKEN_PATTERN, type TfidfParams } from '../params.js';
 import { ENGLISH_STOP_WORDS } from './stop-words-english.js';
 
 export type Tokenizer = (document: string) => string[];

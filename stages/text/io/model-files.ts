@@ -13,12 +13,12 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeDirectoryAtomically } from './atomic-output.js';
-import { inputError, systemErrorCode } from './input-error.js';
-import { formatJson } from './pretty-json.js';
-import type { LogisticModel } from './logistic-regression.js';
-import { parseTextParams, textParamsToPlain, type LogregParams, type TfidfParams } from './params.js';
-import type { TfidfVocabulary } from './vectorizer.js';
+import { writeDirectoryAtomically } from '../atomic-output.js';
+import { inputError, systemErrorCode } from '../../common/errors.js';
+import { formatJson } from '../../common/json.js';
+import type { LogisticModel } from '../solver/logistic-regression.js';
+import { parseTextParams, textParamsToPlain, type LogregParams, type TfidfParams } from '../params.js';
+import type { TfidfVocabulary } from '../features/vectorizer.js';
 
 export const MODEL_FILE = 'model.json';
 export const VOCABULARY_FILE = 'vocabulary.json';

@@ -1,13 +1,13 @@
-import { jsAlgebra } from '../../../stages/text/linear-algebra.js';
-import { logisticObjective, parameterCount } from '../../../stages/text/logistic-objective.js';
+import { jsAlgebra } from '../../../../stages/text/solver/linear-algebra.js';
+import { logisticObjective, parameterCount } from '../../../../stages/text/solver/logistic-objective.js';
 import {
   argmaxRows,
   fitLogisticRegression,
   predictProbabilities,
-} from '../../../stages/text/logistic-regression.js';
-import { defaultTextParams } from '../../../stages/text/params.js';
-import { fitTfidf } from '../../../stages/text/vectorizer.js';
-import { randomCsr, randomLabels } from './solver-fixtures.js';
+} from '../../../../stages/text/solver/logistic-regression.js';
+import { defaultTextParams } from '../../../../stages/text/params.js';
+import { fitTfidf } from '../../../../stages/text/features/vectorizer.js';
+import { randomCsr, randomLabels } from './fixtures.js';
 
 // A tiny sentiment corpus; expected values from scikit-learn 1.2.1:
 // LogisticRegression(tol=1e-10, max_iter=10000[, C=0.5]).fit(TfidfVectorizer().fit_transform(docs), y)

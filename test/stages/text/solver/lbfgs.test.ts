@@ -1,4 +1,4 @@
-import { minimizeLbfgs, type ValueAndGradient } from '../../../stages/text/lbfgs.js';
+import { minimizeLbfgs, type ValueAndGradient } from '../../../../stages/text/solver/lbfgs.js';
 
 /** f(x) = Σ c_i (x_i − t_i)², minimum 0 at t. */
 const quadratic = (c: number[], t: number[]): ValueAndGradient => (x, g) => {

@@ -7,13 +7,13 @@
  *   idf = ln((1 + n) / (1 + df)) + 1 with `smooth_idf` (else ln(n / df) + 1);
  * - each row scaled to unit l2 (or l1) norm.
  */
-import { compareCodePoints } from './code-point-order.js';
-import type { CsrMatrix } from './csr.js';
+import { compareCodePoints } from '../../common/code-point-order.js';
+import type { CsrMatrix } from '../solver/csr.js';
 import { GrowableFloat64, GrowableInt32 } from './growable-array.js';
 import { countNgrams, gramText, type NgramCounts } from './ngram-counter.js';
 import { NgramIndex } from './ngram-index.js';
 import { NumericHashMap } from './numeric-hash-map.js';
-import type { TfidfParams } from './params.js';
+import type { TfidfParams } from '../params.js';
 import { TokenScanner } from './token-scanner.js';
 import { createTokenizer, isDefaultTokenPattern } from './tokenizer.js';
 
