@@ -1,17 +1,28 @@
-/** A small seeded PRNG (mulberry32): reproducible shuffles and augmentation without dependencies. */
-export class Random {
-  private state: number;
+/**
+ * The seeded random stream of the built-in stages (mulberry32): tiny, fast, good enough to shuffle
+ * and augment, and the same seed gives the same stream on every machine — split files and
+ * training runs are reproducible without a dependency.
+ */
 
-  constructor(seed: number) {
-    this.state = seed >>> 0 || 0x9e3779b9;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
+/** mulberry32: a generator of uniform numbers in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** mulberry32 with the draws the trainers need. */
+export class Random {
+  /** Uniform in [0, 1). */
+  readonly next: () => number;
+
+  constructor(seed: number) {
+    this.next = mulberry32(seed);
   }
 
   /** Integer in [0, n). */

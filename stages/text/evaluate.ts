@@ -3,8 +3,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomically } from './atomic-output.js';
-import { formatJson } from '../common/json.js';
+import { writeMetricsFile } from '../common/metrics.js';
 import { classIndices } from './io/class-labels.js';
 import { argmaxRows, predictProbabilities } from './solver/logistic-regression.js';
 import { classificationReport, round, type ClassificationReport } from './metrics.js';
@@ -63,7 +62,7 @@ export async function evaluateText(options: EvaluateOptions): Promise<EvaluateRe
       peak_rss_mb: peakRssMb(),
     },
   };
-  await writeFileAtomically(options.metricsFile, formatJson(metrics));
+  writeMetricsFile(options.metricsFile, metrics);
   return { metricsFile: options.metricsFile, dataFile: documents.file, metrics };
 }
 

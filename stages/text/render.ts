@@ -1,10 +1,12 @@
 /**
- * Human-readable summaries of command results (pure string building; the CLI prints them).
+ * What `mlp text` shows: summaries of command results and training progress (pure; the commands
+ * print them).
  */
+import type { ProgressUpdate } from '../../src/ui/progress.js';
 import type { EvaluateResult } from './evaluate.js';
 import type { ClassificationReport } from './metrics.js';
 import type { PrepareResult } from './prepare.js';
-import type { TrainResult } from './train.js';
+import type { TrainProgress, TrainResult } from './train.js';
 
 export function formatPrepareSummary(result: PrepareResult, testSize: number, seed: number): string {
   const lines = [
@@ -41,6 +43,24 @@ export function formatTrainSummary(result: TrainResult): string {
     `Metrics written to ${result.metricsFile}`,
   );
   return lines.join('\n') + '\n';
+}
+
+/** Training progress as a status line: documents vectorized, then solver iterations. */
+export function trainProgressUpdate(progress: TrainProgress): ProgressUpdate {
+  switch (progress.step) {
+    case 'vectorize':
+      return { label: 'vectorizing', done: progress.documents, total: progress.total, unit: 'documents' };
+    case 'fit':
+      // No total: L-BFGS usually stops long before max_iter, so a bar to max_iter would mislead.
+      return {
+        label: 'fitting (L-BFGS)',
+        done: progress.iteration,
+        unit: 'iterations',
+        detail: `loss ${progress.loss.toPrecision(6)}  max_iter ${progress.maxIter}`,
+      };
+    case 'score':
+      return { label: 'scoring the test split', done: progress.documents, unit: 'documents' };
+  }
 }
 
 export function formatEvaluateSummary(result: EvaluateResult): string {

@@ -85,10 +85,14 @@ export interface NgramCounts {
   counts: Int32Array;
 }
 
+/** Called after each document is counted (for progress; must not throw). */
+export type DocumentProgress = (done: number, total: number) => void;
+
 export function countNgrams(
   documents: readonly string[],
   scanner: TokenScanner,
   ngramRange: readonly [number, number],
+  onDocument?: DocumentProgress,
 ): NgramCounts {
   const [minN, maxN] = ngramRange;
   const grams = new GramTable();
@@ -150,6 +154,7 @@ export function countNgrams(
     counts.length += rowLength;
     if (indices.length > 0x7fffffff) throw new Error('more than 2^31 non-zeros');
     indptr[d + 1] = indices.length;
+    onDocument?.(d + 1, documents.length);
   }
   return {
     documents: documents.length,

@@ -10,7 +10,7 @@
 import { compareCodePoints } from '../../common/code-point-order.js';
 import type { CsrMatrix } from '../solver/csr.js';
 import { GrowableFloat64, GrowableInt32 } from './growable-array.js';
-import { countNgrams, gramText, type NgramCounts } from './ngram-counter.js';
+import { countNgrams, gramText, type DocumentProgress, type NgramCounts } from './ngram-counter.js';
 import { NgramIndex } from './ngram-index.js';
 import { NumericHashMap } from './numeric-hash-map.js';
 import type { TfidfParams } from '../params.js';
@@ -37,9 +37,9 @@ export interface TfidfFit {
 /** Thrown when fitting leaves no vocabulary; the caller turns it into a user error. */
 export class EmptyVocabularyError extends Error {}
 
-export function fitTfidf(documents: readonly string[], params: TfidfParams): TfidfFit {
+export function fitTfidf(documents: readonly string[], params: TfidfParams, options: { onDocument?: DocumentProgress } = {}): TfidfFit {
   const scanner = new TokenScanner(params);
-  const counts = countNgrams(documents, scanner, params.ngramRange);
+  const counts = countNgrams(documents, scanner, params.ngramRange, options.onDocument);
   const n = documents.length;
   const [minN, maxN] = params.ngramRange;
   const { grams } = counts;

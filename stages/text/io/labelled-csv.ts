@@ -3,7 +3,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { CsvSyntaxError, parseCsv, recordIndexAtEnd, type CsvRecord } from './csv.js';
-import { inputError, systemErrorCode } from '../../common/errors.js';
+import { errorCode } from '../../../src/errors.js';
+import { inputError } from '../../common/errors.js';
 import { decodeUtf8Strict, InvalidUtf8Error } from './utf8.js';
 
 export interface Documents {
@@ -28,8 +29,8 @@ export async function readUtf8File(file: string, what = 'file'): Promise<string>
   try {
     bytes = await readFile(file);
   } catch (error) {
-    if (systemErrorCode(error) === 'ENOENT') throw inputError({ file }, `no such ${what}`);
-    if (systemErrorCode(error) === 'EISDIR') throw inputError({ file }, `is a directory, expected a ${what}`);
+    if (errorCode(error) === 'ENOENT') throw inputError({ file }, `no such ${what}`);
+    if (errorCode(error) === 'EISDIR') throw inputError({ file }, `is a directory, expected a ${what}`);
     throw inputError({ file }, `cannot read: ${(error as Error).message}`);
   }
   try {

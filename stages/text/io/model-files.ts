@@ -11,10 +11,11 @@
  * Timings are deliberately not in here (they would change every run); they go to the metrics file.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeDirectoryAtomically } from '../atomic-output.js';
-import { inputError, systemErrorCode } from '../../common/errors.js';
+import { writeDirectoryAtomically } from '../../../src/util/fs.js';
+import { errorCode } from '../../../src/errors.js';
+import { inputError } from '../../common/errors.js';
 import { formatJson } from '../../common/json.js';
 import type { LogisticModel } from '../solver/logistic-regression.js';
 import { parseTextParams, textParamsToPlain, type LogregParams, type TfidfParams } from '../params.js';
@@ -89,8 +90,12 @@ export function encodeModel(model: TextModel): Map<string, string | Uint8Array> 
   ]);
 }
 
+/** Replaces directory `dir` with the model's files, all at once (never half a model). */
 export async function saveModel(dir: string, model: TextModel): Promise<void> {
-  await writeDirectoryAtomically(dir, encodeModel(model));
+  const files = encodeModel(model);
+  await writeDirectoryAtomically(dir, async (temp) => {
+    for (const [name, contents] of files) await writeFile(path.join(temp, name), contents);
+  });
 }
 
 export async function loadModel(dir: string): Promise<TextModel> {
@@ -161,7 +166,7 @@ async function readModelFile(file: string): Promise<Buffer> {
   try {
     return await readFile(file);
   } catch (error) {
-    if (systemErrorCode(error) === 'ENOENT') {
+    if (errorCode(error) === 'ENOENT') {
       throw inputError({ file }, 'missing model file', 'train a model with `mlp text train --data <dir> --out <model dir>`');
     }
     throw inputError({ file }, (error as Error).message);

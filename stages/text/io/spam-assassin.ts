@@ -14,7 +14,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { inputError, systemErrorCode } from '../../common/errors.js';
+import { errorCode } from '../../../src/errors.js';
+import { inputError } from '../../common/errors.js';
 import type { Documents } from './labelled-csv.js';
 import { decodeUtf8Strict, InvalidUtf8Error } from './utf8.js';
 
@@ -104,7 +105,7 @@ async function readJson(file: string): Promise<unknown> {
   try {
     bytes = await readFile(file);
   } catch (error) {
-    throw inputError({ file }, systemErrorCode(error) === 'ENOENT' ? 'missing corpus file' : (error as Error).message);
+    throw inputError({ file }, errorCode(error) === 'ENOENT' ? 'missing corpus file' : (error as Error).message);
   }
   try {
     return JSON.parse(decodeUtf8Strict(bytes));

@@ -26,6 +26,8 @@ export interface LbfgsOptions {
   maxLineSearch?: number;
   /** Where vectors live and how dot/axpy run (default: plain JS). */
   algebra?: LinearAlgebra;
+  /** Called after each iteration with the objective value (for progress; must not throw). */
+  onIteration?: (iteration: number, f: number) => void;
 }
 
 /** Vectors of length n that `minimizeLbfgs` allocates (size a wasm arena with it). */
@@ -150,6 +152,7 @@ export function minimizeLbfgs(fg: ValueAndGradient, x0: Float64Array, options: L
     [x, xNext] = [xNext, x];
     [g, gNext] = [gNext, g];
     f = search.f;
+    options.onIteration?.(iteration, f);
     if ((fPrevious - f) / Math.max(Math.abs(fPrevious), Math.abs(f), 1) <= ftol) {
       return finish(iteration, 'relative-reduction');
     }

@@ -55,7 +55,7 @@ export function fitLogisticRegression(
   y: Int32Array,
   nClasses: number,
   params: LogregParams,
-  options: { algebra?: LinearAlgebra } = {},
+  options: { algebra?: LinearAlgebra; onIteration?: (iteration: number, loss: number) => void } = {},
 ): { model: LogisticModel; info: FitInfo } {
   if (nClasses < 2) throw new Error('logistic regression needs at least two classes');
   const columns = weightColumns(nClasses);
@@ -68,6 +68,7 @@ export function fitLogisticRegression(
     maxIterations: params.maxIter,
     gtol: params.tol,
     algebra,
+    ...(options.onIteration ? { onIteration: options.onIteration } : {}),
   });
   const weights = X.cols * columns;
   const model: LogisticModel = {

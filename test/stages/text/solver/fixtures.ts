@@ -1,6 +1,6 @@
 /** Small deterministic sparse problems for the solver tests. */
 import type { CsrMatrix } from '../../../../stages/text/solver/csr.js';
-import { mulberry32 } from '../../../../stages/text/split.js';
+import { mulberry32 } from '../../../../stages/common/random.js';
 
 /** A random CSR matrix with about `density` of its entries set, values in (0, 1]. */
 export function randomCsr(rows: number, cols: number, density: number, seed: number): CsrMatrix {

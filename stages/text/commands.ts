@@ -1,9 +1,11 @@
-import type { Command } from 'commander';
-
 /**
- * `mlp text …`: the built-in text classifier (stages/text). Definitions only; each action
- * imports its stage module when it runs, so other commands never pay for loading it.
+ * `mlp text …`: the built-in text classifier's commands, mounted by src/cli/main.ts. Each action
+ * parses its options, calls the stage module and prints what it returns. Definitions are cheap;
+ * the stage modules are imported when a command runs, so other commands never pay for them.
  */
+import { Option, type Command } from 'commander';
+import { isQuiet } from '../../src/cli/options.js';
+
 export function registerTextCommands(program: Command): void {
   const text = program
     .command('text')
@@ -21,13 +23,11 @@ export function registerTextCommands(program: Command): void {
     .option('--params <file#key>', 'read split.test_size and split.seed from this params section, e.g. params.yaml#text')
     .action(async (options: PrepareFlags, command: Command) => {
       const [{ prepareText }, { formatPrepareSummary }, params] = await Promise.all([
-        import('../../stages/text/prepare.js'),
-        import('../../stages/text/render.js'),
-        import('../../stages/text/params.js'),
+        import('./prepare.js'),
+        import('./render.js'),
+        import('./params.js'),
       ]);
-      const split = options.params
-        ? (await params.loadTextParams(options.params)).params.split
-        : params.defaultTextParams().split;
+      const split = options.params ? (await params.loadTextParams(options.params)).params.split : params.defaultTextParams().split;
       const testSize = options.testSize === undefined ? split.testSize : params.parseTestSize(Number(options.testSize), '--test-size');
       const seed = options.seed === undefined ? split.seed : params.parseSeed(Number(options.seed), '--seed');
       const result = await prepareText({
@@ -38,7 +38,7 @@ export function registerTextCommands(program: Command): void {
         testSize,
         seed,
       });
-      if (!quiet(command)) process.stdout.write(formatPrepareSummary(result, testSize, seed));
+      if (!isQuiet(command)) process.stdout.write(formatPrepareSummary(result, testSize, seed));
     });
 
   text
@@ -49,26 +49,34 @@ export function registerTextCommands(program: Command): void {
     .option('--params <file#key>', 'hyperparameters: a params section, e.g. params.yaml#text (default: scikit-learn defaults)')
     .option('--metrics <file>', 'metrics JSON to write (default: <out>/metrics.json)')
     .action(async (options: TrainFlags, command: Command) => {
-      const [{ trainText }, { formatTrainSummary }, params, path] = await Promise.all([
-        import('../../stages/text/train.js'),
-        import('../../stages/text/render.js'),
-        import('../../stages/text/params.js'),
+      const [{ trainText }, { formatTrainSummary, trainProgressUpdate }, params, { startProgress }, path] = await Promise.all([
+        import('./train.js'),
+        import('./render.js'),
+        import('./params.js'),
+        import('../../src/ui/progress.js'),
         import('node:path'),
       ]);
       const textParams = options.params ? (await params.loadTextParams(options.params)).params : params.defaultTextParams();
-      const result = await trainText({
-        dataDir: options.data,
-        outDir: options.out,
-        params: textParams,
-        metricsFile: options.metrics ?? path.join(options.out, 'metrics.json'),
-      });
+      const progress = await startProgress({ mode: isQuiet(command) ? 'off' : 'auto' });
+      let result;
+      try {
+        result = await trainText({
+          dataDir: options.data,
+          outDir: options.out,
+          params: textParams,
+          metricsFile: options.metrics ?? path.join(options.out, 'metrics.json'),
+          onProgress: (p) => progress.update(trainProgressUpdate(p)),
+        });
+      } finally {
+        progress.done();
+      }
       if (!result.info.converged) {
         process.stderr.write(
           `warning: the solver stopped at max_iter=${textParams.logreg.maxIter} before converging; ` +
             'raise logreg.max_iter (scikit-learn would print a ConvergenceWarning)\n',
         );
       }
-      if (!quiet(command)) process.stdout.write(formatTrainSummary(result));
+      if (!isQuiet(command)) process.stdout.write(formatTrainSummary(result));
     });
 
   text
@@ -79,17 +87,14 @@ export function registerTextCommands(program: Command): void {
     .requiredOption('--metrics <file>', 'metrics JSON to write')
     .option('--train-metrics <file>', 'training metrics to take train_seconds from (default: <model>/metrics.json)')
     .action(async (options: EvaluateFlags, command: Command) => {
-      const [{ evaluateText }, { formatEvaluateSummary }] = await Promise.all([
-        import('../../stages/text/evaluate.js'),
-        import('../../stages/text/render.js'),
-      ]);
+      const [{ evaluateText }, { formatEvaluateSummary }] = await Promise.all([import('./evaluate.js'), import('./render.js')]);
       const result = await evaluateText({
         modelDir: options.model,
         data: options.data,
         metricsFile: options.metrics,
         trainMetricsFile: options.trainMetrics,
       });
-      if (!quiet(command)) process.stdout.write(formatEvaluateSummary(result));
+      if (!isQuiet(command)) process.stdout.write(formatEvaluateSummary(result));
     });
 
   text
@@ -97,23 +102,21 @@ export function registerTextCommands(program: Command): void {
     .description('predict labels: one JSON line {"label", "confidence"} per input document')
     .requiredOption('--model <dir>', 'model directory (from `mlp text train`)')
     .option('--input <file|->', 'documents to classify; - or omitted: standard input')
-    .option('--format <lines|csv|jsonl>', 'input format (default: from the file extension, else one document per line)')
+    .addOption(
+      new Option('--format <lines|csv|jsonl>', 'input format (default: from the file extension, else one document per line)').choices([
+        'lines',
+        'csv',
+        'jsonl',
+      ]),
+    )
     .option('--text-col <name>', 'text column for csv input, text field for jsonl objects', 'text')
     .option('--probabilities', 'also print every class probability')
     .action(async (options: PredictFlags) => {
-      const [{ predictText }, { MlpError, ExitCode }] = await Promise.all([
-        import('../../stages/text/predict.js'),
-        import('../errors.js'),
-      ]);
-      if (options.format !== undefined && !['lines', 'csv', 'jsonl'].includes(options.format)) {
-        throw new MlpError(`--format must be lines, csv or jsonl, not ${JSON.stringify(options.format)}`, {
-          exitCode: ExitCode.usage,
-        });
-      }
+      const { predictText } = await import('./predict.js');
       const predictions = await predictText({
         modelDir: options.model,
         input: options.input,
-        format: options.format as 'lines' | 'csv' | 'jsonl' | undefined,
+        format: options.format,
         textColumn: options.textCol,
         probabilities: options.probabilities === true,
       });
@@ -148,11 +151,7 @@ interface EvaluateFlags {
 interface PredictFlags {
   model: string;
   input?: string;
-  format?: string;
+  format?: 'lines' | 'csv' | 'jsonl';
   textCol: string;
   probabilities?: boolean;
-}
-
-function quiet(command: Command): boolean {
-  return command.optsWithGlobals<{ quiet?: boolean }>().quiet === true;
 }
