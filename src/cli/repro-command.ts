@@ -102,7 +102,9 @@ export async function runRepro(repo: Repo, targets: string[], options: ReproCliO
     else out(`${parts.join(', ')}.`);
     if (summary.interrupted) return ExitCode.interrupted;
     if (summary.failed.length > 0) {
-      if (!options.keepGoing && (counts.get('not-run') ?? 0) > 0) {
+      // After an internal error nothing new starts even with -k, so -k is no advice then.
+      const internal = [...summary.results.values()].some((r) => r.status === 'failed' && r.failure.kind === 'internal');
+      if (!options.keepGoing && !internal && (counts.get('not-run') ?? 0) > 0) {
         err('hint: other stages were not started after the failure; rerun with -k/--keep-going to run everything that does not depend on it');
       }
       return ExitCode.stageFailed;

@@ -33,8 +33,9 @@ describe('stage failures', () => {
     expect(plain.stderr).toContain("error: stage 'sock' failed with an internal error: ENXIO: no such device or address");
     expect(plain.stderr).toContain('hint: this is a bug in mlp or a system error it does not handle; rerun with -v for the stack trace and report it');
     expect(plain.stderr).not.toMatch(/^\s+at /m);
-    // Even with -k nothing new starts after an internal error.
+    // Even with -k nothing new starts after an internal error, so -k is not suggested either.
     expect(count(dir)).toBe(0);
+    expect(runMlp(dir, ['repro', '-j', '1']).stderr).not.toContain('--keep-going');
 
     for (const args of [['repro', '-v'], ['-v', 'repro']]) {
       const verbose = runMlp(dir, args);
