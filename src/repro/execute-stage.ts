@@ -99,8 +99,10 @@ export async function executeStage(ctx: StageContext, stage: Stage): Promise<Sta
           return { status: 'interrupted', cmd: outcome.cmd };
         case 'exit-non-zero':
           return { status: 'failed', reasons, failure: { kind: 'exit-non-zero', cmd: outcome.cmd, exitCode: outcome.exitCode, signal: outcome.signal } };
-        case 'spawn-failed':
-          return { status: 'failed', reasons, failure: { kind: 'spawn-failed', cmd: outcome.cmd, error: outcome.error } };
+        case 'spawn-failed': {
+          const wdirMissing = !fs.existsSync(path.join(repo.root, stage.wdir));
+          return { status: 'failed', reasons, failure: { kind: 'spawn-failed', cmd: outcome.cmd, wdir: stage.wdir, wdirMissing, error: outcome.error } };
+        }
       }
     }
     const outs = await commitOutputs(repo, stage);

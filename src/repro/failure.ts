@@ -7,8 +7,8 @@ import type { MlpError } from '../errors.js';
 export type StageFailure =
   /** A command exited non-zero (`exitCode`) or was killed by a signal that was not ours (`signal`). */
   | { kind: 'exit-non-zero'; cmd: string; exitCode: number | null; signal: NodeJS.Signals | null }
-  /** A command could not be started at all. */
-  | { kind: 'spawn-failed'; cmd: string; error: Error }
+  /** A command could not be started at all; `wdirMissing`: because its working directory is not there. */
+  | { kind: 'spawn-failed'; cmd: string; wdir: string; wdirMissing: boolean; error: Error }
   /** The commands succeeded but did not create a declared output. */
   | { kind: 'output-missing'; path: string }
   /** A dep is not in the workspace; `producer`: the stage that outputs it, if any. */

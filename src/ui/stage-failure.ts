@@ -23,8 +23,13 @@ export function renderStageFailure(stage: string, failure: StageFailure, options
       break;
     }
     case 'spawn-failed':
-      error(`stage '${stage}' failed: could not start the command (${failure.error.message}): ${failure.cmd}`);
-      hint("check that the stage's wdir exists and that /bin/sh can be run");
+      if (failure.wdirMissing) {
+        error(`stage '${stage}' failed: its working directory ${failure.wdir} does not exist`);
+        hint(`create ${failure.wdir}, or fix the stage's \`wdir\``);
+      } else {
+        error(`stage '${stage}' failed: could not start the command (${failure.error.message}): ${failure.cmd}`);
+        hint('check that /bin/sh exists and can be run');
+      }
       if (options.verbose) lines.push(...stackOf(failure.error));
       break;
     case 'output-missing':

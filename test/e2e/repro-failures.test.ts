@@ -62,12 +62,11 @@ describe('stage failures', () => {
     expect(result.stderr).toContain("error: stage 's' did not create its output never.txt\nhint: make the command write never.txt, or remove it from the stage's outs\n");
   });
 
-  test('a command that cannot start (its wdir is missing) says so', () => {
+  test('a command that cannot start because its wdir is missing says so', () => {
     const dir = repo({ 'pipeline.yaml': 'stages:\n  s: {cmd: "true", wdir: nowhere, always_changed: true}\n' });
     const result = runMlp(dir, ['repro']);
     expect(result.code).toBe(4);
-    expect(result.stderr).toContain("error: stage 's' failed: could not start the command (spawn /bin/sh ENOENT): true");
-    expect(result.stderr).toContain("hint: check that the stage's wdir exists");
+    expect(result.stderr).toContain("error: stage 's' failed: its working directory nowhere does not exist\nhint: create nowhere, or fix the stage's `wdir`\n");
   });
 
   test('a known problem found in a stage keeps its hint, and leaves the outputs in the workspace alone', () => {

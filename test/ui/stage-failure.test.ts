@@ -13,6 +13,18 @@ describe('renderStageFailure', () => {
     ]);
   });
 
+  test('a command that cannot start', () => {
+    const error = Object.assign(new Error('spawn /bin/sh EACCES'), { code: 'EACCES' });
+    expect(renderStageFailure('a', { kind: 'spawn-failed', cmd: 'x', wdir: 'src', wdirMissing: true, error }, plain)).toEqual([
+      "error: stage 'a' failed: its working directory src does not exist",
+      "hint: create src, or fix the stage's `wdir`",
+    ]);
+    expect(renderStageFailure('a', { kind: 'spawn-failed', cmd: 'x', wdir: '.', wdirMissing: false, error }, plain)).toEqual([
+      "error: stage 'a' failed: could not start the command (spawn /bin/sh EACCES): x",
+      'hint: check that /bin/sh exists and can be run',
+    ]);
+  });
+
   test('the advice about -s is the renderer\'s, and depends on how mlp was run', () => {
     const failure = { kind: 'dep-missing', path: 'a.txt', producer: 'a' } as const;
     expect(renderStageFailure('b', failure, { verbose: false, single: true })[1]).toBe("hint: run stage 'a' first, or drop -s so that mlp runs it");
