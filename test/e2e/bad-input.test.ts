@@ -301,8 +301,9 @@ describe('permission and disk errors name the path and say what to do (exit 1)',
       'pipeline.yaml': 'stages:\n  s:\n    cmd: head -c 2000000 /dev/zero > out.bin\n    outs: [out.bin]\n',
     });
     const repro = runMlp(mount, ['repro']);
-    expect(repro.code).toBe(1);
-    expect(repro.stderr).toMatch(/error: stage 's': no space left on the device holding .*\.mlp\/cache/);
+    expect(repro.code).toBe(4); // the stage failed (a known problem, not an internal error)
+    expect(repro.stderr).toMatch(/error: stage 's' failed: no space left on the device holding .*\.mlp\/cache/);
+    expect(repro.stderr).toContain('hint: free some space');
     expectNoRawErrno(repro);
     expect(fs.existsSync(path.join(mount, 'pipeline.lock'))).toBe(false);
   });
