@@ -30,6 +30,7 @@ function defaultJobs(repo: Repo): number {
 }
 
 export async function runRepro(repo: Repo, targets: string[], options: ReproCliOptions): Promise<number> {
+  void repo.config; // validated now, before any stage runs (not when the first output is saved)
   const jobs = options.jobs ?? defaultJobs(repo);
   const colour = chalk.level > 0;
   const palette = [chalk.cyan, chalk.magenta, chalk.yellow, chalk.green, chalk.blue];

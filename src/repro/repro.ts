@@ -12,6 +12,7 @@ import { OutIndex, allOuts, buildDag, selectStages } from '../pipeline/dag.js';
 import type { Stage } from '../pipeline/types.js';
 import type { LockEntry } from '../lock/lockfile.js';
 import type { Repo } from '../repo/repo.js';
+import { SymlinkGuard, checkedInside } from '../schema/repo-path.js';
 import { removePath } from '../util/fs.js';
 import { commitOutputs, lockEntryFor } from './commit.js';
 import type { StaleReason } from './reasons.js';
@@ -82,6 +83,9 @@ export async function repro(repo: Repo, options: ReproOptions, events: ReproEven
   const stages = selected.map((n) => pipeline.stages.get(n) as Stage);
   if (!options.dry) {
     checkMissingDeps(repo, stages);
+    // Before any stage runs: an output reached through a symlink to outside is refused (exit 3).
+    const guard = new SymlinkGuard(repo.root);
+    for (const stage of stages) for (const out of stage.outs) guard.check(out.path);
     pruneLock(repo);
   }
   const shimDir = options.dry ? '' : prepareShim(repo.tmpDir);
@@ -132,7 +136,7 @@ export async function repro(repo: Repo, options: ReproOptions, events: ReproEven
 
     const key = runCacheKey(stage, check);
     if (options.runCache && !options.force && !stage.alwaysChanged) {
-      const outs = lookupRun(repo, key);
+      const outs = lookupRun(repo, stage, key);
       if (outs) {
         events.stageStarting?.(stage, reasons, 'restore');
         for (const out of outs) {
@@ -147,7 +151,7 @@ export async function repro(repo: Repo, options: ReproOptions, events: ReproEven
 
     events.stageStarting?.(stage, reasons, 'run');
     for (const out of stage.outs) {
-      const abs = path.join(repo.root, out.path);
+      const abs = checkedInside(repo.root, out.path); // checked again: a stage may have made a symlink
       if (out.persist) repo.cache.unprotect(out.path);
       else removePath(abs);
       fs.mkdirSync(path.dirname(abs), { recursive: true });
