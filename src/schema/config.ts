@@ -6,7 +6,7 @@
 import type * as V from 'valibot';
 import { integerSchema, stringSchema } from './common.js';
 import { PipelineError } from '../errors.js';
-import { locate, strictMap, type FileKind } from './located.js';
+import { locate, mapOf, strictMap, type FileKind } from './located.js';
 import { valibot } from './valibot.js';
 
 export type LinkType = 'reflink' | 'hardlink' | 'symlink' | 'copy';
@@ -82,7 +82,7 @@ export function configSchema(): V.GenericSchema<unknown, ConfigFile> {
     {
       cache: v.nullish(strictMap({ type: v.nullish(cacheType) }, 'a mapping')),
       core: v.nullish(strictMap({ jobs: v.optional(integerSchema(1, 'jobs: 4')), remote: v.optional(stringSchema('remote: origin')) }, 'a mapping')),
-      remotes: v.nullish(v.record(v.string(), remote, (issue) => `must map remote names to their options, got ${issue.received}`)),
+      remotes: v.nullish(mapOf(remote, 'a mapping of remote names to their options')),
     },
     'a mapping of sections (cache, core, remotes)',
   ));

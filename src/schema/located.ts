@@ -56,7 +56,9 @@ export function parseJson<T>(text: string, file: string, schema: Schema<T>, kind
 export function validate<T>(value: unknown, schema: Schema<T>, file: string, kind: FileKind, text?: string): T {
   const result = valibot().safeParse(schema, value);
   if (result.success) return result.output;
-  throw issueError(result.issues[0], file, kind, text);
+  // A misspelt key explains the "missing key" that comes with it: report it first.
+  const unknownKey = result.issues.find((i) => i.type === 'strict_object' && i.expected === 'never');
+  throw issueError(unknownKey ?? result.issues[0], file, kind, text);
 }
 
 /** A located error for `issue`. */
@@ -166,7 +168,25 @@ function toPipelineLocation(at: Partial<Location>): { line?: number; column?: nu
  * A mapping that allows only `entries`' keys: an unknown one is reported with the list of known
  * ones (the usual cause is a typo).
  */
-export function strictMap<const E extends V.ObjectEntries>(entries: E, what = 'a mapping'): V.StrictObjectSchema<E, V.ErrorMessage<V.StrictObjectIssue>> {
+export function strictMap<const E extends V.ObjectEntries>(entries: E, what = 'a mapping'): V.GenericSchema<unknown, V.InferOutput<V.StrictObjectSchema<E, undefined>>> {
+  const v = valibot();
   const known = Object.keys(entries).join(', ');
-  return valibot().strictObject(entries, (issue) => (issue.expected === 'never' ? `unknown key ${issue.received}\nknown keys: ${known}` : `must be ${what}, got ${issue.received}`));
+  return v.pipe(
+    isMapping(what),
+    v.strictObject(entries, (issue) => (issue.expected === 'never' ? `unknown key ${issue.received}\nknown keys: ${known}` : `must be ${what}, got ${issue.received}`)),
+  );
+}
+
+/** A mapping from any key to `value` (a YAML/JSON object, not a list). */
+export function mapOf<T>(value: V.GenericSchema<unknown, T>, what: string): V.GenericSchema<unknown, Record<string, T>> {
+  const v = valibot();
+  return v.pipe(isMapping(what), v.record(v.string(), value));
+}
+
+/** Objects only: valibot's object and record schemas would take a list as a mapping of indexes. */
+function isMapping(what: string): V.GenericSchema<unknown, Record<string, unknown>> {
+  return valibot().custom<Record<string, unknown>>(
+    (value) => value !== null && typeof value === 'object' && !Array.isArray(value),
+    (issue) => `must be ${what}, got ${Array.isArray(issue.input) ? 'a list' : issue.received}`,
+  );
 }

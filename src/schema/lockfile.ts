@@ -4,7 +4,7 @@
  */
 import type * as V from 'valibot';
 import { countSchema, repoPathSchema, sha256Schema } from './common.js';
-import { strictMap, type FileKind } from './located.js';
+import { mapOf, strictMap, type FileKind } from './located.js';
 import type { RepoPath } from './repo-path.js';
 import type { Sha256 } from './sha256.js';
 import { valibot } from './valibot.js';
@@ -45,9 +45,7 @@ export function lockSchema(): V.GenericSchema<unknown, LockYaml> {
     [v.string(), v.pipe(v.array(v.string()), v.minLength(1))],
     (issue) => `must be a command string or a non-empty list of them, got ${issue.received}`,
   );
-  const params = v.optional(
-    v.record(v.string(), v.record(v.string(), v.unknown(), (issue) => `must map keys to values, got ${issue.received}`), (issue) => `must map params files to their values, got ${issue.received}`),
-  );
+  const params = v.optional(mapOf(mapOf(v.unknown(), 'a mapping of keys to values'), 'a mapping of params files to their values'));
   const stage = strictMap({ cmd: command, deps: paths, params, outs: paths }, 'a mapping with cmd, deps, params and outs');
   return (schema = strictMap(
     {
@@ -57,7 +55,7 @@ export function lockSchema(): V.GenericSchema<unknown, LockYaml> {
           v.check((s) => String(s) === LOCK_SCHEMA_VERSION, (issue) => `unsupported schema ${String(issue.input)} (this mlp writes ${LOCK_SCHEMA_VERSION})\nupdate mlp, or take the lockfile from a branch this mlp wrote`),
         ),
       ),
-      stages: v.nullish(v.record(v.string(), stage, (issue) => `must be a mapping of stage names to entries, got ${issue.received}`)),
+      stages: v.nullish(mapOf(stage, 'a mapping of stage names to entries')),
     },
     'a mapping with `schema` and `stages`',
   ));

@@ -58,6 +58,6 @@ describe('pipeline.lock', () => {
   test('a damaged lockfile is a clear error', () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'pipeline.lock'), "schema: '1'\nstages:\n  a:\n    cmd: x\n    outs: [{path: o}]\n");
-    expect(() => Lockfile.load(dir)).toThrow("pipeline.lock:5:11: missing key 'sha256' in stages.a.outs[0]");
+    expect(() => Lockfile.load(dir)).toThrow("pipeline.lock:5:12: missing key 'sha256' in stages.a.outs[0]");
   });
 });
