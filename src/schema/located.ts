@@ -40,16 +40,19 @@ export function parseYaml<T>(text: string, file: string, schema: Schema<T>, kind
  * manifests; the YAML parser (JSON is YAML) is used only to locate an error.
  */
 export function parseJson<T>(text: string, file: string, schema: Schema<T>, kind: FileKind): T {
-  let value: unknown;
+  return validate(parseJsonText(text, file, kind), schema, file, kind, text);
+}
+
+/** JSON.parse with a located error. */
+export function parseJsonText(text: string, file: string, kind: FileKind): unknown {
   try {
-    value = JSON.parse(text) as unknown;
+    return JSON.parse(text) as unknown;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const offset = /position (\d+)/.exec(message)?.[1];
     const where = offset === undefined ? {} : offsetLocation(text, Number(offset));
     throw new PipelineError(`invalid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}`, { file, ...toPipelineLocation(where) }, { hint: kind.hint });
   }
-  return validate(value, schema, file, kind, text);
 }
 
 /** Validates a parsed value; `text`, when given, is used to locate an error. */

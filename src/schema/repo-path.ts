@@ -37,9 +37,16 @@ declare const checkedBrand: unique symbol;
 /** An `InsidePath` whose existing prefixes were just checked not to lead outside through a symlink. */
 export type CheckedPath = InsidePath & { readonly [checkedBrand]: true };
 
+/**
+ * A normalised relative path in one test (the common case, checked for every file of a large
+ * directory): non-empty `/`-separated segments without NUL, none of them `.` or `..`.
+ */
+const NORMAL_RELATIVE = /^(?!\.{1,2}(?:\/|$))[^/\0]+(?:\/(?!\.{1,2}(?:\/|$))[^/\0]+)*$/;
+
 /** What is wrong with `value` as a normalised relative path, or undefined if nothing is. */
 export function relativePathProblem(value: unknown): string | undefined {
   if (typeof value !== 'string') return 'is not a path string';
+  if (NORMAL_RELATIVE.test(value)) return undefined;
   if (value === '') return 'is empty';
   if (value.includes('\0')) return 'contains a NUL byte';
   if (value.startsWith('/')) return 'is absolute: paths must be relative to the repository root';

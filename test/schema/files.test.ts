@@ -6,7 +6,8 @@ import { hashBytes } from '../../src/hash/hash-file.js';
 import { Lockfile } from '../../src/lock/lockfile.js';
 import { parsePointer, readPointer } from '../../src/lock/pointer-file.js';
 import { linkTypes, loadConfig } from '../../src/repo/config.js';
-import { parseManifest } from '../../src/schema/manifest.js';
+import { validate } from '../../src/schema/located.js';
+import { isValidManifest, manifestSchema, parseManifest } from '../../src/schema/manifest.js';
 import { parseRunEntry } from '../../src/schema/run-entry.js';
 import { ParseCache } from '../../src/util/parse-cache.js';
 import { tempDir } from '../helpers/cli.js';
@@ -146,6 +147,36 @@ describe('directory manifests', () => {
     const e = error(() => parseManifest(manifest(entries), 'm'));
     expect(e.message).toContain(message);
     expect(e.hint).toContain(message.startsWith('unknown key') ? 'known keys: path, hash, size' : 'delete it');
+  });
+
+  test('the direct check and the schema agree', () => {
+    const base = { path: 'a/b', hash: H, size: 1 };
+    const variants: unknown[] = [
+      [base],
+      [base, { ...base, path: 'a/c' }],
+      [base, { ...base, path: 'a' }],
+      [base, base],
+      [{ ...base, size: 1.5 }],
+      [{ ...base, size: -1 }],
+      [{ ...base, hash: H.toUpperCase() }],
+      [{ ...base, extra: 1 }],
+      [{ path: 'a', hash: H }],
+      [{ ...base, path: 'a/./b' }],
+      [{ ...base, path: '.git/x' }],
+      [null],
+      [[base]],
+      {},
+      [],
+    ];
+    for (const value of variants) {
+      let schemaAccepts = true;
+      try {
+        validate(value, manifestSchema(), 'm', { hint: '' });
+      } catch {
+        schemaAccepts = false;
+      }
+      expect([value, isValidManifest(value)]).toEqual([value, schemaAccepts]);
+    }
   });
 
   test('broken JSON is a located error too', () => {
