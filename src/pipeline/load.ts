@@ -162,7 +162,10 @@ class PipelineLoader {
         this.fail('each `vars` entry must be a file name (optionally `file.yaml:key1,key2`) or a mapping', item);
       }
       const [fileName = '', keyList] = item.value.split(':');
-      const data = this.params.read(fileName);
+      // A vars file is read into commands (and so into the lockfile): it must be in the repository.
+      const checked = normalizeRepoPath(fileName);
+      if ('problem' in checked) this.fail(`vars file ${describePathProblem(fileName, checked.problem).replace(/^path /, '')}`, item, 'vars files must be inside the repository');
+      const data = this.params.read(checked.path);
       if (!data) this.fail(`vars file '${fileName}' does not exist`, item, 'create it or remove it from `vars`');
       if (keyList === undefined) {
         Object.assign(context, data);

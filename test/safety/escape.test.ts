@@ -40,6 +40,7 @@ function newTrial(files: Record<string, string> = {}): Trial {
     'victim/a.txt': 'keep a\n',
     'victim/z.txt': 'keep z\n',
     'sub/deep/file.bin': 'deep\n',
+    'secrets.yaml': 'token: s3cr3t\n',
   });
   fs.chmodSync(path.join(canary, 'sub/deep/file.bin'), 0o600);
   fs.mkdirSync(repo);
@@ -430,6 +431,16 @@ describe('pipeline.yaml', () => {
     const t = newTrial({ 'pipeline.yaml': `stages:\n  s:\n    cmd: echo x > out.txt\n    outs: ['${out}']\n` });
     arm(t);
     expectRefused(runMlp(t.repo, ['repro']), 3, /pipeline\.yaml:\d+:\d+: /);
+    expectNothingOutsideChanged(t);
+  });
+
+  test('a vars file outside the repository is not read (its values would end up in commands and the lockfile)', () => {
+    const t = newTrial({ 'pipeline.yaml': "vars: ['../canary/secrets.yaml']\nstages:\n  s:\n    cmd: echo ${token} > out.txt\n    outs: [out.txt]\n" });
+    arm(t);
+    const result = runMlp(t.repo, ['repro']);
+    expectRefused(result, 3, "pipeline.yaml:1:8: vars file '../canary/secrets.yaml' is outside the repository");
+    expect(result.stdout + result.stderr).not.toContain('s3cr3t');
+    expect(fs.existsSync(path.join(t.repo, 'out.txt'))).toBe(false);
     expectNothingOutsideChanged(t);
   });
 });
