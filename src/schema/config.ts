@@ -77,7 +77,14 @@ export function configSchema(): V.GenericSchema<unknown, ConfigFile> {
         return stringSchema();
     }
   };
-  const remote = v.nullish(strictMap(Object.fromEntries(allOptions.map((name) => [name, v.optional(option(name))])), 'a mapping of remote options'));
+  // Unknown remote options are refused by checkRemoteKinds, which knows the remote's kind (its
+  // URL may be set in the other file) and so which options to list.
+  const remote = v.nullish(
+    v.pipe(
+      mapOf(v.unknown(), 'a mapping of remote options'),
+      v.looseObject(Object.fromEntries(allOptions.map((name) => [name, v.optional(option(name))]))),
+    ),
+  );
   return (schema = strictMap(
     {
       cache: v.nullish(strictMap({ type: v.nullish(cacheType) }, 'a mapping')),
@@ -99,25 +106,28 @@ export interface ConfigSource {
 
 /**
  * Checks what only the merged configuration shows: each remote's options must be ones its kind
- * (from its URL, wherever that is set) accepts. The error points at the option in the file that
- * sets it (config.local.yaml overrides config.yaml, so it is looked at first).
+ * (from its URL, wherever that is set) accepts — any kind's, while it has no URL. The error
+ * points at the option in the file that sets it (config.local.yaml overrides config.yaml, so it
+ * is looked at first) and lists the options that kind takes.
  */
 export function checkRemoteKinds(merged: ConfigFile, sources: readonly ConfigSource[]): void {
+  const anyKind = [...new Set(Object.values(REMOTE_OPTIONS).flat())];
   for (const [name, options] of Object.entries(merged.remotes ?? {})) {
-    if (!options || typeof options.url !== 'string') continue;
-    const kind = remoteKindOf(options.url);
-    const allowed = REMOTE_OPTIONS[kind];
+    if (!options) continue;
+    const url = typeof options.url === 'string' ? options.url : undefined;
+    const kind = url === undefined ? undefined : remoteKindOf(url);
+    const allowed = kind === undefined ? anyKind : REMOTE_OPTIONS[kind];
+    const described = kind === undefined ? 'a remote' : kind === 'local' ? 'a local remote' : `an ${kind === 'ssh' ? 'SSH' : 'S3'} remote`;
     for (const option of Object.keys(options)) {
       if (allowed.includes(option)) continue;
       const source = [...sources].reverse().find((s) => s.value.remotes?.[name] && option in (s.value.remotes[name] ?? {}));
       const keys = ['remotes', name, option];
       const text = source?.text();
       const at = source && text !== undefined ? locate(text, source.file, keys, 'key') : undefined;
-      throw new PipelineError(
-        `unknown key '${option}' in remotes.${name}: ${kind === 'local' ? 'a local' : `an ${kind === 'ssh' ? 'SSH' : 'S3'}`} remote (${options.url}) has no such option`,
-        { file: source?.file, line: at?.line, column: at?.column },
-        { hint: `known keys for ${kind === 'local' ? 'a local' : `an ${kind === 'ssh' ? 'SSH' : 'S3'}`} remote: ${allowed.join(', ')}` },
-      );
+      const otherKind = anyKind.includes(option) ? `: ${described} (${url ?? ''}) has no such option` : '';
+      throw new PipelineError(`unknown key '${option}' in remotes.${name}${otherKind}`, { file: source?.file, line: at?.line, column: at?.column }, {
+        hint: `known keys for ${described}: ${allowed.join(', ')}`,
+      });
     }
   }
 }

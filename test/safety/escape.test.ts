@@ -319,7 +319,7 @@ describe('.mlp/config.yaml and config.local.yaml', () => {
   test.each([
     ['an unknown key', 'config.yaml', 'core:\n  jbos: 3\n', /config\.yaml:2:3: unknown key 'jbos' in core/, 'known keys: jobs, remote'],
     ['a number given as a string', 'config.yaml', "core:\n  jobs: '1'\n", /config\.yaml:2:9: core\.jobs: /, 'jobs'],
-    ['an unknown remote option', 'config.yaml', 'remotes:\n  r:\n    url: /tmp/x\n    jbos: 3\n', /config\.yaml:4:5: unknown key 'jbos' in remotes\.r/, 'known keys: url, jobs'],
+    ['an unknown remote option', 'config.yaml', 'remotes:\n  r:\n    url: /tmp/x\n    jbos: 3\n', /config\.yaml:4:5: unknown key 'jbos' in remotes\.r\n/, 'hint: known keys for a local remote: url, jobs\n'],
     ['an unknown cache type', 'config.yaml', 'cache:\n  type: [teleport]\n', /config\.yaml:2:10: cache\.type/, 'reflink, hardlink, symlink, copy'],
     ['an unknown key in config.local.yaml', 'config.local.yaml', 'cahce:\n  type: copy\n', /config\.local\.yaml:1:1: unknown key 'cahce'/, 'known keys: cache, core, remotes'],
   ])('%s is reported with file:line:column before any stage runs', (_name, file, text, where, hint) => {
