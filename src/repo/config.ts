@@ -15,6 +15,8 @@ export interface Config {
   cache?: { type?: string | LinkType[] | null };
   core?: { jobs?: number; remote?: string };
   remotes?: Record<string, Record<string, unknown>>;
+  /** Sizes of resource pools (validated at load; parsed by src/pipeline/resources.ts). */
+  resources?: Record<string, unknown> | null;
 }
 
 /**

@@ -6,6 +6,7 @@
 import type * as V from 'valibot';
 import { integerSchema, stringSchema } from './common.js';
 import { PipelineError } from '../errors.js';
+import { parseResources } from '../pipeline/resources.js';
 import { locate, mapOf, strictMap, type FileKind } from './located.js';
 import { valibot } from './valibot.js';
 
@@ -32,6 +33,7 @@ export interface ConfigFile {
   cache?: { type?: string | LinkType[] | null } | null;
   core?: { jobs?: number; remote?: string } | null;
   remotes?: Record<string, Record<string, unknown> | null | undefined> | null;
+  resources?: Record<string, unknown> | null;
 }
 
 export const CONFIG_KIND: FileKind = { hint: 'see "Configuration" and "Remotes" in the README' };
@@ -90,8 +92,25 @@ export function configSchema(): V.GenericSchema<unknown, ConfigFile> {
       cache: v.nullish(strictMap({ type: v.nullish(cacheType) }, 'a mapping')),
       core: v.nullish(strictMap({ jobs: v.optional(integerSchema(1, 'jobs: 4')), remote: v.optional(stringSchema('remote: origin')) }, 'a mapping')),
       remotes: v.nullish(mapOf(remote, 'a mapping of remote names to their options')),
+      resources: v.nullish(
+        v.pipe(
+          mapOf(v.unknown(), 'a mapping of resource names to amounts'),
+          v.rawCheck(({ dataset, addIssue }) => {
+            if (!dataset.typed) return;
+            for (const [name, amount] of Object.entries(dataset.value)) {
+              const parsed = parseResources({ [name]: amount });
+              if (!parsed.ok) {
+                addIssue({
+                  message: `${parsed.message}\ne.g. resources: {gpu: 2, memory: 32GB}`,
+                  path: [{ type: 'object', origin: 'value', input: dataset.value, key: name, value: amount }],
+                });
+              }
+            }
+          }),
+        ),
+      ),
     },
-    'a mapping of sections (cache, core, remotes)',
+    'a mapping of sections (cache, core, remotes, resources)',
   ));
 }
 

@@ -224,8 +224,10 @@ describe('.mlp/config.yaml and config.local.yaml', () => {
     ['config.yaml', 'remotes:\n  r:\n    url: ssh://h/x\n    port: 70000\n', 'remotes.r.port: must be a port number (1 to 65535), got 70000', 'see "Configuration"'],
     ['config.yaml', 'remotes:\n  r:\n    url: s3://b\n    path_style: yes\n', 'remotes.r.path_style: must be true or false, got "yes"', 'see "Configuration"'],
     ['config.yaml', 'remotes: [a]\n', 'config.yaml:1:10: remotes: must be a mapping of remote names to their options, got a list', 'see "Configuration"'],
+    ['config.yaml', 'resources:\n  gpu: two\n', 'config.yaml:2:8: resources.gpu: gpu must be a number of at least 0, got "two"', 'e.g. resources: {gpu: 2, memory: 32GB}'],
+    ['config.local.yaml', 'resources:\n  memory: lots\n', 'config.local.yaml:2:11: resources.memory: memory must be a size such as 512MB', 'e.g. resources:'],
     ['config.local.yaml', 'cahce: {}\n', "config.local.yaml:1:1: unknown key 'cahce'", 'known keys: cache, core, remotes'],
-    ['config.yaml', '- a\n', 'config.yaml:1:1: must be a mapping of sections (cache, core, remotes), got a list', 'see "Configuration"'],
+    ['config.yaml', '- a\n', 'config.yaml:1:1: must be a mapping of sections (cache, core, remotes, resources), got a list', 'see "Configuration"'],
   ])('%s %j is a located error', (file, text, message, hint) => {
     write({ [file]: text });
     const e = error(load);
