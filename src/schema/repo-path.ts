@@ -188,8 +188,14 @@ export class SymlinkGuard {
       prefix = prefix === '' ? (parts[i] as string) : `${prefix}/${parts[i] as string}`;
       if (this.safeDirs.has(prefix)) continue;
       const abs = path.join(this.root, prefix);
-      const stat = fs.lstatSync(abs, { throwIfNoEntry: false });
-      if (!stat) return; // nothing deeper exists: it will be created as real directories
+      let stat: fs.Stats | undefined;
+      try {
+        stat = fs.lstatSync(abs);
+      } catch (error) {
+        // Nothing deeper exists (ENOTDIR: a file where a directory would be): nothing to follow.
+        if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return;
+        throw error;
+      }
       if (!stat.isSymbolicLink()) {
         if (stat.isDirectory()) this.safeDirs.add(prefix);
         continue;

@@ -81,7 +81,8 @@ describe('symlinks at the point of use', () => {
     fs.symlinkSync('real', path.join(root, 'inside-link'));
     fs.symlinkSync(path.join(root, 'real/sub'), path.join(root, 'abs-inside-link'));
     fs.symlinkSync('../real/new-file', path.join(root, 'real/sub/dangling-inside'));
-    for (const p of ['real/sub/x', 'missing/deeper/x', 'inside-link/sub/x', 'abs-inside-link/x', 'real/sub/dangling-inside']) {
+    fs.writeFileSync(path.join(root, 'real/file'), 'x');
+    for (const p of ['real/sub/x', 'missing/deeper/x', 'real/file/below', 'inside-link/sub/x', 'abs-inside-link/x', 'real/sub/dangling-inside']) {
       expect(() => guard().check(toRepoPath(p))).not.toThrow();
     }
     expect(checkedInside(root, toRepoPath('inside-link/x'))).toBe(path.join(root, 'inside-link/x'));
