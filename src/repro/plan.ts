@@ -12,6 +12,7 @@ import { requirePipeline } from '../pipeline/load.js';
 import type { Stage } from '../pipeline/types.js';
 import type { Repo } from '../repo/repo.js';
 import { checkStageInputs } from './preflight.js';
+import { SymlinkGuard } from '../schema/repo-path.js';
 import { resourceCapacity, resourceLimits } from './resources.js';
 import type { ResourceLimits } from './scheduler.js';
 import { pointerCandidates, resolveTargets } from './targets.js';
@@ -39,6 +40,9 @@ export function planRepro(repo: Repo, options: PlanOptions): ReproPlan {
   checkStageInputs(repo, stages);
   if (!options.dry) {
     checkMissingDeps(repo, stages);
+    // Before any stage runs: an output reached through a symlink to outside is refused (exit 3).
+    const guard = new SymlinkGuard(repo.root);
+    for (const stage of stages) for (const out of stage.outs) guard.check(out.path);
     pruneLock(repo);
   }
   return { dag, selected, resources };

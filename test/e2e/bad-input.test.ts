@@ -216,8 +216,7 @@ describe('pipeline.yaml mistakes are located errors (exit 3) found before anythi
     });
     const result = runMlp(dir, ['repro']);
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain("cache.type: unknown link type 'teleport'");
-    expect(result.stderr).toContain('hint: use one or more of reflink, hardlink, symlink, copy');
+    expect(result.stderr).toContain('error: .mlp/config.yaml:2:10: cache.type[0]: must be one of reflink, hardlink, symlink, copy, got "teleport"');
     expect(count(dir)).toBe(0);
     expect(runMlp(dir, ['status']).code).toBe(3);
   });

@@ -1,6 +1,6 @@
 /** Where invalid JSON goes wrong: the offset behind "invalid JSON" errors' line:column. */
-import { jsonErrorOffset, parseJsonText } from '../../src/params/params-file.js';
 import { PipelineError } from '../../src/errors.js';
+import { jsonErrorOffset, parseJsonLocated } from '../../src/util/json-text.js';
 
 describe('jsonErrorOffset', () => {
   test.each([
@@ -23,14 +23,15 @@ describe('jsonErrorOffset', () => {
     expect(jsonErrorOffset(text)).toBe(text.length);
   });
 
-  test('parseJsonText locates the error', () => {
+  test('parseJsonLocated locates the error and drops V8\'s quote of the text', () => {
     let caught: unknown;
     try {
-      parseJsonText('{\n  "lr": 0.1,\n  "epochs": \n}\n', 'p.json');
+      parseJsonLocated('{\n  "lr": 0.1,\n  "epochs": \n}\n', 'p.json', 'fix it');
     } catch (error) {
       caught = error;
     }
     expect(caught).toBeInstanceOf(PipelineError);
-    expect((caught as PipelineError).message).toMatch(/^p\.json:4:1: invalid JSON: Unexpected token/);
+    expect((caught as PipelineError).message).toBe("p.json:4:1: invalid JSON: Unexpected token '}'");
+    expect((caught as PipelineError).hint).toBe('fix it');
   });
 });
