@@ -110,10 +110,7 @@ export async function runRepro(repo: Repo, targets: string[], options: ReproCliO
       if (!options.keepGoing && !internal && (counts.get('not-run') ?? 0) > 0) {
         err('hint: other stages were not started after the failure; rerun with -k/--keep-going to run everything that does not depend on it');
       }
-      // Invalid pipeline input (a param missing from a params file an upstream stage wrote) is
-      // exit 3 wherever it is found, as in `status`.
-      const invalid = [...summary.results.values()].some((r) => r.status === 'failed' && r.failure.kind === 'error' && r.failure.error.exitCode === ExitCode.invalidPipeline);
-      return invalid ? ExitCode.invalidPipeline : ExitCode.stageFailed;
+      return ExitCode.stageFailed;
     }
     return ExitCode.ok;
   } finally {
