@@ -1,15 +1,21 @@
 /**
  * `pipeline.lock`: what each stage last ran with. Written by mlp only, deterministically —
  * stages, paths and param keys sorted, one block per stage — so diffs stay small and merges
- * rarely conflict. Each stage block is serialised once and cached, so rewriting the lock after
- * every finished stage costs one small stringify, not one of the whole file.
+ * rarely conflict. Each stage block is serialised once and cached.
+ *
+ * Writes: `set`/`delete` change the lock in memory and `save` rewrites the file. `record` makes
+ * one finished stage durable at once in O(1) — a line in the lock journal (lock-journal.ts) —
+ * and `flush` (called by Repo.close for the holder of the repository lock) writes the file once
+ * at the end. `load` applies a journal that a running or killed repro left on top of this file.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { PipelineError } from '../errors.js';
 import { compareStrings, type HashInfo } from '../hash/hash-path.js';
 import { parseYamlText } from '../params/params-file.js';
 import { LOCK_FILE } from '../pipeline/schema.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { JournalWriter, readJournal } from './lock-journal.js';
 import { ParseCache } from '../util/parse-cache.js';
 import { emitYaml } from '../util/yaml-emit.js';
 
@@ -32,17 +38,42 @@ const SCHEMA = '1';
 
 export class Lockfile {
   private readonly blocks = new Map<string, string>();
+  /** The entries in memory differ from the file (changed, or applied from a journal). */
+  private unsaved = false;
+  private journal: JournalWriter | undefined;
 
   private constructor(
     readonly file: string,
     private readonly entries: Map<string, LockEntry>,
     private readonly cache: ParseCache,
+    private readonly journalFile: string | undefined,
   ) {}
 
-  static load(root: string, cache = ParseCache.inMemory()): Lockfile {
+  /**
+   * Reads `pipeline.lock` in `root`. With `journalFile`, finished stages recorded there on top
+   * of this very file (by a repro still running, or killed) are applied, and `record` appends to
+   * it; without, `record` rewrites the file.
+   */
+  static load(root: string, cache = ParseCache.inMemory(), journalFile?: string): Lockfile {
     const file = path.join(root, LOCK_FILE);
     const data = cache.readYaml(file, parseLockText);
-    return new Lockfile(file, data === undefined ? new Map() : lockEntries(data), cache);
+    const lock = new Lockfile(file, data === undefined ? new Map() : lockEntries(data), cache, journalFile);
+    if (journalFile) lock.applyJournal(journalFile);
+    return lock;
+  }
+
+  private applyJournal(journalFile: string): void {
+    const journal = readJournal(journalFile, this.file);
+    if (journal.state !== 'current') return;
+    for (const record of journal.records) {
+      let parsed: Map<string, LockEntry>;
+      try {
+        parsed = lockEntries({ schema: SCHEMA, stages: { [record.stage]: record.entry } });
+      } catch {
+        break; // damaged: ignore it and what follows, like a torn line (those stages rerun or restore)
+      }
+      for (const [name, entry] of parsed) this.set(name, entry);
+    }
   }
 
   static parse(text: string): Map<string, LockEntry> {
@@ -57,14 +88,43 @@ export class Lockfile {
     return [...this.entries.keys()];
   }
 
+  /** Changes `stage`'s entry in memory (written by `save` or `flush`). */
   set(stage: string, entry: LockEntry): void {
     this.entries.set(stage, normalizeEntry(entry));
     this.blocks.delete(stage);
+    this.unsaved = true;
   }
 
   delete(stage: string): boolean {
     this.blocks.delete(stage);
-    return this.entries.delete(stage);
+    const deleted = this.entries.delete(stage);
+    if (deleted) this.unsaved = true;
+    return deleted;
+  }
+
+  /**
+   * Sets `stage`'s entry and makes it durable now, in O(1): one line appended to the journal.
+   * The first record of a process folds what is pending (a dead run's journal, changes not yet
+   * saved) into the file, so the journal always sits on top of the lock file as it is on disk.
+   */
+  record(stage: string, entry: LockEntry): void {
+    if (this.journalFile === undefined) {
+      this.set(stage, entry);
+      this.save();
+      return;
+    }
+    if (!this.journal) {
+      if (this.unsaved) this.save();
+      this.journal = JournalWriter.start(this.journalFile, this.file);
+    }
+    this.set(stage, entry);
+    this.journal.append({ stage, entry: entryToYaml(this.entries.get(stage) as LockEntry) });
+  }
+
+  /** Writes the file if anything changed since it was read or written, and ends the journal. */
+  flush(): void {
+    if (this.unsaved) this.save();
+    else this.removeJournal();
   }
 
   serialize(): string {
@@ -81,12 +141,23 @@ export class Lockfile {
     return text;
   }
 
-  /** Rewrites the file atomically. */
-  /** Rewrites the file atomically, and records its content in the parse cache (no re-parse next time). */
+  /**
+   * Rewrites the file atomically, records its content in the parse cache (no re-parse next time)
+   * and removes the journal, whose records it now holds. (Killed in between, the journal is left
+   * but no longer matches the file: it is ignored.)
+   */
   save(): void {
     writeFileAtomic(this.file, this.serialize());
     const stages = Object.fromEntries([...this.entries].map(([name, entry]) => [name, entryToYaml(entry)]));
     this.cache.remember(this.file, { schema: SCHEMA, stages });
+    this.unsaved = false;
+    this.removeJournal();
+  }
+
+  private removeJournal(): void {
+    if (this.journal) this.journal.remove();
+    else if (this.journalFile !== undefined) fs.rmSync(this.journalFile, { force: true });
+    this.journal = undefined;
   }
 }
 

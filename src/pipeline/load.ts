@@ -8,7 +8,8 @@ import path from 'node:path';
 import type { Document, Node, YAMLMap } from 'yaml';
 import { PipelineError, errorCode } from '../errors.js';
 import { ParamsReader, getDotted, isMissing, parseYamlDocument, type ReadText } from '../params/params-file.js';
-import { ParseCache, fingerprint } from '../util/parse-cache.js';
+import { ParseCache } from '../util/parse-cache.js';
+import { fingerprint } from '../util/stat-signature.js';
 import { yaml } from '../util/yaml.js';
 import {
   DEFAULT_PARAMS_FILE,

@@ -10,7 +10,8 @@ import { ObjectStore } from '../cache/object-store.js';
 import { runGit } from '../git/git.js';
 import { GitIgnorer } from '../git/gitignore.js';
 import { PathHasher } from '../hash/hash-path.js';
-import { StateCache } from '../hash/state-cache.js';
+import { StateCache, objectOfKey } from '../hash/state-cache.js';
+import { LOCK_JOURNAL } from '../lock/lock-journal.js';
 import { Lockfile } from '../lock/lockfile.js';
 import { readPointer, type Pointer } from '../lock/pointer-file.js';
 import { ParamsReader } from '../params/params-file.js';
@@ -87,7 +88,14 @@ export class Repo {
   }
 
   get state(): StateCache {
-    return (this.cached.state ??= StateCache.load(path.join(this.tmpDir, 'state.json')));
+    return (this.cached.state ??= StateCache.load(path.join(this.tmpDir, 'state.json'), (key) => this.stateKeyFile(key)));
+  }
+
+  /** The file a state-cache key describes: a cache object, or a workspace file. */
+  private stateKeyFile(key: string): string | undefined {
+    const hash = objectOfKey(key);
+    if (hash === undefined) return path.join(this.root, key);
+    return /^[0-9a-f]{64}$/.test(hash) ? this.store.objectPath(hash) : undefined;
   }
 
   get hasher(): PathHasher {
@@ -107,7 +115,7 @@ export class Repo {
   }
 
   get lock(): Lockfile {
-    return (this.cached.lock ??= Lockfile.load(this.root, this.parseCache));
+    return (this.cached.lock ??= Lockfile.load(this.root, this.parseCache, path.join(this.tmpDir, LOCK_JOURNAL)));
   }
 
   get params(): ParamsReader {
@@ -160,9 +168,13 @@ export class Repo {
     this.repoLock = RepoLock.acquire(this.tmpDir, command, warn);
   }
 
-  /** Persists the state cache and releases the repository lock. */
+  /**
+   * Folds the lock journal into pipeline.lock (only the holder of the repository lock writes the
+   * lock), persists the state and parse caches, and releases the repository lock.
+   */
   close(): void {
     try {
+      if (this.repoLock) this.cached.lock?.flush();
       this.cached.state?.save();
       this.cached.parseCache?.save();
     } finally {

@@ -1,9 +1,10 @@
 /**
  * `mlp repro`: runs the stale stages of the selected part of the DAG, up to `jobs` at a time.
  * A stage's staleness is decided when all of its upstream stages have finished, so a rerun
- * upstream stage that produced identical outputs does not rerun its dependants. The lockfile is
- * rewritten after every stage that succeeds; a failed or interrupted stage leaves its previous
- * lock entry, and its previous outputs are restored from the cache when possible.
+ * upstream stage that produced identical outputs does not rerun its dependants. Every stage that
+ * succeeds is recorded in the lock at once (durably: see src/lock/lock-journal.ts); a failed or
+ * interrupted stage leaves its previous lock entry, and its previous outputs are restored from
+ * the cache when possible.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -139,8 +140,7 @@ export async function repro(repo: Repo, options: ReproOptions, events: ReproEven
           repo.cache.checkout(out.path, out);
           if (stage.outs.find((o) => o.path === out.path)?.cache) repo.gitignore.ignore(out.path);
         }
-        repo.lock.set(stage.name, lockEntryFor(stage, check, outs));
-        repo.lock.save();
+        repo.lock.record(stage.name, lockEntryFor(stage, check, outs));
         return { status: 'restored', reasons };
       }
     }
@@ -161,8 +161,7 @@ export async function repro(repo: Repo, options: ReproOptions, events: ReproEven
       return { status: 'failed', reasons, message: `command ${how}: ${outcome.cmd}`, cmd: outcome.cmd, exitCode: outcome.exitCode, signal: outcome.signal };
     }
     const outs = await commitOutputs(repo, stage);
-    repo.lock.set(stage.name, lockEntryFor(stage, check, outs));
-    repo.lock.save();
+    repo.lock.record(stage.name, lockEntryFor(stage, check, outs));
     saveRun(repo, key, outs);
     return { status: 'ran', reasons, seconds: (performance.now() - started) / 1000 };
   };
