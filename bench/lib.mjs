@@ -17,13 +17,32 @@ export function sh(cwd, cmd, cmdArgs, env) {
   return execFileSync(cmd, cmdArgs, { cwd, env: env ? { ...process.env, ...env } : undefined, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 28 });
 }
 
-/** Runs `node <bin> ...args` in `cwd`; wall-clock seconds. Throws on a non-zero exit. */
+/**
+ * CPU seconds (user + system) used so far by this process's finished children and their
+ * descendants (Linux: cutime + cstime of /proc/self/stat); undefined elsewhere. On a shared,
+ * loaded machine it moves far less than wall-clock time.
+ */
+function childrenCpu() {
+  try {
+    const fields = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs `node <bin> ...args` in `cwd`: wall-clock seconds, and the CPU seconds it and the stage
+ * commands it ran used. Throws on a non-zero exit.
+ */
 export function timeMlp(bin, cwd, args) {
+  const cpuBefore = childrenCpu();
   const start = process.hrtime.bigint();
   const result = spawnSync(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 28 });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpuAfter = childrenCpu();
   if (result.status !== 0) throw new Error(`mlp ${args.join(' ')} failed in ${cwd} (exit ${result.status}): ${result.stderr}`);
-  return { seconds, stdout: result.stdout };
+  return { seconds, cpu: cpuBefore === undefined ? undefined : cpuAfter - cpuBefore, stdout: result.stdout };
 }
 
 export const median = (xs) => {

@@ -6,7 +6,8 @@
 //
 // Each stage copies its own 16-byte input into out/ (`cp data/in_$i.txt out/out_$i.txt`, one dep,
 // one out, like workload W1 of bench/core.mjs but 25× wider). Times, per build (medians):
-//   first  — the first `mlp repro -j JOBS` in a fresh repository (--first-runs times, default 1)
+//   first  — the first `mlp repro -j JOBS` in a fresh repository (--first-runs times, default 1),
+//            wall-clock and CPU time (mlp and the stage commands: less sensitive to a loaded machine)
 //   no-op  — `mlp repro` and `mlp status` right after (--runs times each, default 3)
 // --baseline builds git revision REV into a temporary worktree and times it in the same run.
 import fs from 'node:fs';
@@ -42,6 +43,7 @@ try {
   const files = workload();
   for (const build of builds) {
     const first = [];
+    const firstCpu = [];
     const repro = [];
     const status = [];
     const loads = [];
@@ -51,9 +53,10 @@ try {
       loads.push(os.loadavg()[0]);
       const out = timeMlp(build.bin, dir, ['repro', '-j', jobs]);
       first.push(out.seconds);
+      firstCpu.push(out.cpu);
       const ran = (out.stdout.match(/^Running /gm) ?? []).length;
       if (ran !== stages) throw new Error(`${build.name}: ${ran} of ${stages} stages ran`);
-      console.error(`${build.name}: first repro ${seconds(out.seconds)} s (load ${loadAverage()})`);
+      console.error(`${build.name}: first repro ${seconds(out.seconds)} s, ${seconds(out.cpu)} CPU-s (load ${loadAverage()})`);
       lockBytes = fs.statSync(path.join(dir, 'pipeline.lock')).size;
       if (r === firstRuns - 1) {
         for (let i = 0; i < runs; i++) {
@@ -65,7 +68,7 @@ try {
       }
       fs.rmSync(dir, { recursive: true, force: true });
     }
-    rows.push({ build: build.name, first: median(first), repro: median(repro), status: median(status), lockBytes, load: median(loads) });
+    rows.push({ build: build.name, first: median(first), firstCpu: median(firstCpu), repro: median(repro), status: median(status), lockBytes, load: median(loads) });
   }
 } finally {
   for (const build of builds) if (build.dir) removeRevision(build.dir);
@@ -73,8 +76,8 @@ try {
 }
 
 console.log(`\n${stages.toLocaleString('en')} trivial stages, \`-j ${jobs}\` — ${machine()}; medians of ${firstRuns} first and ${runs} no-op runs\n`);
-console.log('| build | first repro (s) | per stage (ms) | no-op repro (s) | no-op status (s) | pipeline.lock | load avg (1 min) at start |');
-console.log('|---|---|---|---|---|---|---|');
+console.log('| build | first repro (s) | per stage (ms) | its CPU time (s) | no-op repro (s) | no-op status (s) | pipeline.lock | load avg (1 min) at start |');
+console.log('|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
-  console.log(`| ${r.build} | ${seconds(r.first)} | ${((r.first / stages) * 1000).toFixed(1)} | ${seconds(r.repro)} | ${seconds(r.status)} | ${(r.lockBytes / 1024).toFixed(0)} KiB | ${r.load.toFixed(2)} |`);
+  console.log(`| ${r.build} | ${seconds(r.first)} | ${((r.first / stages) * 1000).toFixed(1)} | ${seconds(r.firstCpu)} | ${seconds(r.repro)} | ${seconds(r.status)} | ${(r.lockBytes / 1024).toFixed(0)} KiB | ${r.load.toFixed(2)} |`);
 }

@@ -68,9 +68,16 @@ try {
     const stateFile = path.join(dir, '.mlp/tmp/state.json');
     const live = liveEntries(stateFile);
     const floor = [];
-    for (let i = 0; i < runs; i++) floor.push(timeMlp(build.bin, dir, ['status']).seconds);
+    const floorCpu = [];
+    for (let i = 0; i < runs; i++) {
+      const t = timeMlp(build.bin, dir, ['status']);
+      floor.push(t.seconds);
+      floorCpu.push(t.cpu);
+    }
     const first = [];
+    const firstCpu = [];
     const after = [];
+    const afterCpu = [];
     const loads = [];
     let size = 0;
     for (let i = 0; i < runs; i++) {
@@ -79,10 +86,23 @@ try {
       const out = timeMlp(build.bin, dir, ['status']);
       if (!/up to date/i.test(out.stdout)) throw new Error(`unexpected status output: ${out.stdout}`);
       first.push(out.seconds);
-      after.push(timeMlp(build.bin, dir, ['status']).seconds);
+      firstCpu.push(out.cpu);
+      const next = timeMlp(build.bin, dir, ['status']);
+      after.push(next.seconds);
+      afterCpu.push(next.cpu);
       size = fs.statSync(stateFile).size;
     }
-    rows.push({ build: build.name, floor: median(floor), first: median(first), after: median(after), size, load: median(loads) });
+    rows.push({
+      build: build.name,
+      floor: median(floor),
+      floorCpu: median(floorCpu),
+      first: median(first),
+      firstCpu: median(firstCpu),
+      after: median(after),
+      afterCpu: median(afterCpu),
+      size,
+      load: median(loads),
+    });
     console.error(`${build.name}: floor ${seconds(median(floor))} s, first ${seconds(median(first))} s, after ${seconds(median(after))} s (load ${loadAverage()})`);
   }
 } finally {
@@ -91,8 +111,10 @@ try {
 }
 
 console.log(`\nmlp status, one-stage repo, state seeded with ${stale.toLocaleString('en')} stale entries — ${machine()}, ${runs} runs, medians\n`);
-console.log('| build | floor: live entries only (s) | first status after seeding (s) | next status (s) | state.json after | load avg (1 min) |');
+console.log('Wall-clock seconds, with CPU seconds (user + system, less sensitive to a loaded machine) in brackets.\n');
+console.log('| build | floor: live entries only | first status after seeding | next status | state.json after | load avg (1 min) |');
 console.log('|---|---|---|---|---|---|');
+const both = (wall, cpu) => `${seconds(wall)} (${seconds(cpu)})`;
 for (const r of rows) {
-  console.log(`| ${r.build} | ${seconds(r.floor)} | ${seconds(r.first)} | ${seconds(r.after)} | ${(r.size / 1024).toFixed(0)} KiB | ${r.load.toFixed(2)} |`);
+  console.log(`| ${r.build} | ${both(r.floor, r.floorCpu)} | ${both(r.first, r.firstCpu)} | ${both(r.after, r.afterCpu)} | ${(r.size / 1024).toFixed(0)} KiB | ${r.load.toFixed(2)} |`);
 }
