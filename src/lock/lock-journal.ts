@@ -8,12 +8,13 @@
  * Format: a header line `{"journal":1,"base":"<stat signature of pipeline.lock>","pid":…}`, then
  * `{"stage":"<name>","entry":{<the stage's block as pipeline.lock writes it>}}` lines.
  *
- * Crash semantics. Each line goes to the kernel in one write(2), without fsync: a killed process (SIGKILL, OOM, a crash of mlp itself) loses nothing it recorded, since
- * the data is already in the page cache — the same guarantee the rewrite-and-rename of
- * pipeline.lock gave, which was not fsync'ed either. A power loss may lose the tail of the journal
- * or leave a torn last line; it is ignored, as is everything after the first line that does not
- * parse. Losing records only makes those stages stale again, and their results are still in the
- * run-cache, so the next `mlp repro` restores them without running anything.
+ * Crash semantics. Each line goes to the kernel in one write(2), without fsync: a killed process
+ * (SIGKILL, OOM, a crash of mlp itself) loses nothing it recorded, since the data is already in
+ * the page cache — the same guarantee the rewrite-and-rename of pipeline.lock gave, which was not
+ * fsync'ed either. A power loss may lose the tail of the journal or leave a torn last line; it is
+ * ignored, as is everything after the first line that does not parse. Losing records only makes
+ * those stages stale again, and the run-cache normally still holds their results, so the next
+ * `mlp repro` restores them without running anything.
  *
  * Who reads it. Every command that loads the lock applies a journal whose base is the current
  * pipeline.lock (status of a running or killed repro sees its finished stages). A journal whose
@@ -23,6 +24,7 @@
  * and when it ends.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { errorCode } from '../errors.js';
 import { signatureOf } from '../util/stat-signature.js';
 
@@ -94,6 +96,7 @@ export class JournalWriter {
    * (the caller has folded whatever applied of it into the lock).
    */
   static start(file: string, lockFile: string): JournalWriter {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
     const fd = fs.openSync(file, 'w');
     const writer = new JournalWriter(file, fd);
     writer.writeLine({ journal: FORMAT, base: baseOf(lockFile), pid: process.pid });

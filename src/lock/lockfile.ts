@@ -15,9 +15,9 @@ import { compareStrings, type HashInfo } from '../hash/hash-path.js';
 import { parseYamlText } from '../params/params-file.js';
 import { LOCK_FILE } from '../pipeline/schema.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { JournalWriter, readJournal } from './lock-journal.js';
 import { ParseCache } from '../util/parse-cache.js';
 import { emitYaml } from '../util/yaml-emit.js';
+import { JournalWriter, readJournal } from './lock-journal.js';
 
 export interface LockedPath extends HashInfo {
   path: string;
