@@ -116,5 +116,5 @@ console.log('| build | floor: live entries only | first status after seeding | n
 console.log('|---|---|---|---|---|---|');
 const both = (wall, cpu) => `${seconds(wall)} (${seconds(cpu)})`;
 for (const r of rows) {
-  console.log(`| ${r.build} | ${both(r.floor, r.floorCpu)} | ${both(r.first, r.firstCpu)} | ${both(r.after, r.afterCpu)} | ${(r.size / 1024).toFixed(0)} KiB | ${r.load.toFixed(2)} |`);
+  console.log(`| ${r.build} | ${both(r.floor, r.floorCpu)} | ${both(r.first, r.firstCpu)} | ${both(r.after, r.afterCpu)} | ${r.size < 10240 ? `${r.size} B` : `${(r.size / 1024).toFixed(0)} KiB`} | ${r.load.toFixed(2)} |`);
 }

@@ -13,6 +13,7 @@
  * least as many entries were added.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { writeFileAtomic } from '../util/fs.js';
 import { statSignature } from '../util/stat-signature.js';
 
@@ -48,7 +49,7 @@ export class StateCache {
 
   private constructor(
     private readonly file: string,
-    private readonly entries: Map<string, Entry>,
+    private entries: Map<string, Entry>,
     private pruned: StateFile['pruned'],
     private readonly locate: LocateKey | undefined,
   ) {}
@@ -102,21 +103,28 @@ export class StateCache {
   /** Drops every entry whose file is gone or no longer has the recorded signature. Returns how many. */
   prune(): number {
     if (!this.locate) return 0;
-    let removed = 0;
-    for (const [key, [signature]] of this.entries) {
+    // Stale entries mostly come from whole directories that were deleted (old runs, old
+    // outputs): one stat of the directory answers for all of its files.
+    const dirExists = new Map<string, boolean>();
+    const kept = new Map<string, Entry>();
+    for (const [key, entry] of this.entries) {
       const file = this.locate(key);
       let stat: fs.Stats | undefined;
-      try {
-        stat = file === undefined ? undefined : fs.statSync(file, { throwIfNoEntry: false });
-      } catch {
-        stat = undefined; // unreadable (EACCES, ENOTDIR, …): the entry cannot be used either
+      if (file !== undefined) {
+        const dir = path.dirname(file);
+        let exists = dirExists.get(dir);
+        if (exists === undefined) dirExists.set(dir, (exists = fs.existsSync(dir)));
+        try {
+          stat = exists ? fs.statSync(file, { throwIfNoEntry: false }) : undefined;
+        } catch {
+          stat = undefined; // unreadable (EACCES, ENOTDIR, …): the entry cannot be used either
+        }
       }
-      if (!stat || statSignature(stat) !== signature) {
-        this.entries.delete(key);
-        removed++;
-      }
+      if (stat && statSignature(stat) === entry[0]) kept.set(key, entry);
     }
-    this.pruned = { at: Date.now(), entries: this.entries.size };
+    const removed = this.entries.size - kept.size;
+    this.entries = kept;
+    this.pruned = { at: Date.now(), entries: kept.size };
     this.dirty = true;
     return removed;
   }
