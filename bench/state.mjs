@@ -5,8 +5,8 @@
 //   npm run build && node bench/state.mjs [--runs N] [--stale N] [--baseline REV]
 //
 // --baseline builds git revision REV (e.g. main, or a commit) into a temporary worktree and times
-// it in the same run. The state is seeded in the format every mlp so far has written (version 1:
-// path → [inode, mtime, size, sha256]), as an upgrading user has it. For each build it prints:
+// it in the same run. The state is seeded as mlp wrote it before it was pruned (path → [inode,
+// mtime, size, sha256], no `pruned` record), as an upgrading user has it. For each build it prints:
 //   floor   — status with only the live entries (what the repo costs without the stale ones)
 //   seeded  — the first status after seeding (the new code prunes here, once)
 //   after   — the next status (what every later command pays)
@@ -26,19 +26,8 @@ const builds = [];
 if (baseline) builds.push({ name: `before (${baseline})`, ...buildRevision(baseline) });
 builds.push({ name: 'after (this checkout)', bin: currentBin });
 
-/** Live entries of whatever state format the build wrote, as version-1 tuples. */
-function liveEntries(file) {
-  const data = JSON.parse(fs.readFileSync(file, 'utf8'));
-  const out = {};
-  for (const [key, value] of Object.entries(data.entries)) {
-    if (value.length === 4) out[key] = value; // version 1
-    else {
-      const [ino, mtime, size] = value[0].split(':').map(Number); // version 2: [signature, hash]
-      out[key] = [ino, mtime, size, value[1]];
-    }
-  }
-  return out;
-}
+/** The live entries: path → [inode, mtime, size, sha256]. */
+const liveEntries = (file) => JSON.parse(fs.readFileSync(file, 'utf8')).entries;
 
 const staleText = (() => {
   const parts = [];

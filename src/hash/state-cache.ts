@@ -15,15 +15,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../util/fs.js';
-import { statSignature } from '../util/stat-signature.js';
+import { sameSignature, statSignature } from '../util/stat-signature.js';
 
-type Entry = [signature: string, hash: string];
-type EntryV1 = [ino: number, mtimeMs: number, size: number, hash: string];
+/** The file's stat signature (inode, mtime, size) when it was hashed, and the hash. */
+type Entry = [ino: number, mtimeMs: number, size: number, hash: string];
 
 interface StateFile {
-  version: 2;
-  /** When the entries were last checked against the files, and how many were left. */
-  pruned: { at: number; entries: number };
+  version: 1;
+  /**
+   * When the entries were last checked against the files, and how many were left. Absent in
+   * files written before pruning existed (older mlp versions read the file and ignore it).
+   */
+  pruned?: { at: number; entries: number };
   entries: Record<string, Entry>;
 }
 
@@ -50,7 +53,7 @@ export class StateCache {
   private constructor(
     private readonly file: string,
     private entries: Map<string, Entry>,
-    private pruned: StateFile['pruned'],
+    private pruned: { at: number; entries: number },
     private readonly locate: LocateKey | undefined,
   ) {}
 
@@ -62,14 +65,10 @@ export class StateCache {
     let entries = new Map<string, Entry>();
     let pruned = { at: Date.now(), entries: 0 };
     try {
-      const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as StateFile | { version: 1; entries: Record<string, EntryV1> };
-      if (parsed.version === 2) {
+      const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as StateFile;
+      if (parsed.version === 1) {
         entries = new Map(Object.entries(parsed.entries));
-        pruned = parsed.pruned;
-      } else if (parsed.version === 1) {
-        // Written by earlier versions of mlp: the same data, never pruned. Convert rather than rehash everything.
-        for (const [key, [ino, mtimeMs, size, hash]] of Object.entries(parsed.entries)) entries.set(key, [`${ino}:${mtimeMs}:${size}`, hash]);
-        pruned = { at: 0, entries: 0 };
+        pruned = parsed.pruned ?? { at: 0, entries: 0 };
       }
     } catch {
       // Missing or unreadable state only costs a rehash.
@@ -84,15 +83,13 @@ export class StateCache {
   /** The recorded hash of `key` if the file still has the same stat signature. */
   get(key: string, stat: fs.Stats): string | undefined {
     const entry = this.entries.get(key);
-    if (!entry || entry[0] !== statSignature(stat)) return undefined;
-    return entry[1];
+    return entry && sameSignature(entry, stat) ? entry[3] : undefined;
   }
 
   set(key: string, stat: fs.Stats, hash: string): void {
-    const signature = statSignature(stat);
     const entry = this.entries.get(key);
-    if (entry && entry[0] === signature && entry[1] === hash) return;
-    this.entries.set(key, [signature, hash]);
+    if (entry && entry[3] === hash && sameSignature(entry, stat)) return;
+    this.entries.set(key, [...statSignature(stat), hash]);
     this.dirty = true;
   }
 
@@ -120,7 +117,7 @@ export class StateCache {
           stat = undefined; // unreadable (EACCES, ENOTDIR, …): the entry cannot be used either
         }
       }
-      if (stat && statSignature(stat) === entry[0]) kept.set(key, entry);
+      if (stat && sameSignature(entry, stat)) kept.set(key, entry);
     }
     const removed = this.entries.size - kept.size;
     this.entries = kept;
@@ -140,7 +137,7 @@ export class StateCache {
   save(): void {
     if (this.prunePays()) this.prune();
     if (!this.dirty) return;
-    const out: StateFile = { version: 2, pruned: this.pruned, entries: Object.fromEntries(this.entries) };
+    const out: StateFile = { version: 1, pruned: this.pruned, entries: Object.fromEntries(this.entries) };
     writeFileAtomic(this.file, JSON.stringify(out));
     this.dirty = false;
   }

@@ -12,12 +12,8 @@ describe('hash state', () => {
     expect(runMlp(dir, ['repro']).code).toBe(0);
     const live = stateKeys(dir);
     expect(live).toEqual(expect.arrayContaining(['in.txt', 'out.txt']));
-    // What months of use leave behind, in the format every mlp so far wrote (version 1).
-    const state = JSON.parse(fs.readFileSync(stateFile(dir), 'utf8')) as { entries: Record<string, unknown> };
-    const entries: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(state.entries)) {
-      entries[key] = Array.isArray(value) && value.length === 2 ? [...String(value[0]).split(':').map(Number), value[1]] : value;
-    }
+    // What months of use leave behind, as mlp wrote it before pruning existed.
+    const entries = (JSON.parse(fs.readFileSync(stateFile(dir), 'utf8')) as { entries: Record<string, unknown> }).entries;
     for (let i = 0; i < 8000; i++) entries[`old/run-${i}/f.bin`] = [100000 + i, 1_700_000_000_000 + i, 10, 'c'.repeat(64)];
     fs.writeFileSync(stateFile(dir), JSON.stringify({ version: 1, entries }));
 

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PRUNE_MIN_ENTRIES, StateCache, objectKey, objectOfKey } from '../../src/hash/state-cache.js';
-import { statSignature } from '../../src/util/stat-signature.js';
+import { signatureOf, statSignature } from '../../src/util/stat-signature.js';
 import { tempDir, writeFiles } from '../helpers/cli.js';
 
 const HASH = 'a'.repeat(64);
@@ -21,7 +21,7 @@ function setup() {
   return { dir, file, objects, locate, stat, keys };
 }
 
-/** A state file as every mlp before this one wrote it: path → [inode, mtime, size, hash]. */
+/** A state file as mlp wrote it before pruning existed: path → [inode, mtime, size, hash]. */
 function writeV1(file: string, entries: Record<string, [number, number, number, string]>): void {
   fs.writeFileSync(file, JSON.stringify({ version: 1, entries }));
 }
@@ -39,7 +39,7 @@ describe('state cache', () => {
     expect(StateCache.load(file).get('f.txt', stat('f.txt'))).toBeUndefined();
   });
 
-  test('the previous file format is read, not thrown away (no rehash after an upgrade)', () => {
+  test('a state file written before pruning existed is read as it is (no rehash after an upgrade)', () => {
     const { dir, file, stat } = setup();
     writeFiles(dir, { 'f.txt': 'one' });
     const s = stat('f.txt');
@@ -101,6 +101,8 @@ describe('state cache', () => {
     const { dir, stat } = setup();
     writeFiles(dir, { 'f.txt': 'abc' });
     const s = stat('f.txt');
-    expect(statSignature(s)).toBe(`${s.ino}:${s.mtimeMs}:${s.size}`);
+    expect(statSignature(s)).toEqual([s.ino, s.mtimeMs, s.size]);
+    expect(signatureOf(path.join(dir, 'f.txt'))).toBe(`${s.ino}:${s.mtimeMs}:${s.size}`);
+    expect(signatureOf(path.join(dir, 'missing'))).toBeUndefined();
   });
 });
