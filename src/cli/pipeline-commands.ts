@@ -13,6 +13,7 @@ interface ReproFlags {
   keepGoing?: boolean;
   pull?: boolean;
   remote?: string;
+  verbose?: boolean;
 }
 
 export function registerPipelineCommands(program: Command): void {
@@ -38,7 +39,10 @@ export function registerPipelineCommands(program: Command): void {
     .option('--no-run-cache', 'always run stale stages instead of restoring known results from the cache')
     .option('--pull', 'first fetch missing deps, outputs and run-cache entries from the remote')
     .option('-r, --remote <name>', 'the remote for --pull (default: core.remote)')
-    .action(async (targets: string[], flags: ReproFlags) => {
+    .option('-v, --verbose', 'print the stack trace of an internal error')
+    .action(async (targets: string[], _flags: ReproFlags, command: Command) => {
+      // -v may also come before `repro`, as a global option.
+      const flags = command.optsWithGlobals<ReproFlags>();
       process.exitCode = await withRepo(flags.dry ? undefined : commandLine(), async (repo) => {
         if (flags.pull) {
           const { pullBeforeRepro } = await import('./remote-commands.js');
@@ -53,6 +57,7 @@ export function registerPipelineCommands(program: Command): void {
           explain: flags.explain === true,
           keepGoing: flags.keepGoing === true,
           runCache: flags.runCache,
+          verbose: flags.verbose === true,
         });
       });
     });
