@@ -121,6 +121,11 @@ export class Lockfile {
     this.journal.append({ stage, entry: entryToYaml(this.entries.get(stage) as LockEntry) });
   }
 
+  /** Whether this process has recorded stages in the journal since the file was last written. */
+  get recording(): boolean {
+    return this.journal !== undefined;
+  }
+
   /** Writes the file if anything changed since it was read or written, and ends the journal. */
   flush(): void {
     if (this.unsaved) this.save();

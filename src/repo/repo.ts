@@ -169,12 +169,14 @@ export class Repo {
   }
 
   /**
-   * Folds the lock journal into pipeline.lock (only the holder of the repository lock writes the
-   * lock), persists the state and parse caches, and releases the repository lock.
+   * Folds the lock journal into pipeline.lock, persists the state and parse caches, and releases
+   * the repository lock. Only a writer folds — the holder of the repository lock, or a caller that
+   * recorded stages — since a journal found by a reader may belong to a repro still running.
    */
   close(): void {
     try {
-      if (this.repoLock) this.cached.lock?.flush();
+      const lock = this.cached.lock;
+      if (lock && (this.repoLock || lock.recording)) lock.flush();
       this.cached.state?.save();
       this.cached.parseCache?.save();
     } finally {
