@@ -14,6 +14,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { isSha256, type Sha256 } from '../schema/sha256.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { sameSignature, statSignature } from '../util/stat-signature.js';
 
@@ -81,9 +82,11 @@ export class StateCache {
   }
 
   /** The recorded hash of `key` if the file still has the same stat signature. */
-  get(key: string, stat: fs.Stats): string | undefined {
+  get(key: string, stat: fs.Stats): Sha256 | undefined {
     const entry = this.entries.get(key);
-    return entry && sameSignature(entry, stat) ? entry[3] : undefined;
+    if (!entry || !sameSignature(entry, stat)) return undefined;
+    // state.json is a file too: a recorded hash becomes an object name only if it is a hash.
+    return isSha256(entry[3]) ? entry[3] : undefined;
   }
 
   set(key: string, stat: fs.Stats, hash: string): void {

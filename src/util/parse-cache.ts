@@ -15,7 +15,8 @@ interface Entry {
   value: unknown;
 }
 
-const FORMAT = 1;
+/** 2: values of mlp's own files are stored only after src/schema validated them. */
+const FORMAT = 2;
 
 export class ParseCache {
   private dirty = false;

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { GitIgnorer } from '../../src/git/gitignore.js';
+import { toRepoPath as p } from '../../src/schema/repo-path.js';
 import { tempDir, writeFiles } from '../helpers/cli.js';
 
 describe('GitIgnorer', () => {
@@ -9,13 +10,13 @@ describe('GitIgnorer', () => {
     const dir = tempDir();
     writeFiles(dir, { 'out/.gitignore': '# mine\n*.tmp' }); // no final newline
     const ignorer = new GitIgnorer(dir);
-    expect(ignorer.ignore('out/a.txt')).toBe(true);
-    expect(ignorer.ignore('out/a.txt')).toBe(false);
-    expect(ignorer.ignore('out/b')).toBe(true);
-    expect(ignorer.ignore('top.txt')).toBe(true);
+    expect(ignorer.ignore(p('out/a.txt'))).toBe(true);
+    expect(ignorer.ignore(p('out/a.txt'))).toBe(false);
+    expect(ignorer.ignore(p('out/b'))).toBe(true);
+    expect(ignorer.ignore(p('top.txt'))).toBe(true);
     expect(fs.readFileSync(path.join(dir, 'out/.gitignore'), 'utf8')).toBe('# mine\n*.tmp\n/a.txt\n/b\n');
     expect(fs.readFileSync(path.join(dir, '.gitignore'), 'utf8')).toBe('/top.txt\n');
-    expect(new GitIgnorer(dir).ignore('out/b')).toBe(false);
+    expect(new GitIgnorer(dir).ignore(p('out/b'))).toBe(false);
   });
 
   test('a line someone else adds to the .gitignore while mlp runs is kept', () => {
@@ -23,9 +24,9 @@ describe('GitIgnorer', () => {
     // from mlp's copy (which also made every stage cost the whole file).
     const dir = tempDir();
     const ignorer = new GitIgnorer(dir);
-    ignorer.ignore('out/1.txt');
+    ignorer.ignore(p('out/1.txt'));
     fs.appendFileSync(path.join(dir, 'out/.gitignore'), '/notes.md\n');
-    ignorer.ignore('out/2.txt');
+    ignorer.ignore(p('out/2.txt'));
     expect(fs.readFileSync(path.join(dir, 'out/.gitignore'), 'utf8')).toBe('/1.txt\n/notes.md\n/2.txt\n');
   });
 });

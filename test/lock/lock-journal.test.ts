@@ -3,14 +3,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readJournal } from '../../src/lock/lock-journal.js';
 import { Lockfile, type LockEntry } from '../../src/lock/lockfile.js';
+import { toRepoPath as p } from '../../src/schema/repo-path.js';
+import { toSha256 as h } from '../../src/schema/sha256.js';
 import { signatureOf } from '../../src/util/stat-signature.js';
 import { tempDir } from '../helpers/cli.js';
 
 const entry = (n: number): LockEntry => ({
   cmd: [`cp a${n} b${n}`],
-  deps: [{ path: `a${n}`, hash: 'e'.repeat(64), size: n }],
+  deps: [{ path: p(`a${n}`), hash: h('e'.repeat(64)), size: n }],
   params: { 'params.yaml': { lr: n / 10, layers: [n, n + 1] } },
-  outs: [{ path: `b${n}`, hash: 'a'.repeat(64), size: 5, nfiles: 2 }],
+  outs: [{ path: p(`b${n}`), hash: h('a'.repeat(64)), size: 5, nfiles: 2 }],
 });
 
 function setup() {
