@@ -86,5 +86,7 @@ export function collectGarbage(repo: Repo, options: { allCommits: boolean; dryRu
       if (!options.dryRun) fs.rmSync(file, { force: true });
     }
   }
+  // The hash state's records of removed objects and deleted files can never match again.
+  if (!options.dryRun) repo.state.prune();
   return { kept, removed, bytesFreed, runsRemoved };
 }

@@ -9,7 +9,8 @@ import type { Document, Node, YAMLMap } from 'yaml';
 import { PipelineError, errorCode } from '../errors.js';
 import { ParamsReader, getDotted, isMissing, parseYamlDocument, type ReadText } from '../params/params-file.js';
 import { describePathProblem, isRepoPath, normalizeRepoPath, type RepoPath } from '../schema/repo-path.js';
-import { ParseCache, fingerprint } from '../util/parse-cache.js';
+import { ParseCache } from '../util/parse-cache.js';
+import { fingerprint } from '../util/stat-signature.js';
 import { yaml } from '../util/yaml.js';
 import {
   DEFAULT_PARAMS_FILE,

@@ -138,10 +138,12 @@ export function prepareOutputs(repo: Repo, stage: Stage): void {
   }
 }
 
-/** The lock entry is saved at once: a later interruption keeps this stage's work. */
+/**
+ * The lock entry is recorded at once, durably and in O(1) (a line in the lock journal): a later
+ * interruption, even a kill -9, keeps this stage's work.
+ */
 function recordRun(repo: Repo, stage: Stage, check: StageCheck, outs: LockedPath[]): void {
-  repo.lock.set(stage.name, lockEntryFor(stage, check, outs));
-  repo.lock.save();
+  repo.lock.record(stage.name, lockEntryFor(stage, check, outs));
 }
 
 function dryRun(ctx: StageContext, stage: Stage, reasons: StaleReason[]): StageResult {

@@ -2,9 +2,9 @@
  * `mlp repro`: plan (select the stages, check deps and resources, prune the lock), then let the
  * scheduler run each stage through `executeStage`, up to `jobs` at a time. A stage's staleness is
  * decided when all of its upstream stages have finished, so a rerun upstream stage that produced
- * identical outputs does not rerun its dependants. The lockfile is rewritten after every stage
- * that succeeds; a failed or interrupted stage leaves its previous lock entry, and its previous
- * outputs are restored from the cache when possible.
+ * identical outputs does not rerun its dependants. Every stage that succeeds is recorded in the
+ * lock at once (durably: see src/lock/lock-journal.ts); a failed or interrupted stage leaves its
+ * previous lock entry, and its previous outputs are restored from the cache when possible.
  */
 import type { Executor, OutputSink } from '../executors/executor.js';
 import { LocalExecutor } from '../executors/local.js';

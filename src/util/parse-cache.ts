@@ -1,11 +1,13 @@
 /**
  * Parsing YAML costs far more than the rest of a no-op `status` or `repro` on a big pipeline, so
  * parsed files — and the resolved pipeline — are cached as JSON in `.mlp/tmp/parsed.json`,
- * keyed by the (inode, mtime, size) of every file they were derived from.
+ * keyed by the stat signature (inode, mtime, size; src/util/stat-signature.ts) of every file they
+ * were derived from.
  */
 import fs from 'node:fs';
 import { errorCode } from '../errors.js';
 import { writeFileAtomic } from './fs.js';
+import { fingerprint } from './stat-signature.js';
 
 interface Entry {
   files: string[];
@@ -15,15 +17,6 @@ interface Entry {
 
 /** 2: values of mlp's own files are stored only after src/schema validated them. */
 const FORMAT = 2;
-
-export function fingerprint(files: readonly string[]): string {
-  return files
-    .map((file) => {
-      const stat = fs.statSync(file, { throwIfNoEntry: false });
-      return stat ? `${stat.ino}:${stat.mtimeMs}:${stat.size}` : '-';
-    })
-    .join('|');
-}
 
 export class ParseCache {
   private dirty = false;
