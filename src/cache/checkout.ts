@@ -11,6 +11,7 @@ import type { HashInfo, ManifestEntry, PathHash, PathHasher } from '../hash/hash
 import type { StateCache } from '../hash/state-cache.js';
 import { removePath } from '../util/fs.js';
 import { corruptObject, type LinkType, type ObjectStore } from './object-store.js';
+import { UnsavedChangesError, filesToDiscard } from './unsaved.js';
 
 export type CheckoutOutcome = 'unchanged' | 'restored';
 
@@ -127,13 +128,18 @@ export class CacheCheckout {
     return this.store.readManifest(info.hash).every((e) => this.store.has(e.hash));
   }
 
-  /** Makes workspace path `rel` match `info`, restoring from the cache what differs. */
-  checkout(rel: string, info: HashInfo, current?: PathHash): CheckoutOutcome {
+  /**
+   * Makes workspace path `rel` match `info`, restoring from the cache what differs. Unless
+   * `force`, nothing is touched if that would overwrite or delete a file whose content is not in
+   * the cache: an `UnsavedChangesError` lists those files.
+   */
+  checkout(rel: string, info: HashInfo, current?: PathHash, force = false): CheckoutOutcome {
     const now = current ?? this.hasher.hash(rel);
     if (now && now.hash === info.hash) return 'unchanged';
     const abs = path.join(this.root, rel);
     if (info.nfiles === undefined) {
       this.verifyObject(rel, info.hash);
+      if (!force) this.refuseUnsaved(rel, now, info.hash, undefined);
       if (now) removePath(abs);
       this.materialize(info.hash, abs, rel);
       return 'restored';
@@ -141,8 +147,14 @@ export class CacheCheckout {
     if (!this.store.has(info.hash)) throw new MissingObjectError(rel, info.hash);
     const manifest = this.store.readManifest(info.hash);
     for (const entry of manifest) this.verifyObject(`${rel}/${entry.path}`, entry.hash);
+    if (!force) this.refuseUnsaved(rel, now, info.hash, manifest);
     this.checkoutDirectory(rel, abs, manifest, now);
     return 'restored';
+  }
+
+  private refuseUnsaved(rel: string, now: PathHash | undefined, hash: string, manifest: ManifestEntry[] | undefined): void {
+    const files = filesToDiscard(rel, now, hash, manifest, (h) => this.store.has(h));
+    if (files.length > 0) throw new UnsavedChangesError(rel, files);
   }
 
   private checkoutDirectory(rel: string, abs: string, manifest: ManifestEntry[], now: PathHash | undefined): void {

@@ -27,23 +27,27 @@ export function registerDataCommands(program: Command): void {
     .command('checkout')
     .description('make the workspace match pipeline.lock and the .mlp pointer files, restoring data from the cache')
     .argument('[targets...]', 'stages, outputs or tracked paths (default: everything)')
+    .option('-f, --force', 'also overwrite and delete files whose content is not in the cache (discards unsaved changes)')
     .option('--json', 'print JSON')
-    .action(async (targets: string[], flags: { json?: boolean }) => {
+    .action(async (targets: string[], flags: { json?: boolean; force?: boolean }) => {
       await withRepo(commandLine(), async (repo) => {
         const { checkoutWorkspace } = await import('../data/checkout-workspace.js');
-        const items = checkoutWorkspace(repo, targets);
+        const { renderUnsaved } = await import('../ui/unsaved.js');
+        const items = checkoutWorkspace(repo, targets, { force: flags.force === true });
         const problems = items.filter((i) => i.outcome === 'missing' || i.outcome === 'failed');
+        const kept = items.filter((i) => i.outcome === 'unsaved');
         if (flags.json) printJson(items);
         else {
           for (const i of items) if (i.outcome === 'restored') print(`restored ${i.path}`);
           for (const p of problems) process.stderr.write(`error: ${p.message}\n`);
           const restored = items.filter((i) => i.outcome === 'restored').length;
-          print(`${restored} restored, ${items.length - restored - problems.length} unchanged, ${problems.length} not available.`);
+          const unchanged = items.filter((i) => i.outcome === 'unchanged').length;
+          print(`${restored} restored, ${unchanged} unchanged, ${problems.length} not available${kept.length ? `, ${kept.length} kept (unsaved changes)` : ''}.`);
+          for (const line of renderUnsaved(items, ['mlp checkout --force', ...targets].join(' '))) process.stderr.write(`${line}\n`);
         }
-        if (problems.length > 0) {
-          if (!flags.json) process.stderr.write('hint: run `mlp pull` to fetch missing data from a remote, or `mlp repro` to rebuild it\n');
-          process.exitCode = ExitCode.failure;
-        }
+        if (problems.length > 0 && !flags.json) process.stderr.write('hint: run `mlp pull` to fetch missing data from a remote, or `mlp repro` to rebuild it\n');
+        if (kept.length > 0) process.exitCode = ExitCode.unsavedChanges;
+        else if (problems.length > 0) process.exitCode = ExitCode.failure;
       });
     });
 

@@ -15,6 +15,7 @@ import type { Repo } from '../repo/repo.js';
 import { removePath } from '../util/fs.js';
 import { commitOutputs, lockEntryFor } from './commit.js';
 import type { StaleReason } from './reasons.js';
+import { prepareOutputs, refuseGitTrackedOutputs } from './prepare-outputs.js';
 import { lookupRun, runCacheKey, saveRun } from './run-cache.js';
 import { prepareShim, runStage, type OutputSink } from './stage-runner.js';
 import { checkStage } from './staleness.js';
@@ -82,6 +83,7 @@ export async function repro(repo: Repo, options: ReproOptions, events: ReproEven
   const stages = selected.map((n) => pipeline.stages.get(n) as Stage);
   if (!options.dry) {
     checkMissingDeps(repo, stages);
+    refuseGitTrackedOutputs(repo, stages);
     pruneLock(repo);
   }
   const shimDir = options.dry ? '' : prepareShim(repo.tmpDir);
@@ -130,6 +132,7 @@ export async function repro(repo: Repo, options: ReproOptions, events: ReproEven
       return { status: 'failed', reasons, message: `dep ${missing.path} is missing (run its producing stage first, or drop -s)` };
     }
 
+    await prepareOutputs(repo, stage, entry, events.output); // nothing unsaved is deleted below
     const key = runCacheKey(stage, check);
     if (options.runCache && !options.force && !stage.alwaysChanged) {
       const outs = lookupRun(repo, key);
@@ -224,7 +227,7 @@ function restorePrevious(repo: Repo, stage: Stage, entry: LockEntry | undefined)
   for (const out of entry.outs) {
     if (!declared.has(out.path)) continue;
     try {
-      if (repo.cache.isComplete(out)) repo.cache.checkout(out.path, out);
+      if (repo.cache.isComplete(out)) repo.cache.checkout(out.path, out, undefined, true); // replaces what the failed run wrote
     } catch {
       // Best effort: status will report the output as modified.
     }
