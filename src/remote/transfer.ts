@@ -417,6 +417,28 @@ export async function fetch(repo: Repo, backend: RemoteBackend, targets: readonl
   };
 }
 
+/**
+ * Gets the directory manifests `hashes` from the remote into the local cache (verified, like
+ * every download). Those the remote lacks, or holds corrupted, are left out: callers check
+ * `repo.store.has`.
+ */
+export async function fetchManifests(repo: Repo, backend: RemoteBackend, hashes: readonly string[], jobs: number, signal?: AbortSignal): Promise<void> {
+  await pool(hashes, jobs, signal, async (hash) => {
+    const tmp = repo.store.tempPath(hash);
+    try {
+      const got = await backend.get(objectKey(hash), tmp, undefined, () => {});
+      if (got !== false && (got.hash ?? hashFileSync(tmp)) === hash) {
+        JSON.parse(fs.readFileSync(tmp, 'utf8')); // a manifest is JSON
+        repo.store.commitTemp(tmp, hash);
+      }
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
+  });
+}
+
 export interface RemoteStatusItem {
   path: string;
   source: string;
@@ -439,24 +461,11 @@ export async function remoteStatus(repo: Repo, backend: RemoteBackend, targets: 
     if (info.nfiles !== undefined && !repo.store.has(info.hash)) unknownManifests.push(info.hash);
   }
   // A directory whose manifest is only on the remote: read the manifest from there.
-  const remoteManifests = new Map<string, string[]>();
-  await pool(unknownManifests, jobs, options.signal, async (hash) => {
-    const tmp = repo.store.tempPath(hash);
-    try {
-      const got = await backend.get(objectKey(hash), tmp, undefined, () => {});
-      if (got !== false && (got.hash ?? hashFileSync(tmp)) === hash) {
-        const entries = JSON.parse(fs.readFileSync(tmp, 'utf8')) as { hash: string }[];
-        remoteManifests.set(hash, entries.map((e) => e.hash));
-        repo.store.commitTemp(tmp, hash);
-      }
-    } finally {
-      fs.rmSync(tmp, { force: true });
-    }
-  });
+  await fetchManifests(repo, backend, unknownManifests, jobs, options.signal);
   for (const { info } of wanted) {
     let hashes = [info.hash];
     if (info.nfiles !== undefined) {
-      const entries = repo.store.has(info.hash) ? repo.store.readManifest(info.hash).map((e) => e.hash) : remoteManifests.get(info.hash);
+      const entries = repo.store.has(info.hash) ? repo.store.readManifest(info.hash).map((e) => e.hash) : undefined;
       if (entries) hashes = hashes.concat(entries);
     }
     hashesOf.set(info.hash, hashes);

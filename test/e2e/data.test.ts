@@ -163,7 +163,7 @@ describe('mlp commit / gc', () => {
     expect(runMlp(dir, ['status']).stdout).toContain('up to date');
   });
 
-  test('gc removes unreferenced objects; --all-commits keeps what any commit references', () => {
+  test('gc -w removes unreferenced objects; --all-commits keeps what any commit references', () => {
     const dir = makeRepo({}, { 'd.txt': 'version one' });
     runMlp(dir, ['add', 'd.txt']);
     git(dir, 'add', '-A');
@@ -172,14 +172,14 @@ describe('mlp commit / gc', () => {
     runMlp(dir, ['add', 'd.txt']);
     git(dir, 'commit', '-qam', 'two');
     expect(objectFiles(dir)).toHaveLength(2);
-    const keep = runMlp(dir, ['gc', '--all-commits']);
-    expect(keep.stdout).toContain('Removed 0 objects');
+    const keep = runMlp(dir, ['gc', '--all-commits', '-f']);
+    expect(keep.stdout).toContain('Nothing to remove.');
     expect(objectFiles(dir)).toHaveLength(2);
-    const dry = runMlp(dir, ['gc', '-n']);
-    expect(dry.stdout).toContain('Would remove 1 objects');
+    const dry = runMlp(dir, ['gc', '-w', '-n']);
+    expect(dry.stdout).toContain('Would remove from the cache: 1 object');
     expect(objectFiles(dir)).toHaveLength(2);
-    const gc = runMlp(dir, ['gc']);
-    expect(gc.stdout).toContain('Removed 1 objects (11 B)');
+    const gc = runMlp(dir, ['gc', '-w', '-f']);
+    expect(gc.stdout).toContain('Removed 1 object (11 B)');
     expect(objectFiles(dir)).toHaveLength(1);
     expect(runMlp(dir, ['checkout']).code).toBe(0);
   });
