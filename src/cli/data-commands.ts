@@ -121,11 +121,12 @@ async function runGc(flags: GcFlags): Promise<number> {
         runsRemoved: local.runs.length,
         ...(remotePlan && remote ? { remote: { name: remote.spec.name, url: remote.spec.url, removed: remotePlan.remove.length, bytesFreed: remotePlan.bytes, kept: remotePlan.kept } } : {}),
       };
+      const nothing = local.remove.length + local.runs.length + (remotePlan?.remove.length ?? 0) === 0;
       if (!flags.json) {
-        for (const line of lines) print(line);
+        // With -f the plan is the result: only what is kept is said before removing.
+        for (const line of flags.force && !flags.dry && !nothing ? lines.slice(0, 1) : lines) print(line);
         if (warning) process.stderr.write(`${warning}\n`);
       }
-      const nothing = local.remove.length + local.runs.length + (remotePlan?.remove.length ?? 0) === 0;
       if (flags.dry || nothing) {
         if (flags.json) printJson(result);
         else print(nothing ? 'Nothing to remove.' : 'Dry run: nothing was removed.');

@@ -325,7 +325,7 @@ function localDiskError(error: unknown, repo: Repo): MlpError | undefined {
   const code = errorCode(error);
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     return new MlpError(`no space left on the local disk while writing to the cache ${repo.cacheDir}`, {
-      hint: 'free disk space (`mlp gc` removes unused cache objects), then rerun the same command: what was fetched is kept',
+      hint: 'free disk space (`mlp gc -A` removes cache objects no commit uses), then rerun the same command: what was fetched is kept',
       cause: error,
     });
   }
