@@ -30,8 +30,15 @@ export function trackedPathsCached(root: string, relPaths: readonly string[], ca
   if (index === undefined) return trackedPaths(root, relPaths);
   const paths = [...relPaths].sort();
   const key = `git-tracked:${root}`;
+  // The answer for a superset answers a subset too: repro asks for all outputs, then per stage.
   const hit = cache.get<{ paths: string[]; tracked: string[] }>(key);
-  if (hit && hit.paths.length === paths.length && hit.paths.every((p, i) => p === paths[i])) return hit.tracked;
+  if (hit) {
+    const asked = new Set(hit.paths);
+    if (paths.every((p) => asked.has(p))) {
+      const tracked = new Set(hit.tracked);
+      return paths.filter((p) => tracked.has(p));
+    }
+  }
   const before = fingerprint([index]);
   const tracked = trackedPaths(root, paths);
   cache.set(key, [index], before, { paths, tracked });

@@ -24,6 +24,7 @@ describe('git-tracked paths', () => {
     const cache = ParseCache.inMemory();
     expect(trackedPathsCached(dir, ['a.txt', 'b.txt'], cache)).toEqual(['a.txt']);
     expect(trackedPathsCached(dir, ['b.txt', 'a.txt'], cache)).toEqual(['a.txt']);
+    expect(trackedPathsCached(dir, ['b.txt'], cache)).toEqual([]); // a subset: answered from the cache
     git(dir, 'add', 'b.txt');
     expect(trackedPathsCached(dir, ['a.txt', 'b.txt'], cache)).toEqual(['a.txt', 'b.txt']);
   });
