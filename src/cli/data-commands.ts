@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, MlpError } from '../errors.js';
 import type { Repo } from '../repo/repo.js';
-import { commandLine, parseJobs, print, printJson, withRepo } from './context.js';
+import { commandLine, print, printJson, withRepo } from './context.js';
+import { parsePositiveInt } from './options.js';
 
 export function registerDataCommands(program: Command): void {
   program
@@ -62,7 +63,7 @@ export function registerDataCommands(program: Command): void {
     .option('--rev <rev>', 'also keep what this commit, branch or tag uses (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option('-c, --cloud', 'also remove the unused objects from a remote')
     .option('-r, --remote <name>', 'the remote for --cloud (default: core.remote)')
-    .option('-j, --jobs <n>', 'remote requests in flight (default: sized for the remote)', parseJobs)
+    .option('-j, --jobs <n>', 'remote requests in flight (default: sized for the remote)', parsePositiveInt)
     .option('-f, --force', 'do not ask for confirmation')
     .option('-n, --dry', 'only show what would be removed')
     .option('--json', 'print JSON')

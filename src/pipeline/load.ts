@@ -21,6 +21,7 @@ import {
   TOP_LEVEL_KEYS,
   describeAllowed,
 } from './schema.js';
+import { parseResources } from './resources.js';
 import { TemplateError, interpolate, type Context } from './template.js';
 import type { OutKind, OutSpec, ParamsSpec, Pipeline, SourceLocation, Stage } from './types.js';
 import { validatePipeline } from './validate.js';
@@ -284,7 +285,7 @@ class StageNormalizer {
   stage(): Stage {
     const d = this.raw.definition;
     if (d.cmd === undefined) this.fail('cmd', 'missing `cmd`', 'every stage needs the command that produces its outputs');
-    return {
+    const stage: Stage = {
       name: this.raw.name,
       cmd: this.cmd(d.cmd),
       wdir: this.wdir,
@@ -301,6 +302,14 @@ class StageNormalizer {
       env: this.env(d.env),
       location: this.raw.location,
     };
+    if (d.resources !== undefined && d.resources !== null) stage.resources = this.resources(d.resources);
+    return stage;
+  }
+
+  private resources(value: unknown): Record<string, number> {
+    const parsed = parseResources(value);
+    if (!parsed.ok) this.fail('resources', parsed.message, 'see "resources" in the pipeline.yaml reference (README)');
+    return parsed.amounts;
   }
 
   private cmd(value: unknown): string[] {

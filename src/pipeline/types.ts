@@ -39,6 +39,11 @@ export interface Stage {
   alwaysChanged: boolean;
   desc: string | undefined;
   env: Record<string, string>;
+  /**
+   * What the stage holds while it runs (`cpu`, `memory` in bytes, named pools); `repro` never
+   * runs stages together that need more than there is. Undefined: only `-j` limits it.
+   */
+  resources?: Record<string, number>;
   location: SourceLocation;
 }
 

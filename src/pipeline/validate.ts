@@ -23,7 +23,7 @@ export function validatePipeline(pipeline: Pipeline, context: ValidateContext = 
  * Files a stage may not declare as outputs: a stage's outputs are deleted before it runs and
  * replaced by what it writes, so mlp's own files (the pipeline, the lockfile, pointer files),
  * the params the pipeline reads, and `.gitignore` files (mlp edits them) would be destroyed.
- * Git-tracked files are checked before a run instead (see repro/prepare-outputs.ts): asking git
+ * Git-tracked files are checked before a run instead (see repro/output-safety.ts): asking git
  * here would cost every `mlp status` a subprocess.
  */
 export function reservedOutReason(outPath: string, pipelineFile: string, paramsFiles: ReadonlySet<string>): string | undefined {
