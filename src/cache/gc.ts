@@ -17,6 +17,8 @@ import { Lockfile, type LockedPath } from '../lock/lockfile.js';
 import { parsePointer } from '../lock/pointer-file.js';
 import { LOCK_FILE, POINTER_SUFFIX } from '../pipeline/schema.js';
 import type { Repo } from '../repo/repo.js';
+import { readRunEntry } from '../repro/run-cache.js';
+import type { Sha256 } from '../schema/sha256.js';
 import { savedRecords } from './saved.js';
 
 export interface GcScope {
@@ -98,25 +100,25 @@ function commitReferences(git: GitRepo, commit: string): HashInfo[] {
       if (file === LOCK_FILE) for (const entry of Lockfile.parse(blob.toString('utf8')).values()) refs.push(...entry.outs);
       else refs.push(parsePointer(file, blob.toString('utf8')).info);
     } catch {
-      // An unparsable file in an old commit references nothing we can keep.
+      // An invalid file in an old commit references nothing we can keep.
     }
   }
   return refs;
 }
 
 export interface KeepSet {
-  hashes: Set<string>;
+  hashes: Set<Sha256>;
   /** Directory hashes whose manifest could not be read: their files cannot be told apart. */
-  unknownManifests: string[];
+  unknownManifests: Sha256[];
 }
 
 /**
  * Every object hash `refs` need: each hash, and for directories every file their manifest lists.
  * `manifest(hash)` returns the entries' hashes, or undefined when the manifest is not available.
  */
-export function keepSet(refs: readonly HashInfo[], manifest: (hash: string) => string[] | undefined): KeepSet {
-  const hashes = new Set<string>();
-  const unknown = new Set<string>();
+export function keepSet(refs: readonly HashInfo[], manifest: (hash: Sha256) => Sha256[] | undefined): KeepSet {
+  const hashes = new Set<Sha256>();
+  const unknown = new Set<Sha256>();
   for (const ref of refs) {
     if (hashes.has(ref.hash)) continue;
     hashes.add(ref.hash);
@@ -129,7 +131,7 @@ export function keepSet(refs: readonly HashInfo[], manifest: (hash: string) => s
 }
 
 /** Entries of a manifest in the local cache, or undefined if it is absent or unreadable. */
-export function localManifest(repo: Repo, hash: string): string[] | undefined {
+export function localManifest(repo: Repo, hash: Sha256): Sha256[] | undefined {
   if (!repo.store.has(hash)) return undefined;
   try {
     return repo.store.readManifest(hash).map((e) => e.hash);
@@ -139,7 +141,7 @@ export function localManifest(repo: Repo, hash: string): string[] | undefined {
 }
 
 export interface GcObject {
-  hash: string;
+  hash: Sha256;
   size: number;
 }
 
@@ -152,7 +154,7 @@ export interface GcPlan {
 }
 
 /** What a gc of the local cache would remove, keeping `keep`. */
-export function planLocalGc(repo: Repo, keep: ReadonlySet<string>): GcPlan {
+export function planLocalGc(repo: Repo, keep: ReadonlySet<Sha256>): GcPlan {
   const remove: GcObject[] = [];
   let kept = 0;
   let bytes = 0;
@@ -172,9 +174,9 @@ export function planLocalGc(repo: Repo, keep: ReadonlySet<string>): GcPlan {
       const file = path.join(runsDir, prefix, name);
       let outs: LockedPath[] = [];
       try {
-        outs = (JSON.parse(fs.readFileSync(file, 'utf8')) as { outs: LockedPath[] }).outs;
+        outs = readRunEntry(repo, file) ?? [];
       } catch {
-        // unreadable entries are removed
+        // Invalid or unreadable entries are removed.
       }
       if (outs.length > 0 && outs.every((o) => keep.has(o.hash))) continue;
       runs.push(file);

@@ -11,12 +11,13 @@ import path from 'node:path';
 import type { HashInfo } from '../hash/hash-path.js';
 import { parsePointer, pointerFileFor, writePointer, type Pointer } from '../lock/pointer-file.js';
 import { POINTER_SUFFIX } from '../pipeline/schema.js';
+import type { RepoPath } from '../schema/repo-path.js';
 
 /** Where records live, relative to the cache directory. */
 export const SAVED_DIR = 'saved';
 
 /** Writes the record of `outPath` (of `stage`), saved as `info`; returns its absolute path. */
-export function writeSavedRecord(cacheDir: string, stage: string, outPath: string, info: HashInfo, now = new Date()): string {
+export function writeSavedRecord(cacheDir: string, stage: string, outPath: RepoPath, info: HashInfo, now = new Date()): string {
   const stamp = now.toISOString().replace(/:/g, '-');
   const dir = path.join(cacheDir, SAVED_DIR, `${stamp}-${stage.replace(/[^A-Za-z0-9_.@-]/g, '_')}`);
   writePointer(dir, { path: outPath, info });

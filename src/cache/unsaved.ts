@@ -6,6 +6,7 @@
  */
 import { ExitCode, MlpError } from '../errors.js';
 import type { ManifestEntry, PathHash } from '../hash/hash-path.js';
+import type { Sha256 } from '../schema/sha256.js';
 
 /**
  * Repo-relative paths of the files under `rel` that making it match `target` would overwrite or
@@ -15,14 +16,14 @@ import type { ManifestEntry, PathHash } from '../hash/hash-path.js';
 export function filesToDiscard(
   rel: string,
   now: PathHash | undefined,
-  targetHash: string,
+  targetHash: Sha256,
   target: readonly ManifestEntry[] | undefined,
-  inCache: (hash: string) => boolean,
+  inCache: (hash: Sha256) => boolean,
 ): string[] {
   if (!now || now.hash === targetHash) return [];
   if (!now.manifest) return inCache(now.hash) ? [] : [rel];
   // A directory is there: a file checkout removes all of it, a directory checkout what differs.
-  const wanted = new Map((target ?? []).map((e) => [e.path, e.hash]));
+  const wanted = new Map<string, Sha256>((target ?? []).map((e) => [e.path, e.hash]));
   return now.manifest.filter((e) => wanted.get(e.path) !== e.hash && !inCache(e.hash)).map((e) => `${rel}/${e.path}`);
 }
 

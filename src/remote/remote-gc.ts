@@ -10,6 +10,7 @@
 import { keepSet, localManifest, type GcObject } from '../cache/gc.js';
 import type { HashInfo } from '../hash/hash-path.js';
 import type { Repo } from '../repo/repo.js';
+import { hashFromNames, isShardName } from '../schema/sha256.js';
 import { objectKey, runWorkers, type RemoteBackend } from './backend.js';
 import { fetchManifests } from './transfer.js';
 
@@ -23,18 +24,18 @@ export interface RemoteGcPlan {
   unknownManifests: string[];
 }
 
-const SHARD = /^[0-9a-f]{2}$/;
-const REST = /^[0-9a-f]{62}$/;
-
 /** Every object on the remote (temp files of interrupted uploads are not objects). */
 export async function listRemoteObjects(backend: RemoteBackend, jobs: number): Promise<GcObject[]> {
-  const shards = (await backend.list('files/sha256')).filter((s) => SHARD.test(s));
+  const shards = (await backend.list('files/sha256')).filter(isShardName);
   const objects: GcObject[] = [];
   let next = 0;
   await runWorkers(Math.max(1, Math.min(jobs, shards.length)), async (stopped) => {
     while (!stopped() && next < shards.length) {
       const shard = shards[next++] as string;
-      for (const f of await backend.listFiles(`files/sha256/${shard}`)) if (REST.test(f.name)) objects.push({ hash: shard + f.name, size: f.size });
+      for (const f of await backend.listFiles(`files/sha256/${shard}`)) {
+        const hash = hashFromNames(shard, f.name);
+        if (hash) objects.push({ hash, size: f.size });
+      }
     }
   });
   return objects.sort((a, b) => (a.hash < b.hash ? -1 : 1));

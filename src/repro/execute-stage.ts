@@ -15,6 +15,7 @@ import type { LockEntry, LockedPath } from '../lock/lockfile.js';
 import { OutIndex, allOuts, type Dag } from '../pipeline/dag.js';
 import type { Stage } from '../pipeline/types.js';
 import type { Repo } from '../repo/repo.js';
+import { checkedInside } from '../schema/repo-path.js';
 import { removePath } from '../util/fs.js';
 import { OutputMissingError, commitOutputs, lockEntryFor } from './commit.js';
 import type { StageFailure } from './failure.js';
@@ -76,7 +77,7 @@ export async function executeStage(ctx: StageContext, stage: Stage): Promise<Sta
     await saveUnsavedOutputs(repo, stage, entry, ctx.output); // nothing unsaved is deleted or overwritten below
     const key = runCacheKey(stage, check);
     if (ctx.runCache && !ctx.force && !stage.alwaysChanged) {
-      const outs = lookupRun(repo, key);
+      const outs = lookupRun(repo, stage, key);
       if (outs) {
         ctx.stageStarting?.(stage, reasons, 'restore');
         touched = true;
@@ -125,7 +126,7 @@ export async function executeStage(ctx: StageContext, stage: Stage): Promise<Sta
  */
 export function prepareOutputs(repo: Repo, stage: Stage): void {
   for (const out of stage.outs) {
-    const abs = path.join(repo.root, out.path);
+    const abs = checkedInside(repo.root, out.path); // checked again: a stage may have made a symlink
     if (out.persist) repo.cache.unprotect(out.path);
     else removePath(abs);
     fs.mkdirSync(path.dirname(abs), { recursive: true });

@@ -9,6 +9,7 @@ import { MlpError, PipelineError } from '../errors.js';
 import { OutIndex, allOuts, buildDag, selectStages, type Dag } from '../pipeline/dag.js';
 import type { Stage } from '../pipeline/types.js';
 import type { Repo } from '../repo/repo.js';
+import { SymlinkGuard } from '../schema/repo-path.js';
 import { refuseGitTrackedOutputs } from './output-safety.js';
 import { resourceCapacity, resourceLimits } from './resources.js';
 import type { ResourceLimits } from './scheduler.js';
@@ -36,6 +37,9 @@ export function planRepro(repo: Repo, options: PlanOptions): ReproPlan {
   const resources = resourceLimits(stages, resourceCapacity(repo.config));
   if (!options.dry) {
     checkMissingDeps(repo, stages);
+    // Before any stage runs: an output reached through a symlink to outside is refused (exit 3).
+    const guard = new SymlinkGuard(repo.root);
+    for (const stage of stages) for (const out of stage.outs) guard.check(out.path);
     refuseGitTrackedOutputs(repo, stages);
     pruneLock(repo);
   }

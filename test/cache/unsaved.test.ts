@@ -1,15 +1,17 @@
 import { filesToDiscard } from '../../src/cache/unsaved.js';
-import type { PathHash } from '../../src/hash/hash-path.js';
+import type { ManifestEntry, PathHash } from '../../src/hash/hash-path.js';
+import { toSha256 } from '../../src/schema/sha256.js';
 
-const H = (c: string): string => c.repeat(64);
-const cached = new Set([H('a'), H('b')]);
+const H = (c: string) => toSha256(c.repeat(64));
+const entry = (path: string, hash: string): ManifestEntry => ({ path, hash: toSha256(hash), size: 1 }) as ManifestEntry;
+const cached = new Set<string>([H('a'), H('b')]);
 const inCache = (h: string): boolean => cached.has(h);
-const file = (hash: string): PathHash => ({ hash, size: 1 });
+const file = (hash: string): PathHash => ({ hash: toSha256(hash), size: 1 });
 const dir = (entries: Array<[string, string]>): PathHash => ({
   hash: H('d'),
   size: entries.length,
   nfiles: entries.length,
-  manifest: entries.map(([path, hash]) => ({ path, hash, size: 1 })),
+  manifest: entries.map(([path, hash]) => entry(path, hash)),
 });
 
 describe('filesToDiscard', () => {
@@ -24,7 +26,7 @@ describe('filesToDiscard', () => {
   });
 
   test('a file where a directory belongs', () => {
-    expect(filesToDiscard('d', file(H('x')), H('e'), [{ path: 'a', hash: H('a'), size: 1 }], inCache)).toEqual(['d']);
+    expect(filesToDiscard('d', file(H('x')), H('e'), [entry('a', H('a'))], inCache)).toEqual(['d']);
   });
 
   test('a directory where a file belongs: every uncached file in it', () => {
@@ -32,10 +34,7 @@ describe('filesToDiscard', () => {
   });
 
   test('a directory checkout: extra and changed files that are not cached; files that stay are fine', () => {
-    const wanted = [
-      { path: 'same', hash: H('x'), size: 1 },
-      { path: 'changed', hash: H('a'), size: 1 },
-    ];
+    const wanted = [entry('same', H('x')), entry('changed', H('a'))];
     const now = dir([
       ['same', H('x')], // stays as it is, cached or not
       ['changed', H('y')], // overwritten, not cached
