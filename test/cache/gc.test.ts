@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { MlpError } from '../../src/errors.js';
 import { checkScope, describeScope, keepSet, type GcScope } from '../../src/cache/gc.js';
 import { toSha256 } from '../../src/schema/sha256.js';
 
 const none: GcScope = { workspace: false, allBranches: false, allTags: false, allCommits: false, revs: [] };
-const H = (c: string) => toSha256(c.repeat(64));
+const H = (label: string) => toSha256(createHash('sha256').update(label).digest('hex'));
 
 describe('gc scope', () => {
   test('no scope is a usage error (exit 2) naming every scope flag', () => {

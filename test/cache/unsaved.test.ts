@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { filesToDiscard } from '../../src/cache/unsaved.js';
 import type { ManifestEntry, PathHash } from '../../src/hash/hash-path.js';
 import { toSha256 } from '../../src/schema/sha256.js';
 
-const H = (c: string) => toSha256(c.repeat(64));
+const H = (label: string) => toSha256(createHash('sha256').update(label).digest('hex'));
 const entry = (path: string, hash: string): ManifestEntry => ({ path, hash: toSha256(hash), size: 1 }) as ManifestEntry;
 const cached = new Set<string>([H('a'), H('b')]);
 const inCache = (h: string): boolean => cached.has(h);
