@@ -8,7 +8,7 @@ import path from 'node:path';
 import { MlpError, errorCode } from '../errors.js';
 import { hashFileSync } from '../hash/hash-file.js';
 import type { HashInfo, ManifestEntry, PathHash, PathHasher } from '../hash/hash-path.js';
-import type { StateCache } from '../hash/state-cache.js';
+import { objectKey, type StateCache } from '../hash/state-cache.js';
 import { SymlinkGuard, checkedInside, joinEntry, joinInside, type RepoPath } from '../schema/repo-path.js';
 import type { Sha256 } from '../schema/sha256.js';
 import { removePath } from '../util/fs.js';
@@ -197,7 +197,7 @@ export class CacheCheckout {
     } catch {
       throw new MissingObjectError(rel, hash);
     }
-    const key = `cache:${hash}`;
+    const key = objectKey(hash);
     if (this.state.get(key, stat) === hash) return;
     if (hashFileSync(objectPath) !== hash) {
       this.store.quarantine(hash);
@@ -209,7 +209,7 @@ export class CacheCheckout {
   /** Marks object `hash` as verified (it was just written from data of known hash). */
   markVerified(hash: Sha256): void {
     const stat = fs.statSync(this.store.objectPath(hash), { throwIfNoEntry: false });
-    if (stat) this.state.set(`cache:${hash}`, stat, hash);
+    if (stat) this.state.set(objectKey(hash), stat, hash);
   }
 
   private materialize(hash: Sha256, dest: string, rel: RepoPath): void {
@@ -222,7 +222,9 @@ export class CacheCheckout {
         this.hasher.remember(rel, hash);
         return;
       } catch (error) {
-        if (!FALLBACK_ERRORS.has(errorCode(error) ?? '')) throw error;
+        // A plain copy is the last resort: when it fails (permissions, a full disk) that is the
+        // user's problem to see, not a sign that the link type is unsupported here.
+        if (type === 'copy' || !FALLBACK_ERRORS.has(errorCode(error) ?? '')) throw error;
         this.unsupported.add(type);
       }
     }

@@ -189,4 +189,6 @@ export function planLocalGc(repo: Repo, keep: ReadonlySet<Sha256>): GcPlan {
 export function applyLocalGc(repo: Repo, plan: GcPlan): void {
   for (const o of plan.remove) fs.rmSync(repo.store.objectPath(o.hash), { force: true });
   for (const file of plan.runs) fs.rmSync(file, { force: true });
+  // The hash state's records of removed objects and deleted files can never match again.
+  repo.state.prune();
 }

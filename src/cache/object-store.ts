@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { MlpError, errorCode } from '../errors.js';
+import { MlpError, errorCode, isErrnoException, withPath } from '../errors.js';
 import { hashBytes, hashFileSync } from '../hash/hash-file.js';
 import { serializeManifest, type ManifestEntry } from '../hash/hash-path.js';
 import { parseManifest } from '../schema/manifest.js';
@@ -87,7 +87,7 @@ export class ObjectStore {
       this.commitTemp(tmp, hash);
     } catch (error) {
       fs.rmSync(tmp, { force: true });
-      throw error;
+      throw namedAfter(error, tmp, this.objectPath(hash));
     }
   }
 
@@ -111,7 +111,7 @@ export class ObjectStore {
       return { hash, size: before.size };
     } catch (error) {
       fs.rmSync(tmp, { force: true });
-      throw error;
+      throw namedAfter(error, tmp, this.tmpDir);
     }
   }
 
@@ -124,7 +124,7 @@ export class ObjectStore {
       this.commitTemp(tmp, hash, true);
     } catch (error) {
       fs.rmSync(tmp, { force: true });
-      throw error;
+      throw namedAfter(error, tmp, this.objectPath(hash));
     }
     return hash;
   }
@@ -197,6 +197,19 @@ export class ObjectStore {
       }
     }
   }
+}
+
+/**
+ * Names a failure after the object being written rather than its temp file (whose name means
+ * nothing to a user); a failed write(2) carries no path at all.
+ */
+function namedAfter(error: unknown, tmp: string, target: string): unknown {
+  if (isErrnoException(error)) {
+    if (error.path === tmp) error.path = target;
+    const withDest = error as NodeJS.ErrnoException & { dest?: string };
+    if (withDest.dest === tmp) withDest.dest = target;
+  }
+  return withPath(error, target);
 }
 
 export function corruptObject(file: string): MlpError {

@@ -20,6 +20,7 @@ export function printJson(value: unknown): void {
 export async function withRepo<T>(lockFor: string | undefined, action: (repo: Repo) => Promise<T> | T): Promise<T> {
   const { Repo } = await import('../repo/repo.js');
   const repo = Repo.find();
+  repo.validateConfig();
   if (lockFor) repo.acquireLock(lockFor, warn);
   try {
     return await action(repo);

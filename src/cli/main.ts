@@ -3,7 +3,7 @@
  * module it needs lazily so that `mlp --version` and `mlp status` start fast.
  */
 import { Command, CommanderError } from 'commander';
-import { ExitCode, MlpError } from '../errors.js';
+import { ExitCode, MlpError, fileSystemError } from '../errors.js';
 import { registerPipelineCommands } from './pipeline-commands.js';
 import { registerDataCommands } from './data-commands.js';
 import { registerGitCommands } from './git-commands.js';
@@ -47,7 +47,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function reportError(error: unknown, verbose: boolean): number {
+function reportError(thrown: unknown, verbose: boolean): number {
+  // A file-system failure that no core module put into words (EACCES, ENOSPC, …): say it here.
+  const error = fileSystemError(thrown) ?? thrown;
   if (error instanceof CommanderError) {
     // Commander already printed its message (or help / version output).
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.ok;

@@ -1,7 +1,7 @@
 /** `mlp init`, `repro`, `status`, `dag`, `commit`. */
 import { Option, type Command } from 'commander';
 import { ExitCode } from '../errors.js';
-import { commandLine, print, printJson, withRepo } from './context.js';
+import { commandLine, print, printJson, warn, withRepo } from './context.js';
 import { parsePositiveInt } from './options.js';
 
 interface ReproFlags {
@@ -97,9 +97,10 @@ export function registerPipelineCommands(program: Command): void {
     .action(async (flags: { dot?: boolean; mermaid?: boolean; json?: boolean }) => {
       await withRepo(undefined, async (repo) => {
         const { buildDag } = await import('../pipeline/dag.js');
+        const { requirePipeline } = await import('../pipeline/load.js');
         const { renderDag } = await import('../ui/render.js');
         const format = flags.dot ? 'dot' : flags.mermaid ? 'mermaid' : flags.json ? 'json' : 'text';
-        process.stdout.write(renderDag(buildDag(repo.pipeline), format));
+        process.stdout.write(renderDag(buildDag(requirePipeline(repo.pipeline)), format));
       });
     });
 
@@ -113,6 +114,7 @@ export function registerPipelineCommands(program: Command): void {
         const results = await commitStages(repo, targets);
         const changed = results.filter((r) => r.changed);
         for (const r of changed) print(`Recorded ${r.name}`);
+        for (const r of results) if (r.warning) warn(`stage '${r.name}': ${r.warning}`);
         print(`${changed.length} changed, ${results.length - changed.length} already recorded.`);
       });
     });

@@ -75,6 +75,9 @@ export async function runRepro(repo: Repo, targets: string[], options: ReproCliO
         stageFinished(stage, result) {
           reportStage(stage.name, result, options.explain);
         },
+        warning(stage, message) {
+          err(`warning: stage '${stage.name}': ${message}`);
+        },
       },
     );
     const counts = new Map<string, number>();

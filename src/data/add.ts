@@ -7,12 +7,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MlpError } from '../errors.js';
 import { trackedPaths } from '../git/tracked.js';
-import type { HashInfo } from '../hash/hash-path.js';
+import { specialFileError, type HashInfo } from '../hash/hash-path.js';
 import { writePointer } from '../lock/pointer-file.js';
 import { allOuts } from '../pipeline/dag.js';
 import type { Repo } from '../repo/repo.js';
 import type { RepoPath } from '../schema/repo-path.js';
-import { isSameOrInside } from '../util/fs.js';
+import { danglingSymlinkTarget, isSameOrInside } from '../util/fs.js';
 
 export interface AddResult {
   path: string;
@@ -32,9 +32,17 @@ export async function addPaths(repo: Repo, relPaths: readonly RepoPath[]): Promi
     if (rel === '.' || rel.split('/')[0] === '.git' || rel.split('/')[0] === '.mlp' || rel.endsWith('.mlp')) {
       throw new MlpError(`cannot track ${rel}`, { hint: 'track data files or directories inside the repository' });
     }
-    if (!fs.existsSync(path.join(repo.root, rel))) {
+    const abs = path.join(repo.root, rel);
+    const stat = fs.statSync(abs, { throwIfNoEntry: false });
+    if (!stat) {
+      const target = danglingSymlinkTarget(abs);
+      if (target !== undefined) {
+        throw new MlpError(`${rel} is a dangling symlink (to ${target})`, { hint: 'mlp tracks the file a link points to: create it, or fix or remove the link' });
+      }
       throw new MlpError(`${rel} does not exist`, { hint: 'check the path' });
     }
+    // Checked before anything is added, so that one bad path leaves no half-done add.
+    if (!stat.isFile() && !stat.isDirectory()) throw specialFileError(rel, stat);
   }
   const inGit = trackedPaths(repo.root, relPaths);
   if (inGit.length > 0) {

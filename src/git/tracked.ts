@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isSameOrInside } from '../util/fs.js';
-import { fingerprint, type ParseCache } from '../util/parse-cache.js';
+import type { ParseCache } from '../util/parse-cache.js';
+import { fingerprint } from '../util/stat-signature.js';
 import { runGit } from './git.js';
 
 /** Of `relPaths` (repository-relative), those that git tracks or that hold files git tracks; none outside git. */

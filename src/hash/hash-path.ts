@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { MlpError } from '../errors.js';
 import { joinInside, type EntryPath, type RepoPath } from '../schema/repo-path.js';
 import type { Sha256 } from '../schema/sha256.js';
 import { hashBytes, hashFileSync } from './hash-file.js';
@@ -68,6 +69,7 @@ export class PathHasher {
       return undefined;
     }
     if (stat.isDirectory()) return this.hashDirectory(rel, abs, sink);
+    if (!stat.isFile()) throw specialFileError(rel, stat);
     return { hash: this.hashFile(rel, abs, stat, sink), size: stat.size };
   }
 
@@ -105,11 +107,16 @@ export class PathHasher {
         const childRel = (prefix ? `${prefix}/${entry.name}` : entry.name) as EntryPath;
         let isDir = entry.isDirectory();
         let isFile = entry.isFile();
+        let special: fs.Stats | fs.Dirent | undefined = isDir || isFile || entry.isSymbolicLink() ? undefined : entry;
         if (entry.isSymbolicLink()) {
           const target = fs.statSync(childAbs, { throwIfNoEntry: false });
           isDir = target?.isDirectory() ?? false;
           isFile = target?.isFile() ?? false;
+          if (target && !isDir && !isFile) special = target;
         }
+        // Opening a FIFO blocks until a writer comes, and a socket or device has no content
+        // to store: such a file inside a tracked directory is an error that names it.
+        if (special) throw specialFileError(`${rel}/${childRel}`, special);
         if (isDir) {
           walk(childAbs, childRel);
         } else if (isFile) {
@@ -124,4 +131,20 @@ export class PathHasher {
     manifest.sort((a, b) => compareStrings(a.path, b.path));
     return { hash: hashBytes(serializeManifest(manifest)), size, nfiles: manifest.length, manifest };
   }
+}
+
+/** What kind of non-regular file `stat` describes, in words. */
+function specialKind(stat: fs.Stats | fs.Dirent): string {
+  if (stat.isFIFO()) return 'a FIFO (named pipe)';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
+/** A FIFO, socket or device where mlp needs file content: refused, never opened. */
+export function specialFileError(rel: string, stat: fs.Stats | fs.Dirent): MlpError {
+  return new MlpError(`${rel} is ${specialKind(stat)}: mlp tracks only regular files and directories`, {
+    hint: `move ${rel} out of the tracked path: a FIFO, socket or device has no content that mlp could store`,
+  });
 }

@@ -1,21 +1,27 @@
 /**
  * `pipeline.lock`: what each stage last ran with. Written by mlp only, deterministically —
  * stages, paths and param keys sorted, one block per stage — so diffs stay small and merges
- * rarely conflict. Each stage block is serialised once and cached, so rewriting the lock after
- * every finished stage costs one small stringify, not one of the whole file.
+ * rarely conflict. Each stage block is serialised once and cached.
+ *
+ * Writes: `set`/`delete` change the lock in memory and `save` rewrites the file. `record` makes
+ * one finished stage durable at once in O(1) — a line in the lock journal (lock-journal.ts) —
+ * and `flush` (called by Repo.close for the holder of the repository lock) writes the file once
+ * at the end. `load` applies a journal that a running or killed repro left on top of this file.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { PipelineError } from '../errors.js';
 import { compareStrings, type HashInfo } from '../hash/hash-path.js';
 import { LOCK_FILE } from '../pipeline/schema.js';
 import { readValidatedYaml } from '../schema/cached.js';
-import { parseYaml } from '../schema/located.js';
+import { parseYaml, validate } from '../schema/located.js';
 import { LOCK_SCHEMA_VERSION, lockKind, lockSchema, type LockYaml } from '../schema/lockfile.js';
 import { isRepoPath, type RepoPath } from '../schema/repo-path.js';
 import { isSha256 } from '../schema/sha256.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { ParseCache } from '../util/parse-cache.js';
 import { emitYaml } from '../util/yaml-emit.js';
+import { JournalWriter, readJournal } from './lock-journal.js';
 
 export interface LockedPath extends HashInfo {
   path: RepoPath;
@@ -36,18 +42,45 @@ const SCHEMA = LOCK_SCHEMA_VERSION;
 
 export class Lockfile {
   private readonly blocks = new Map<string, string>();
+  /** The entries in memory differ from the file (changed, or applied from a journal). */
+  private unsaved = false;
+  private journal: JournalWriter | undefined;
 
   private constructor(
     readonly file: string,
     private readonly entries: Map<string, LockEntry>,
     private readonly cache: ParseCache,
+    private readonly journalFile: string | undefined,
   ) {}
 
-  /** Reads and validates the lockfile (through the parse cache, validated either way). */
-  static load(root: string, cache = ParseCache.inMemory()): Lockfile {
+  /**
+   * Reads and validates `pipeline.lock` in `root` (through the parse cache, validated either
+   * way). With `journalFile`, finished stages recorded there on top of this very file (by a repro
+   * still running, or killed) are applied, and `record` appends to it; without, `record`
+   * rewrites the file.
+   */
+  static load(root: string, cache = ParseCache.inMemory(), journalFile?: string): Lockfile {
     const file = path.join(root, LOCK_FILE);
     const entries = readValidatedYaml(cache, file, LOCK_FILE, lockSchema, lockKind(LOCK_FILE), lockEntries, checkConflictMarkers);
-    return new Lockfile(file, entries ?? new Map(), cache);
+    const lock = new Lockfile(file, entries ?? new Map(), cache, journalFile);
+    if (journalFile) lock.applyJournal(journalFile);
+    return lock;
+  }
+
+  /** Applies the journal's records, each validated by the lockfile's schema (a rare path: after a crash). */
+  private applyJournal(journalFile: string): void {
+    const journal = readJournal(journalFile, this.file);
+    if (journal.state !== 'current') return;
+    for (const record of journal.records) {
+      let parsed: Map<string, LockEntry>;
+      try {
+        const data = validate({ schema: SCHEMA, stages: { [record.stage]: record.entry } }, lockSchema(), journalFile, lockKind(LOCK_FILE));
+        parsed = lockEntries(data);
+      } catch {
+        break; // damaged: ignore it and what follows, like a torn line (those stages rerun or restore)
+      }
+      for (const [name, entry] of parsed) this.set(name, entry);
+    }
   }
 
   /** Parses and validates lockfile text; `file` names it in errors (e.g. `pipeline.lock at HEAD~1`). */
@@ -64,14 +97,48 @@ export class Lockfile {
     return [...this.entries.keys()];
   }
 
+  /** Changes `stage`'s entry in memory (written by `save` or `flush`). */
   set(stage: string, entry: LockEntry): void {
     this.entries.set(stage, normalizeEntry(entry));
     this.blocks.delete(stage);
+    this.unsaved = true;
   }
 
   delete(stage: string): boolean {
     this.blocks.delete(stage);
-    return this.entries.delete(stage);
+    const deleted = this.entries.delete(stage);
+    if (deleted) this.unsaved = true;
+    return deleted;
+  }
+
+  /**
+   * Sets `stage`'s entry and makes it durable now, in O(1): one line appended to the journal.
+   * The first record of a process folds what is pending (a dead run's journal, changes not yet
+   * saved) into the file, so the journal always sits on top of the lock file as it is on disk.
+   */
+  record(stage: string, entry: LockEntry): void {
+    if (this.journalFile === undefined) {
+      this.set(stage, entry);
+      this.save();
+      return;
+    }
+    if (!this.journal) {
+      if (this.unsaved) this.save();
+      this.journal = JournalWriter.start(this.journalFile, this.file);
+    }
+    this.set(stage, entry);
+    this.journal.append({ stage, entry: entryToYaml(this.entries.get(stage) as LockEntry) });
+  }
+
+  /** Whether this process has recorded stages in the journal since the file was last written. */
+  get recording(): boolean {
+    return this.journal !== undefined;
+  }
+
+  /** Writes the file if anything changed since it was read or written, and ends the journal. */
+  flush(): void {
+    if (this.unsaved) this.save();
+    else this.removeJournal();
   }
 
   serialize(): string {
@@ -88,12 +155,23 @@ export class Lockfile {
     return text;
   }
 
-  /** Rewrites the file atomically. */
-  /** Rewrites the file atomically, and records its content in the parse cache (no re-parse next time). */
+  /**
+   * Rewrites the file atomically, records its content in the parse cache (no re-parse next time)
+   * and removes the journal, whose records it now holds. (Killed in between, the journal is left
+   * but no longer matches the file: it is ignored.)
+   */
   save(): void {
     writeFileAtomic(this.file, this.serialize());
     const stages = Object.fromEntries([...this.entries].map(([name, entry]) => [name, entryToYaml(entry)]));
     this.cache.remember(this.file, { schema: SCHEMA, stages });
+    this.unsaved = false;
+    this.removeJournal();
+  }
+
+  private removeJournal(): void {
+    if (this.journal) this.journal.remove();
+    else if (this.journalFile !== undefined) fs.rmSync(this.journalFile, { force: true });
+    this.journal = undefined;
   }
 }
 

@@ -1,6 +1,7 @@
 /** Params files (YAML or JSON) and dotted-key lookups into them. */
 import path from 'node:path';
 import { PipelineError } from '../errors.js';
+import { parseJsonLocated } from '../util/json-text.js';
 import type { ParseCache } from '../util/parse-cache.js';
 import { yaml } from '../util/yaml.js';
 
@@ -53,9 +54,15 @@ export function parseYamlText(text: string, file: string, options: YamlParseOpti
   return parseYamlDocument(text, file, options).doc.toJS({ maxAliasCount: 1000 }) as unknown;
 }
 
-/** Parses the text of a params file: a mapping of keys to values (an empty file is an empty one). */
+/**
+ * Parses the text of a params file: a mapping of keys to values (an empty file is an empty one).
+ * A `.json` file is strict JSON (errors say "invalid JSON"); anything else is YAML.
+ */
 export function parseParamsText(text: string, file: string, options: YamlParseOptions = {}): Record<string, unknown> {
-  const value = parseYamlText(text, file, options) ?? {};
+  const isJson = file.toLowerCase().endsWith('.json');
+  const json = isJson && text.trim() !== '' ? parseJsonLocated(text, file, 'fix the JSON syntax (a .json file is strict JSON: no comments, no trailing commas)') : undefined;
+  // Integers as bigint come from the YAML parser only (JSON is YAML, so it reads valid JSON alike).
+  const value = (isJson && !options.intAsBigInt ? json : parseYamlText(text, file, options)) ?? {};
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new PipelineError('a params file must be a mapping of keys to values', { file });
   }

@@ -9,7 +9,8 @@ import type { Document, Node, YAMLMap } from 'yaml';
 import { PipelineError, errorCode } from '../errors.js';
 import { ParamsReader, getDotted, isMissing, parseYamlDocument, type ReadText } from '../params/params-file.js';
 import { describePathProblem, isRepoPath, normalizeRepoPath, type RepoPath } from '../schema/repo-path.js';
-import { ParseCache, fingerprint } from '../util/parse-cache.js';
+import { ParseCache } from '../util/parse-cache.js';
+import { fingerprint } from '../util/stat-signature.js';
 import { yaml } from '../util/yaml.js';
 import {
   DEFAULT_PARAMS_FILE,
@@ -44,7 +45,7 @@ interface RawStage {
 export function loadPipeline(root: string, file = PIPELINE_FILE, cache = ParseCache.inMemory(), readText?: ReadText): Pipeline {
   if (readText) {
     const text = readText(file);
-    return text === undefined ? { root, file, stages: new Map() } : resolvePipeline(root, file, text, new ParamsReader(root, cache, readText));
+    return text === undefined ? { root, file, stages: new Map(), missing: true } : resolvePipeline(root, file, text, new ParamsReader(root, cache, readText));
   }
   const cacheKey = `pipeline:${root}:${file}`;
   const cached = cache.get<Stage[]>(cacheKey);
@@ -56,7 +57,10 @@ export function loadPipeline(root: string, file = PIPELINE_FILE, cache = ParseCa
   try {
     text = fs.readFileSync(pipelineAbs, 'utf8');
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return { root, file, stages: new Map() };
+    if (errorCode(error) === 'ENOENT') return { root, file, stages: new Map(), missing: true };
+    if (errorCode(error) === 'EISDIR') {
+      throw new PipelineError(`${file} is a directory, not a file`, {}, { hint: `the pipeline is the YAML file ${file} at the repository root: move the directory away` });
+    }
     throw error;
   }
   const params = new ParamsReader(root, cache);
@@ -75,6 +79,19 @@ function hasValidPaths(stage: Stage): boolean {
     stage.outs.every((o) => isRepoPath(o.path)) &&
     stage.params.every((p) => isRepoPath(p.file))
   );
+}
+
+/**
+ * For commands that need stages (`repro`, `dag`, targets of `status`/`commit`): a missing
+ * pipeline file is an error, not an empty pipeline that is trivially up to date.
+ */
+export function requirePipeline(pipeline: Pipeline): Pipeline {
+  if (pipeline.missing) {
+    throw new PipelineError(`${pipeline.file} does not exist in ${pipeline.root}`, {}, {
+      hint: `create ${pipeline.file} with your stages (see "pipeline.yaml reference" in the README); data tracked with \`mlp add\` needs no pipeline: use \`mlp status\` and \`mlp checkout\``,
+    });
+  }
+  return pipeline;
 }
 
 function resolvePipeline(root: string, file: string, text: string, params: ParamsReader): Pipeline {
@@ -216,7 +233,7 @@ class PipelineLoader {
       try {
         return interpolate(value, { ...context, ...extra });
       } catch (error) {
-        if (error instanceof TemplateError) throw new PipelineError(`${where}: ${error.message}`, at, { hint: 'define it in params.yaml or under `vars`' });
+        if (error instanceof TemplateError) throw new PipelineError(`${where}: ${error.message}`, at, { hint: error.hint ?? 'define it in params.yaml or under `vars`' });
         throw error;
       }
     };

@@ -55,4 +55,6 @@ export interface Pipeline {
   file: string;
   /** Stages in declaration order. */
   stages: Map<string, Stage>;
+  /** True when the pipeline file does not exist (a repository that only tracks data with `mlp add`). */
+  missing?: boolean;
 }

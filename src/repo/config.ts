@@ -53,6 +53,16 @@ function merge(base: Record<string, unknown>, over: Record<string, unknown>): Re
   return out;
 }
 
+/**
+ * config.local.yaml holds credentials: it is parsed on every command and never copied into the
+ * persistent parse cache (.mlp/tmp/parsed.json), where a secret would outlive its removal from
+ * the file. An entry left there by an older mlp is dropped.
+ */
+function privateCache(cache: ParseCache, abs: string): ParseCache {
+  cache.forget(abs);
+  return ParseCache.inMemory();
+}
+
 /** Drops keys whose value is null (`core:` with nothing under it). */
 function withoutNulls(value: unknown): unknown {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
@@ -67,7 +77,7 @@ export function loadConfig(mlpDir: string, cache = ParseCache.inMemory()): Confi
   const sources: ConfigSource[] = [CONFIG_FILE, LOCAL_CONFIG_FILE].map((name) => {
     const abs = path.join(mlpDir, name);
     const file = `${path.basename(mlpDir)}/${name}`;
-    return { file, value: readConfigFile(abs, cache, file), text: () => (fs.existsSync(abs) ? fs.readFileSync(abs, 'utf8') : undefined) };
+    return { file, value: readConfigFile(abs, name === LOCAL_CONFIG_FILE ? privateCache(cache, abs) : cache, file), text: () => (fs.existsSync(abs) ? fs.readFileSync(abs, 'utf8') : undefined) };
   });
   const merged = withoutNulls(
     sources.reduce<Record<string, unknown>>((acc, s) => merge(acc, withoutNulls(s.value) as Record<string, unknown>), {}),

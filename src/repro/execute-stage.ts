@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { MlpError } from '../errors.js';
+import { MlpError, fileSystemError } from '../errors.js';
 import type { Executor, OutputSink } from '../executors/executor.js';
 import type { LockEntry, LockedPath } from '../lock/lockfile.js';
 import { OutIndex, allOuts, type Dag } from '../pipeline/dag.js';
@@ -52,6 +52,8 @@ export interface StageContext {
   runCache: boolean;
   /** A stage is about to run (`restore`: its outputs come from the run-cache). */
   stageStarting?(stage: Stage, reasons: StaleReason[], how: 'run' | 'restore'): void;
+  /** A problem that does not make the stage fail (the run-cache entry could not be saved). */
+  warning?(stage: Stage, message: string): void;
   /** Dry run: the stages found stale so far, so that their dependants say why they would run. */
   wouldRun: Set<string>;
 }
@@ -110,10 +112,15 @@ export async function executeStage(ctx: StageContext, stage: Stage): Promise<Sta
     }
     const outs = await commitOutputs(repo, stage);
     recordRun(repo, stage, check, outs);
-    saveRun(repo, key, outs);
+    // The lock is the truth: a run-cache entry that cannot be written costs a warning, not the stage.
+    const warning = saveRun(repo, key, outs);
+    if (warning) ctx.warning?.(stage, warning);
     return { status: 'ran', reasons, seconds: (performance.now() - started) / 1000 };
-  } catch (error) {
-    if (!(error instanceof MlpError)) throw error;
+  } catch (thrown) {
+    // A file-system failure (a full disk, a permission) is a known problem with a path and a
+    // hint, not an internal error.
+    const error = thrown instanceof MlpError ? thrown : fileSystemError(thrown);
+    if (!error) throw thrown;
     if (touched) restorePrevious(repo, stage, entry);
     const failure: StageFailure = error instanceof OutputMissingError ? { kind: 'output-missing', path: error.path } : { kind: 'error', error };
     return { status: 'failed', reasons, failure };
@@ -133,10 +140,12 @@ export function prepareOutputs(repo: Repo, stage: Stage): void {
   }
 }
 
-/** The lock entry is saved at once: a later interruption keeps this stage's work. */
+/**
+ * The lock entry is recorded at once, durably and in O(1) (a line in the lock journal): a later
+ * interruption, even a kill -9, keeps this stage's work.
+ */
 function recordRun(repo: Repo, stage: Stage, check: StageCheck, outs: LockedPath[]): void {
-  repo.lock.set(stage.name, lockEntryFor(stage, check, outs));
-  repo.lock.save();
+  repo.lock.record(stage.name, lockEntryFor(stage, check, outs));
 }
 
 function dryRun(ctx: StageContext, stage: Stage, reasons: StaleReason[]): StageResult {

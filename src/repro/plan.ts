@@ -1,14 +1,17 @@
 /**
  * The first step of `mlp repro`: which stages to consider (targets and what they depend on), that
- * every dep can exist, that every stage can get the resources it asks for, and the lock without
+ * every dep can exist, that every stage can get the resources it asks for and has its params and
+ * a usable wdir (src/repro/preflight.ts), and the lock without
  * entries of stages that are gone. Nothing runs here.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { MlpError, PipelineError } from '../errors.js';
 import { OutIndex, allOuts, buildDag, selectStages, type Dag } from '../pipeline/dag.js';
+import { requirePipeline } from '../pipeline/load.js';
 import type { Stage } from '../pipeline/types.js';
 import type { Repo } from '../repo/repo.js';
+import { checkStageInputs } from './preflight.js';
 import { SymlinkGuard } from '../schema/repo-path.js';
 import { refuseGitTrackedOutputs } from './output-safety.js';
 import { resourceCapacity, resourceLimits } from './resources.js';
@@ -30,11 +33,12 @@ export interface ReproPlan {
 }
 
 export function planRepro(repo: Repo, options: PlanOptions): ReproPlan {
-  const pipeline = repo.pipeline;
+  const pipeline = requirePipeline(repo.pipeline);
   const dag = buildDag(pipeline);
   const selected = selectStages(dag, resolveTargets(pipeline, options.targets), options.single);
   const stages = selected.map((n) => pipeline.stages.get(n) as Stage);
   const resources = resourceLimits(stages, resourceCapacity(repo.config));
+  checkStageInputs(repo, stages);
   if (!options.dry) {
     checkMissingDeps(repo, stages);
     // Before any stage runs: an output reached through a symlink to outside is refused (exit 3).

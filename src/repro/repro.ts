@@ -2,9 +2,9 @@
  * `mlp repro`: plan (select the stages, check deps and resources, prune the lock), then let the
  * scheduler run each stage through `executeStage`, up to `jobs` at a time. A stage's staleness is
  * decided when all of its upstream stages have finished, so a rerun upstream stage that produced
- * identical outputs does not rerun its dependants. The lockfile is rewritten after every stage
- * that succeeds; a failed or interrupted stage leaves its previous lock entry, and its previous
- * outputs are restored from the cache when possible.
+ * identical outputs does not rerun its dependants. Every stage that succeeds is recorded in the
+ * lock at once (durably: see src/lock/lock-journal.ts); a failed or interrupted stage leaves its
+ * previous lock entry, and its previous outputs are restored from the cache when possible.
  */
 import type { Executor, OutputSink } from '../executors/executor.js';
 import { LocalExecutor } from '../executors/local.js';
@@ -36,6 +36,8 @@ export interface ReproEvents {
   /** A stage is about to run (`restore`: its outputs come from the run-cache). */
   stageStarting?(stage: Stage, reasons: StaleReason[], how: 'run' | 'restore'): void;
   stageFinished?(stage: Stage, result: StageResult): void;
+  /** Something went wrong that does not make the stage fail (e.g. the run-cache could not be saved). */
+  warning?(stage: Stage, message: string): void;
 }
 
 export interface ReproSummary {
@@ -57,6 +59,7 @@ export async function repro(repo: Repo, options: ReproOptions, events: ReproEven
     dry: options.dry,
     runCache: options.runCache,
     stageStarting: events.stageStarting?.bind(events),
+    warning: events.warning?.bind(events),
     wouldRun: new Set(),
   };
   const stageOf = (name: string): Stage => repo.pipeline.stages.get(name) as Stage;

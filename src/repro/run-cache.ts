@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { PipelineError, errorCode } from '../errors.js';
+import { PipelineError, errorCode, fileSystemError } from '../errors.js';
 import { hashBytes } from '../hash/hash-file.js';
 import type { LockedPath } from '../lock/lockfile.js';
 import type { Stage } from '../pipeline/types.js';
@@ -37,8 +37,20 @@ function entryPath(repo: Repo, key: Sha256): string {
   return path.join(repo.cacheDir, 'runs', key.slice(0, 2), key.slice(2));
 }
 
-export function saveRun(repo: Repo, key: Sha256, outs: LockedPath[]): void {
-  writeFileAtomic(entryPath(repo, key), `${JSON.stringify({ outs })}\n`);
+/**
+ * Records a run. The run-cache is an optimisation: when the entry cannot be written (a read-only
+ * or full cache) the stage's result still stands — pipeline.lock records it — so this returns a
+ * warning for the caller to show instead of throwing.
+ */
+export function saveRun(repo: Repo, key: Sha256, outs: LockedPath[]): string | undefined {
+  try {
+    writeFileAtomic(entryPath(repo, key), `${JSON.stringify({ outs })}\n`);
+    return undefined;
+  } catch (error) {
+    const fsError = fileSystemError(error);
+    if (!fsError) throw error;
+    return `could not save its run-cache entry (${fsError.message}); pipeline.lock records the result, but the run-cache will not restore it later`;
+  }
 }
 
 /** Reads and validates run-cache entry `file`; undefined if there is none. */

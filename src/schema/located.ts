@@ -10,6 +10,7 @@
 import type * as V from 'valibot';
 import { PipelineError } from '../errors.js';
 import { parseYamlDocument } from '../params/params-file.js';
+import { parseJsonLocated } from '../util/json-text.js';
 import { yaml } from '../util/yaml.js';
 import { valibot } from './valibot.js';
 
@@ -45,14 +46,7 @@ export function parseJson<T>(text: string, file: string, schema: Schema<T>, kind
 
 /** JSON.parse with a located error. */
 export function parseJsonText(text: string, file: string, kind: FileKind): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const offset = /position (\d+)/.exec(message)?.[1];
-    const where = offset === undefined ? {} : offsetLocation(text, Number(offset));
-    throw new PipelineError(`invalid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}`, { file, ...toPipelineLocation(where) }, { hint: kind.hint });
-  }
+  return parseJsonLocated(text, file, kind.hint);
 }
 
 /** Validates a parsed value; `text`, when given, is used to locate an error. */
@@ -156,11 +150,6 @@ export function locate(text: string, file: string, keys: readonly PathKey[], at:
     if (node !== undefined && node !== null) return position(node);
   }
   return position(doc.contents);
-}
-
-function offsetLocation(text: string, offset: number): Location {
-  const before = text.slice(0, offset).split('\n');
-  return { line: before.length, column: (before[before.length - 1]?.length ?? 0) + 1 };
 }
 
 function toPipelineLocation(at: Partial<Location>): { line?: number; column?: number } {

@@ -17,6 +17,9 @@ export function renderStatus(report: StatusReport): string {
   for (const d of report.data) {
     if (d.state !== 'up-to-date') lines.push(`${d.pointer}: ${d.path} ${d.state}`);
   }
+  if (lines.length === 0 && report.noPipeline) {
+    return report.data.length === 0 ? 'No pipeline.yaml, and no data tracked with `mlp add` yet.\n' : 'Tracked data is up to date (no pipeline.yaml).\n';
+  }
   if (lines.length === 0) return 'Pipeline and tracked data are up to date.\n';
   return `${lines.join('\n')}\n`;
 }

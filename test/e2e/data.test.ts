@@ -30,7 +30,7 @@ describe('mlp add / checkout', () => {
     expect(checkout.stdout).toContain('2 restored');
     expect(read(dir, 'data/images/sub/b.bin')).toBe('BB');
     expect(read(dir, 'data/labels.csv')).toBe('x,y\n');
-    expect(runMlp(dir, ['status']).stdout).toBe('Pipeline and tracked data are up to date.\n');
+    expect(runMlp(dir, ['status']).stdout).toBe('Tracked data is up to date (no pipeline.yaml).\n');
   });
 
   test('checkout follows git: switching commits switches the data', () => {
