@@ -14,6 +14,8 @@ export const ExitCode = {
   stageFailed: 4,
   /** Another mlp process holds the repository lock. */
   locked: 5,
+  /** Refused: it would overwrite or delete workspace files whose content is not in the cache. */
+  unsavedChanges: 6,
   /** Interrupted by SIGINT/SIGTERM. */
   interrupted: 130,
 } as const;

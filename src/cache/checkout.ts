@@ -13,6 +13,7 @@ import { SymlinkGuard, checkedInside, joinEntry, joinInside, type RepoPath } fro
 import type { Sha256 } from '../schema/sha256.js';
 import { removePath } from '../util/fs.js';
 import { corruptObject, type LinkType, type ObjectStore } from './object-store.js';
+import { UnsavedChangesError, filesToDiscard } from './unsaved.js';
 
 export type CheckoutOutcome = 'unchanged' | 'restored';
 
@@ -129,8 +130,12 @@ export class CacheCheckout {
     return this.store.readManifest(info.hash).every((e) => this.store.has(e.hash));
   }
 
-  /** Makes workspace path `rel` match `info`, restoring from the cache what differs. */
-  checkout(rel: RepoPath, info: HashInfo, current?: PathHash): CheckoutOutcome {
+  /**
+   * Makes workspace path `rel` match `info`, restoring from the cache what differs. Unless
+   * `force`, nothing is touched if that would overwrite or delete a file whose content is not in
+   * the cache: an `UnsavedChangesError` lists those files.
+   */
+  checkout(rel: RepoPath, info: HashInfo, current?: PathHash, force = false): CheckoutOutcome {
     // Checked before anything is read or written: the filesystem may have changed since load.
     const guard = new SymlinkGuard(this.root);
     guard.check(rel);
@@ -139,6 +144,7 @@ export class CacheCheckout {
     const abs = joinInside(this.root, rel);
     if (info.nfiles === undefined) {
       this.verifyObject(rel, info.hash);
+      if (!force) this.refuseUnsaved(rel, now, info.hash, undefined);
       if (now) removePath(abs);
       this.materialize(info.hash, abs, rel);
       return 'restored';
@@ -146,8 +152,14 @@ export class CacheCheckout {
     if (!this.store.has(info.hash)) throw new MissingObjectError(rel, info.hash);
     const manifest = this.store.readManifest(info.hash);
     for (const entry of manifest) this.verifyObject(`${rel}/${entry.path}`, entry.hash);
+    if (!force) this.refuseUnsaved(rel, now, info.hash, manifest);
     this.checkoutDirectory(rel, abs, manifest, now, guard);
     return 'restored';
+  }
+
+  private refuseUnsaved(rel: RepoPath, now: PathHash | undefined, hash: Sha256, manifest: ManifestEntry[] | undefined): void {
+    const files = filesToDiscard(rel, now, hash, manifest, (h) => this.store.has(h));
+    if (files.length > 0) throw new UnsavedChangesError(rel, files);
   }
 
   private checkoutDirectory(rel: RepoPath, abs: string, manifest: ManifestEntry[], now: PathHash | undefined, guard: SymlinkGuard): void {

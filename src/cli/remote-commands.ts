@@ -11,6 +11,7 @@ interface TransferFlags {
   jobs?: number;
   json?: boolean;
   runCache?: boolean;
+  force?: boolean;
 }
 
 export function registerRemoteCommands(program: Command): void {
@@ -164,7 +165,9 @@ export function registerRemoteCommands(program: Command): void {
   transferCommand('fetch', 'get the data of the targets from a remote into the cache (not the workspace)').action(async (targets: string[], flags: TransferFlags) => {
     process.exitCode = await runTransfer('fetch', targets, flags);
   });
-  transferCommand('pull', 'fetch the data of the targets from a remote, then check it out into the workspace').action(async (targets: string[], flags: TransferFlags) => {
+  transferCommand('pull', 'fetch the data of the targets from a remote, then check it out into the workspace')
+    .option('-f, --force', 'also overwrite and delete files whose content is not in the cache (discards unsaved changes)')
+    .action(async (targets: string[], flags: TransferFlags) => {
     process.exitCode = await runTransfer('pull', targets, flags);
   });
 }
@@ -180,18 +183,21 @@ async function runTransfer(command: 'push' | 'pull' | 'fetch', targets: string[]
     const { backend, spec } = await openRemote(repo, flags.remote);
     const stopProgress = await showProgress(command, progress, flags.json === true);
     let summary: TransferSummary;
-    let checkout: { restored: number; unchanged: number; unavailable: number } | undefined;
+    let checkout: { restored: number; unchanged: number; unavailable: number; kept: number } | undefined;
+    let checkoutItems: import('../data/checkout-workspace.js').CheckoutItem[] = [];
     try {
       const options = { jobs: flags.jobs, runCache: flags.runCache === true, progress, signal: controller.signal };
       summary = command === 'push' ? await push(repo, backend, targets, options) : await fetch(repo, backend, targets, options);
       if (command === 'pull') {
         progress.phase = 'checkout';
         const { checkoutWorkspace } = await import('../data/checkout-workspace.js');
-        const items = checkoutWorkspace(repo, targets);
+        const items = checkoutWorkspace(repo, targets, { force: flags.force === true });
+        checkoutItems = items;
         checkout = {
           restored: items.filter((i) => i.outcome === 'restored').length,
           unchanged: items.filter((i) => i.outcome === 'unchanged').length,
           unavailable: items.filter((i) => i.outcome === 'missing' || i.outcome === 'failed').length,
+          kept: items.filter((i) => i.outcome === 'unsaved').length,
         };
       }
     } finally {
@@ -201,7 +207,8 @@ async function runTransfer(command: 'push' | 'pull' | 'fetch', targets: string[]
       await backend.close();
     }
     const { formatBytes, formatRate } = await import('../ui/render.js');
-    if (flags.json) printJson({ command, ...summary, remote: spec.name, url: summary.remote, checkout });
+    const unsaved = checkoutItems.filter((i) => i.outcome === 'unsaved').map((i) => ({ path: i.path, source: i.source, files: i.files ?? [] }));
+    if (flags.json) printJson({ command, ...summary, remote: spec.name, url: summary.remote, checkout, ...(unsaved.length ? { unsaved } : {}) });
     else {
       const verb = command === 'push' ? 'Pushed' : 'Fetched';
       const where = command === 'push' ? `to '${spec.name}'` : `from '${spec.name}'`;
@@ -209,9 +216,11 @@ async function runTransfer(command: 'push' | 'pull' | 'fetch', targets: string[]
       const rate = summary.seconds > 0 && summary.bytes > 0 ? `, ${formatRate(summary.bytes / summary.seconds)}` : '';
       print(`${verb} ${summary.transferred} objects (${formatBytes(summary.bytes)}) ${where} in ${summary.seconds.toFixed(1)} s${rate}; ${summary.upToDate} ${already}.`);
       if (summary.runCacheEntries > 0) print(`${command === 'push' ? 'Sent' : 'Received'} ${summary.runCacheEntries} run-cache entries.`);
-      if (checkout) print(`Checkout: ${checkout.restored} restored, ${checkout.unchanged} unchanged, ${checkout.unavailable} not available.`);
+      if (checkout) print(`Checkout: ${checkout.restored} restored, ${checkout.unchanged} unchanged, ${checkout.unavailable} not available${checkout.kept ? `, ${checkout.kept} kept (unsaved changes)` : ''}.`);
+      const { renderUnsaved } = await import('../ui/unsaved.js');
+      for (const line of renderUnsaved(checkoutItems, ['mlp pull --force', ...targets].join(' '))) process.stderr.write(`${line}\n`);
     }
-    if (summary.failures.length === 0) return ExitCode.ok;
+    if (summary.failures.length === 0) return unsaved.length > 0 ? ExitCode.unsavedChanges : ExitCode.ok;
     const shown = summary.failures.slice(0, 20);
     for (const f of shown) process.stderr.write(`error: ${f.message}\n`);
     if (summary.failures.length > shown.length) process.stderr.write(`error: … and ${summary.failures.length - shown.length} more\n`);

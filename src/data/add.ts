@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MlpError } from '../errors.js';
-import { runGit } from '../git/git.js';
+import { trackedPaths } from '../git/tracked.js';
 import { specialFileError, type HashInfo } from '../hash/hash-path.js';
 import { writePointer } from '../lock/pointer-file.js';
 import { allOuts } from '../pipeline/dag.js';
@@ -44,7 +44,7 @@ export async function addPaths(repo: Repo, relPaths: readonly RepoPath[]): Promi
     // Checked before anything is added, so that one bad path leaves no half-done add.
     if (!stat.isFile() && !stat.isDirectory()) throw specialFileError(rel, stat);
   }
-  const inGit = trackedByGit(repo.root, relPaths);
+  const inGit = trackedPaths(repo.root, relPaths);
   if (inGit.length > 0) {
     throw new MlpError(`${inGit.join(', ')} ${inGit.length === 1 ? 'is' : 'are'} already tracked by git`, {
       hint: `stop tracking with git first: git rm -r --cached ${inGit.map((p) => `'${p}'`).join(' ')}`,
@@ -60,12 +60,4 @@ export async function addPaths(repo: Repo, relPaths: readonly RepoPath[]): Promi
     results.push({ path: rel, pointer, info });
   }
   return results;
-}
-
-/** Paths (or files under them) that git already tracks; none outside a git repository. */
-function trackedByGit(root: string, relPaths: readonly string[]): string[] {
-  const result = runGit(root, ['ls-files', '-z', '--', ...relPaths]);
-  if (result.code !== 0) return [];
-  const files = result.stdout.toString('utf8').split('\0').filter(Boolean);
-  return relPaths.filter((p) => files.some((f) => isSameOrInside(f, p)));
 }

@@ -95,10 +95,30 @@ export function requirePipeline(pipeline: Pipeline): Pipeline {
 }
 
 function resolvePipeline(root: string, file: string, text: string, params: ParamsReader): Pipeline {
-  const pipeline = { root, file, stages: new PipelineLoader(root, file, text, params).stages() };
-  validatePipeline(pipeline);
+  const loader = new PipelineLoader(root, file, text, params);
+  const pipeline = { root, file, stages: loader.stages() };
+  const paramsFiles = params.filesRead.map((f) => path.relative(root, f).split(path.sep).join('/'));
+  validatePipeline(pipeline, { paramsFiles, locate: (stage, out) => loader.keyLocation(stage.name, OUT_KEYS[out.kind]) });
   return pipeline;
 }
+
+/**
+ * Where `stage` declares its outputs of `kind` (file:line:column of the `outs`/`metrics`/`plots`
+ * key), for errors found after loading; parses the pipeline again, so only for the error path.
+ */
+export function outputLocation(pipeline: Pipeline, stage: Stage, kind: OutKind): SourceLocation {
+  try {
+    const text = fs.readFileSync(path.join(pipeline.root, pipeline.file), 'utf8');
+    const loader = new PipelineLoader(pipeline.root, pipeline.file, text, new ParamsReader(pipeline.root, ParseCache.inMemory()));
+    loader.stages();
+    return loader.keyLocation(stage.name, OUT_KEYS[kind]) ?? stage.location;
+  } catch {
+    return stage.location;
+  }
+}
+
+/** The pipeline.yaml key each kind of output is declared under. */
+const OUT_KEYS: Record<OutKind, string> = { out: 'outs', metric: 'metrics', plot: 'plots' };
 
 const isMap = (n: unknown): n is YAMLMap => yaml().isMap(n);
 const isScalar = (n: unknown): n is import('yaml').Scalar => yaml().isScalar(n);
@@ -107,6 +127,8 @@ const isSeq = (n: unknown): n is import('yaml').YAMLSeq => yaml().isSeq(n);
 class PipelineLoader {
   private readonly doc: Document;
   private readonly linePos: (offset: number) => { line: number; col: number };
+  /** Where each key of each (expanded) stage was written, for errors found after loading. */
+  private readonly keyLocations = new Map<string, Map<string, SourceLocation>>();
 
   constructor(
     private readonly root: string,
@@ -140,6 +162,10 @@ class PipelineLoader {
     return seen;
   }
 
+  keyLocation(stage: string, key: string): SourceLocation | undefined {
+    return this.keyLocations.get(stage)?.get(key);
+  }
+
   stages(): Map<string, Stage> {
     const contents = this.doc.contents;
     if (contents === null || (isScalar(contents) && contents.value === null)) return new Map();
@@ -160,6 +186,7 @@ class PipelineLoader {
       for (const raw of this.expandStage(name, keyNode, pair.value as Node, context)) {
         if (result.has(raw.name)) this.fail(`stage '${raw.name}' is defined twice`, keyNode);
         result.set(raw.name, new StageNormalizer(this.root, raw).stage());
+        this.keyLocations.set(raw.name, raw.keyLocations);
       }
     }
     return result;

@@ -9,6 +9,11 @@ import type { RemoteSpec } from './remote-config.js';
 
 export type BytesProgress = (bytes: number) => void;
 
+export interface RemoteFile {
+  name: string;
+  size: number;
+}
+
 export interface RemoteBackend {
   /** The remote as the user knows it (URL), for messages. */
   readonly label: string;
@@ -17,6 +22,10 @@ export interface RemoteBackend {
   /** Names in the remote directory `dir` (one level); empty if it does not exist. */
   list(dir: string): Promise<string[]>;
   exists(key: string): Promise<boolean>;
+  /** Files in the remote directory `dir` (one level) with their sizes; empty if it does not exist. */
+  listFiles(dir: string): Promise<RemoteFile[]>;
+  /** Deletes `key` (`mlp gc --cloud`); a key that is already gone is not an error. */
+  remove(key: string): Promise<void>;
   /**
    * Stores local file `file` (of `size` bytes) as `key`, atomically: a reader never sees a
    * partial object under `key`.

@@ -11,6 +11,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -20,7 +21,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { MlpError } from '../errors.js';
-import { runWorkers, type BytesProgress, type RemoteBackend } from './backend.js';
+import { runWorkers, type BytesProgress, type RemoteBackend, type RemoteFile } from './backend.js';
 import type { RemoteSpec, S3Location } from './remote-config.js';
 
 const DEFAULT_PART_SIZE = 64 * 1024 * 1024;
@@ -99,6 +100,25 @@ export class S3Backend implements RemoteBackend {
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return names;
+  }
+
+  async listFiles(dir: string): Promise<RemoteFile[]> {
+    const prefix = `${this.key(dir)}/`;
+    const files: RemoteFile[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.send('list', dir, () =>
+        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token })),
+      );
+      for (const o of page.Contents ?? []) if (o.Key) files.push({ name: o.Key.slice(prefix.length), size: o.Size ?? 0 });
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return files;
+  }
+
+  async remove(key: string): Promise<void> {
+    // Deleting a key that is not there succeeds in S3.
+    await this.send('delete', key, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(key) })));
   }
 
   async exists(key: string): Promise<boolean> {
@@ -253,7 +273,7 @@ export class S3Backend implements RemoteBackend {
     }
     if (code === 'AccessDenied' || status === 403) {
       return new MlpError(`permission denied on ${where}: cannot ${what} ${key}`, {
-        hint: `the credentials in use may not ${what === 'upload' ? 's3:PutObject' : what === 'list' ? 's3:ListBucket' : 's3:GetObject'} there: ask for access or use other credentials`,
+        hint: `the credentials in use may not ${what === 'upload' ? 's3:PutObject' : what === 'list' ? 's3:ListBucket' : what === 'delete' ? 's3:DeleteObject' : 's3:GetObject'} there: ask for access or use other credentials`,
         cause: error,
       });
     }

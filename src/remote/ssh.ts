@@ -12,7 +12,7 @@ import path from 'node:path';
 import ssh2 from 'ssh2';
 import type { ConnectConfig, SFTPWrapper } from 'ssh2';
 import { MlpError } from '../errors.js';
-import { runWorkers, type BytesProgress, type RemoteBackend } from './backend.js';
+import { runWorkers, type BytesProgress, type RemoteBackend, type RemoteFile } from './backend.js';
 import { fingerprint, hostPattern, preferredHostKeyAlgorithms, verifyHostKey, type HostKeyVerdict } from './known-hosts.js';
 import type { RemoteSpec, SshLocation } from './remote-config.js';
 
@@ -166,6 +166,24 @@ export class SshBackend implements RemoteBackend {
     } catch (error) {
       if ((error as { code?: unknown }).code === STATUS_NO_SUCH_FILE) return false;
       throw error;
+    }
+  }
+
+  async listFiles(dir: string): Promise<RemoteFile[]> {
+    try {
+      const entries = await this.call<Array<{ filename: string; attrs: { size: number; isFile(): boolean } }>>('list', dir, (cb) => this.sftp.readdir(this.abs(dir), cb));
+      return entries.filter((e) => e.attrs.isFile()).map((e) => ({ name: e.filename, size: e.attrs.size }));
+    } catch (error) {
+      if ((error as { code?: unknown }).code === STATUS_NO_SUCH_FILE) return [];
+      throw error;
+    }
+  }
+
+  async remove(key: string): Promise<void> {
+    try {
+      await this.call('delete', key, (cb) => this.sftp.unlink(this.abs(key), cb));
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== STATUS_NO_SUCH_FILE) throw error;
     }
   }
 

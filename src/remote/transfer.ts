@@ -347,7 +347,7 @@ function localDiskError(error: unknown, repo: Repo): MlpError | undefined {
   const code = errorCode(error);
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     return new MlpError(`no space left on the local disk while writing to the cache ${repo.cacheDir}`, {
-      hint: 'free disk space (`mlp gc` removes unused cache objects), then rerun the same command: what was fetched is kept',
+      hint: 'free disk space (`mlp gc -A` removes cache objects no commit uses), then rerun the same command: what was fetched is kept',
       cause: error,
     });
   }
@@ -440,6 +440,26 @@ export async function fetch(repo: Repo, backend: RemoteBackend, targets: readonl
   };
 }
 
+/**
+ * Gets the directory manifests `hashes` from the remote into the local cache (verified, like
+ * every download). Those the remote lacks, or holds corrupted, are left out: callers check
+ * `repo.store.has`.
+ */
+export async function fetchManifests(repo: Repo, backend: RemoteBackend, hashes: readonly Sha256[], jobs: number, signal?: AbortSignal): Promise<void> {
+  await pool(hashes, jobs, signal, async (hash) => {
+    const tmp = repo.store.tempPath(hash);
+    try {
+      const got = await backend.get(objectKey(hash), tmp, undefined, () => {});
+      if (got !== false && (got.hash ?? hashFileSync(tmp)) === hash) {
+        parseManifest(fs.readFileSync(tmp, 'utf8'), `${objectKey(hash)} on the remote ${backend.label}`);
+        repo.store.commitTemp(tmp, hash);
+      }
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
+  });
+}
+
 export interface RemoteStatusItem {
   path: string;
   source: string;
@@ -462,24 +482,11 @@ export async function remoteStatus(repo: Repo, backend: RemoteBackend, targets: 
     if (info.nfiles !== undefined && !repo.store.has(info.hash)) unknownManifests.push(info.hash);
   }
   // A directory whose manifest is only on the remote: read the manifest from there.
-  const remoteManifests = new Map<Sha256, Sha256[]>();
-  await pool(unknownManifests, jobs, options.signal, async (hash) => {
-    const tmp = repo.store.tempPath(hash);
-    try {
-      const got = await backend.get(objectKey(hash), tmp, undefined, () => {});
-      if (got !== false && (got.hash ?? hashFileSync(tmp)) === hash) {
-        const entries = parseManifest(fs.readFileSync(tmp, 'utf8'), `${objectKey(hash)} on the remote ${backend.label}`);
-        remoteManifests.set(hash, entries.map((e) => e.hash));
-        repo.store.commitTemp(tmp, hash);
-      }
-    } finally {
-      fs.rmSync(tmp, { force: true });
-    }
-  });
+  await fetchManifests(repo, backend, unknownManifests, jobs, options.signal);
   for (const { info } of wanted) {
     let hashes = [info.hash];
     if (info.nfiles !== undefined) {
-      const entries = repo.store.has(info.hash) ? repo.store.readManifest(info.hash).map((e) => e.hash) : remoteManifests.get(info.hash);
+      const entries = repo.store.has(info.hash) ? repo.store.readManifest(info.hash).map((e) => e.hash) : undefined;
       if (entries) hashes = hashes.concat(entries);
     }
     hashesOf.set(info.hash, hashes);

@@ -20,6 +20,7 @@ import { removePath } from '../util/fs.js';
 import { OutputMissingError, commitOutputs, lockEntryFor } from './commit.js';
 import type { StageFailure } from './failure.js';
 import type { StaleReason } from './reasons.js';
+import { saveUnsavedOutputs } from './output-safety.js';
 import { lookupRun, runCacheKey, saveRun } from './run-cache.js';
 import { checkStage, type StageCheck } from './staleness.js';
 
@@ -75,6 +76,7 @@ export async function executeStage(ctx: StageContext, stage: Stage): Promise<Sta
       return { status: 'failed', reasons, failure: { kind: 'dep-missing', path: missing.path, producer: producerOf(repo, missing.path) } };
     }
 
+    await saveUnsavedOutputs(repo, stage, entry, ctx.output); // nothing unsaved is deleted or overwritten below
     const key = runCacheKey(stage, check);
     if (ctx.runCache && !ctx.force && !stage.alwaysChanged) {
       const outs = lookupRun(repo, stage, key);
@@ -164,7 +166,7 @@ function restorePrevious(repo: Repo, stage: Stage, entry: LockEntry | undefined)
   for (const out of entry.outs) {
     if (!declared.has(out.path)) continue;
     try {
-      if (repo.cache.isComplete(out)) repo.cache.checkout(out.path, out);
+      if (repo.cache.isComplete(out)) repo.cache.checkout(out.path, out, undefined, true); // replaces what the failed run wrote
     } catch {
       // Best effort: status will report the output as modified.
     }

@@ -13,6 +13,7 @@ import type { Stage } from '../pipeline/types.js';
 import type { Repo } from '../repo/repo.js';
 import { checkStageInputs } from './preflight.js';
 import { SymlinkGuard } from '../schema/repo-path.js';
+import { refuseGitTrackedOutputs } from './output-safety.js';
 import { resourceCapacity, resourceLimits } from './resources.js';
 import type { ResourceLimits } from './scheduler.js';
 import { pointerCandidates, resolveTargets } from './targets.js';
@@ -43,6 +44,7 @@ export function planRepro(repo: Repo, options: PlanOptions): ReproPlan {
     // Before any stage runs: an output reached through a symlink to outside is refused (exit 3).
     const guard = new SymlinkGuard(repo.root);
     for (const stage of stages) for (const out of stage.outs) guard.check(out.path);
+    refuseGitTrackedOutputs(repo, stages);
     pruneLock(repo);
   }
   return { dag, selected, resources };

@@ -31,9 +31,9 @@ describe('hash state', () => {
     expect(stateKeys(dir).some((k) => k.startsWith('cache:'))).toBe(true);
     fs.rmSync(path.join(dir, 'data.txt.mlp'));
     fs.rmSync(path.join(dir, 'data.txt'));
-    const gc = runMlp(dir, ['gc']);
+    const gc = runMlp(dir, ['gc', '-w', '-f']);
     expect(gc.code).toBe(0);
-    expect(gc.stdout).toContain('Removed 1 objects');
+    expect(gc.stdout).toContain('Removed 1 object ');
     expect(stateKeys(dir)).toEqual([]);
   });
 });

@@ -37,6 +37,8 @@ describe('transfer engine', () => {
       defaultJobs: 4,
       list: (d) => real.list(d),
       exists: (k) => real.exists(k),
+      listFiles: (d) => real.listFiles(d),
+      remove: (k) => real.remove(k),
       put: (...a) => real.put(...a),
       close: async () => {},
       async get(key, dest, size, progress) {
