@@ -9,6 +9,8 @@ import { MlpError, errorCode } from '../errors.js';
 import { hashFileSync } from '../hash/hash-file.js';
 import type { HashInfo, ManifestEntry, PathHash, PathHasher } from '../hash/hash-path.js';
 import type { StateCache } from '../hash/state-cache.js';
+import { SymlinkGuard, checkedInside, joinEntry, joinInside, type RepoPath } from '../schema/repo-path.js';
+import type { Sha256 } from '../schema/sha256.js';
 import { removePath } from '../util/fs.js';
 import { corruptObject, type LinkType, type ObjectStore } from './object-store.js';
 
@@ -18,7 +20,7 @@ export type CheckoutOutcome = 'unchanged' | 'restored';
 export class MissingObjectError extends MlpError {
   constructor(
     readonly path: string,
-    readonly hash: string,
+    readonly hash: Sha256,
   ) {
     super(`${path}: its data (${hash.slice(0, 12)}) is not in the cache`, {
       hint: 'run `mlp pull` to fetch it from a remote, or `mlp repro` to rebuild it',
@@ -53,8 +55,8 @@ export class CacheCheckout {
    * file; a large new file is copied by the kernel while it is hashed). Returns undefined if the
    * path does not exist.
    */
-  async hashAndSave(rel: string): Promise<PathHash | undefined> {
-    const abs = path.join(this.root, rel);
+  async hashAndSave(rel: RepoPath): Promise<PathHash | undefined> {
+    const abs = checkedInside(this.root, rel);
     const stat = fs.statSync(abs, { throwIfNoEntry: false });
     if (stat?.isFile() && stat.size >= STREAM_THRESHOLD && !this.savesByLink && this.state.get(rel, stat) === undefined) {
       const stored = await this.store.putFileHashing(abs);
@@ -73,8 +75,8 @@ export class CacheCheckout {
   }
 
   /** Stores the workspace path `rel` (already hashed) in the cache. */
-  save(rel: string, hashed: PathHash): void {
-    const abs = path.join(this.root, rel);
+  save(rel: RepoPath, hashed: PathHash): void {
+    const abs = checkedInside(this.root, rel);
     if (!hashed.manifest) {
       this.saveFile(abs, hashed.hash);
       return;
@@ -83,7 +85,7 @@ export class CacheCheckout {
     this.store.putManifest(hashed.manifest);
   }
 
-  private saveFile(abs: string, hash: string): void {
+  private saveFile(abs: string, hash: Sha256): void {
     if (this.savesByLink) {
       try {
         this.store.putFile(abs, hash, true);
@@ -102,8 +104,8 @@ export class CacheCheckout {
    * cache (hardlinks, symlinks), so that a command may write to them in place — needed for
    * `persist` outputs, which are not deleted before their stage runs.
    */
-  unprotect(rel: string): void {
-    const abs = path.join(this.root, rel);
+  unprotect(rel: RepoPath): void {
+    const abs = checkedInside(this.root, rel);
     const walk = (file: string): void => {
       const stat = fs.lstatSync(file, { throwIfNoEntry: false });
       if (!stat) return;
@@ -128,10 +130,13 @@ export class CacheCheckout {
   }
 
   /** Makes workspace path `rel` match `info`, restoring from the cache what differs. */
-  checkout(rel: string, info: HashInfo, current?: PathHash): CheckoutOutcome {
+  checkout(rel: RepoPath, info: HashInfo, current?: PathHash): CheckoutOutcome {
+    // Checked before anything is read or written: the filesystem may have changed since load.
+    const guard = new SymlinkGuard(this.root);
+    guard.check(rel);
     const now = current ?? this.hasher.hash(rel);
     if (now && now.hash === info.hash) return 'unchanged';
-    const abs = path.join(this.root, rel);
+    const abs = joinInside(this.root, rel);
     if (info.nfiles === undefined) {
       this.verifyObject(rel, info.hash);
       if (now) removePath(abs);
@@ -141,23 +146,28 @@ export class CacheCheckout {
     if (!this.store.has(info.hash)) throw new MissingObjectError(rel, info.hash);
     const manifest = this.store.readManifest(info.hash);
     for (const entry of manifest) this.verifyObject(`${rel}/${entry.path}`, entry.hash);
-    this.checkoutDirectory(rel, abs, manifest, now);
+    this.checkoutDirectory(rel, abs, manifest, now, guard);
     return 'restored';
   }
 
-  private checkoutDirectory(rel: string, abs: string, manifest: ManifestEntry[], now: PathHash | undefined): void {
+  private checkoutDirectory(rel: RepoPath, abs: string, manifest: ManifestEntry[], now: PathHash | undefined, guard: SymlinkGuard): void {
     if (now && !now.manifest) removePath(abs); // a file where a directory belongs
-    const existing = new Map((now?.manifest ?? []).map((e) => [e.path, e.hash]));
-    const wanted = new Set(manifest.map((e) => e.path));
-    for (const [file] of existing) {
-      if (!wanted.has(file)) removePath(path.join(abs, file));
+    const existing = new Map((now?.manifest ?? []).map((e) => [e.path as string, e.hash]));
+    const wanted = new Set<string>(manifest.map((e) => e.path));
+    // Hashing follows symlinked subdirectories, so both what is there and what is wanted may lead
+    // outside: every path is checked before it is deleted or written.
+    for (const entry of now?.manifest ?? []) {
+      if (wanted.has(entry.path)) continue;
+      guard.check(joinEntry(rel, entry.path));
+      removePath(path.join(abs, entry.path));
     }
     for (const entry of manifest) {
       const have = existing.get(entry.path);
       if (have === entry.hash) continue;
+      guard.check(joinEntry(rel, entry.path));
       const fileAbs = path.join(abs, entry.path);
       if (have !== undefined) removePath(fileAbs);
-      this.materialize(entry.hash, fileAbs, `${rel}/${entry.path}`);
+      this.materialize(entry.hash, fileAbs, joinEntry(rel, entry.path));
     }
     fs.mkdirSync(abs, { recursive: true });
   }
@@ -167,7 +177,7 @@ export class CacheCheckout {
    * the state cache by the object's inode and mtime, so an object is re-read only if it changed
    * (e.g. written through a hardlink).
    */
-  private verifyObject(rel: string, hash: string): void {
+  private verifyObject(rel: string, hash: Sha256): void {
     const objectPath = this.store.objectPath(hash);
     let stat: fs.Stats;
     try {
@@ -185,12 +195,12 @@ export class CacheCheckout {
   }
 
   /** Marks object `hash` as verified (it was just written from data of known hash). */
-  markVerified(hash: string): void {
+  markVerified(hash: Sha256): void {
     const stat = fs.statSync(this.store.objectPath(hash), { throwIfNoEntry: false });
     if (stat) this.state.set(`cache:${hash}`, stat, hash);
   }
 
-  private materialize(hash: string, dest: string, rel: string): void {
+  private materialize(hash: Sha256, dest: string, rel: RepoPath): void {
     const object = this.store.objectPath(hash);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     for (const type of this.linkTypes) {

@@ -12,6 +12,7 @@ import { Lockfile, type LockedPath } from '../lock/lockfile.js';
 import { parsePointer } from '../lock/pointer-file.js';
 import { LOCK_FILE, POINTER_SUFFIX } from '../pipeline/schema.js';
 import type { Repo } from '../repo/repo.js';
+import { readRunEntry } from '../repro/run-cache.js';
 
 export interface GcResult {
   kept: number;
@@ -40,7 +41,7 @@ function commitReferences(root: string): HashInfo[] {
         if (file === LOCK_FILE) for (const entry of Lockfile.parse(blob.toString('utf8')).values()) refs.push(...entry.outs);
         else refs.push(parsePointer(file, blob.toString('utf8')).info);
       } catch {
-        // An unparsable file in an old commit references nothing we can keep.
+        // An invalid file in an old commit references nothing we can keep.
       }
     }
   }
@@ -76,9 +77,9 @@ export function collectGarbage(repo: Repo, options: { allCommits: boolean; dryRu
       const file = path.join(runsDir, prefix, name);
       let outs: LockedPath[] = [];
       try {
-        outs = (JSON.parse(fs.readFileSync(file, 'utf8')) as { outs: LockedPath[] }).outs;
+        outs = readRunEntry(repo, file) ?? [];
       } catch {
-        // unreadable entries are removed
+        // Invalid or unreadable entries are removed.
       }
       if (outs.length > 0 && outs.every((o) => keep.has(o.hash))) continue;
       runsRemoved++;

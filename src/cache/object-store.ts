@@ -9,9 +9,10 @@ import path from 'node:path';
 import { MlpError, errorCode } from '../errors.js';
 import { hashBytes, hashFileSync } from '../hash/hash-file.js';
 import { serializeManifest, type ManifestEntry } from '../hash/hash-path.js';
+import { parseManifest } from '../schema/manifest.js';
+import { hashFromNames, type Sha256 } from '../schema/sha256.js';
 
-export type LinkType = 'reflink' | 'hardlink' | 'symlink' | 'copy';
-export const LINK_TYPES: readonly LinkType[] = ['reflink', 'hardlink', 'symlink', 'copy'];
+export { LINK_TYPES, type LinkType } from '../schema/config.js';
 
 export class ObjectStore {
   readonly objectsDir: string;
@@ -22,11 +23,12 @@ export class ObjectStore {
     this.tmpDir = path.join(cacheDir, 'tmp');
   }
 
-  objectPath(hash: string): string {
+  /** Object paths are built only from a `Sha256`: a hash read from a file cannot name a path. */
+  objectPath(hash: Sha256): string {
     return path.join(this.objectsDir, hash.slice(0, 2), hash.slice(2));
   }
 
-  has(hash: string): boolean {
+  has(hash: Sha256): boolean {
     return fs.existsSync(this.objectPath(hash));
   }
 
@@ -41,7 +43,7 @@ export class ObjectStore {
    * object's hash known, the temp file goes in the object's own directory: a rename within one
    * directory costs about half of one across directories here, which matters for many small files.
    */
-  tempPath(hash?: string): string {
+  tempPath(hash?: Sha256): string {
     if (hash === undefined) {
       if (!this.tmpReady) {
         fs.mkdirSync(this.tmpDir, { recursive: true });
@@ -58,7 +60,7 @@ export class ObjectStore {
   }
 
   /** Moves a fully written temp file into place as object `hash`, read-only. */
-  commitTemp(tmp: string, hash: string, alreadyReadOnly = false): void {
+  commitTemp(tmp: string, hash: Sha256, alreadyReadOnly = false): void {
     const dest = this.objectPath(hash);
     if (!alreadyReadOnly) fs.chmodSync(tmp, 0o444);
     try {
@@ -76,7 +78,7 @@ export class ObjectStore {
    * (a reflink where the filesystem supports it), so editing the workspace file later cannot
    * touch the object.
    */
-  putFile(src: string, hash: string, link = false): void {
+  putFile(src: string, hash: Sha256, link = false): void {
     if (this.has(hash)) return;
     const tmp = this.tempPath(hash);
     try {
@@ -93,7 +95,7 @@ export class ObjectStore {
    * Copies `src` into the store while hashing it, in one pass over the page cache: the kernel
    * copies on a libuv thread while this thread hashes. Used for large files.
    */
-  async putFileHashing(src: string): Promise<{ hash: string; size: number }> {
+  async putFileHashing(src: string): Promise<{ hash: Sha256; size: number }> {
     const before = fs.statSync(src);
     const tmp = this.tempPath();
     try {
@@ -113,7 +115,7 @@ export class ObjectStore {
     }
   }
 
-  putBytes(data: string | Uint8Array, knownHash?: string): string {
+  putBytes(data: string | Uint8Array, knownHash?: Sha256): Sha256 {
     const hash = knownHash ?? hashBytes(data);
     if (this.has(hash)) return hash;
     const tmp = this.tempPath(hash);
@@ -127,11 +129,20 @@ export class ObjectStore {
     return hash;
   }
 
-  putManifest(entries: readonly ManifestEntry[]): string {
+  putManifest(entries: readonly ManifestEntry[]): Sha256 {
     return this.putBytes(serializeManifest(entries));
   }
 
-  readManifest(hash: string): ManifestEntry[] {
+  /** Directory manifests read (and validated) by this process; objects never change under their name. */
+  private readonly manifests = new Map<Sha256, ManifestEntry[]>();
+
+  /**
+   * The entries of directory manifest `hash`, validated: every entry path a normalised relative
+   * path without `..`, listed once, every hash a `Sha256` (a located error, exit 3, otherwise).
+   */
+  readManifest(hash: Sha256): ManifestEntry[] {
+    const known = this.manifests.get(hash);
+    if (known) return known;
     let text: string;
     try {
       text = fs.readFileSync(this.objectPath(hash), 'utf8');
@@ -144,11 +155,19 @@ export class ObjectStore {
       throw error;
     }
     if (hashBytes(text) !== hash) throw corruptObject(this.objectPath(hash));
-    return JSON.parse(text) as ManifestEntry[];
+    const entries = parseManifest(text, this.displayPath(hash));
+    this.manifests.set(hash, entries);
+    return entries;
+  }
+
+  /** `.mlp/cache/files/sha256/ab/cdef…`, as messages show an object. */
+  private displayPath(hash: Sha256): string {
+    const root = path.dirname(path.dirname(this.cacheDir));
+    return path.relative(root, this.objectPath(hash)).split(path.sep).join('/');
   }
 
   /** Re-hashes an object and reports whether its content still matches its name. */
-  verify(hash: string): boolean {
+  verify(hash: Sha256): boolean {
     try {
       return hashFileSync(this.objectPath(hash)) === hash;
     } catch {
@@ -157,13 +176,13 @@ export class ObjectStore {
   }
 
   /** Removes an object whose content no longer matches its name. */
-  quarantine(hash: string): void {
+  quarantine(hash: Sha256): void {
     const file = this.objectPath(hash);
     fs.rmSync(file, { force: true });
   }
 
   /** Every object hash in the store. */
-  *listObjects(): Generator<string> {
+  *listObjects(): Generator<Sha256> {
     let prefixes: string[];
     try {
       prefixes = fs.readdirSync(this.objectsDir);
@@ -173,7 +192,8 @@ export class ObjectStore {
     for (const prefix of prefixes) {
       if (prefix.length !== 2) continue;
       for (const rest of fs.readdirSync(path.join(this.objectsDir, prefix))) {
-        if (rest.length === 62) yield prefix + rest; // skips temp files of interrupted writes
+        const hash = hashFromNames(prefix, rest); // skips temp files of interrupted writes, stray names
+        if (hash !== undefined) yield hash;
       }
     }
   }

@@ -1,4 +1,3 @@
-import { InvalidArgumentError } from 'commander';
 /** Shared plumbing for command actions: finding the repository, the repo lock, output helpers. */
 import type { Repo } from '../repo/repo.js';
 
@@ -31,10 +30,4 @@ export async function withRepo<T>(lockFor: string | undefined, action: (repo: Re
 
 export function commandLine(): string {
   return ['mlp', ...process.argv.slice(2)].join(' ');
-}
-
-export function parseJobs(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got '${value}'`);
-  return n;
 }

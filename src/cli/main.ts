@@ -6,11 +6,12 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, MlpError } from '../errors.js';
 import { registerPipelineCommands } from './pipeline-commands.js';
 import { registerDataCommands } from './data-commands.js';
-import { registerTextCommands } from './text.js';
-import { registerCifar10Commands } from './cifar10.js';
 import { registerGitCommands } from './git-commands.js';
 import { registerRemoteCommands } from './remote-commands.js';
 import { mlpVersion } from '../version.js';
+// The built-in stages define their own commands; main mounts them like the others.
+import { registerTextCommands } from '../../stages/text/commands.js';
+import { registerCifar10Commands } from '../../stages/cifar10/commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('mlp')

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { ExitCode, MlpError } from '../errors.js';
 import type { Repo } from '../repo/repo.js';
 import type { TransferProgress, TransferSummary } from '../remote/transfer.js';
-import { commandLine, parseJobs, print, printJson, withRepo } from './context.js';
+import { commandLine, print, printJson, withRepo } from './context.js';
+import { parsePositiveInt } from './options.js';
 
 interface TransferFlags {
   remote?: string;
@@ -153,7 +154,7 @@ export function registerRemoteCommands(program: Command): void {
       .description(description)
       .argument('[targets...]', 'stages, outputs or tracked paths (default: everything recorded)')
       .option('-r, --remote <name>', 'remote to use (default: core.remote)')
-      .option('-j, --jobs <n>', 'objects in flight (default: sized for the remote)', parseJobs)
+      .option('-j, --jobs <n>', 'objects in flight (default: sized for the remote)', parsePositiveInt)
       .option('--run-cache', 'transfer the run-cache entries too')
       .option('--json', 'print a JSON summary');
 
@@ -199,13 +200,13 @@ async function runTransfer(command: 'push' | 'pull' | 'fetch', targets: string[]
       process.off('SIGTERM', onSignal);
       await backend.close();
     }
-    const { formatBytes } = await import('../ui/render.js');
+    const { formatBytes, formatRate } = await import('../ui/render.js');
     if (flags.json) printJson({ command, ...summary, remote: spec.name, url: summary.remote, checkout });
     else {
       const verb = command === 'push' ? 'Pushed' : 'Fetched';
       const where = command === 'push' ? `to '${spec.name}'` : `from '${spec.name}'`;
       const already = command === 'push' ? 'already on the remote' : 'already in the cache';
-      const rate = summary.seconds > 0 && summary.bytes > 0 ? `, ${formatBytes(summary.bytes / summary.seconds)}/s` : '';
+      const rate = summary.seconds > 0 && summary.bytes > 0 ? `, ${formatRate(summary.bytes / summary.seconds)}` : '';
       print(`${verb} ${summary.transferred} objects (${formatBytes(summary.bytes)}) ${where} in ${summary.seconds.toFixed(1)} s${rate}; ${summary.upToDate} ${already}.`);
       if (summary.runCacheEntries > 0) print(`${command === 'push' ? 'Sent' : 'Received'} ${summary.runCacheEntries} run-cache entries.`);
       if (checkout) print(`Checkout: ${checkout.restored} restored, ${checkout.unchanged} unchanged, ${checkout.unavailable} not available.`);
@@ -236,15 +237,15 @@ export async function openRemote(repo: Repo, name: string | undefined) {
 /** A spinner with files, bytes and rate on a TTY; a plain line every few seconds otherwise. */
 async function showProgress(command: string, progress: TransferProgress, quiet: boolean): Promise<() => void> {
   if (quiet) return () => {};
-  const { formatBytes } = await import('../ui/render.js');
+  const { formatBytes, formatRate } = await import('../ui/render.js');
   const started = Date.now();
   const text = (): string => {
     const seconds = (Date.now() - started) / 1000;
     if (progress.phase === 'collecting' || progress.phase === 'checking') return `${command}: checking what the other side has…`;
     if (progress.phase === 'checkout') return `${command}: checking out…`;
-    const rate = seconds > 0 ? formatBytes(progress.bytes / seconds) : '0 B';
+    const rate = formatRate(seconds > 0 ? progress.bytes / seconds : 0);
     const pct = progress.totalBytes > 0 ? ` ${Math.floor((100 * progress.bytes) / progress.totalBytes)}%` : '';
-    return `${command}:${pct} ${progress.files}/${progress.totalFiles} files, ${formatBytes(progress.bytes)}/${formatBytes(progress.totalBytes)}, ${rate}/s`;
+    return `${command}:${pct} ${progress.files}/${progress.totalFiles} files, ${formatBytes(progress.bytes)}/${formatBytes(progress.totalBytes)}, ${rate}`;
   };
   // A terminal that reports no width (some pseudo-terminals) gets plain lines: the spinner's
   // line accounting needs the width.

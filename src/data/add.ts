@@ -11,6 +11,7 @@ import type { HashInfo } from '../hash/hash-path.js';
 import { writePointer } from '../lock/pointer-file.js';
 import { allOuts } from '../pipeline/dag.js';
 import type { Repo } from '../repo/repo.js';
+import type { RepoPath } from '../schema/repo-path.js';
 import { isSameOrInside } from '../util/fs.js';
 
 export interface AddResult {
@@ -19,7 +20,7 @@ export interface AddResult {
   info: HashInfo;
 }
 
-export async function addPaths(repo: Repo, relPaths: readonly string[]): Promise<AddResult[]> {
+export async function addPaths(repo: Repo, relPaths: readonly RepoPath[]): Promise<AddResult[]> {
   const outs = allOuts(repo.pipeline);
   for (const rel of relPaths) {
     const owner = outs.find((o) => isSameOrInside(rel, o.path) || isSameOrInside(o.path, rel));

@@ -3,10 +3,11 @@
  * `git checkout`), restoring from the cache every output or tracked path that differs.
  */
 import { MissingObjectError } from '../cache/checkout.js';
-import { MlpError } from '../errors.js';
+import { ExitCode, MlpError } from '../errors.js';
 import type { HashInfo } from '../hash/hash-path.js';
 import type { Repo } from '../repo/repo.js';
 import { resolveTargets } from '../repro/targets.js';
+import type { RepoPath } from '../schema/repo-path.js';
 import { isSameOrInside } from '../util/fs.js';
 
 export interface CheckoutItem {
@@ -18,7 +19,7 @@ export interface CheckoutItem {
 }
 
 interface Wanted {
-  path: string;
+  path: RepoPath;
   source: string;
   info: HashInfo;
 }
@@ -29,7 +30,7 @@ export function recordedPaths(repo: Repo, targets: readonly string[]): Wanted[] 
   const pointerTargets: string[] = [];
   const stageTargets: string[] = [];
   for (const t of targets) {
-    const rel = repo.relative(t.endsWith('.mlp') ? t.slice(0, -4) : t);
+    const rel = repo.relativeOrRoot(t.endsWith('.mlp') ? t.slice(0, -4) : t);
     if (repo.pipeline.stages.has(t) || [...repo.pipeline.stages.keys()].some((n) => n.startsWith(`${t}@`))) stageTargets.push(t);
     else pointerTargets.push(rel);
   }
@@ -66,7 +67,8 @@ export function checkoutWorkspace(repo: Repo, targets: readonly string[]): Check
     try {
       return { path, source, outcome: repo.cache.checkout(path, info) };
     } catch (error) {
-      if (!(error instanceof MlpError)) throw error;
+      // A file that tries to reach outside the repository stops the checkout (exit 3).
+      if (!(error instanceof MlpError) || error.exitCode === ExitCode.invalidPipeline) throw error;
       return { path, source, outcome: error instanceof MissingObjectError ? 'missing' : 'failed', message: error.message };
     }
   });

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { SymlinkGuard, joinInside, type RepoPath } from '../schema/repo-path.js';
 
 export class GitIgnorer {
   private readonly contents = new Map<string, string>();
@@ -11,9 +12,14 @@ export class GitIgnorer {
   constructor(private readonly root: string) {}
 
   /** Ensures the repository-relative `target` is ignored. Returns true if a line was added. */
-  ignore(target: string): boolean {
+  ignore(target: RepoPath): boolean {
     const dir = path.posix.dirname(target);
-    const file = path.join(this.root, dir, '.gitignore');
+    const ignoreFile = (dir === '.' ? '.gitignore' : `${dir}/.gitignore`) as RepoPath;
+    // Neither the output nor the .gitignore may lead outside the repository through a symlink.
+    const guard = new SymlinkGuard(this.root);
+    guard.check(target);
+    guard.check(ignoreFile);
+    const file = joinInside(this.root, ignoreFile);
     const line = `/${path.posix.basename(target)}`;
     let text = this.contents.get(file);
     if (text === undefined) {

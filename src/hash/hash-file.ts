@@ -4,15 +4,16 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import { computedSha256, type Sha256 } from '../schema/sha256.js';
 
 const CHUNK = 128 * 1024;
 let chunkBuffer: Buffer | undefined;
 
-export function hashBytes(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+export function hashBytes(data: string | Uint8Array): Sha256 {
+  return computedSha256(createHash('sha256').update(data).digest('hex'));
 }
 
-export function hashFileSync(file: string): string {
+export function hashFileSync(file: string): Sha256 {
   const fd = fs.openSync(file, 'r');
   try {
     const hash = createHash('sha256');
@@ -22,7 +23,7 @@ export function hashFileSync(file: string): string {
       if (n === 0) break;
       hash.update(n === CHUNK ? chunkBuffer : chunkBuffer.subarray(0, n));
     }
-    return hash.digest('hex');
+    return computedSha256(hash.digest('hex'));
   } finally {
     fs.closeSync(fd);
   }

@@ -5,20 +5,23 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { joinInside, type EntryPath, type RepoPath } from '../schema/repo-path.js';
+import type { Sha256 } from '../schema/sha256.js';
 import { hashBytes, hashFileSync } from './hash-file.js';
 import type { StateCache } from './state-cache.js';
 
 /** What the lockfile and pointer files record for an output or dependency. */
 export interface HashInfo {
-  hash: string;
+  hash: Sha256;
   size: number;
   /** Present for directories only. */
   nfiles?: number;
 }
 
 export interface ManifestEntry {
-  path: string;
-  hash: string;
+  /** Relative to the directory; validated (src/schema/manifest.ts) when read from an object. */
+  path: EntryPath;
+  hash: Sha256;
   size: number;
 }
 
@@ -38,9 +41,9 @@ export function compareStrings(a: string, b: string): number {
 
 /** Receives file contents while they are hashed, so storing them costs no second read. */
 export interface ObjectSink {
-  has(hash: string): boolean;
-  putBytes(data: Uint8Array, hash: string): void;
-  putFile(abs: string, hash: string): void;
+  has(hash: Sha256): boolean;
+  putBytes(data: Uint8Array, hash: Sha256): void;
+  putFile(abs: string, hash: Sha256): void;
 }
 
 /** Files up to this size are read whole: one read serves both hashing and storing. */
@@ -56,8 +59,8 @@ export class PathHasher {
    * Hash of the repo-relative path `rel`, or undefined if it does not exist. With a `sink`,
    * every file is also handed to it (read once) unless the sink already has its object.
    */
-  hash(rel: string, sink?: ObjectSink): PathHash | undefined {
-    const abs = path.join(this.root, rel);
+  hash(rel: RepoPath, sink?: ObjectSink): PathHash | undefined {
+    const abs = joinInside(this.root, rel);
     let stat: fs.Stats;
     try {
       stat = fs.statSync(abs);
@@ -69,7 +72,7 @@ export class PathHasher {
   }
 
   /** Hash of one file, from the state cache when its inode, mtime and size are unchanged. */
-  hashFile(rel: string, abs: string, stat: fs.Stats, sink?: ObjectSink): string {
+  hashFile(rel: string, abs: string, stat: fs.Stats, sink?: ObjectSink): Sha256 {
     const known = this.state.get(rel, stat);
     if (known && (!sink || sink.has(known))) return known;
     if (stat.size > WHOLE_READ_LIMIT) {
@@ -86,19 +89,20 @@ export class PathHasher {
   }
 
   /** Records a hash computed elsewhere (e.g. while copying into the cache). */
-  remember(rel: string, hash: string): void {
-    const stat = fs.statSync(path.join(this.root, rel));
+  remember(rel: RepoPath, hash: Sha256): void {
+    const stat = fs.statSync(joinInside(this.root, rel));
     this.state.set(rel, stat, hash);
   }
 
-  private hashDirectory(rel: string, abs: string, sink: ObjectSink | undefined): PathHash {
+  private hashDirectory(rel: RepoPath, abs: string, sink: ObjectSink | undefined): PathHash {
     const manifest: ManifestEntry[] = [];
     let size = 0;
     const walk = (dirAbs: string, prefix: string): void => {
       const entries = fs.readdirSync(dirAbs, { withFileTypes: true });
       for (const entry of entries) {
         const childAbs = path.join(dirAbs, entry.name);
-        const childRel = prefix ? `${prefix}/${entry.name}` : entry.name;
+        // Names from the filesystem: never empty, `.`, `..` or containing `/`.
+        const childRel = (prefix ? `${prefix}/${entry.name}` : entry.name) as EntryPath;
         let isDir = entry.isDirectory();
         let isFile = entry.isFile();
         if (entry.isSymbolicLink()) {

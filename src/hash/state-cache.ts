@@ -4,6 +4,7 @@
  * when something changed.
  */
 import fs from 'node:fs';
+import { isSha256, type Sha256 } from '../schema/sha256.js';
 import { writeFileAtomic } from '../util/fs.js';
 
 type Entry = [ino: number, mtimeMs: number, size: number, hash: string];
@@ -36,11 +37,12 @@ export class StateCache {
   }
 
   /** The recorded hash of `key` if the file still has the same inode, mtime and size. */
-  get(key: string, stat: fs.Stats): string | undefined {
+  get(key: string, stat: fs.Stats): Sha256 | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (entry[0] !== stat.ino || entry[1] !== stat.mtimeMs || entry[2] !== stat.size) return undefined;
-    return entry[3];
+    // state.json is a file too: a recorded hash becomes an object name only if it is a hash.
+    return isSha256(entry[3]) ? entry[3] : undefined;
   }
 
   set(key: string, stat: fs.Stats, hash: string): void {

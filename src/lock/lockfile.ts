@@ -7,14 +7,18 @@
 import path from 'node:path';
 import { PipelineError } from '../errors.js';
 import { compareStrings, type HashInfo } from '../hash/hash-path.js';
-import { parseYamlText } from '../params/params-file.js';
 import { LOCK_FILE } from '../pipeline/schema.js';
+import { readValidatedYaml } from '../schema/cached.js';
+import { parseYaml } from '../schema/located.js';
+import { LOCK_SCHEMA_VERSION, lockKind, lockSchema, type LockYaml } from '../schema/lockfile.js';
+import { isRepoPath, type RepoPath } from '../schema/repo-path.js';
+import { isSha256 } from '../schema/sha256.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { ParseCache } from '../util/parse-cache.js';
 import { emitYaml } from '../util/yaml-emit.js';
 
 export interface LockedPath extends HashInfo {
-  path: string;
+  path: RepoPath;
 }
 
 /** param file → dotted key → value. */
@@ -28,7 +32,7 @@ export interface LockEntry {
 }
 
 const HEADER = '# Written by mlp: do not edit. On a merge conflict: git checkout --theirs pipeline.lock && mlp repro\n';
-const SCHEMA = '1';
+const SCHEMA = LOCK_SCHEMA_VERSION;
 
 export class Lockfile {
   private readonly blocks = new Map<string, string>();
@@ -39,14 +43,17 @@ export class Lockfile {
     private readonly cache: ParseCache,
   ) {}
 
+  /** Reads and validates the lockfile (through the parse cache, validated either way). */
   static load(root: string, cache = ParseCache.inMemory()): Lockfile {
     const file = path.join(root, LOCK_FILE);
-    const data = cache.readYaml(file, parseLockText);
-    return new Lockfile(file, data === undefined ? new Map() : lockEntries(data), cache);
+    const entries = readValidatedYaml(cache, file, LOCK_FILE, lockSchema, lockKind(LOCK_FILE), lockEntries, checkConflictMarkers);
+    return new Lockfile(file, entries ?? new Map(), cache);
   }
 
-  static parse(text: string): Map<string, LockEntry> {
-    return lockEntries(parseLockText(text));
+  /** Parses and validates lockfile text; `file` names it in errors (e.g. `pipeline.lock at HEAD~1`). */
+  static parse(text: string, file = LOCK_FILE): Map<string, LockEntry> {
+    checkConflictMarkers(text, file);
+    return lockEntries(parseYaml(text, file, lockSchema(), lockKind(LOCK_FILE)));
   }
 
   get(stage: string): LockEntry | undefined {
@@ -126,50 +133,39 @@ function normalizeEntry(entry: LockEntry): LockEntry {
   };
 }
 
-function corrupt(detail: string): PipelineError {
-  return new PipelineError(`${LOCK_FILE} is not a valid lockfile: ${detail}`, { file: LOCK_FILE }, {
-    hint: `restore it with \`git checkout ${LOCK_FILE}\`, or delete it and run \`mlp commit\` (or \`mlp repro\`)`,
-  });
-}
-
-function parseLockedPath(value: unknown, stage: string): LockedPath {
-  const v = value as Record<string, unknown> | null;
-  if (!v || typeof v.path !== 'string' || typeof v.sha256 !== 'string' || typeof v.size !== 'number') {
-    throw corrupt(`stage '${stage}' has an entry without path, sha256 and size`);
-  }
-  const out: LockedPath = { path: v.path, hash: v.sha256, size: v.size };
-  if (typeof v.nfiles === 'number') out.nfiles = v.nfiles;
-  return out;
-}
-
-function parseLockText(text: string): unknown {
+function checkConflictMarkers(text: string, file: string): void {
   if (/^(<<<<<<<|>>>>>>>) /m.test(text)) {
-    throw new PipelineError(`${LOCK_FILE} contains git merge conflict markers`, { file: LOCK_FILE }, {
+    throw new PipelineError(`${LOCK_FILE} contains git merge conflict markers`, { file }, {
       hint: `take one side and rerun what changed: git checkout --theirs ${LOCK_FILE} && mlp repro`,
     });
   }
-  return parseYamlText(text, LOCK_FILE);
 }
 
+/**
+ * Lock entries from a validated (or cached) lockfile. Every path and hash is checked again with
+ * the typed constructors, so a damaged parse cache cannot slip one through (it throws instead,
+ * and the file itself is validated).
+ */
 function lockEntries(parsed: unknown): Map<string, LockEntry> {
-  const data = parsed as { schema?: unknown; stages?: unknown } | null;
-  if (!data || typeof data !== 'object') throw corrupt('expected a mapping with `schema` and `stages`');
-  if (data.schema !== undefined && String(data.schema) !== SCHEMA) {
-    throw corrupt(`unsupported schema ${String(data.schema)} (this mlp writes ${SCHEMA})`);
-  }
-  const stages = data.stages ?? {};
-  if (typeof stages !== 'object' || Array.isArray(stages)) throw corrupt('`stages` must be a mapping');
+  const data = parsed as LockYaml;
+  const lockedPath = (p: unknown): LockedPath => {
+    const v = p as { path: unknown; sha256: unknown; size: unknown; nfiles?: unknown };
+    if (!isRepoPath(v.path) || !isSha256(v.sha256) || typeof v.size !== 'number' || (v.nfiles !== undefined && typeof v.nfiles !== 'number')) {
+      throw new TypeError('invalid locked path');
+    }
+    const out: LockedPath = { path: v.path, hash: v.sha256, size: v.size };
+    if (typeof v.nfiles === 'number') out.nfiles = v.nfiles;
+    return out;
+  };
   const entries = new Map<string, LockEntry>();
-  for (const [name, raw] of Object.entries(stages as Record<string, unknown>)) {
-    const r = raw as Record<string, unknown> | null;
-    if (!r || typeof r !== 'object') throw corrupt(`stage '${name}' is not a mapping`);
+  for (const [name, r] of Object.entries(data.stages ?? {})) {
     const cmd = typeof r.cmd === 'string' ? [r.cmd] : r.cmd;
-    if (!Array.isArray(cmd)) throw corrupt(`stage '${name}' has no cmd`);
+    if (!Array.isArray(cmd) || !cmd.every((c) => typeof c === 'string')) throw new TypeError('invalid cmd');
     entries.set(name, {
-      cmd: cmd.map(String),
-      deps: ((r.deps as unknown[] | undefined) ?? []).map((d) => parseLockedPath(d, name)),
-      params: (r.params as LockedParams | undefined) ?? {},
-      outs: ((r.outs as unknown[] | undefined) ?? []).map((o) => parseLockedPath(o, name)),
+      cmd: [...cmd],
+      deps: (r.deps ?? []).map(lockedPath),
+      params: r.params ?? {},
+      outs: (r.outs ?? []).map(lockedPath),
     });
   }
   return entries;

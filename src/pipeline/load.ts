@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Document, Node, YAMLMap } from 'yaml';
 import { PipelineError, errorCode } from '../errors.js';
 import { ParamsReader, getDotted, isMissing, parseYamlDocument, type ReadText } from '../params/params-file.js';
+import { describePathProblem, isRepoPath, normalizeRepoPath, type RepoPath } from '../schema/repo-path.js';
 import { ParseCache, fingerprint } from '../util/parse-cache.js';
 import { yaml } from '../util/yaml.js';
 import {
@@ -21,6 +22,7 @@ import {
   TOP_LEVEL_KEYS,
   describeAllowed,
 } from './schema.js';
+import { parseResources } from './resources.js';
 import { TemplateError, interpolate, type Context } from './template.js';
 import type { OutKind, OutSpec, ParamsSpec, Pipeline, SourceLocation, Stage } from './types.js';
 import { validatePipeline } from './validate.js';
@@ -46,7 +48,8 @@ export function loadPipeline(root: string, file = PIPELINE_FILE, cache = ParseCa
   }
   const cacheKey = `pipeline:${root}:${file}`;
   const cached = cache.get<Stage[]>(cacheKey);
-  if (cached) return { root, file, stages: new Map(cached.map((s) => [s.name, s])) };
+  // The cache holds stages validated when they were stored; their paths are checked again anyway.
+  if (cached?.every(hasValidPaths)) return { root, file, stages: new Map(cached.map((s) => [s.name, s])) };
   const pipelineAbs = path.join(root, file);
   const before = fingerprint([pipelineAbs]);
   let text: string;
@@ -63,6 +66,15 @@ export function loadPipeline(root: string, file = PIPELINE_FILE, cache = ParseCa
   const now = fingerprint(files);
   if (now.startsWith(before)) cache.set(cacheKey, files, now, [...pipeline.stages.values()]);
   return pipeline;
+}
+
+function hasValidPaths(stage: Stage): boolean {
+  return (
+    (stage.wdir === '.' || isRepoPath(stage.wdir)) &&
+    stage.deps.every(isRepoPath) &&
+    stage.outs.every((o) => isRepoPath(o.path)) &&
+    stage.params.every((p) => isRepoPath(p.file))
+  );
 }
 
 function resolvePipeline(root: string, file: string, text: string, params: ParamsReader): Pipeline {
@@ -151,7 +163,10 @@ class PipelineLoader {
         this.fail('each `vars` entry must be a file name (optionally `file.yaml:key1,key2`) or a mapping', item);
       }
       const [fileName = '', keyList] = item.value.split(':');
-      const data = this.params.read(fileName);
+      // A vars file is read into commands (and so into the lockfile): it must be in the repository.
+      const checked = normalizeRepoPath(fileName);
+      if ('problem' in checked) this.fail(`vars file ${describePathProblem(fileName, checked.problem).replace(/^path /, '')}`, item, 'vars files must be inside the repository');
+      const data = this.params.read(checked.path);
       if (!data) this.fail(`vars file '${fileName}' does not exist`, item, 'create it or remove it from `vars`');
       if (keyList === undefined) {
         Object.assign(context, data);
@@ -257,7 +272,7 @@ class StageNormalizer {
   stage(): Stage {
     const d = this.raw.definition;
     if (d.cmd === undefined) this.fail('cmd', 'missing `cmd`', 'every stage needs the command that produces its outputs');
-    return {
+    const stage: Stage = {
       name: this.raw.name,
       cmd: this.cmd(d.cmd),
       wdir: this.wdir,
@@ -274,6 +289,14 @@ class StageNormalizer {
       env: this.env(d.env),
       location: this.raw.location,
     };
+    if (d.resources !== undefined && d.resources !== null) stage.resources = this.resources(d.resources);
+    return stage;
+  }
+
+  private resources(value: unknown): Record<string, number> {
+    const parsed = parseResources(value);
+    if (!parsed.ok) this.fail('resources', parsed.message, 'see "resources" in the pipeline.yaml reference (README)');
+    return parsed.amounts;
   }
 
   private cmd(value: unknown): string[] {
@@ -301,19 +324,27 @@ class StageNormalizer {
     return value;
   }
 
-  /** Resolves a path relative to the stage's wdir into a repository-relative POSIX path. */
-  private path(key: string, value: unknown, allowRoot = false): string {
+  /**
+   * Resolves a path relative to the stage's wdir into a `RepoPath` (through the one constructor
+   * every repository path goes through); with `allowRoot`, `.` for the root itself (wdir).
+   */
+  private path(key: string, value: unknown): RepoPath;
+  private path(key: string, value: unknown, allowRoot: true): RepoPath | '.';
+  private path(key: string, value: unknown, allowRoot = false): RepoPath | '.' {
     if (typeof value !== 'string' || value.trim() === '') this.fail(key, `each entry of \`${key}\` must be a path string`);
     const base = key === 'wdir' ? '.' : this.wdir;
     const relative = path.isAbsolute(value) ? path.relative(this.root, value).split(path.sep).join('/') : path.posix.join(base, value);
-    const normalized = path.posix.normalize(relative).replace(/\/+$/, '') || '.';
-    if (normalized === '..' || normalized.startsWith('../') || path.isAbsolute(normalized)) {
+    const normalized = normalizeRepoPath(relative === '' ? '.' : relative);
+    if ('path' in normalized) return normalized.path;
+    const { problem } = normalized;
+    if (problem === 'is the repository root itself') {
+      if (allowRoot) return '.';
+      this.fail(key, `\`${key}\` cannot be the repository root itself`);
+    }
+    if (problem === 'is outside the repository' || problem.startsWith('is absolute')) {
       this.fail(key, `path '${value}' is outside the repository`, 'paths must stay inside the repository root');
     }
-    const first = normalized.split('/')[0];
-    if (first === '.git' || first === '.mlp') this.fail(key, `path '${value}' is inside ${first}/, which mlp and git manage`);
-    if (normalized === '.' && !allowRoot) this.fail(key, `\`${key}\` cannot be the repository root itself`);
-    return normalized;
+    this.fail(key, describePathProblem(value, problem));
   }
 
   private outs(key: string, value: unknown, kind: OutKind, cacheByDefault: boolean): OutSpec[] {
@@ -339,13 +370,13 @@ class StageNormalizer {
   }
 
   private params(value: unknown): ParamsSpec[] {
-    const byFile = new Map<string, Set<string>>();
-    const add = (file: string, keys: string[]): void => {
+    const byFile = new Map<RepoPath, Set<string>>();
+    const add = (file: RepoPath, keys: string[]): void => {
       const set = byFile.get(file) ?? new Set<string>();
       for (const k of keys) set.add(k);
       byFile.set(file, set);
     };
-    const defaultFile = path.posix.normalize(path.posix.join(this.wdir, DEFAULT_PARAMS_FILE));
+    const defaultFile = this.path('params', DEFAULT_PARAMS_FILE);
     for (const entry of this.list('params', value)) {
       if (typeof entry === 'string') {
         add(defaultFile, [entry]);

@@ -4,6 +4,7 @@
  * run-cache entries. Backends report connection-level problems as `MlpError`s (they stop the
  * transfer) and a missing key as a `false` result (it does not).
  */
+import type { Sha256 } from '../schema/sha256.js';
 import type { RemoteSpec } from './remote-config.js';
 
 export type BytesProgress = (bytes: number) => void;
@@ -30,11 +31,12 @@ export interface RemoteBackend {
   close(): Promise<void>;
 }
 
-export function objectKey(hash: string): string {
+/** Remote keys are built only from a `Sha256`: a hash from a file cannot name another key. */
+export function objectKey(hash: Sha256): string {
   return `files/sha256/${hash.slice(0, 2)}/${hash.slice(2)}`;
 }
 
-export function runKey(key: string): string {
+export function runKey(key: Sha256): string {
   return `runs/${key.slice(0, 2)}/${key.slice(2)}`;
 }
 

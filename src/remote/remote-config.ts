@@ -11,7 +11,7 @@ import { CONFIG_FILE, LOCAL_CONFIG_FILE } from '../repo/config.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { yaml } from '../util/yaml.js';
 
-export type RemoteKind = 'local' | 'ssh' | 's3';
+export { REMOTE_OPTIONS, type RemoteKind } from '../schema/config.js';
 
 export interface SshLocation {
   kind: 'ssh';
@@ -38,13 +38,6 @@ export interface RemoteSpec {
   /** Every option of the merged config (config.yaml overlaid by config.local.yaml). */
   options: Record<string, unknown>;
 }
-
-/** Options each kind accepts; `url` and `jobs` go with every kind. */
-export const REMOTE_OPTIONS: Record<RemoteKind, readonly string[]> = {
-  local: ['url', 'jobs'],
-  ssh: ['url', 'jobs', 'user', 'port', 'key_file', 'known_hosts', 'password', 'password_env', 'timeout'],
-  s3: ['url', 'jobs', 'endpoint_url', 'region', 'profile', 'path_style', 'checksum', 'part_size', 'access_key_id', 'secret_access_key', 'session_token'],
-};
 
 /** Options that may only be written to config.local.yaml. */
 export const SECRET_OPTIONS = new Set(['password', 'access_key_id', 'secret_access_key', 'session_token']);

@@ -16,6 +16,10 @@ import { hashFileSync } from '../hash/hash-file.js';
 import type { HashInfo } from '../hash/hash-path.js';
 import type { Repo } from '../repo/repo.js';
 import { recordedPaths } from '../data/checkout-workspace.js';
+import type { RepoPath } from '../schema/repo-path.js';
+import { hashFromNames, isShardName, type Sha256 } from '../schema/sha256.js';
+import { parseManifest } from '../schema/manifest.js';
+import { parseRunEntry } from '../schema/run-entry.js';
 import { objectKey, runKey, type RemoteBackend } from './backend.js';
 
 export interface TransferProgress {
@@ -42,13 +46,13 @@ export interface TransferOptions {
 }
 
 export interface RecordedPath {
-  path: string;
+  path: RepoPath;
   source: string;
   info: HashInfo;
 }
 
 export interface ObjectFailure {
-  hash: string;
+  hash: Sha256;
   /** Workspace path that needs it. */
   path: string;
   reason: 'missing-local' | 'missing-remote' | 'corrupted-remote';
@@ -68,7 +72,7 @@ export interface TransferSummary {
 }
 
 interface WantedObject {
-  hash: string;
+  hash: Sha256;
   size: number | undefined;
   /** Workspace path that needs it, for messages. */
   path: string;
@@ -113,16 +117,16 @@ async function pool<T>(items: readonly T[], jobs: number, signal: AbortSignal | 
 }
 
 /** Which of `hashes` the remote holds. */
-export async function remoteHas(backend: RemoteBackend, hashes: readonly string[], jobs: number, signal?: AbortSignal): Promise<Set<string>> {
-  const byShard = new Map<string, string[]>();
+export async function remoteHas(backend: RemoteBackend, hashes: readonly Sha256[], jobs: number, signal?: AbortSignal): Promise<Set<Sha256>> {
+  const byShard = new Map<string, Sha256[]>();
   for (const h of hashes) {
     const shard = h.slice(0, 2);
     let list = byShard.get(shard);
     if (!list) byShard.set(shard, (list = []));
     list.push(h);
   }
-  const found = new Set<string>();
-  const singles: string[] = [];
+  const found = new Set<Sha256>();
+  const singles: Sha256[] = [];
   const shards: string[] = [];
   for (const [shard, list] of byShard) {
     if (list.length >= LIST_THRESHOLD) shards.push(shard);
@@ -170,7 +174,7 @@ function localObjects(
   return { files: [...files.values()], manifests: [...manifests.values()], plain, missing };
 }
 
-function missingLocal(hash: string, rel: string): ObjectFailure {
+function missingLocal(hash: Sha256, rel: string): ObjectFailure {
   return { hash, path: rel, reason: 'missing-local', message: `${rel}: its data (${hash.slice(0, 12)}) is not in the local cache, so it was not pushed` };
 }
 
@@ -178,12 +182,16 @@ function jobsFor(backend: RemoteBackend, options: TransferOptions): number {
   return options.jobs ?? backend.defaultJobs;
 }
 
-function localRunKeys(repo: Repo): string[] {
+/** Run-cache keys in the local cache; other names (temp files of interrupted writes) are skipped. */
+function localRunKeys(repo: Repo): Sha256[] {
   const dir = path.join(repo.cacheDir, 'runs');
-  const keys: string[] = [];
+  const keys: Sha256[] = [];
   for (const shard of safeReaddir(dir)) {
-    if (shard.length !== 2) continue;
-    for (const rest of safeReaddir(path.join(dir, shard))) if (rest.length === 62) keys.push(shard + rest);
+    if (!isShardName(shard)) continue;
+    for (const rest of safeReaddir(path.join(dir, shard))) {
+      const key = hashFromNames(shard, rest);
+      if (key !== undefined) keys.push(key);
+    }
   }
   return keys;
 }
@@ -196,16 +204,28 @@ function safeReaddir(dir: string): string[] {
   }
 }
 
-async function remoteRunKeys(backend: RemoteBackend): Promise<string[]> {
-  const keys: string[] = [];
+/**
+ * Run-cache keys on the remote. A listing is remote input: only `<2 hex>/<62 hex>` names become
+ * keys (and so local file names); anything else — temp files of an interrupted push, `..`, names
+ * a hostile server makes up — is skipped.
+ */
+async function remoteRunKeys(backend: RemoteBackend): Promise<Sha256[]> {
+  const keys: Sha256[] = [];
   for (const shard of await backend.list('runs')) {
-    if (shard.length !== 2) continue;
-    for (const rest of await backend.list(`runs/${shard}`)) if (rest.length === 62) keys.push(shard + rest);
+    if (!isShardName(shard)) continue;
+    for (const rest of await backend.list(`runs/${shard}`)) {
+      const key = hashFromNames(shard, rest);
+      if (key !== undefined) keys.push(key);
+    }
   }
   return keys;
 }
 
-function sizeOf(repo: Repo, hash: string): number {
+function runEntryFile(repo: Repo, key: Sha256): string {
+  return path.join(repo.cacheDir, 'runs', key.slice(0, 2), key.slice(2));
+}
+
+function sizeOf(repo: Repo, hash: Sha256): number {
   return fs.statSync(repo.store.objectPath(hash)).size;
 }
 
@@ -257,7 +277,9 @@ export async function push(repo: Repo, backend: RemoteBackend, targets: readonly
     const have = new Set(await remoteRunKeys(backend));
     const runs = localRunKeys(repo).filter((k) => !have.has(k));
     await pool(runs, jobs, options.signal, async (k) => {
-      const file = path.join(repo.cacheDir, 'runs', k.slice(0, 2), k.slice(2));
+      const file = runEntryFile(repo, k);
+      // Only valid entries leave this machine (a damaged one is reported with its location).
+      parseRunEntry(fs.readFileSync(file, 'utf8'), path.relative(repo.root, file).split(path.sep).join('/'));
       await backend.put(runKey(k), file, fs.statSync(file).size, () => {});
       runCacheEntries++;
     });
@@ -346,12 +368,13 @@ export async function fetch(repo: Repo, backend: RemoteBackend, targets: readonl
     const have = new Set(localRunKeys(repo));
     const runs = (await remoteRunKeys(backend)).filter((k) => !have.has(k));
     await pool(runs, jobs, options.signal, async (k) => {
-      const file = path.join(repo.cacheDir, 'runs', k.slice(0, 2), k.slice(2));
+      const file = runEntryFile(repo, k);
       fs.mkdirSync(path.dirname(file), { recursive: true });
       const tmp = `${file}.${process.pid}.tmp`;
       try {
         if ((await backend.get(runKey(k), tmp, undefined, () => {})) === false) return;
-        JSON.parse(fs.readFileSync(tmp, 'utf8')); // a damaged entry is not kept
+        // Validated before it is kept: an entry names the paths a later repro writes to.
+        parseRunEntry(fs.readFileSync(tmp, 'utf8'), `${runKey(k)} on the remote ${backend.label}`);
         fs.renameSync(tmp, file);
         runCacheEntries++;
       } catch (error) {
@@ -431,21 +454,21 @@ export interface RemoteStatusItem {
 export async function remoteStatus(repo: Repo, backend: RemoteBackend, targets: readonly string[], options: TransferOptions = {}): Promise<RemoteStatusItem[]> {
   const jobs = jobsFor(backend, options);
   const wanted = recordedPaths(repo, targets);
-  const hashesOf = new Map<string, string[]>();
-  const all = new Set<string>();
-  const unknownManifests: string[] = [];
+  const hashesOf = new Map<Sha256, Sha256[]>();
+  const all = new Set<Sha256>();
+  const unknownManifests: Sha256[] = [];
   for (const { info } of wanted) {
     all.add(info.hash);
     if (info.nfiles !== undefined && !repo.store.has(info.hash)) unknownManifests.push(info.hash);
   }
   // A directory whose manifest is only on the remote: read the manifest from there.
-  const remoteManifests = new Map<string, string[]>();
+  const remoteManifests = new Map<Sha256, Sha256[]>();
   await pool(unknownManifests, jobs, options.signal, async (hash) => {
     const tmp = repo.store.tempPath(hash);
     try {
       const got = await backend.get(objectKey(hash), tmp, undefined, () => {});
       if (got !== false && (got.hash ?? hashFileSync(tmp)) === hash) {
-        const entries = JSON.parse(fs.readFileSync(tmp, 'utf8')) as { hash: string }[];
+        const entries = parseManifest(fs.readFileSync(tmp, 'utf8'), `${objectKey(hash)} on the remote ${backend.label}`);
         remoteManifests.set(hash, entries.map((e) => e.hash));
         repo.store.commitTemp(tmp, hash);
       }

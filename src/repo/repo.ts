@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { MlpError } from '../errors.js';
+import { ExitCode, MlpError } from '../errors.js';
 import { CacheCheckout } from '../cache/checkout.js';
 import { ObjectStore } from '../cache/object-store.js';
 import { runGit } from '../git/git.js';
@@ -19,6 +19,7 @@ import { POINTER_SUFFIX } from '../pipeline/schema.js';
 import type { Pipeline } from '../pipeline/types.js';
 import { CONFIG_FILE, linkTypes, loadConfig, type Config } from './config.js';
 import { RepoLock } from './repo-lock.js';
+import { normalizeRepoPath, type RepoPath } from '../schema/repo-path.js';
 import { ParseCache } from '../util/parse-cache.js';
 import { mlpVersion } from '../version.js';
 
@@ -118,14 +119,27 @@ export class Repo {
     return (this.cached.gitignore ??= new GitIgnorer(this.root));
   }
 
-  /** Repository-relative POSIX form of a user-given path (relative to `cwd`). */
-  relative(userPath: string, cwd = process.cwd()): string {
+  /**
+   * The `RepoPath` of a user-given path (relative to `cwd`), through the same constructor as
+   * every other repository path. A path outside the repository (or inside .git/.mlp) is a usage
+   * error.
+   */
+  relative(userPath: string, cwd = process.cwd()): RepoPath {
+    const rel = this.relativeOrRoot(userPath, cwd);
+    if (rel === '.') throw new MlpError(`${userPath} is the repository root itself`, { hint: 'name a file or directory inside it', exitCode: ExitCode.usage });
+    return rel;
+  }
+
+  /** Like `relative`, but the repository root itself is `.` (a target meaning "everything"). */
+  relativeOrRoot(userPath: string, cwd = process.cwd()): RepoPath | '.' {
     const rel = path.relative(this.root, path.resolve(cwd, userPath)).split(path.sep).join('/');
-    if (rel === '' ) return '.';
-    if (rel.startsWith('..') || path.isAbsolute(rel)) {
-      throw new MlpError(`${userPath} is outside the repository ${this.root}`);
-    }
-    return rel.replace(/\/+$/, '');
+    if (rel === '') return '.';
+    const checked = normalizeRepoPath(rel);
+    if ('path' in checked) return checked.path;
+    throw new MlpError(`${userPath} ${checked.problem === 'is outside the repository' || checked.problem.startsWith('is absolute') ? `is outside the repository ${this.root}` : checked.problem}`, {
+      hint: 'name a file or directory inside the repository',
+      exitCode: ExitCode.usage,
+    });
   }
 
   /** Every `*.mlp` pointer file in the workspace (git's view when in a git repository). */

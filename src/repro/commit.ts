@@ -9,15 +9,24 @@ import type { Stage } from '../pipeline/types.js';
 import type { Repo } from '../repo/repo.js';
 import { lockedDeps, type StageCheck } from './staleness.js';
 
+/** A stage succeeded but one of its declared outputs is not there. */
+export class OutputMissingError extends MlpError {
+  constructor(
+    readonly stage: string,
+    readonly path: string,
+  ) {
+    super(`stage '${stage}' did not create its output ${path}`, {
+      hint: `make the command write ${path}, or remove it from the stage's outs`,
+    });
+    this.name = 'OutputMissingError';
+  }
+}
+
 export async function commitOutputs(repo: Repo, stage: Stage): Promise<LockedPath[]> {
   const outs: LockedPath[] = [];
   for (const out of stage.outs) {
     const hashed = await repo.cache.hashAndSave(out.path);
-    if (!hashed) {
-      throw new MlpError(`stage '${stage.name}' did not create its output ${out.path}`, {
-        hint: `make the command write ${out.path}, or remove it from the stage's outs`,
-      });
-    }
+    if (!hashed) throw new OutputMissingError(stage.name, out.path);
     if (out.cache) repo.gitignore.ignore(out.path);
     const locked: LockedPath = { path: out.path, hash: hashed.hash, size: hashed.size };
     if (hashed.nfiles !== undefined) locked.nfiles = hashed.nfiles;

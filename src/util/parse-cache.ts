@@ -13,7 +13,8 @@ interface Entry {
   value: unknown;
 }
 
-const FORMAT = 1;
+/** 2: values of mlp's own files are stored only after src/schema validated them. */
+const FORMAT = 2;
 
 export function fingerprint(files: readonly string[]): string {
   return files

@@ -147,8 +147,9 @@ describe('cache safety', () => {
   test('an unknown cache.type is a clear error', () => {
     const dir = makeRepo({ '.mlp/config.yaml': 'cache:\n  type: teleport\n' }, { 'f.txt': 'x' });
     const result = runMlp(dir, ['add', 'f.txt']);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain("cache.type: unknown link type 'teleport'");
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('error: .mlp/config.yaml:2:9: cache.type: must be one or more of reflink, hardlink, symlink, copy, got "teleport"');
+    expect(result.stderr).toContain('hint: e.g. type: [reflink, copy]');
   });
 });
 
