@@ -1,48 +1,11 @@
 /**
  * What must hold after any fault (kill -9, a dead server, a full disk, a hostile file): the
- * checks the fault-injection suite runs after every trial.
+ * checks the fault-injection suite runs after every trial (with `snapshotTree` from
+ * tree-snapshot.ts for "nothing else changed").
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-
-export interface TreeEntry {
-  kind: 'file' | 'dir' | 'symlink';
-  mode: number;
-  /** sha256 of a file's bytes, or a symlink's target. */
-  content: string;
-}
-
-/** Every entry under `root` (lstat, not following symlinks), by relative path. */
-export function snapshotTree(root: string): Map<string, TreeEntry> {
-  const out = new Map<string, TreeEntry>();
-  const walk = (dir: string, prefix: string): void => {
-    for (const name of fs.readdirSync(dir).sort()) {
-      const abs = path.join(dir, name);
-      const rel = prefix ? `${prefix}/${name}` : name;
-      const stat = fs.lstatSync(abs);
-      if (stat.isSymbolicLink()) out.set(rel, { kind: 'symlink', mode: stat.mode, content: fs.readlinkSync(abs) });
-      else if (stat.isDirectory()) {
-        out.set(rel, { kind: 'dir', mode: stat.mode, content: '' });
-        walk(abs, rel);
-      } else out.set(rel, { kind: 'file', mode: stat.mode, content: sha256(fs.readFileSync(abs)) });
-    }
-  };
-  if (fs.existsSync(root)) walk(root, '');
-  return out;
-}
-
-/** Differences between two snapshots, as readable lines (empty when equal). */
-export function diffTrees(before: Map<string, TreeEntry>, after: Map<string, TreeEntry>): string[] {
-  const lines: string[] = [];
-  for (const [p, e] of before) {
-    const now = after.get(p);
-    if (!now) lines.push(`removed ${p}`);
-    else if (now.kind !== e.kind || now.content !== e.content || now.mode !== e.mode) lines.push(`changed ${p}`);
-  }
-  for (const p of after.keys()) if (!before.has(p)) lines.push(`added ${p}`);
-  return lines;
-}
 
 export function sha256(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
