@@ -36,15 +36,14 @@ export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Receives file contents while they are hashed, so storing them costs no second read. */
-export interface ObjectSink {
+/**
+ * Stores files while they are hashed: `add` returns the hash of exactly what it stored and the
+ * stat that content belongs to (the file may change while it is read).
+ */
+export interface FileSink {
   has(hash: string): boolean;
-  putBytes(data: Uint8Array, hash: string): void;
-  putFile(abs: string, hash: string): void;
+  add(rel: string, abs: string, stat: fs.Stats): Promise<{ hash: string; stat: fs.Stats }>;
 }
-
-/** Files up to this size are read whole: one read serves both hashing and storing. */
-const WHOLE_READ_LIMIT = 16 * 1024 * 1024;
 
 export class PathHasher {
   constructor(
@@ -52,36 +51,48 @@ export class PathHasher {
     private readonly state: StateCache,
   ) {}
 
-  /**
-   * Hash of the repo-relative path `rel`, or undefined if it does not exist. With a `sink`,
-   * every file is also handed to it (read once) unless the sink already has its object.
-   */
-  hash(rel: string, sink?: ObjectSink): PathHash | undefined {
+  /** Hash of the repo-relative path `rel`, or undefined if it does not exist. */
+  hash(rel: string): PathHash | undefined {
     const abs = path.join(this.root, rel);
-    let stat: fs.Stats;
-    try {
-      stat = fs.statSync(abs);
-    } catch {
-      return undefined;
+    const stat = fs.statSync(abs, { throwIfNoEntry: false });
+    if (!stat) return undefined;
+    if (!stat.isDirectory()) return { hash: this.hashFile(rel, abs, stat), size: stat.size };
+    return this.manifestOf(walkFiles(abs).map((f) => {
+      const childRel = `${rel}/${f.rel}`;
+      return { path: f.rel, hash: this.hashFile(childRel, f.abs, f.stat), size: f.stat.size };
+    }));
+  }
+
+  /**
+   * Hashes `rel` and stores every file in `sink` in the same pass (one read per file), unless the
+   * state cache knows the file's hash and the sink has that object already.
+   */
+  async hashAndStore(rel: string, sink: FileSink): Promise<PathHash | undefined> {
+    const abs = path.join(this.root, rel);
+    const stat = fs.statSync(abs, { throwIfNoEntry: false });
+    if (!stat) return undefined;
+    if (!stat.isDirectory()) return { hash: await this.storeFile(rel, abs, stat, sink), size: stat.size };
+    const manifest: ManifestEntry[] = [];
+    for (const f of walkFiles(abs)) {
+      manifest.push({ path: f.rel, hash: await this.storeFile(`${rel}/${f.rel}`, f.abs, f.stat, sink), size: f.stat.size });
     }
-    if (stat.isDirectory()) return this.hashDirectory(rel, abs, sink);
-    return { hash: this.hashFile(rel, abs, stat, sink), size: stat.size };
+    return this.manifestOf(manifest);
+  }
+
+  private async storeFile(rel: string, abs: string, stat: fs.Stats, sink: FileSink): Promise<string> {
+    const known = this.state.get(rel, stat);
+    if (known && sink.has(known)) return known;
+    const stored = await sink.add(rel, abs, stat);
+    this.state.set(rel, stored.stat, stored.hash);
+    return stored.hash;
   }
 
   /** Hash of one file, from the state cache when its inode, mtime and size are unchanged. */
-  hashFile(rel: string, abs: string, stat: fs.Stats, sink?: ObjectSink): string {
+  hashFile(rel: string, abs: string, stat: fs.Stats): string {
     const known = this.state.get(rel, stat);
-    if (known && (!sink || sink.has(known))) return known;
-    if (stat.size > WHOLE_READ_LIMIT) {
-      const hash = known ?? hashFileSync(abs);
-      this.state.set(rel, stat, hash);
-      sink?.putFile(abs, hash);
-      return hash;
-    }
-    const bytes = fs.readFileSync(abs);
-    const hash = hashBytes(bytes);
+    if (known) return known;
+    const hash = stat.size > WHOLE_READ_LIMIT ? hashFileSync(abs) : hashBytes(fs.readFileSync(abs));
     this.state.set(rel, stat, hash);
-    sink?.putBytes(bytes, hash);
     return hash;
   }
 
@@ -91,33 +102,34 @@ export class PathHasher {
     this.state.set(rel, stat, hash);
   }
 
-  private hashDirectory(rel: string, abs: string, sink: ObjectSink | undefined): PathHash {
-    const manifest: ManifestEntry[] = [];
-    let size = 0;
-    const walk = (dirAbs: string, prefix: string): void => {
-      const entries = fs.readdirSync(dirAbs, { withFileTypes: true });
-      for (const entry of entries) {
-        const childAbs = path.join(dirAbs, entry.name);
-        const childRel = prefix ? `${prefix}/${entry.name}` : entry.name;
-        let isDir = entry.isDirectory();
-        let isFile = entry.isFile();
-        if (entry.isSymbolicLink()) {
-          const target = fs.statSync(childAbs, { throwIfNoEntry: false });
-          isDir = target?.isDirectory() ?? false;
-          isFile = target?.isFile() ?? false;
-        }
-        if (isDir) {
-          walk(childAbs, childRel);
-        } else if (isFile) {
-          const stat = fs.statSync(childAbs);
-          const hash = this.hashFile(`${rel}/${childRel}`, childAbs, stat, sink);
-          manifest.push({ path: childRel, hash, size: stat.size });
-          size += stat.size;
-        }
-      }
-    };
-    walk(abs, '');
-    manifest.sort((a, b) => compareStrings(a.path, b.path));
+  private manifestOf(entries: ManifestEntry[]): PathHash {
+    const manifest = entries.sort((a, b) => compareStrings(a.path, b.path));
+    const size = manifest.reduce((n, e) => n + e.size, 0);
     return { hash: hashBytes(serializeManifest(manifest)), size, nfiles: manifest.length, manifest };
   }
+}
+
+/** Files up to this size are read whole (one read, no chunking). */
+const WHOLE_READ_LIMIT = 16 * 1024 * 1024;
+
+/** Every file under directory `abs` (following symlinks), with its path relative to `abs`. */
+function walkFiles(abs: string): { rel: string; abs: string; stat: fs.Stats }[] {
+  const files: { rel: string; abs: string; stat: fs.Stats }[] = [];
+  const walk = (dirAbs: string, prefix: string): void => {
+    for (const entry of fs.readdirSync(dirAbs, { withFileTypes: true })) {
+      const childAbs = path.join(dirAbs, entry.name);
+      const childRel = prefix ? `${prefix}/${entry.name}` : entry.name;
+      let isDir = entry.isDirectory();
+      let isFile = entry.isFile();
+      if (entry.isSymbolicLink()) {
+        const target = fs.statSync(childAbs, { throwIfNoEntry: false });
+        isDir = target?.isDirectory() ?? false;
+        isFile = target?.isFile() ?? false;
+      }
+      if (isDir) walk(childAbs, childRel);
+      else if (isFile) files.push({ rel: childRel, abs: childAbs, stat: fs.statSync(childAbs) });
+    }
+  };
+  walk(abs, '');
+  return files;
 }

@@ -95,11 +95,11 @@ export class Repo {
   }
 
   get store(): ObjectStore {
-    return (this.cached.store ??= new ObjectStore(this.cacheDir));
+    return (this.cached.store ??= new ObjectStore(this.cacheDir, () => this.state));
   }
 
   get cache(): CacheCheckout {
-    return (this.cached.cache ??= new CacheCheckout(this.root, this.store, linkTypes(this.config), this.hasher, this.state));
+    return (this.cached.cache ??= new CacheCheckout(this.root, this.store, linkTypes(this.config), this.hasher));
   }
 
   get pipeline(): Pipeline {

@@ -2,10 +2,11 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { tempOwnerTag } from './temp-files.js';
 
 /** Writes `data` to a temp file next to `file` and renames it into place (atomic on POSIX). */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const tmp = `${file}.${tempOwnerTag()}.tmp`;
   fs.mkdirSync(path.dirname(file), { recursive: true });
   try {
     fs.writeFileSync(tmp, data);
