@@ -412,12 +412,14 @@ export class ObjectStore {
 
   /**
    * The whole content of a small object, verified on the way (one read serves checking and
-   * sending); a corrupt object is removed.
+   * sending); a corrupt object is removed. Objects up to 256 KiB (`size`, when known) are read
+   * synchronously: one syscall instead of four thread-pool round trips.
    */
-  readVerified(hash: string): Buffer | 'missing' | 'corrupt' {
+  async readVerified(hash: string, size?: number): Promise<Buffer | 'missing' | 'corrupt'> {
     let data: Buffer;
     try {
-      data = fs.readFileSync(this.objectPath(hash));
+      const file = this.objectPath(hash);
+      data = size !== undefined && size <= 256 * 1024 ? fs.readFileSync(file) : await fs.promises.readFile(file);
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return 'missing';
       throw error;

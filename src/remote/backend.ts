@@ -8,6 +8,13 @@ import type { RemoteSpec } from './remote-config.js';
 
 export type BytesProgress = (bytes: number) => void;
 
+/** What to upload: a local file of `size` bytes, and its content when it was already read (and verified). */
+export interface PutSource {
+  file: string;
+  size: number;
+  data?: Buffer;
+}
+
 export interface RemoteBackend {
   /** The remote as the user knows it (URL), for messages. */
   readonly label: string;
@@ -17,10 +24,13 @@ export interface RemoteBackend {
   list(dir: string): Promise<string[]>;
   exists(key: string): Promise<boolean>;
   /**
-   * Stores local file `file` (of `size` bytes) as `key`, atomically: a reader never sees a
-   * partial object under `key`.
+   * Stores `source` as `key`, atomically: a reader never sees a partial object under `key`, and
+   * an existing `key` is replaced (that is how a damaged remote object is repaired). Sends
+   * `source.data` when given, else reads `source.file`.
    */
-  put(key: string, file: string, size: number, progress: BytesProgress): Promise<void>;
+  put(key: string, source: PutSource, progress: BytesProgress): Promise<void>;
+  /** Removes `key`; no error if it does not exist. */
+  delete(key: string): Promise<void>;
   /**
    * Writes the content of `key` into the local file `dest` (created or truncated). Returns false
    * if `key` does not exist; else the sha256 of what was written when the backend computed it on

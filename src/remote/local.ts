@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MlpError, errorCode } from '../errors.js';
-import type { BytesProgress, RemoteBackend } from './backend.js';
+import type { BytesProgress, PutSource, RemoteBackend } from './backend.js';
 
 const WHOLE_READ = 8 * 1024 * 1024;
 /** Files up to this size are copied with synchronous calls (see put). */
@@ -57,7 +57,8 @@ export class LocalBackend implements RemoteBackend {
     }
   }
 
-  async put(key: string, file: string, size: number, progress: BytesProgress): Promise<void> {
+  async put(key: string, source: PutSource, progress: BytesProgress): Promise<void> {
+    const { file, size, data } = source;
     const dest = this.abs(key);
     const dir = path.dirname(dest);
     if (!this.madeDirs.has(dir)) {
@@ -72,8 +73,11 @@ export class LocalBackend implements RemoteBackend {
       if (size <= SYNC_LIMIT) {
         // Small files synchronously: one read and one write syscall each, where the promise API
         // makes four thread-pool round trips per file (open, stat, read/write, close).
-        fs.writeFileSync(tmp, fs.readFileSync(file), { mode: 0o444 });
+        fs.writeFileSync(tmp, data ?? fs.readFileSync(file), { mode: 0o444 });
         fs.renameSync(tmp, dest);
+      } else if (data) {
+        await fs.promises.writeFile(tmp, data, { mode: 0o444 });
+        await fs.promises.rename(tmp, dest);
       } else {
         await fs.promises.copyFile(file, tmp, fs.constants.COPYFILE_FICLONE);
         await fs.promises.rename(tmp, dest);
@@ -104,6 +108,14 @@ export class LocalBackend implements RemoteBackend {
         return false;
       }
       if (errorCode(error) === 'ENOSPC' || errorCode(error) === 'EDQUOT') throw error; // the local disk: the engine reports it
+      throw this.wrap(error, key);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await fs.promises.rm(this.abs(key), { force: true });
+    } catch (error) {
       throw this.wrap(error, key);
     }
   }

@@ -11,6 +11,7 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -20,7 +21,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { MlpError } from '../errors.js';
-import { runWorkers, type BytesProgress, type RemoteBackend } from './backend.js';
+import { runWorkers, type BytesProgress, type PutSource, type RemoteBackend } from './backend.js';
 import type { RemoteSpec, S3Location } from './remote-config.js';
 
 const DEFAULT_PART_SIZE = 64 * 1024 * 1024;
@@ -113,10 +114,11 @@ export class S3Backend implements RemoteBackend {
     }
   }
 
-  async put(key: string, file: string, size: number, progress: BytesProgress): Promise<void> {
+  async put(key: string, source: PutSource, progress: BytesProgress): Promise<void> {
+    const { file, size } = source;
     if (size <= this.partSize) {
       // Small files synchronously: the promise API costs four thread-pool round trips per file.
-      const body = size <= SYNC_LIMIT ? fs.readFileSync(file) : await fs.promises.readFile(file);
+      const body = source.data ?? (size <= SYNC_LIMIT ? fs.readFileSync(file) : await fs.promises.readFile(file));
       await this.send('upload', key, () =>
         this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(key), Body: body, ContentLength: body.length, ContentType: 'application/octet-stream' })),
       );
@@ -229,6 +231,10 @@ export class S3Backend implements RemoteBackend {
     return Math.max(this.partSize, DEFAULT_PART_SIZE);
   }
 
+  async delete(key: string): Promise<void> {
+    await this.send('delete', key, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(key) })));
+  }
+
   async close(): Promise<void> {
     this.client.destroy();
   }
@@ -253,7 +259,7 @@ export class S3Backend implements RemoteBackend {
     }
     if (code === 'AccessDenied' || status === 403) {
       return new MlpError(`permission denied on ${where}: cannot ${what} ${key}`, {
-        hint: `the credentials in use may not ${what === 'upload' ? 's3:PutObject' : what === 'list' ? 's3:ListBucket' : 's3:GetObject'} there: ask for access or use other credentials`,
+        hint: `the credentials in use may not ${what === 'upload' ? 's3:PutObject' : what === 'list' ? 's3:ListBucket' : what === 'delete' ? 's3:DeleteObject' : 's3:GetObject'} there: ask for access or use other credentials`,
         cause: error,
       });
     }

@@ -80,14 +80,14 @@ describe('checking objects', () => {
     expect(state.get(`cache:${good}`, fs.statSync(store.objectPath(good)))).toBe(good);
   });
 
-  test('readVerified returns a good object whole and removes a bad one', () => {
+  test('readVerified returns a good object whole and removes a bad one', async () => {
     const { store } = setup();
     const hash = store.putBytes('payload');
-    expect(store.readVerified(hash)).toEqual(Buffer.from('payload'));
+    expect(await store.readVerified(hash)).toEqual(Buffer.from('payload'));
     fs.chmodSync(store.objectPath(hash), 0o644);
     fs.writeFileSync(store.objectPath(hash), 'paYload');
-    expect(store.readVerified(hash)).toBe('corrupt');
-    expect(store.readVerified(hash)).toBe('missing');
+    expect(await store.readVerified(hash)).toBe('corrupt');
+    expect(await store.readVerified(hash)).toBe('missing');
   });
 
   test('a corrupt directory manifest is removed when read', () => {

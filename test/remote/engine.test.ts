@@ -38,6 +38,7 @@ describe('transfer engine', () => {
       list: (d) => real.list(d),
       exists: (k) => real.exists(k),
       put: (...a) => real.put(...a),
+      delete: (k) => real.delete(k),
       close: async () => {},
       async get(key, dest, size, progress) {
         if (++calls > 5) {
