@@ -79,9 +79,14 @@ export class S3Backend implements RemoteBackend {
     return this.prefix + key;
   }
 
+  /** Whether a request has succeeded: from then on, an endpoint that stops answering is a lost connection. */
+  private connected = false;
+
   private async send<T>(what: string, key: string, run: () => Promise<T>): Promise<T> {
     try {
-      return await run();
+      const result = await run();
+      this.connected = true;
+      return result;
     } catch (error) {
       throw this.wrap(error, what, key);
     }
@@ -105,9 +110,13 @@ export class S3Backend implements RemoteBackend {
   async exists(key: string): Promise<boolean> {
     try {
       await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      this.connected = true;
       return true;
     } catch (error) {
-      if (isNotFound(error)) return false;
+      if (isNotFound(error)) {
+        this.connected = true;
+        return false;
+      }
       // A HEAD answer has no body to say why it was refused: a listing says (bad key, denied…).
       if ((error as AwsError).$metadata?.httpStatusCode === 403) await this.list(key.slice(0, key.lastIndexOf('/')));
       throw this.wrap(error, 'check', key);
@@ -173,6 +182,7 @@ export class S3Backend implements RemoteBackend {
     try {
       if (size !== undefined && size > this.rangeSize) return await this.getRanges(key, dest, size, progress);
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      this.connected = true;
       const hash = createHash('sha256');
       const chunks: Buffer[] = [];
       for await (const chunk of out.Body as AsyncIterable<Buffer>) {
@@ -185,7 +195,10 @@ export class S3Backend implements RemoteBackend {
       else await fs.promises.writeFile(dest, body, { mode: 0o444 });
       return { hash: hash.digest('hex'), readOnly: true };
     } catch (error) {
-      if (isNotFound(error)) return false;
+      if (isNotFound(error)) {
+        this.connected = true;
+        return false;
+      }
       if ((error as { code?: string }).code === 'ENOSPC') throw error;
       throw this.wrap(error, 'download', key);
     }
@@ -264,6 +277,12 @@ export class S3Backend implements RemoteBackend {
       });
     }
     const net = e.code ?? (e as { errno?: string }).errno;
+    if (this.connected && ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH'].includes(net ?? '')) {
+      return new MlpError(`the connection to the S3 endpoint was lost during the transfer (${net})`, {
+        hint: 'rerun the same command when the endpoint is reachable: finished objects are kept and nothing is sent twice',
+        cause: error,
+      });
+    }
     if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(net ?? '')) {
       return new MlpError(`cannot reach the S3 endpoint for ${where} (${net})`, {
         hint: 'check endpoint_url / region (`mlp remote list`) and the network; then rerun the same command',

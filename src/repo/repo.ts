@@ -18,6 +18,7 @@ import { loadPipeline } from '../pipeline/load.js';
 import { POINTER_SUFFIX } from '../pipeline/schema.js';
 import type { Pipeline } from '../pipeline/types.js';
 import { CONFIG_FILE, linkTypes, loadConfig, type Config } from './config.js';
+import type { ProcessGroupTracker } from '../repro/stage-runner.js';
 import { RepoLock } from './repo-lock.js';
 import { ParseCache } from '../util/parse-cache.js';
 import { mlpVersion } from '../version.js';
@@ -158,6 +159,14 @@ export class Repo {
 
   acquireLock(command: string, warn: (message: string) => void): void {
     this.repoLock = RepoLock.acquire(this.tmpDir, command, warn);
+  }
+
+  /**
+   * Where stage runners record the process groups they start (in the lock, so that the next
+   * mlp can stop them if this one is killed); undefined without the lock.
+   */
+  get stageGroups(): ProcessGroupTracker | undefined {
+    return this.repoLock;
   }
 
   /** Persists the state cache and releases the repository lock. */

@@ -153,7 +153,7 @@ export async function repro(repo: Repo, options: ReproOptions, events: ReproEven
       fs.mkdirSync(path.dirname(abs), { recursive: true });
     }
     const started = performance.now();
-    const outcome = await runStage(repo.root, stage, shimDir, events.output, options.signal);
+    const outcome = await runStage(repo.root, stage, shimDir, events.output, options.signal, repo.stageGroups);
     if (!outcome.ok) {
       restorePrevious(repo, stage, entry);
       if (outcome.interrupted) return { status: 'interrupted', cmd: outcome.cmd };

@@ -19,6 +19,17 @@ export type RunOutcome =
   | { ok: true }
   | { ok: false; cmd: string; exitCode: number | null; signal: NodeJS.Signals | null; interrupted: boolean };
 
+/**
+ * Told about every process group a stage command runs in, while it runs, with the environment
+ * that marks it as this run's (the repository lock implements it: after a crash, the next mlp
+ * stops the groups it lists).
+ */
+export interface ProcessGroupTracker {
+  readonly env: Readonly<Record<string, string>>;
+  started(pgid: number): void;
+  stopped(pgid: number): void;
+}
+
 const KILL_GRACE_MS = 3000;
 
 /**
@@ -60,12 +71,13 @@ export async function runStage(
   shimDir: string,
   output: OutputSink,
   signal: AbortSignal,
+  groups?: ProcessGroupTracker,
 ): Promise<RunOutcome> {
   const cwd = path.join(root, stage.wdir);
-  const env = stageEnv(root, stage, shimDir);
+  const env = { ...stageEnv(root, stage, shimDir), ...groups?.env };
   for (const cmd of stage.cmd) {
     if (signal.aborted) return { ok: false, cmd, exitCode: null, signal: 'SIGINT', interrupted: true };
-    const result = await runCommand(cmd, cwd, env, stage.name, output, signal);
+    const result = await runCommand(cmd, cwd, env, stage.name, output, signal, groups);
     if (result.exitCode !== 0 || result.signal !== null || signal.aborted) {
       return { ok: false, cmd, exitCode: result.exitCode, signal: result.signal, interrupted: signal.aborted };
     }
@@ -80,6 +92,7 @@ function runCommand(
   stageName: string,
   output: OutputSink,
   signal: AbortSignal,
+  groups: ProcessGroupTracker | undefined,
 ): Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn('/bin/sh', ['-c', cmd], {
@@ -88,6 +101,8 @@ function runCommand(
       detached: true,
       stdio: output.mode === 'inherit' ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
     });
+    const pgid = child.pid; // detached: the shell leads a new process group
+    if (pgid !== undefined) groups?.started(pgid);
     const flushers: Array<() => void> = [];
     if (output.mode === 'prefix') {
       for (const stream of ['stdout', 'stderr'] as const) {
@@ -114,6 +129,7 @@ function runCommand(
     signal.addEventListener('abort', kill, { once: true });
     child.on('error', (error) => {
       signal.removeEventListener('abort', kill);
+      if (pgid !== undefined) groups?.stopped(pgid);
       reject(error);
     });
     child.on('close', (exitCode, sig) => {
@@ -122,6 +138,7 @@ function runCommand(
       for (const flush of flushers) flush();
       // The shell may be gone while commands it started still run in its group.
       if (signal.aborted) killGroup(child.pid, 'SIGKILL');
+      if (pgid !== undefined) groups?.stopped(pgid);
       resolve({ exitCode, signal: sig });
     });
   });

@@ -13,7 +13,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { errorCode } from '../errors.js';
+import { isProcessAlive } from './processes.js';
 
 /** 8 hex digits naming this host in temp names (a hash: host names can hold any character). */
 export const HOST_TAG = createHash('sha256').update(os.hostname()).digest('hex').slice(0, 8);
@@ -31,16 +31,6 @@ const OWNER = /(?:^|\.)([0-9a-f]{8})-(\d+)-[0-9a-f]{8}(?:[-.]|$)/;
 export function parseTempOwner(name: string): { host: string; pid: number } | undefined {
   const m = OWNER.exec(name);
   return m ? { host: m[1] as string, pid: Number(m[2]) } : undefined;
-}
-
-export function isProcessAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errorCode(error) === 'EPERM';
-  }
 }
 
 /** Whether the temp file `name` (last modified at `mtimeMs`) belongs to no live mlp process. */
