@@ -1,7 +1,8 @@
 /**
  * `mlp gc`: removes cache objects that nothing references. References come from the workspace's
  * pipeline.lock and pointer files, and with `allCommits` from those files at every git commit.
- * Run-cache entries whose outputs are no longer all in the cache are removed too.
+ * Run-cache entries whose outputs are no longer all in the cache are removed too, and so are the
+ * temp files of killed commands (see src/util/temp-files.ts for whose are whose).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,12 +13,16 @@ import { Lockfile, type LockedPath } from '../lock/lockfile.js';
 import { parsePointer } from '../lock/pointer-file.js';
 import { LOCK_FILE, POINTER_SUFFIX } from '../pipeline/schema.js';
 import type { Repo } from '../repo/repo.js';
+import { isTempName, removeAbandonedTemps } from '../util/temp-files.js';
 
 export interface GcResult {
   kept: number;
   removed: number;
   bytesFreed: number;
   runsRemoved: number;
+  /** Temp files that no live mlp process owns (left by killed commands), removed too. */
+  tempFiles: number;
+  tempBytes: number;
 }
 
 function workspaceReferences(repo: Repo): HashInfo[] {
@@ -85,5 +90,7 @@ export function collectGarbage(repo: Repo, options: { allCommits: boolean; dryRu
       if (!options.dryRun) fs.rmSync(file, { force: true });
     }
   }
-  return { kept, removed, bytesFreed, runsRemoved };
+  const temps = repo.store.sweepTemps(options.dryRun);
+  removeAbandonedTemps(repo.tmpDir, isTempName, temps, options.dryRun);
+  return { kept, removed, bytesFreed, runsRemoved, tempFiles: temps.files, tempBytes: temps.bytes };
 }

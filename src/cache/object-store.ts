@@ -161,9 +161,9 @@ export class ObjectStore {
    * Removes every temp file (and owner marker) that no live mlp process owns: in `tmp/`, beside
    * objects, and beside run-cache entries. Used by gc, and after a killed command.
    */
-  sweepTemps(): SweepResult {
+  sweepTemps(dryRun = false): SweepResult {
     const result: SweepResult = { files: 0, bytes: 0 };
-    removeAbandonedTemps(this.tmpDir, () => true, result);
+    removeAbandonedTemps(this.tmpDir, () => true, result, dryRun);
     for (const base of [this.objectsDir, path.join(this.cacheDir, 'runs')]) {
       let shards: string[];
       try {
@@ -171,7 +171,7 @@ export class ObjectStore {
       } catch {
         continue;
       }
-      for (const shard of shards) if (shard.length === 2) removeAbandonedTemps(path.join(base, shard), isTempName, result);
+      for (const shard of shards) if (shard.length === 2) removeAbandonedTemps(path.join(base, shard), isTempName, result, dryRun);
     }
     return result;
   }

@@ -61,6 +61,7 @@ export function registerDataCommands(program: Command): void {
         if (flags.json) printJson(result);
         else {
           print(`${flags.dry ? 'Would remove' : 'Removed'} ${result.removed} objects (${formatBytes(result.bytesFreed)}) and ${result.runsRemoved} run-cache entries; kept ${result.kept} objects.`);
+          if (result.tempFiles > 0) print(`${flags.dry ? 'Would remove' : 'Removed'} ${result.tempFiles} temp files left by killed commands (${formatBytes(result.tempBytes)}).`);
         }
       });
     });

@@ -32,6 +32,12 @@ export interface RemoteBackend {
   /** Removes `key`; no error if it does not exist. */
   delete(key: string): Promise<void>;
   /**
+   * Removes the temp files in the remote directory `dir` that no live mlp process owns (a killed
+   * push's partial uploads; see src/util/temp-files.ts); returns how many. Backends that write
+   * atomically without temp names (S3) have none.
+   */
+  sweepTemps(dir: string): Promise<number>;
+  /**
    * Writes the content of `key` into the local file `dest` (created or truncated). Returns false
    * if `key` does not exist; else the sha256 of what was written when the backend computed it on
    * the way (the engine hashes the file otherwise), and whether it made the file read-only.

@@ -3,10 +3,11 @@
  * copied to a temp name beside the object and renamed; downloads of small objects are read whole
  * and hashed in memory, so verification costs no second read.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MlpError, errorCode } from '../errors.js';
+import { isTempName, removeAbandonedTemps, tempOwnerTag } from '../util/temp-files.js';
 import type { BytesProgress, PutSource, RemoteBackend } from './backend.js';
 
 const WHOLE_READ = 8 * 1024 * 1024;
@@ -16,7 +17,8 @@ const SYNC_LIMIT = 256 * 1024;
 export class LocalBackend implements RemoteBackend {
   readonly defaultJobs = 16;
   private readonly madeDirs = new Set<string>();
-  private readonly tmpTag = `.${process.pid}-${randomBytes(3).toString('hex')}`;
+  /** Temp names carry their owner, so that a later push can tell abandoned ones (src/util/temp-files.ts). */
+  private readonly tmpTag = `.${tempOwnerTag()}`;
   private counter = 0;
 
   constructor(
@@ -118,6 +120,10 @@ export class LocalBackend implements RemoteBackend {
     } catch (error) {
       throw this.wrap(error, key);
     }
+  }
+
+  async sweepTemps(dir: string): Promise<number> {
+    return removeAbandonedTemps(this.abs(dir), isTempName).files;
   }
 
   async close(): Promise<void> {}

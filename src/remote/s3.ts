@@ -248,6 +248,11 @@ export class S3Backend implements RemoteBackend {
     await this.send('delete', key, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(key) })));
   }
 
+  /** S3 writes are atomic: no temp objects. (A killed push's multipart upload is left to the bucket's lifecycle rules.) */
+  async sweepTemps(): Promise<number> {
+    return 0;
+  }
+
   async close(): Promise<void> {
     this.client.destroy();
   }

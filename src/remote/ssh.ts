@@ -5,13 +5,14 @@
  * so an interrupted push never leaves a truncated object under its final name. The host key is
  * checked against known_hosts and never trusted silently.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import ssh2 from 'ssh2';
 import type { ConnectConfig, SFTPWrapper } from 'ssh2';
 import { MlpError } from '../errors.js';
+import { isAbandoned, isTempName, tempOwnerTag } from '../util/temp-files.js';
 import { runWorkers, type BytesProgress, type PutSource, type RemoteBackend } from './backend.js';
 import { fingerprint, hostPattern, preferredHostKeyAlgorithms, verifyHostKey, type HostKeyVerdict } from './known-hosts.js';
 import type { RemoteSpec, SshLocation } from './remote-config.js';
@@ -41,7 +42,8 @@ function expandHome(p: string): string {
 export class SshBackend implements RemoteBackend {
   readonly defaultJobs = 64;
   private readonly madeDirs = new Set<string>();
-  private readonly tmpTag = `.${process.pid}-${randomBytes(3).toString('hex')}`;
+  /** Temp names carry their owner, so that a later push can tell abandoned ones (src/util/temp-files.ts). */
+  private readonly tmpTag = `.${tempOwnerTag()}`;
   private counter = 0;
   private lost: Error | undefined;
   /**
@@ -451,6 +453,26 @@ export class SshBackend implements RemoteBackend {
     } catch (error) {
       if ((error as { code?: unknown }).code !== STATUS_NO_SUCH_FILE) throw error;
     }
+  }
+
+  async sweepTemps(dir: string): Promise<number> {
+    let entries: { filename: string; attrs: { mtime: number } }[];
+    try {
+      entries = await this.call('list', dir, (cb) => this.sftp.readdir(this.abs(dir), cb));
+    } catch (error) {
+      if ((error as { code?: unknown }).code === STATUS_NO_SUCH_FILE) return 0;
+      throw error;
+    }
+    const now = Date.now();
+    const abandoned = entries.filter((e) => isTempName(e.filename) && isAbandoned(e.filename, e.attrs.mtime * 1000, now));
+    await Promise.all(
+      abandoned.map((e) =>
+        this.call('delete', dir, (cb) => this.sftp.unlink(path.posix.join(this.abs(dir), e.filename), cb)).catch((error: unknown) => {
+          if ((error as { code?: unknown }).code !== STATUS_NO_SUCH_FILE) throw error; // removed meanwhile: fine
+        }),
+      ),
+    );
+    return abandoned.length;
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,7 @@ import { hashFileSync } from '../hash/hash-file.js';
 import type { HashInfo, ManifestEntry } from '../hash/hash-path.js';
 import type { Repo } from '../repo/repo.js';
 import { recordedPaths } from '../data/checkout-workspace.js';
+import { tempOwnerTag } from '../util/temp-files.js';
 import { objectKey, runKey, type PutSource, type RemoteBackend } from './backend.js';
 
 export interface TransferProgress {
@@ -285,6 +286,12 @@ export async function push(repo: Repo, backend: RemoteBackend, targets: readonly
   const sendFiles = send(present);
   const sendManifests = send(manifests);
   for (const o of [...sendFiles, ...sendManifests]) o.size ??= sizeOf(repo, o.hash);
+  // A killed push leaves partial uploads beside the objects it was sending; this push sends the
+  // same ones, so the shards it writes to are where to look (one listing each).
+  const shards = [...new Set([...sendFiles, ...sendManifests].map((o) => o.hash.slice(0, 2)))];
+  await pool(shards, jobs, options.signal, async (shard) => {
+    await backend.sweepTemps(`files/sha256/${shard}`);
+  });
   progress.phase = 'transferring';
   progress.totalFiles = sendFiles.length + sendManifests.length;
   progress.totalBytes = [...sendFiles, ...sendManifests].reduce((n, o) => n + (o.size ?? 0), 0);
@@ -401,7 +408,7 @@ export async function fetch(repo: Repo, backend: RemoteBackend, targets: readonl
     await pool(runs, jobs, options.signal, async (k) => {
       const file = path.join(repo.cacheDir, 'runs', k.slice(0, 2), k.slice(2));
       fs.mkdirSync(path.dirname(file), { recursive: true });
-      const tmp = `${file}.${process.pid}.tmp`;
+      const tmp = `${file}.${tempOwnerTag()}.tmp`;
       try {
         if ((await backend.get(runKey(k), tmp, undefined, () => {})) === false) return;
         JSON.parse(fs.readFileSync(tmp, 'utf8')); // a damaged entry is not kept

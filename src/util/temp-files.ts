@@ -50,7 +50,7 @@ export interface SweepResult {
  * Removes the abandoned temp files directly in `dir` whose names `isTemp` accepts. A file that
  * vanishes meanwhile (its owner renamed it into place) is not an error.
  */
-export function removeAbandonedTemps(dir: string, isTemp: (name: string) => boolean, into: SweepResult = { files: 0, bytes: 0 }): SweepResult {
+export function removeAbandonedTemps(dir: string, isTemp: (name: string) => boolean, into: SweepResult = { files: 0, bytes: 0 }, dryRun = false): SweepResult {
   let names: string[];
   try {
     names = fs.readdirSync(dir);
@@ -64,7 +64,7 @@ export function removeAbandonedTemps(dir: string, isTemp: (name: string) => bool
     const stat = fs.lstatSync(file, { throwIfNoEntry: false });
     if (!stat || stat.isDirectory() || !isAbandoned(name, stat.mtimeMs, now)) continue;
     try {
-      fs.rmSync(file, { force: true });
+      if (!dryRun) fs.rmSync(file, { force: true });
       into.files++;
       into.bytes += stat.size;
     } catch {

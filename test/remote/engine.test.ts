@@ -39,6 +39,7 @@ describe('transfer engine', () => {
       exists: (k) => real.exists(k),
       put: (...a) => real.put(...a),
       delete: (k) => real.delete(k),
+      sweepTemps: (d) => real.sweepTemps(d),
       close: async () => {},
       async get(key, dest, size, progress) {
         if (++calls > 5) {

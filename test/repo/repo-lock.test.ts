@@ -154,7 +154,8 @@ describe('a crashed run', () => {
     const first = startMlp(dir, ['repro']);
     await waitFor(() => fs.existsSync(path.join(dir, 'stage.pid')) && read(dir, 'stage.pid').trim() !== '');
     const stagePid = Number(read(dir, 'stage.pid').trim());
-    // The lock names the stage's process group while it runs.
+    // The lock names the stage's process group while it runs (written just after the spawn).
+    await waitFor(() => (JSON.parse(read(dir, '.mlp/tmp/lock')) as { stages: number[] }).stages.length > 0);
     expect(JSON.parse(read(dir, '.mlp/tmp/lock')).stages).toEqual([stagePid]);
     first.child.kill('SIGKILL'); // mlp dies; its stage runs on in its own process group
     await first.done;
