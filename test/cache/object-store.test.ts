@@ -28,7 +28,8 @@ function deadPid(): number {
 describe('storing files', () => {
   test.each([
     ['small, read whole', 1000],
-    ['large, copied while hashed', 17 * 1024 * 1024 + 5],
+    ['middle-sized, copied while hashed', 3 * 1024 * 1024 + 5],
+    ['large, copied while hashed asynchronously', 33 * 1024 * 1024 + 5],
   ])('a %s file is stored under the hash of its bytes, read-only', async (_label, size) => {
     const { dir, store } = setup();
     const src = path.join(dir, 'f.bin');
