@@ -218,18 +218,23 @@ export class ObjectStore {
     throw new FileChangedError(label);
   }
 
-  /** One read of a small file: stored only if the file did not change while it was read. */
+  /**
+   * One read of a small file: stored only if the file did not change while it was read. The
+   * checks are on the open file: a file replaced (renamed over) meanwhile was read whole and
+   * consistently as it was, which is a version it really had.
+   */
   private readWholeOnce(src: string): StoredFile | undefined {
     const fd = fs.openSync(src, 'r');
     let before: fs.Stats;
+    let after: fs.Stats;
     let bytes: Buffer;
     try {
       before = fs.fstatSync(fd);
       bytes = fs.readFileSync(fd);
+      after = fs.fstatSync(fd);
     } finally {
       fs.closeSync(fd);
     }
-    const after = fs.statSync(src);
     if (!sameFile(before, after) || bytes.length !== after.size) return undefined;
     const hash = hashBytes(bytes);
     if (isRacy(before) && hashFileSync(src) !== hash) return undefined;
@@ -251,7 +256,7 @@ export class ObjectStore {
       } finally {
         fs.closeSync(out);
       }
-      const after = fs.statSync(src);
+      const after = fs.fstatSync(fd);
       if (!sameFile(before, after) || copied.size !== after.size) return undefined;
       if (isRacy(before) && hashFileSync(src) !== copied.hash) return undefined;
       if (!this.has(copied.hash)) {
@@ -286,7 +291,7 @@ export class ObjectStore {
       } finally {
         await output.close();
       }
-      const after = await fs.promises.stat(src);
+      const after = await input.stat();
       if (!sameFile(before, after) || copied.size !== after.size) return undefined;
       if (!this.has(copied.hash)) {
         this.commitTemp(tmp, copied.hash);

@@ -81,7 +81,6 @@ export async function hashHandle(
   const writes: Promise<unknown>[] = buffers.map(() => Promise.resolve());
   const reads: Promise<number>[] = [];
   let readAt = 0;
-  let eof = false;
   const readInto = (slot: number): Promise<number> => {
     const at = readAt;
     readAt += CHUNK;
@@ -94,10 +93,7 @@ export async function hashHandle(
     for (;;) {
       const n = await (reads.shift() as Promise<number>);
       if (signal?.aborted) throw new HashAborted();
-      if (n === 0) {
-        eof = true;
-        break;
-      }
+      if (n === 0) break;
       const chunk = (buffers[slot] as Buffer).subarray(0, n);
       hash.update(chunk);
       if (output) {
@@ -105,10 +101,7 @@ export async function hashHandle(
         writes[slot] = writeAll(output, chunk, at);
       }
       size += n;
-      if (n < CHUNK) {
-        eof = true; // a short read is the end: nothing more was there when it was read
-        break;
-      }
+      if (n < CHUNK) break; // a short read is the end: nothing more was there when it was read
       reads.push(readInto(slot));
       slot = (slot + 1) % DEPTH;
     }
@@ -117,7 +110,6 @@ export async function hashHandle(
     await Promise.allSettled([...reads, ...writes]);
   }
   await Promise.all(writes); // rethrows a failed write (e.g. ENOSPC)
-  if (!eof) throw new HashAborted();
   return { hash: hash.digest('hex'), size };
 }
 

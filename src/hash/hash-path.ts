@@ -71,20 +71,19 @@ export class PathHasher {
     const abs = path.join(this.root, rel);
     const stat = fs.statSync(abs, { throwIfNoEntry: false });
     if (!stat) return undefined;
-    if (!stat.isDirectory()) return { hash: await this.storeFile(rel, abs, stat, sink), size: stat.size };
+    if (!stat.isDirectory()) return this.storeFile(rel, abs, stat, sink);
     const manifest: ManifestEntry[] = [];
-    for (const f of walkFiles(abs)) {
-      manifest.push({ path: f.rel, hash: await this.storeFile(`${rel}/${f.rel}`, f.abs, f.stat, sink), size: f.stat.size });
-    }
+    for (const f of walkFiles(abs)) manifest.push({ path: f.rel, ...(await this.storeFile(`${rel}/${f.rel}`, f.abs, f.stat, sink)) });
     return this.manifestOf(manifest);
   }
 
-  private async storeFile(rel: string, abs: string, stat: fs.Stats, sink: FileSink): Promise<string> {
+  /** Hash and size of what was stored (the file may have changed since `stat` was taken). */
+  private async storeFile(rel: string, abs: string, stat: fs.Stats, sink: FileSink): Promise<{ hash: string; size: number }> {
     const known = this.state.get(rel, stat);
-    if (known && sink.has(known)) return known;
+    if (known && sink.has(known)) return { hash: known, size: stat.size };
     const stored = await sink.add(rel, abs, stat);
     this.state.set(rel, stored.stat, stored.hash);
-    return stored.hash;
+    return { hash: stored.hash, size: stored.stat.size };
   }
 
   /** Hash of one file, from the state cache when its inode, mtime and size are unchanged. */
