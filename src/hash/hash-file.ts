@@ -5,7 +5,7 @@
  * The copying variants hash the very bytes they write, in one pass over the source: what lands
  * in the destination is exactly what was hashed, however the source changes meanwhile (the
  * caller checks the source's stat to learn whether it did). The async variants read and write on
- * libuv's thread pool, double-buffered, and hash 128 KiB slices on the main thread between
+ * libuv's thread pool, several chunks ahead, and hash 512 KiB slices on the main thread between
  * callbacks, so a multi-gigabyte file neither stalls the event loop (other stages keep starting,
  * Ctrl-C is handled) nor needs a worker thread (~60–120 ms to start here).
  */
@@ -13,6 +13,11 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 
 const CHUNK = 128 * 1024;
+/**
+ * The async variants read larger chunks: each costs a thread-pool round trip, and at 512 KiB a
+ * 64 MiB copy-while-hashing took 74 ms against 102 ms at 128 KiB (bench/add-file.mjs).
+ */
+const ASYNC_CHUNK = 512 * 1024;
 /** Async reads in flight ahead of the hashing (and writes behind it). */
 const DEPTH = 4;
 let chunkBuffer: Buffer | undefined;
@@ -77,14 +82,14 @@ export async function hashHandle(
   signal?: AbortSignal,
 ): Promise<{ hash: string; size: number }> {
   const hash = createHash('sha256');
-  const buffers = Array.from({ length: DEPTH }, () => Buffer.allocUnsafeSlow(CHUNK));
+  const buffers = Array.from({ length: DEPTH }, () => Buffer.allocUnsafeSlow(ASYNC_CHUNK));
   const writes: Promise<unknown>[] = buffers.map(() => Promise.resolve());
   const reads: Promise<number>[] = [];
   let readAt = 0;
   const readInto = (slot: number): Promise<number> => {
     const at = readAt;
-    readAt += CHUNK;
-    return (writes[slot] as Promise<unknown>).then(async () => (await input.read(buffers[slot] as Buffer, 0, CHUNK, at)).bytesRead);
+    readAt += ASYNC_CHUNK;
+    return (writes[slot] as Promise<unknown>).then(async () => (await input.read(buffers[slot] as Buffer, 0, ASYNC_CHUNK, at)).bytesRead);
   };
   let size = 0;
   let slot = 0;
@@ -101,7 +106,7 @@ export async function hashHandle(
         writes[slot] = writeAll(output, chunk, at);
       }
       size += n;
-      if (n < CHUNK) break; // a short read is the end: nothing more was there when it was read
+      if (n < ASYNC_CHUNK) break; // a short read is the end: nothing more was there when it was read
       reads.push(readInto(slot));
       slot = (slot + 1) % DEPTH;
     }
