@@ -7,8 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MlpError, errorCode } from '../errors.js';
 import type { HashInfo, ManifestEntry, PathHash, PathHasher } from '../hash/hash-path.js';
+import { SymlinkGuard, checkedInside, joinEntry, joinInside, type RepoPath } from '../schema/repo-path.js';
+import type { Sha256 } from '../schema/sha256.js';
 import { removePath } from '../util/fs.js';
 import { corruptObject, type LinkType, type ObjectStore, type StoredFile } from './object-store.js';
+import { UnsavedChangesError, filesToDiscard } from './unsaved.js';
 
 export type CheckoutOutcome = 'unchanged' | 'restored';
 
@@ -16,7 +19,7 @@ export type CheckoutOutcome = 'unchanged' | 'restored';
 export class MissingObjectError extends MlpError {
   constructor(
     readonly path: string,
-    readonly hash: string,
+    readonly hash: Sha256,
   ) {
     super(`${path}: its data (${hash.slice(0, 12)}) is not in the cache`, {
       hint: 'run `mlp pull` to fetch it from a remote, or `mlp repro` to rebuild it',
@@ -48,7 +51,8 @@ export class CacheCheckout {
    * the command fails). Large files are copied and hashed without blocking the event loop.
    * Returns undefined if the path does not exist.
    */
-  async hashAndSave(rel: string, signal?: AbortSignal): Promise<PathHash | undefined> {
+  async hashAndSave(rel: RepoPath, signal?: AbortSignal): Promise<PathHash | undefined> {
+    checkedInside(this.root, rel);
     const hashed = await this.hasher.hashAndStore(rel, {
       has: (hash) => this.store.has(hash),
       add: (fileRel, abs, stat) => this.addFile(fileRel, abs, stat, signal),
@@ -73,7 +77,7 @@ export class CacheCheckout {
    * Stores the workspace path `rel`, which the caller hashed as `hashed`. Fails if its content
    * is no longer what was hashed.
    */
-  async save(rel: string, hashed: PathHash): Promise<void> {
+  async save(rel: RepoPath, hashed: PathHash): Promise<void> {
     const now = await this.hashAndSave(rel);
     if (now?.hash !== hashed.hash) {
       throw new MlpError(`${rel} changed after mlp hashed it`, { hint: 'run the command again' });
@@ -85,8 +89,8 @@ export class CacheCheckout {
    * cache (hardlinks, symlinks), so that a command may write to them in place — needed for
    * `persist` outputs, which are not deleted before their stage runs.
    */
-  unprotect(rel: string): void {
-    const abs = path.join(this.root, rel);
+  unprotect(rel: RepoPath): void {
+    const abs = checkedInside(this.root, rel);
     const walk = (file: string): void => {
       const stat = fs.lstatSync(file, { throwIfNoEntry: false });
       if (!stat) return;
@@ -110,13 +114,21 @@ export class CacheCheckout {
     return this.store.readManifest(info.hash).every((e) => this.store.has(e.hash));
   }
 
-  /** Makes workspace path `rel` match `info`, restoring from the cache what differs. */
-  checkout(rel: string, info: HashInfo, current?: PathHash): CheckoutOutcome {
+  /**
+   * Makes workspace path `rel` match `info`, restoring from the cache what differs. Unless
+   * `force`, nothing is touched if that would overwrite or delete a file whose content is not in
+   * the cache: an `UnsavedChangesError` lists those files.
+   */
+  checkout(rel: RepoPath, info: HashInfo, current?: PathHash, force = false): CheckoutOutcome {
+    // Checked before anything is read or written: the filesystem may have changed since load.
+    const guard = new SymlinkGuard(this.root);
+    guard.check(rel);
     const now = current ?? this.hasher.hash(rel);
     if (now && now.hash === info.hash) return 'unchanged';
-    const abs = path.join(this.root, rel);
+    const abs = joinInside(this.root, rel);
     if (info.nfiles === undefined) {
       this.verifyObject(rel, info.hash);
+      if (!force) this.refuseUnsaved(rel, now, info.hash, undefined);
       if (now) removePath(abs);
       this.materialize(info.hash, abs, rel);
       return 'restored';
@@ -124,40 +136,51 @@ export class CacheCheckout {
     if (!this.store.has(info.hash)) throw new MissingObjectError(rel, info.hash);
     const manifest = this.store.readManifest(info.hash);
     for (const entry of manifest) this.verifyObject(`${rel}/${entry.path}`, entry.hash);
-    this.checkoutDirectory(rel, abs, manifest, now);
+    if (!force) this.refuseUnsaved(rel, now, info.hash, manifest);
+    this.checkoutDirectory(rel, abs, manifest, now, guard);
     return 'restored';
   }
 
-  private checkoutDirectory(rel: string, abs: string, manifest: ManifestEntry[], now: PathHash | undefined): void {
+  private refuseUnsaved(rel: RepoPath, now: PathHash | undefined, hash: Sha256, manifest: ManifestEntry[] | undefined): void {
+    const files = filesToDiscard(rel, now, hash, manifest, (h) => this.store.has(h));
+    if (files.length > 0) throw new UnsavedChangesError(rel, files);
+  }
+
+  private checkoutDirectory(rel: RepoPath, abs: string, manifest: ManifestEntry[], now: PathHash | undefined, guard: SymlinkGuard): void {
     if (now && !now.manifest) removePath(abs); // a file where a directory belongs
-    const existing = new Map((now?.manifest ?? []).map((e) => [e.path, e.hash]));
-    const wanted = new Set(manifest.map((e) => e.path));
-    for (const [file] of existing) {
-      if (!wanted.has(file)) removePath(path.join(abs, file));
+    const existing = new Map((now?.manifest ?? []).map((e) => [e.path as string, e.hash]));
+    const wanted = new Set<string>(manifest.map((e) => e.path));
+    // Hashing follows symlinked subdirectories, so both what is there and what is wanted may lead
+    // outside: every path is checked before it is deleted or written.
+    for (const entry of now?.manifest ?? []) {
+      if (wanted.has(entry.path)) continue;
+      guard.check(joinEntry(rel, entry.path));
+      removePath(path.join(abs, entry.path));
     }
     for (const entry of manifest) {
       const have = existing.get(entry.path);
       if (have === entry.hash) continue;
+      guard.check(joinEntry(rel, entry.path));
       const fileAbs = path.join(abs, entry.path);
       if (have !== undefined) removePath(fileAbs);
-      this.materialize(entry.hash, fileAbs, `${rel}/${entry.path}`);
+      this.materialize(entry.hash, fileAbs, joinEntry(rel, entry.path));
     }
     fs.mkdirSync(abs, { recursive: true });
   }
 
   /** Checks that object `hash` still matches its name before it is used (see ObjectStore.check). */
-  private verifyObject(rel: string, hash: string): void {
+  private verifyObject(rel: string, hash: Sha256): void {
     const checked = this.store.check(hash);
     if (checked === 'missing') throw new MissingObjectError(rel, hash);
     if (checked === 'corrupt') throw corruptObject(this.store.objectPath(hash));
   }
 
   /** Marks object `hash` as verified (it was just written from data of known hash). */
-  markVerified(hash: string): void {
+  markVerified(hash: Sha256): void {
     this.store.markVerified(hash);
   }
 
-  private materialize(hash: string, dest: string, rel: string): void {
+  private materialize(hash: Sha256, dest: string, rel: RepoPath): void {
     const object = this.store.objectPath(hash);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     for (const type of this.linkTypes) {
@@ -167,7 +190,9 @@ export class CacheCheckout {
         this.hasher.remember(rel, hash);
         return;
       } catch (error) {
-        if (!FALLBACK_ERRORS.has(errorCode(error) ?? '')) throw error;
+        // A plain copy is the last resort: when it fails (permissions, a full disk) that is the
+        // user's problem to see, not a sign that the link type is unsupported here.
+        if (type === 'copy' || !FALLBACK_ERRORS.has(errorCode(error) ?? '')) throw error;
         this.unsupported.add(type);
       }
     }

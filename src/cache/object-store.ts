@@ -15,14 +15,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { MlpError, errorCode } from '../errors.js';
+import { MlpError, errorCode, isErrnoException, withPath } from '../errors.js';
 import { hashBytes, hashFdSync, hashFile, hashFileSync, hashHandle } from '../hash/hash-file.js';
 import { serializeManifest, type ManifestEntry } from '../hash/hash-path.js';
-import type { StateCache } from '../hash/state-cache.js';
+import { objectKey as verifiedKey, type StateCache } from '../hash/state-cache.js';
+import { parseManifest } from '../schema/manifest.js';
+import { hashFromNames, type Sha256 } from '../schema/sha256.js';
 import { isAbandoned, isTempName, removeAbandonedTemps, tempOwnerTag, type SweepResult } from '../util/temp-files.js';
 
-export type LinkType = 'reflink' | 'hardlink' | 'symlink' | 'copy';
-export const LINK_TYPES: readonly LinkType[] = ['reflink', 'hardlink', 'symlink', 'copy'];
+export { LINK_TYPES, type LinkType } from '../schema/config.js';
 
 /**
  * How a file enters the store, by size (bench/add-file.mjs; figures in bench/README.md): up to
@@ -45,7 +46,7 @@ const RACY_MS = 25;
 
 /** A file stored: the hash of exactly what was stored, and the source's stat that content belongs to. */
 export interface StoredFile {
-  hash: string;
+  hash: Sha256;
   size: number;
   stat: fs.Stats;
   /** Link mode: the object is the source's own inode (false when the object existed already). */
@@ -107,11 +108,12 @@ export class ObjectStore {
     this.tmpDir = path.join(cacheDir, 'tmp');
   }
 
-  objectPath(hash: string): string {
+  /** Object paths are built only from a `Sha256`: a hash read from a file cannot name a path. */
+  objectPath(hash: Sha256): string {
     return path.join(this.objectsDir, hash.slice(0, 2), hash.slice(2));
   }
 
-  has(hash: string): boolean {
+  has(hash: Sha256): boolean {
     return fs.existsSync(this.objectPath(hash));
   }
 
@@ -126,7 +128,7 @@ export class ObjectStore {
    * object's hash known, the temp file goes in the object's own directory: a rename within one
    * directory costs about half of one across directories here, which matters for many small files.
    */
-  tempPath(hash?: string): string {
+  tempPath(hash?: Sha256): string {
     if (!this.claimed) this.claimTemps();
     if (hash === undefined) return path.join(this.tmpDir, `${this.owner}-${this.tmpCounter++}`);
     const shard = path.join(this.objectsDir, hash.slice(0, 2));
@@ -181,7 +183,7 @@ export class ObjectStore {
   }
 
   /** Moves a fully written temp file into place as object `hash`, read-only. */
-  commitTemp(tmp: string, hash: string, alreadyReadOnly = false): void {
+  commitTemp(tmp: string, hash: Sha256, alreadyReadOnly = false): void {
     const dest = this.objectPath(hash);
     if (!alreadyReadOnly) fs.chmodSync(tmp, 0o444);
     try {
@@ -250,9 +252,11 @@ export class ObjectStore {
     try {
       const before = fs.fstatSync(fd);
       const out = fs.openSync(tmp, 'wx', 0o644);
-      let copied: { hash: string; size: number };
+      let copied: { hash: Sha256; size: number };
       try {
         copied = hashFdSync(fd, out);
+      } catch (error) {
+        throw namedAfter(error, tmp, this.tmpDir);
       } finally {
         fs.closeSync(out);
       }
@@ -282,12 +286,12 @@ export class ObjectStore {
         before = await input.stat();
       }
       const output = await fs.promises.open(tmp, 'wx', 0o644);
-      let copied: { hash: string; size: number };
+      let copied: { hash: Sha256; size: number };
       try {
         copied = await hashHandle(input, output, signal);
       } catch (error) {
         if (signal?.aborted) throw new AddInterrupted(label);
-        throw error;
+        throw namedAfter(error, tmp, this.tmpDir);
       } finally {
         await output.close();
       }
@@ -337,7 +341,7 @@ export class ObjectStore {
         await new Promise((resolve) => setTimeout(resolve, RACY_MS));
         before = await fs.promises.stat(tmp);
       }
-      let hash: string;
+      let hash: Sha256;
       try {
         hash = await hashFile(tmp, signal);
       } catch (error) {
@@ -356,13 +360,13 @@ export class ObjectStore {
   }
 
   /** Renames the link into place unless the object exists; the shared inode becomes read-only. */
-  private commitLink(tmp: string, hash: string): boolean {
+  private commitLink(tmp: string, hash: Sha256): boolean {
     if (this.has(hash)) return false;
     this.commitTemp(tmp, hash);
     return true;
   }
 
-  putBytes(data: string | Uint8Array, knownHash?: string): string {
+  putBytes(data: string | Uint8Array, knownHash?: Sha256): Sha256 {
     const hash = knownHash ?? hashBytes(data);
     if (this.has(hash)) return hash;
     const tmp = this.tempPath(hash);
@@ -371,16 +375,26 @@ export class ObjectStore {
       this.commitTemp(tmp, hash, true);
     } catch (error) {
       fs.rmSync(tmp, { force: true });
-      throw error;
+      throw namedAfter(error, tmp, this.objectPath(hash));
     }
     return hash;
   }
 
-  putManifest(entries: readonly ManifestEntry[]): string {
+  putManifest(entries: readonly ManifestEntry[]): Sha256 {
     return this.putBytes(serializeManifest(entries));
   }
 
-  readManifest(hash: string): ManifestEntry[] {
+  /** Directory manifests read (and validated) by this process; objects never change under their name. */
+  private readonly manifests = new Map<Sha256, ManifestEntry[]>();
+
+  /**
+   * The entries of directory manifest `hash`, validated: every entry path a normalised relative
+   * path without `..`, listed once, every hash a `Sha256` (a located error, exit 3, otherwise).
+   * A manifest whose content does not match its name is removed.
+   */
+  readManifest(hash: Sha256): ManifestEntry[] {
+    const known = this.manifests.get(hash);
+    if (known) return known;
     let text: string;
     try {
       text = fs.readFileSync(this.objectPath(hash), 'utf8');
@@ -396,15 +410,23 @@ export class ObjectStore {
       this.quarantine(hash);
       throw corruptObject(this.objectPath(hash));
     }
-    return JSON.parse(text) as ManifestEntry[];
+    const entries = parseManifest(text, this.displayPath(hash));
+    this.manifests.set(hash, entries);
+    return entries;
+  }
+
+  /** `.mlp/cache/files/sha256/ab/cdef…`, as messages show an object. */
+  private displayPath(hash: Sha256): string {
+    const root = path.dirname(path.dirname(this.cacheDir));
+    return path.relative(root, this.objectPath(hash)).split(path.sep).join('/');
   }
 
   /**
    * Whether object `hash` is there and still has the content its name says; a corrupt one is
    * removed. The answer is remembered per object inode, mtime and size (`cache:<hash>` in the
-   * state cache), so an object is re-read only when it changed (e.g. written through a hardlink).
+   * state cache, src/hash/state-cache.ts), so an object is re-read only when it changed (e.g. written through a hardlink).
    */
-  check(hash: string): ObjectCheck {
+  check(hash: Sha256): ObjectCheck {
     const stat = this.objectStat(hash);
     if (!stat) return 'missing';
     if (this.verifiedAs(hash, stat)) return 'ok';
@@ -412,7 +434,7 @@ export class ObjectStore {
   }
 
   /** `check` for large objects: the hashing yields to the event loop. */
-  async checkAsync(hash: string, signal?: AbortSignal): Promise<ObjectCheck> {
+  async checkAsync(hash: Sha256, signal?: AbortSignal): Promise<ObjectCheck> {
     const stat = this.objectStat(hash);
     if (!stat) return 'missing';
     if (this.verifiedAs(hash, stat)) return 'ok';
@@ -424,7 +446,7 @@ export class ObjectStore {
    * sending); a corrupt object is removed. Objects up to 256 KiB (`size`, when known) are read
    * synchronously: one syscall instead of four thread-pool round trips.
    */
-  async readVerified(hash: string, size?: number): Promise<Buffer | 'missing' | 'corrupt'> {
+  async readVerified(hash: Sha256, size?: number): Promise<Buffer | 'missing' | 'corrupt'> {
     let data: Buffer;
     try {
       const file = this.objectPath(hash);
@@ -439,37 +461,38 @@ export class ObjectStore {
   }
 
   /** Marks object `hash` as verified (it was just written from data of known hash). */
-  markVerified(hash: string): void {
+  markVerified(hash: Sha256): void {
     const state = this.verifications?.();
     const stat = state && this.objectStat(hash);
-    if (state && stat) state.set(`cache:${hash}`, stat, hash);
+    if (state && stat) state.set(verifiedKey(hash), stat, hash);
   }
 
-  private objectStat(hash: string): fs.Stats | undefined {
+  private objectStat(hash: Sha256): fs.Stats | undefined {
     return fs.statSync(this.objectPath(hash), { throwIfNoEntry: false });
   }
 
-  private verifiedAs(hash: string, stat: fs.Stats): boolean {
-    return this.verifications?.().get(`cache:${hash}`, stat) === hash;
+  private verifiedAs(hash: Sha256, stat: fs.Stats): boolean {
+    return this.verifications?.().get(verifiedKey(hash), stat) === hash;
   }
 
-  private recordCheck(hash: string, stat: fs.Stats, actual: string): ObjectCheck {
+  private recordCheck(hash: Sha256, stat: fs.Stats, actual: Sha256): ObjectCheck {
     if (actual !== hash) {
       this.quarantine(hash);
       return 'corrupt';
     }
-    this.verifications?.().set(`cache:${hash}`, stat, hash);
+    this.verifications?.().set(verifiedKey(hash), stat, hash);
     return 'ok';
   }
 
   /** Removes an object whose content no longer matches its name. */
-  quarantine(hash: string): void {
+  quarantine(hash: Sha256): void {
     fs.rmSync(this.objectPath(hash), { force: true });
-    this.verifications?.().delete(`cache:${hash}`);
+    this.manifests.delete(hash);
+    this.verifications?.().delete(verifiedKey(hash));
   }
 
   /** Every object hash in the store. */
-  *listObjects(): Generator<string> {
+  *listObjects(): Generator<Sha256> {
     let prefixes: string[];
     try {
       prefixes = fs.readdirSync(this.objectsDir);
@@ -479,10 +502,24 @@ export class ObjectStore {
     for (const prefix of prefixes) {
       if (prefix.length !== 2) continue;
       for (const rest of fs.readdirSync(path.join(this.objectsDir, prefix))) {
-        if (rest.length === 62) yield prefix + rest; // skips temp files of interrupted writes
+        const hash = hashFromNames(prefix, rest); // skips temp files of interrupted writes, stray names
+        if (hash !== undefined) yield hash;
       }
     }
   }
+}
+
+/**
+ * Names a failure after the object being written rather than its temp file (whose name means
+ * nothing to a user); a failed write(2) carries no path at all.
+ */
+function namedAfter(error: unknown, tmp: string, target: string): unknown {
+  if (isErrnoException(error)) {
+    if (error.path === tmp) error.path = target;
+    const withDest = error as NodeJS.ErrnoException & { dest?: string };
+    if (withDest.dest === tmp) withDest.dest = target;
+  }
+  return withPath(error, target);
 }
 
 export function corruptObject(file: string): MlpError {

@@ -22,6 +22,7 @@ export function printJson(value: unknown): void {
 export async function withRepo<T>(lockFor: string | undefined, action: (repo: Repo) => Promise<T> | T): Promise<T> {
   const { Repo } = await import('../repo/repo.js');
   const repo = Repo.find();
+  repo.validateConfig();
   if (lockFor) repo.acquireLock(lockFor, warn);
   // Last line of defence: if the action's promise can never settle (an I/O callback that never
   // comes), Node would drain its event loop and exit 0 with nothing said, leaving the lock.
@@ -42,10 +43,4 @@ export async function withRepo<T>(lockFor: string | undefined, action: (repo: Re
 
 export function commandLine(): string {
   return ['mlp', ...process.argv.slice(2)].join(' ');
-}
-
-export function parseJobs(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got '${value}'`);
-  return n;
 }

@@ -35,8 +35,11 @@ async function postCheckout(args: readonly string[], ctx: HookContext): Promise<
   if (args[2] !== '1') return ExitCode.ok;
   // A rebase checks out commit after commit; restoring data for each would be slow and pointless.
   if (rebaseInProgress(ctx.repo.root)) return ExitCode.ok;
+  // Never with --force: files whose content is not in the cache are kept, and listed.
   const code = await ctx.runCommand(['checkout']);
-  if (code !== undefined && code !== ExitCode.ok) ctx.log('mlp: some data could not be checked out (see above); git checkout itself succeeded');
+  if (code === ExitCode.unsavedChanges) {
+    ctx.log('mlp: warning: kept your unsaved changes (listed above), so that data does not match this commit yet; git checkout itself succeeded');
+  } else if (code !== undefined && code !== ExitCode.ok) ctx.log('mlp: some data could not be checked out (see above); git checkout itself succeeded');
   return ExitCode.ok;
 }
 

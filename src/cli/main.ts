@@ -3,14 +3,15 @@
  * module it needs lazily so that `mlp --version` and `mlp status` start fast.
  */
 import { Command, CommanderError } from 'commander';
-import { ExitCode, MlpError } from '../errors.js';
+import { ExitCode, MlpError, fileSystemError } from '../errors.js';
 import { registerPipelineCommands } from './pipeline-commands.js';
 import { registerDataCommands } from './data-commands.js';
-import { registerTextCommands } from './text.js';
-import { registerCifar10Commands } from './cifar10.js';
 import { registerGitCommands } from './git-commands.js';
 import { registerRemoteCommands } from './remote-commands.js';
 import { mlpVersion } from '../version.js';
+// The built-in stages define their own commands; main mounts them like the others.
+import { registerTextCommands } from '../../stages/text/commands.js';
+import { registerCifar10Commands } from '../../stages/cifar10/commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('mlp')
@@ -46,7 +47,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function reportError(error: unknown, verbose: boolean): number {
+function reportError(thrown: unknown, verbose: boolean): number {
+  // A file-system failure that no core module put into words (EACCES, ENOSPC, …): say it here.
+  const error = fileSystemError(thrown) ?? thrown;
   if (error instanceof CommanderError) {
     // Commander already printed its message (or help / version output).
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.ok;

@@ -1,7 +1,8 @@
 /** `mlp init`, `repro`, `status`, `dag`, `commit`. */
 import { Option, type Command } from 'commander';
 import { ExitCode } from '../errors.js';
-import { commandLine, parseJobs, print, printJson, withRepo } from './context.js';
+import { commandLine, print, printJson, warn, withRepo } from './context.js';
+import { parsePositiveInt } from './options.js';
 
 interface ReproFlags {
   force?: boolean;
@@ -13,6 +14,7 @@ interface ReproFlags {
   keepGoing?: boolean;
   pull?: boolean;
   remote?: string;
+  verbose?: boolean;
 }
 
 export function registerPipelineCommands(program: Command): void {
@@ -32,13 +34,16 @@ export function registerPipelineCommands(program: Command): void {
     .option('-f, --force', 'run the selected stages even if they are up to date')
     .option('-s, --single-item', 'run only the targets, not the stages they depend on')
     .option('--dry', 'show what would run, and why, without running anything')
-    .option('-j, --jobs <n>', 'stages to run at once (default: core.jobs, else the number of CPUs)', parseJobs)
+    .option('-j, --jobs <n>', 'stages to run at once (default: core.jobs, else the number of CPUs)', parsePositiveInt)
     .option('--explain', 'print why each stage is stale or up to date')
     .option('-k, --keep-going', 'after a failure, keep running stages that do not depend on it')
     .option('--no-run-cache', 'always run stale stages instead of restoring known results from the cache')
     .option('--pull', 'first fetch missing deps, outputs and run-cache entries from the remote')
     .option('-r, --remote <name>', 'the remote for --pull (default: core.remote)')
-    .action(async (targets: string[], flags: ReproFlags) => {
+    .option('-v, --verbose', 'print the stack trace of an internal error')
+    .action(async (targets: string[], _flags: ReproFlags, command: Command) => {
+      // -v may also come before `repro`, as a global option.
+      const flags = command.optsWithGlobals<ReproFlags>();
       process.exitCode = await withRepo(flags.dry ? undefined : commandLine(), async (repo) => {
         if (flags.pull) {
           const { pullBeforeRepro } = await import('./remote-commands.js');
@@ -53,6 +58,7 @@ export function registerPipelineCommands(program: Command): void {
           explain: flags.explain === true,
           keepGoing: flags.keepGoing === true,
           runCache: flags.runCache,
+          verbose: flags.verbose === true,
         });
       });
     });
@@ -91,9 +97,10 @@ export function registerPipelineCommands(program: Command): void {
     .action(async (flags: { dot?: boolean; mermaid?: boolean; json?: boolean }) => {
       await withRepo(undefined, async (repo) => {
         const { buildDag } = await import('../pipeline/dag.js');
+        const { requirePipeline } = await import('../pipeline/load.js');
         const { renderDag } = await import('../ui/render.js');
         const format = flags.dot ? 'dot' : flags.mermaid ? 'mermaid' : flags.json ? 'json' : 'text';
-        process.stdout.write(renderDag(buildDag(repo.pipeline), format));
+        process.stdout.write(renderDag(buildDag(requirePipeline(repo.pipeline)), format));
       });
     });
 
@@ -107,6 +114,7 @@ export function registerPipelineCommands(program: Command): void {
         const results = await commitStages(repo, targets);
         const changed = results.filter((r) => r.changed);
         for (const r of changed) print(`Recorded ${r.name}`);
+        for (const r of results) if (r.warning) warn(`stage '${r.name}': ${r.warning}`);
         print(`${changed.length} changed, ${results.length - changed.length} already recorded.`);
       });
     });

@@ -4,13 +4,15 @@ import { ExitCode, MlpError } from '../errors.js';
 import type { Repo } from '../repo/repo.js';
 import type { TransferProgress, TransferSummary } from '../remote/transfer.js';
 import { isSameOrInside } from '../util/fs.js';
-import { commandLine, parseJobs, print, printJson, withRepo } from './context.js';
+import { commandLine, print, printJson, withRepo } from './context.js';
+import { parsePositiveInt } from './options.js';
 
 interface TransferFlags {
   remote?: string;
   jobs?: number;
   json?: boolean;
   runCache?: boolean;
+  force?: boolean;
 }
 
 export function registerRemoteCommands(program: Command): void {
@@ -153,7 +155,7 @@ export function registerRemoteCommands(program: Command): void {
     .description('download and hash the objects the workspace records on a remote; report damaged or missing ones (--repair fixes them)')
     .argument('[targets...]', 'stages, outputs or tracked paths (default: everything recorded)')
     .option('-r, --remote <name>', 'remote to check (default: core.remote)')
-    .option('-j, --jobs <n>', 'objects in flight (default: sized for the remote)', parseJobs)
+    .option('-j, --jobs <n>', 'objects in flight (default: sized for the remote)', parsePositiveInt)
     .option('--repair', 'upload good local copies over damaged or missing objects; delete damaged ones that have no good copy here')
     .option('--json', 'print a JSON report')
     .action(async (targets: string[], flags: { remote?: string; jobs?: number; repair?: boolean; json?: boolean }) => {
@@ -166,7 +168,7 @@ export function registerRemoteCommands(program: Command): void {
       .description(description)
       .argument('[targets...]', 'stages, outputs or tracked paths (default: everything recorded)')
       .option('-r, --remote <name>', 'remote to use (default: core.remote)')
-      .option('-j, --jobs <n>', 'objects in flight (default: sized for the remote)', parseJobs)
+      .option('-j, --jobs <n>', 'objects in flight (default: sized for the remote)', parsePositiveInt)
       .option('--run-cache', 'transfer the run-cache entries too')
       .option('--json', 'print a JSON summary');
 
@@ -176,7 +178,9 @@ export function registerRemoteCommands(program: Command): void {
   transferCommand('fetch', 'get the data of the targets from a remote into the cache (not the workspace)').action(async (targets: string[], flags: TransferFlags) => {
     process.exitCode = await runTransfer('fetch', targets, flags);
   });
-  transferCommand('pull', 'fetch the data of the targets from a remote, then check it out into the workspace').action(async (targets: string[], flags: TransferFlags) => {
+  transferCommand('pull', 'fetch the data of the targets from a remote, then check it out into the workspace')
+    .option('-f, --force', 'also overwrite and delete files whose content is not in the cache (discards unsaved changes)')
+    .action(async (targets: string[], flags: TransferFlags) => {
     process.exitCode = await runTransfer('pull', targets, flags);
   });
 }
@@ -192,7 +196,8 @@ async function runTransfer(command: 'push' | 'pull' | 'fetch', targets: string[]
     let remoteName = flags.remote;
     let stopProgress = (): void => {};
     let summary: TransferSummary;
-    let checkout: { restored: number; unchanged: number; unavailable: number; problems: { path: string; message: string }[] } | undefined;
+    let checkout: { restored: number; unchanged: number; unavailable: number; kept: number; problems: { path: string; message: string }[] } | undefined;
+    let checkoutItems: import('../data/checkout-workspace.js').CheckoutItem[] = [];
     try {
       const { backend, spec } = await openRemote(repo, flags.remote);
       remoteName = spec.name;
@@ -203,12 +208,14 @@ async function runTransfer(command: 'push' | 'pull' | 'fetch', targets: string[]
         if (command === 'pull') {
           progress.phase = 'checkout';
           const { checkoutWorkspace } = await import('../data/checkout-workspace.js');
-          const items = checkoutWorkspace(repo, targets);
+          const items = checkoutWorkspace(repo, targets, { force: flags.force === true });
+          checkoutItems = items;
           const problems = items.filter((i) => i.outcome === 'missing' || i.outcome === 'failed');
           checkout = {
             restored: items.filter((i) => i.outcome === 'restored').length,
             unchanged: items.filter((i) => i.outcome === 'unchanged').length,
             unavailable: problems.length,
+            kept: items.filter((i) => i.outcome === 'unsaved').length,
             problems: problems.map((i) => ({ path: i.path, message: i.message ?? `${i.path} could not be checked out` })),
           };
         }
@@ -234,20 +241,23 @@ async function runTransfer(command: 'push' | 'pull' | 'fetch', targets: string[]
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
-    const { formatBytes } = await import('../ui/render.js');
+    const { formatBytes, formatRate } = await import('../ui/render.js');
+    const unsaved = checkoutItems.filter((i) => i.outcome === 'unsaved').map((i) => ({ path: i.path, source: i.source, files: i.files ?? [] }));
     const checkoutFailed = (checkout?.unavailable ?? 0) > 0;
     const ok = summary.failures.length === 0 && !checkoutFailed;
-    if (flags.json) printJson({ command, ...summary, remote: remoteName, url: summary.remote, ok, checkout });
+    if (flags.json) printJson({ command, ...summary, remote: remoteName, url: summary.remote, ok, checkout, ...(unsaved.length ? { unsaved } : {}) });
     else {
       const verb = command === 'push' ? 'Pushed' : 'Fetched';
       const where = command === 'push' ? `to '${remoteName}'` : `from '${remoteName}'`;
       const already = command === 'push' ? 'already on the remote' : 'already in the cache';
-      const rate = summary.seconds > 0 && summary.bytes > 0 ? `, ${formatBytes(summary.bytes / summary.seconds)}/s` : '';
+      const rate = summary.seconds > 0 && summary.bytes > 0 ? `, ${formatRate(summary.bytes / summary.seconds)}` : '';
       print(`${verb} ${summary.transferred} objects (${formatBytes(summary.bytes)}) ${where} in ${summary.seconds.toFixed(1)} s${rate}; ${summary.upToDate} ${already}.`);
       if (summary.runCacheEntries > 0) print(`${command === 'push' ? 'Sent' : 'Received'} ${summary.runCacheEntries} run-cache entries.`);
-      if (checkout) print(`Checkout: ${checkout.restored} restored, ${checkout.unchanged} unchanged, ${checkout.unavailable} not available.`);
+      if (checkout) print(`Checkout: ${checkout.restored} restored, ${checkout.unchanged} unchanged, ${checkout.unavailable} not available${checkout.kept ? `, ${checkout.kept} kept (unsaved changes)` : ''}.`);
+      const { renderUnsaved } = await import('../ui/unsaved.js');
+      for (const line of renderUnsaved(checkoutItems, ['mlp pull --force', ...targets].join(' '))) process.stderr.write(`${line}\n`);
     }
-    if (ok) return ExitCode.ok;
+    if (ok) return unsaved.length > 0 ? ExitCode.unsavedChanges : ExitCode.ok;
     // A path that could not be fetched cannot be checked out either: say it once.
     const unfetched = summary.failures.map((f) => f.path);
     const checkoutOnly = (checkout?.problems ?? []).filter((p) => !unfetched.some((f) => isSameOrInside(f, p.path) || isSameOrInside(p.path, f)));
@@ -329,15 +339,15 @@ export async function openRemote(repo: Repo, name: string | undefined) {
 /** A spinner with files, bytes and rate on a TTY; a plain line every few seconds otherwise. */
 async function showProgress(command: string, progress: TransferProgress, quiet: boolean): Promise<() => void> {
   if (quiet) return () => {};
-  const { formatBytes } = await import('../ui/render.js');
+  const { formatBytes, formatRate } = await import('../ui/render.js');
   const started = Date.now();
   const text = (): string => {
     const seconds = (Date.now() - started) / 1000;
     if (progress.phase === 'collecting' || progress.phase === 'checking') return `${command}: checking what the other side has…`;
     if (progress.phase === 'checkout') return `${command}: checking out…`;
-    const rate = seconds > 0 ? formatBytes(progress.bytes / seconds) : '0 B';
+    const rate = formatRate(seconds > 0 ? progress.bytes / seconds : 0);
     const pct = progress.totalBytes > 0 ? ` ${Math.floor((100 * progress.bytes) / progress.totalBytes)}%` : '';
-    return `${command}:${pct} ${progress.files}/${progress.totalFiles} files, ${formatBytes(progress.bytes)}/${formatBytes(progress.totalBytes)}, ${rate}/s`;
+    return `${command}:${pct} ${progress.files}/${progress.totalFiles} files, ${formatBytes(progress.bytes)}/${formatBytes(progress.totalBytes)}, ${rate}`;
   };
   // A terminal that reports no width (some pseudo-terminals) gets plain lines: the spinner's
   // line accounting needs the width.

@@ -3,9 +3,10 @@ import os from 'node:os';
 import chalk from 'chalk';
 import { ExitCode } from '../errors.js';
 import type { Repo } from '../repo/repo.js';
+import type { OutputSink } from '../executors/executor.js';
 import { repro, type StageResult } from '../repro/repro.js';
-import type { OutputSink } from '../repro/stage-runner.js';
 import { describeReason } from '../ui/reasons.js';
+import { renderStageFailure } from '../ui/stage-failure.js';
 
 export interface ReproCliOptions {
   force: boolean;
@@ -15,6 +16,8 @@ export interface ReproCliOptions {
   explain: boolean;
   keepGoing: boolean;
   runCache: boolean;
+  /** `-v`: stack traces of internal errors. */
+  verbose: boolean;
 }
 
 const out = (line: string): void => {
@@ -46,6 +49,8 @@ export async function runRepro(repo: Repo, targets: string[], options: ReproCliO
     },
   };
 
+  /** Results reported so far, to say why a skipped stage was skipped. */
+  const seen = new Map<string, StageResult>();
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -69,6 +74,9 @@ export async function runRepro(repo: Repo, targets: string[], options: ReproCliO
         },
         stageFinished(stage, result) {
           reportStage(stage.name, result, options.explain);
+        },
+        warning(stage, message) {
+          err(`warning: stage '${stage.name}': ${message}`);
         },
       },
     );
@@ -97,7 +105,9 @@ export async function runRepro(repo: Repo, targets: string[], options: ReproCliO
     else out(`${parts.join(', ')}.`);
     if (summary.interrupted) return ExitCode.interrupted;
     if (summary.failed.length > 0) {
-      if (!options.keepGoing && (counts.get('not-run') ?? 0) > 0) {
+      // After an internal error nothing new starts even with -k, so -k is no advice then.
+      const internal = [...summary.results.values()].some((r) => r.status === 'failed' && r.failure.kind === 'internal');
+      if (!options.keepGoing && !internal && (counts.get('not-run') ?? 0) > 0) {
         err('hint: other stages were not started after the failure; rerun with -k/--keep-going to run everything that does not depend on it');
       }
       return ExitCode.stageFailed;
@@ -109,6 +119,7 @@ export async function runRepro(repo: Repo, targets: string[], options: ReproCliO
   }
 
   function reportStage(name: string, result: StageResult, explain: boolean): void {
+    seen.set(name, result);
     switch (result.status) {
       case 'up-to-date':
         if (explain) out(`'${name}' is up to date`);
@@ -120,11 +131,13 @@ export async function runRepro(repo: Repo, targets: string[], options: ReproCliO
         out(`Would run '${name}': ${result.reasons.map(describeReason).join('; ')}`);
         return;
       case 'failed':
-        err(`error: stage '${name}' failed: ${result.message}`);
+        for (const line of renderStageFailure(name, result.failure, { verbose: options.verbose, single: options.single })) err(line);
         return;
-      case 'skipped':
-        err(`skipped '${name}': upstream stage '${result.upstream}' failed`);
+      case 'skipped': {
+        const cause = seen.get(result.upstream)?.status === 'interrupted' ? 'was interrupted' : 'failed';
+        err(`skipped '${name}': upstream stage '${result.upstream}' ${cause}`);
         return;
+      }
       case 'interrupted':
         err(`interrupted '${name}'${result.cmd ? ` while running: ${result.cmd}` : ''}; its lock entry is unchanged`);
         return;

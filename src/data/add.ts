@@ -6,12 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MlpError } from '../errors.js';
-import { runGit } from '../git/git.js';
-import type { HashInfo } from '../hash/hash-path.js';
+import { trackedPaths } from '../git/tracked.js';
+import { specialFileError, type HashInfo } from '../hash/hash-path.js';
 import { writePointer } from '../lock/pointer-file.js';
 import { allOuts } from '../pipeline/dag.js';
 import type { Repo } from '../repo/repo.js';
-import { isSameOrInside } from '../util/fs.js';
+import type { RepoPath } from '../schema/repo-path.js';
+import { danglingSymlinkTarget, isSameOrInside } from '../util/fs.js';
 
 export interface AddResult {
   path: string;
@@ -19,7 +20,7 @@ export interface AddResult {
   info: HashInfo;
 }
 
-export async function addPaths(repo: Repo, relPaths: readonly string[]): Promise<AddResult[]> {
+export async function addPaths(repo: Repo, relPaths: readonly RepoPath[]): Promise<AddResult[]> {
   const outs = allOuts(repo.pipeline);
   for (const rel of relPaths) {
     const owner = outs.find((o) => isSameOrInside(rel, o.path) || isSameOrInside(o.path, rel));
@@ -31,11 +32,19 @@ export async function addPaths(repo: Repo, relPaths: readonly string[]): Promise
     if (rel === '.' || rel.split('/')[0] === '.git' || rel.split('/')[0] === '.mlp' || rel.endsWith('.mlp')) {
       throw new MlpError(`cannot track ${rel}`, { hint: 'track data files or directories inside the repository' });
     }
-    if (!fs.existsSync(path.join(repo.root, rel))) {
+    const abs = path.join(repo.root, rel);
+    const stat = fs.statSync(abs, { throwIfNoEntry: false });
+    if (!stat) {
+      const target = danglingSymlinkTarget(abs);
+      if (target !== undefined) {
+        throw new MlpError(`${rel} is a dangling symlink (to ${target})`, { hint: 'mlp tracks the file a link points to: create it, or fix or remove the link' });
+      }
       throw new MlpError(`${rel} does not exist`, { hint: 'check the path' });
     }
+    // Checked before anything is added, so that one bad path leaves no half-done add.
+    if (!stat.isFile() && !stat.isDirectory()) throw specialFileError(rel, stat);
   }
-  const inGit = trackedByGit(repo.root, relPaths);
+  const inGit = trackedPaths(repo.root, relPaths);
   if (inGit.length > 0) {
     throw new MlpError(`${inGit.join(', ')} ${inGit.length === 1 ? 'is' : 'are'} already tracked by git`, {
       hint: `stop tracking with git first: git rm -r --cached ${inGit.map((p) => `'${p}'`).join(' ')}`,
@@ -51,12 +60,4 @@ export async function addPaths(repo: Repo, relPaths: readonly string[]): Promise
     results.push({ path: rel, pointer, info });
   }
   return results;
-}
-
-/** Paths (or files under them) that git already tracks; none outside a git repository. */
-function trackedByGit(root: string, relPaths: readonly string[]): string[] {
-  const result = runGit(root, ['ls-files', '-z', '--', ...relPaths]);
-  if (result.code !== 0) return [];
-  const files = result.stdout.toString('utf8').split('\0').filter(Boolean);
-  return relPaths.filter((p) => files.some((f) => isSameOrInside(f, p)));
 }

@@ -3,22 +3,31 @@
  * `git checkout`), restoring from the cache every output or tracked path that differs.
  */
 import { MissingObjectError } from '../cache/checkout.js';
-import { MlpError } from '../errors.js';
+import { UnsavedChangesError } from '../cache/unsaved.js';
+import { ExitCode, MlpError } from '../errors.js';
 import type { HashInfo } from '../hash/hash-path.js';
 import type { Repo } from '../repo/repo.js';
 import { resolveTargets } from '../repro/targets.js';
+import type { RepoPath } from '../schema/repo-path.js';
 import { isSameOrInside } from '../util/fs.js';
 
 export interface CheckoutItem {
   path: string;
   /** The stage or pointer file that records it. */
   source: string;
-  outcome: 'unchanged' | 'restored' | 'missing' | 'failed';
+  /** `unsaved`: left as it is, since checking it out would discard `files` (not in the cache). */
+  outcome: 'unchanged' | 'restored' | 'missing' | 'failed' | 'unsaved';
   message?: string;
+  files?: string[];
+}
+
+export interface CheckoutOptions {
+  /** Overwrite and delete workspace files even when their content is not in the cache. */
+  force?: boolean;
 }
 
 interface Wanted {
-  path: string;
+  path: RepoPath;
   source: string;
   info: HashInfo;
 }
@@ -29,7 +38,7 @@ export function recordedPaths(repo: Repo, targets: readonly string[]): Wanted[] 
   const pointerTargets: string[] = [];
   const stageTargets: string[] = [];
   for (const t of targets) {
-    const rel = repo.relative(t.endsWith('.mlp') ? t.slice(0, -4) : t);
+    const rel = repo.relativeOrRoot(t.endsWith('.mlp') ? t.slice(0, -4) : t);
     if (repo.pipeline.stages.has(t) || [...repo.pipeline.stages.keys()].some((n) => n.startsWith(`${t}@`))) stageTargets.push(t);
     else pointerTargets.push(rel);
   }
@@ -61,12 +70,18 @@ export function recordedPaths(repo: Repo, targets: readonly string[]): Wanted[] 
   return wanted;
 }
 
-export function checkoutWorkspace(repo: Repo, targets: readonly string[]): CheckoutItem[] {
-  return recordedPaths(repo, targets).map(({ path, source, info }) => {
+/**
+ * Checks out every recorded path (or those of `targets`). A path that would lose unsaved work is
+ * left untouched and reported as `unsaved` (unless `force`); the others are still checked out.
+ */
+export function checkoutWorkspace(repo: Repo, targets: readonly string[], options: CheckoutOptions = {}): CheckoutItem[] {
+  return recordedPaths(repo, targets).map(({ path, source, info }): CheckoutItem => {
     try {
-      return { path, source, outcome: repo.cache.checkout(path, info) };
+      return { path, source, outcome: repo.cache.checkout(path, info, undefined, options.force === true) };
     } catch (error) {
-      if (!(error instanceof MlpError)) throw error;
+      if (error instanceof UnsavedChangesError) return { path, source, outcome: 'unsaved', files: [...error.files], message: error.message };
+      // A file that tries to reach outside the repository stops the checkout (exit 3).
+      if (!(error instanceof MlpError) || error.exitCode === ExitCode.invalidPipeline) throw error;
       return { path, source, outcome: error instanceof MissingObjectError ? 'missing' : 'failed', message: error.message };
     }
   });

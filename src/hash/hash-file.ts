@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import { computedSha256, type Sha256 } from '../schema/sha256.js';
 
 const CHUNK = 128 * 1024;
 /**
@@ -22,11 +23,11 @@ const ASYNC_CHUNK = 512 * 1024;
 const DEPTH = 4;
 let chunkBuffer: Buffer | undefined;
 
-export function hashBytes(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+export function hashBytes(data: string | Uint8Array): Sha256 {
+  return computedSha256(createHash('sha256').update(data).digest('hex'));
 }
 
-export function hashFileSync(file: string): string {
+export function hashFileSync(file: string): Sha256 {
   const fd = fs.openSync(file, 'r');
   try {
     return hashFdSync(fd).hash;
@@ -36,7 +37,7 @@ export function hashFileSync(file: string): string {
 }
 
 /** Hashes what is left to read of `fd`, writing each chunk to `outFd` too when given. */
-export function hashFdSync(fd: number, outFd?: number): { hash: string; size: number } {
+export function hashFdSync(fd: number, outFd?: number): { hash: Sha256; size: number } {
   const hash = createHash('sha256');
   chunkBuffer ??= Buffer.allocUnsafeSlow(CHUNK);
   let size = 0;
@@ -48,7 +49,7 @@ export function hashFdSync(fd: number, outFd?: number): { hash: string; size: nu
     if (outFd !== undefined) writeAllSync(outFd, chunk);
     size += n;
   }
-  return { hash: hash.digest('hex'), size };
+  return { hash: computedSha256(hash.digest('hex')), size };
 }
 
 function writeAllSync(fd: number, data: Buffer): void {
@@ -63,7 +64,7 @@ export class HashAborted extends Error {
   }
 }
 
-export async function hashFile(file: string, signal?: AbortSignal): Promise<string> {
+export async function hashFile(file: string, signal?: AbortSignal): Promise<Sha256> {
   const handle = await fs.promises.open(file, 'r');
   try {
     return (await hashHandle(handle, undefined, signal)).hash;
@@ -80,7 +81,7 @@ export async function hashHandle(
   input: fs.promises.FileHandle,
   output: fs.promises.FileHandle | undefined,
   signal?: AbortSignal,
-): Promise<{ hash: string; size: number }> {
+): Promise<{ hash: Sha256; size: number }> {
   const hash = createHash('sha256');
   const buffers = Array.from({ length: DEPTH }, () => Buffer.allocUnsafeSlow(ASYNC_CHUNK));
   const writes: Promise<unknown>[] = buffers.map(() => Promise.resolve());
@@ -115,7 +116,7 @@ export async function hashHandle(
     await Promise.allSettled([...reads, ...writes]);
   }
   await Promise.all(writes); // rethrows a failed write (e.g. ENOSPC)
-  return { hash: hash.digest('hex'), size };
+  return { hash: computedSha256(hash.digest('hex')), size };
 }
 
 async function writeAll(handle: fs.promises.FileHandle, data: Buffer, at: number): Promise<void> {

@@ -5,20 +5,24 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { MlpError } from '../errors.js';
+import { joinInside, type EntryPath, type RepoPath } from '../schema/repo-path.js';
+import type { Sha256 } from '../schema/sha256.js';
 import { hashBytes, hashFileSync } from './hash-file.js';
 import type { StateCache } from './state-cache.js';
 
 /** What the lockfile and pointer files record for an output or dependency. */
 export interface HashInfo {
-  hash: string;
+  hash: Sha256;
   size: number;
   /** Present for directories only. */
   nfiles?: number;
 }
 
 export interface ManifestEntry {
-  path: string;
-  hash: string;
+  /** Relative to the directory; validated (src/schema/manifest.ts) when read from an object. */
+  path: EntryPath;
+  hash: Sha256;
   size: number;
 }
 
@@ -41,8 +45,8 @@ export function compareStrings(a: string, b: string): number {
  * stat that content belongs to (the file may change while it is read).
  */
 export interface FileSink {
-  has(hash: string): boolean;
-  add(rel: string, abs: string, stat: fs.Stats): Promise<{ hash: string; stat: fs.Stats }>;
+  has(hash: Sha256): boolean;
+  add(rel: string, abs: string, stat: fs.Stats): Promise<{ hash: Sha256; stat: fs.Stats }>;
 }
 
 export class PathHasher {
@@ -52,33 +56,38 @@ export class PathHasher {
   ) {}
 
   /** Hash of the repo-relative path `rel`, or undefined if it does not exist. */
-  hash(rel: string): PathHash | undefined {
-    const abs = path.join(this.root, rel);
+  hash(rel: RepoPath): PathHash | undefined {
+    const abs = joinInside(this.root, rel);
     const stat = fs.statSync(abs, { throwIfNoEntry: false });
     if (!stat) return undefined;
-    if (!stat.isDirectory()) return { hash: this.hashFile(rel, abs, stat), size: stat.size };
-    return this.manifestOf(walkFiles(abs).map((f) => {
-      const childRel = `${rel}/${f.rel}`;
-      return { path: f.rel, hash: this.hashFile(childRel, f.abs, f.stat), size: f.stat.size };
-    }));
+    if (!stat.isDirectory()) {
+      if (!stat.isFile()) throw specialFileError(rel, stat);
+      return { hash: this.hashFile(rel, abs, stat), size: stat.size };
+    }
+    return this.manifestOf(
+      walkFiles(rel, abs).map((f) => ({ path: f.rel, hash: this.hashFile(`${rel}/${f.rel}`, f.abs, f.stat), size: f.stat.size })),
+    );
   }
 
   /**
    * Hashes `rel` and stores every file in `sink` in the same pass (one read per file), unless the
    * state cache knows the file's hash and the sink has that object already.
    */
-  async hashAndStore(rel: string, sink: FileSink): Promise<PathHash | undefined> {
-    const abs = path.join(this.root, rel);
+  async hashAndStore(rel: RepoPath, sink: FileSink): Promise<PathHash | undefined> {
+    const abs = joinInside(this.root, rel);
     const stat = fs.statSync(abs, { throwIfNoEntry: false });
     if (!stat) return undefined;
-    if (!stat.isDirectory()) return this.storeFile(rel, abs, stat, sink);
+    if (!stat.isDirectory()) {
+      if (!stat.isFile()) throw specialFileError(rel, stat);
+      return this.storeFile(rel, abs, stat, sink);
+    }
     const manifest: ManifestEntry[] = [];
-    for (const f of walkFiles(abs)) manifest.push({ path: f.rel, ...(await this.storeFile(`${rel}/${f.rel}`, f.abs, f.stat, sink)) });
+    for (const f of walkFiles(rel, abs)) manifest.push({ path: f.rel, ...(await this.storeFile(`${rel}/${f.rel}`, f.abs, f.stat, sink)) });
     return this.manifestOf(manifest);
   }
 
   /** Hash and size of what was stored (the file may have changed since `stat` was taken). */
-  private async storeFile(rel: string, abs: string, stat: fs.Stats, sink: FileSink): Promise<{ hash: string; size: number }> {
+  private async storeFile(rel: string, abs: string, stat: fs.Stats, sink: FileSink): Promise<{ hash: Sha256; size: number }> {
     const known = this.state.get(rel, stat);
     if (known && sink.has(known)) return { hash: known, size: stat.size };
     const stored = await sink.add(rel, abs, stat);
@@ -87,7 +96,7 @@ export class PathHasher {
   }
 
   /** Hash of one file, from the state cache when its inode, mtime and size are unchanged. */
-  hashFile(rel: string, abs: string, stat: fs.Stats): string {
+  hashFile(rel: string, abs: string, stat: fs.Stats): Sha256 {
     const known = this.state.get(rel, stat);
     if (known) return known;
     const hash = stat.size > WHOLE_READ_LIMIT ? hashFileSync(abs) : hashBytes(fs.readFileSync(abs));
@@ -96,8 +105,8 @@ export class PathHasher {
   }
 
   /** Records a hash computed elsewhere (e.g. while copying into the cache). */
-  remember(rel: string, hash: string): void {
-    const stat = fs.statSync(path.join(this.root, rel));
+  remember(rel: RepoPath, hash: Sha256): void {
+    const stat = fs.statSync(joinInside(this.root, rel));
     this.state.set(rel, stat, hash);
   }
 
@@ -111,24 +120,48 @@ export class PathHasher {
 /** Files up to this size are read whole (one read, no chunking). */
 const WHOLE_READ_LIMIT = 16 * 1024 * 1024;
 
-/** Every file under directory `abs` (following symlinks), with its path relative to `abs`. */
-function walkFiles(abs: string): { rel: string; abs: string; stat: fs.Stats }[] {
-  const files: { rel: string; abs: string; stat: fs.Stats }[] = [];
+/**
+ * Every file under directory `abs` (the workspace path `rel`), following symlinks, with its path
+ * relative to `abs`. A FIFO, socket or device inside is an error that names it: opening a FIFO
+ * blocks until a writer comes, and the others have no content to store.
+ */
+function walkFiles(rel: string, abs: string): { rel: EntryPath; abs: string; stat: fs.Stats }[] {
+  const files: { rel: EntryPath; abs: string; stat: fs.Stats }[] = [];
   const walk = (dirAbs: string, prefix: string): void => {
     for (const entry of fs.readdirSync(dirAbs, { withFileTypes: true })) {
       const childAbs = path.join(dirAbs, entry.name);
-      const childRel = prefix ? `${prefix}/${entry.name}` : entry.name;
+      // Names from the filesystem: never empty, `.`, `..` or containing `/`.
+      const childRel = (prefix ? `${prefix}/${entry.name}` : entry.name) as EntryPath;
       let isDir = entry.isDirectory();
       let isFile = entry.isFile();
+      let special: fs.Stats | fs.Dirent | undefined = isDir || isFile || entry.isSymbolicLink() ? undefined : entry;
       if (entry.isSymbolicLink()) {
         const target = fs.statSync(childAbs, { throwIfNoEntry: false });
         isDir = target?.isDirectory() ?? false;
         isFile = target?.isFile() ?? false;
+        if (target && !isDir && !isFile) special = target;
       }
+      if (special) throw specialFileError(`${rel}/${childRel}`, special);
       if (isDir) walk(childAbs, childRel);
       else if (isFile) files.push({ rel: childRel, abs: childAbs, stat: fs.statSync(childAbs) });
     }
   };
   walk(abs, '');
   return files;
+}
+
+/** What kind of non-regular file `stat` describes, in words. */
+function specialKind(stat: fs.Stats | fs.Dirent): string {
+  if (stat.isFIFO()) return 'a FIFO (named pipe)';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
+/** A FIFO, socket or device where mlp needs file content: refused, never opened. */
+export function specialFileError(rel: string, stat: fs.Stats | fs.Dirent): MlpError {
+  return new MlpError(`${rel} is ${specialKind(stat)}: mlp tracks only regular files and directories`, {
+    hint: `move ${rel} out of the tracked path: a FIFO, socket or device has no content that mlp could store`,
+  });
 }

@@ -1,59 +1,68 @@
 /**
  * `<path>.mlp` pointer files, written by `mlp add` (DVC's `.dvc` files): they record the hash of
- * a data file or directory that lives in the cache, and are committed to git in its place.
+ * a data file or directory that lives in the cache, and are committed to git in its place. They
+ * are read through the schema in src/schema/pointer.ts: the tracked path must stay inside the
+ * repository and the hash must be a hash, or the file is reported with its line and column.
  */
 import path from 'node:path';
 import { PipelineError } from '../errors.js';
 import type { HashInfo } from '../hash/hash-path.js';
-import { parseYamlText } from '../params/params-file.js';
 import { POINTER_SUFFIX } from '../pipeline/schema.js';
+import { readValidatedYaml } from '../schema/cached.js';
+import { parseYaml } from '../schema/located.js';
+import { pointerKind, pointerSchema, revivePointer } from '../schema/pointer.js';
+import { describePathProblem, joinInside, repoPathProblem, type RepoPath } from '../schema/repo-path.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { emitYaml } from '../util/yaml-emit.js';
 import type { ParseCache } from '../util/parse-cache.js';
 
 export interface Pointer {
   /** Repository-relative path of the pointer file itself. */
-  file: string;
+  file: RepoPath;
   /** Repository-relative path of the tracked data. */
-  path: string;
+  path: RepoPath;
   info: HashInfo;
 }
 
 const HEADER = '# Tracked by mlp: the data is in the cache. `mlp checkout` restores it, `mlp pull` fetches it.\n';
 
-export function pointerFileFor(dataPath: string): string {
-  return `${dataPath}${POINTER_SUFFIX}`;
+export function pointerFileFor(dataPath: RepoPath): RepoPath {
+  return `${dataPath}${POINTER_SUFFIX}` as RepoPath;
 }
 
-export function writePointer(root: string, pointer: Omit<Pointer, 'file'>): string {
+export function writePointer(root: string, pointer: Omit<Pointer, 'file'>): RepoPath {
   const file = pointerFileFor(pointer.path);
   const out: Record<string, unknown> = { path: path.posix.basename(pointer.path), sha256: pointer.info.hash, size: pointer.info.size };
   if (pointer.info.nfiles !== undefined) out.nfiles = pointer.info.nfiles;
-  writeFileAtomic(path.join(root, file), HEADER + emitYaml({ outs: [out] }));
+  writeFileAtomic(joinInside(root, file), HEADER + emitYaml({ outs: [out] }));
   return file;
 }
 
+/** The pointer file's own path must be a repository path too (git lists what it is given). */
+function pointerFile(file: string): RepoPath {
+  const problem = repoPathProblem(file);
+  if (problem !== undefined) throw new PipelineError(`not a usable pointer file: ${describePathProblem(file, problem)}`, { file });
+  return file as RepoPath;
+}
+
+function toPointer(file: RepoPath, raw: unknown): Pointer {
+  const { path: tracked, out } = revivePointer(path.posix.dirname(file), raw);
+  const info: HashInfo = { hash: out.sha256, size: out.size };
+  if (out.nfiles !== undefined) info.nfiles = out.nfiles;
+  return { file, path: tracked, info };
+}
+
+/** Parses and validates the text of pointer file `file` (e.g. at a git revision). */
 export function parsePointer(file: string, text: string): Pointer {
-  return pointerFromValue(file, parseYamlText(text, file));
+  const checked = pointerFile(file);
+  return toPointer(checked, parseYaml(text, file, pointerSchema(path.posix.dirname(file)), pointerKind(file)));
 }
 
-function pointerFromValue(file: string, value: unknown): Pointer {
-  const data = value as { outs?: unknown } | null;
-  const first = Array.isArray(data?.outs) ? (data.outs[0] as Record<string, unknown> | undefined) : undefined;
-  if (!first || typeof first.path !== 'string' || typeof first.sha256 !== 'string' || typeof first.size !== 'number') {
-    throw new PipelineError('not a valid pointer file: expected `outs: [{path, sha256, size}]`', { file }, {
-      hint: `restore it with \`git checkout ${file}\` or re-create it with \`mlp add\``,
-    });
-  }
-  const dir = path.posix.dirname(file);
-  const info: HashInfo = { hash: first.sha256, size: first.size };
-  if (typeof first.nfiles === 'number') info.nfiles = first.nfiles;
-  return { file, path: path.posix.normalize(path.posix.join(dir, first.path)), info };
-}
-
-/** Reads a pointer file through the parse cache. */
+/** Reads a pointer file through the parse cache (validated either way). */
 export function readPointer(root: string, file: string, cache: ParseCache): Pointer {
-  const value = cache.readYaml(path.join(root, file), (text) => parseYamlText(text, file));
-  if (value === undefined) throw new PipelineError('pointer file disappeared', { file });
-  return pointerFromValue(file, value);
+  const checked = pointerFile(file);
+  const dir = path.posix.dirname(file);
+  const pointer = readValidatedYaml(cache, joinInside(root, checked), file, () => pointerSchema(dir), pointerKind(file), (raw) => toPointer(checked, raw));
+  if (pointer === undefined) throw new PipelineError('pointer file disappeared', { file });
+  return pointer;
 }

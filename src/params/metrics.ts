@@ -2,6 +2,7 @@
  * Metrics files — the `metrics` outputs of stages, JSON or YAML, nested — read at a revision or
  * in the workspace, for `mlp metrics show` and `mlp metrics diff`.
  */
+import type { Sha256 } from '../schema/sha256.js';
 import fs from 'node:fs';
 import { MlpError } from '../errors.js';
 import { describeSource, readText, type FileSource } from '../git/file-source.js';
@@ -16,7 +17,7 @@ import { isStageTarget, unknownTarget, type Target } from './targets.js';
 import { diffValues, type ValueDiff } from './value-diff.js';
 
 /** Where cached outputs can be found: the path of a cache object by its hash. */
-export type ObjectPath = (hash: string) => string;
+export type ObjectPath = (hash: Sha256) => string;
 
 export interface MetricsFile {
   path: string;

@@ -1,6 +1,7 @@
 /** Params files (YAML or JSON) and dotted-key lookups into them. */
 import path from 'node:path';
 import { PipelineError } from '../errors.js';
+import { parseJsonLocated } from '../util/json-text.js';
 import type { ParseCache } from '../util/parse-cache.js';
 import { yaml } from '../util/yaml.js';
 
@@ -15,11 +16,23 @@ export type ReadText = (file: string) => string | undefined;
 
 type YamlDocument = ReturnType<ReturnType<typeof yaml>['parseDocument']>;
 
+export interface YamlParseOptions {
+  /**
+   * Integers as bigint, so that `1` and `1.0` stay distinct (the text stage's `min_df: 1` is a
+   * document count, `min_df: 1.0` a fraction, as in scikit-learn).
+   */
+  intAsBigInt?: boolean;
+}
+
 /** Parses YAML into a document with positions; syntax errors carry file, line and column. */
-export function parseYamlDocument(text: string, file: string): { doc: YamlDocument; linePos: (offset: number) => { line: number; col: number } } {
+export function parseYamlDocument(
+  text: string,
+  file: string,
+  options: YamlParseOptions = {},
+): { doc: YamlDocument; linePos: (offset: number) => { line: number; col: number } } {
   const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, intAsBigInt: options.intAsBigInt === true });
   const first = doc.errors[0];
   if (first) {
     const pos = first.linePos?.[0];
@@ -37,8 +50,23 @@ export function parseYamlDocument(text: string, file: string): { doc: YamlDocume
 }
 
 /** Parses YAML (a superset of JSON) text into plain values. */
-export function parseYamlText(text: string, file: string): unknown {
-  return parseYamlDocument(text, file).doc.toJS({ maxAliasCount: 1000 }) as unknown;
+export function parseYamlText(text: string, file: string, options: YamlParseOptions = {}): unknown {
+  return parseYamlDocument(text, file, options).doc.toJS({ maxAliasCount: 1000 }) as unknown;
+}
+
+/**
+ * Parses the text of a params file: a mapping of keys to values (an empty file is an empty one).
+ * A `.json` file is strict JSON (errors say "invalid JSON"); anything else is YAML.
+ */
+export function parseParamsText(text: string, file: string, options: YamlParseOptions = {}): Record<string, unknown> {
+  const isJson = file.toLowerCase().endsWith('.json');
+  const json = isJson && text.trim() !== '' ? parseJsonLocated(text, file, 'fix the JSON syntax (a .json file is strict JSON: no comments, no trailing commas)') : undefined;
+  // Integers as bigint come from the YAML parser only (JSON is YAML, so it reads valid JSON alike).
+  const value = (isJson && !options.intAsBigInt ? json : parseYamlText(text, file, options)) ?? {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new PipelineError('a params file must be a mapping of keys to values', { file });
+  }
+  return value as Record<string, unknown>;
 }
 
 /** Reads params files once per command, through the parse cache (or through `readText`). */
@@ -59,19 +87,16 @@ export class ParamsReader {
   /** The parsed file, or undefined if it does not exist. */
   read(file: string): Record<string, unknown> | undefined {
     if (this.files.has(file)) return this.files.get(file);
-    const parse = (text: string): unknown => parseYamlText(text, file) ?? {};
-    let value: unknown;
+    const parse = (text: string): Record<string, unknown> => parseParamsText(text, file);
+    let value: Record<string, unknown> | undefined;
     if (this.readText) {
       const text = this.readText(file);
       value = text === undefined ? undefined : parse(text);
     } else {
-      value = this.cache.readYaml(path.join(this.root, file), parse);
+      value = this.cache.readYaml(path.join(this.root, file), parse) as Record<string, unknown> | undefined;
     }
-    if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
-      throw new PipelineError('a params file must be a mapping of keys to values', { file });
-    }
-    this.files.set(file, value as Record<string, unknown> | undefined);
-    return value as Record<string, unknown> | undefined;
+    this.files.set(file, value);
+    return value;
   }
 }
 

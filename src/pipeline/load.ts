@@ -8,7 +8,9 @@ import path from 'node:path';
 import type { Document, Node, YAMLMap } from 'yaml';
 import { PipelineError, errorCode } from '../errors.js';
 import { ParamsReader, getDotted, isMissing, parseYamlDocument, type ReadText } from '../params/params-file.js';
-import { ParseCache, fingerprint } from '../util/parse-cache.js';
+import { describePathProblem, isRepoPath, normalizeRepoPath, type RepoPath } from '../schema/repo-path.js';
+import { ParseCache } from '../util/parse-cache.js';
+import { fingerprint } from '../util/stat-signature.js';
 import { yaml } from '../util/yaml.js';
 import {
   DEFAULT_PARAMS_FILE,
@@ -21,6 +23,7 @@ import {
   TOP_LEVEL_KEYS,
   describeAllowed,
 } from './schema.js';
+import { parseResources } from './resources.js';
 import { TemplateError, interpolate, type Context } from './template.js';
 import type { OutKind, OutSpec, ParamsSpec, Pipeline, SourceLocation, Stage } from './types.js';
 import { validatePipeline } from './validate.js';
@@ -42,18 +45,22 @@ interface RawStage {
 export function loadPipeline(root: string, file = PIPELINE_FILE, cache = ParseCache.inMemory(), readText?: ReadText): Pipeline {
   if (readText) {
     const text = readText(file);
-    return text === undefined ? { root, file, stages: new Map() } : resolvePipeline(root, file, text, new ParamsReader(root, cache, readText));
+    return text === undefined ? { root, file, stages: new Map(), missing: true } : resolvePipeline(root, file, text, new ParamsReader(root, cache, readText));
   }
   const cacheKey = `pipeline:${root}:${file}`;
   const cached = cache.get<Stage[]>(cacheKey);
-  if (cached) return { root, file, stages: new Map(cached.map((s) => [s.name, s])) };
+  // The cache holds stages validated when they were stored; their paths are checked again anyway.
+  if (cached?.every(hasValidPaths)) return { root, file, stages: new Map(cached.map((s) => [s.name, s])) };
   const pipelineAbs = path.join(root, file);
   const before = fingerprint([pipelineAbs]);
   let text: string;
   try {
     text = fs.readFileSync(pipelineAbs, 'utf8');
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return { root, file, stages: new Map() };
+    if (errorCode(error) === 'ENOENT') return { root, file, stages: new Map(), missing: true };
+    if (errorCode(error) === 'EISDIR') {
+      throw new PipelineError(`${file} is a directory, not a file`, {}, { hint: `the pipeline is the YAML file ${file} at the repository root: move the directory away` });
+    }
     throw error;
   }
   const params = new ParamsReader(root, cache);
@@ -65,11 +72,53 @@ export function loadPipeline(root: string, file = PIPELINE_FILE, cache = ParseCa
   return pipeline;
 }
 
-function resolvePipeline(root: string, file: string, text: string, params: ParamsReader): Pipeline {
-  const pipeline = { root, file, stages: new PipelineLoader(root, file, text, params).stages() };
-  validatePipeline(pipeline);
+function hasValidPaths(stage: Stage): boolean {
+  return (
+    (stage.wdir === '.' || isRepoPath(stage.wdir)) &&
+    stage.deps.every(isRepoPath) &&
+    stage.outs.every((o) => isRepoPath(o.path)) &&
+    stage.params.every((p) => isRepoPath(p.file))
+  );
+}
+
+/**
+ * For commands that need stages (`repro`, `dag`, targets of `status`/`commit`): a missing
+ * pipeline file is an error, not an empty pipeline that is trivially up to date.
+ */
+export function requirePipeline(pipeline: Pipeline): Pipeline {
+  if (pipeline.missing) {
+    throw new PipelineError(`${pipeline.file} does not exist in ${pipeline.root}`, {}, {
+      hint: `create ${pipeline.file} with your stages (see "pipeline.yaml reference" in the README); data tracked with \`mlp add\` needs no pipeline: use \`mlp status\` and \`mlp checkout\``,
+    });
+  }
   return pipeline;
 }
+
+function resolvePipeline(root: string, file: string, text: string, params: ParamsReader): Pipeline {
+  const loader = new PipelineLoader(root, file, text, params);
+  const pipeline = { root, file, stages: loader.stages() };
+  const paramsFiles = params.filesRead.map((f) => path.relative(root, f).split(path.sep).join('/'));
+  validatePipeline(pipeline, { paramsFiles, locate: (stage, out) => loader.keyLocation(stage.name, OUT_KEYS[out.kind]) });
+  return pipeline;
+}
+
+/**
+ * Where `stage` declares its outputs of `kind` (file:line:column of the `outs`/`metrics`/`plots`
+ * key), for errors found after loading; parses the pipeline again, so only for the error path.
+ */
+export function outputLocation(pipeline: Pipeline, stage: Stage, kind: OutKind): SourceLocation {
+  try {
+    const text = fs.readFileSync(path.join(pipeline.root, pipeline.file), 'utf8');
+    const loader = new PipelineLoader(pipeline.root, pipeline.file, text, new ParamsReader(pipeline.root, ParseCache.inMemory()));
+    loader.stages();
+    return loader.keyLocation(stage.name, OUT_KEYS[kind]) ?? stage.location;
+  } catch {
+    return stage.location;
+  }
+}
+
+/** The pipeline.yaml key each kind of output is declared under. */
+const OUT_KEYS: Record<OutKind, string> = { out: 'outs', metric: 'metrics', plot: 'plots' };
 
 const isMap = (n: unknown): n is YAMLMap => yaml().isMap(n);
 const isScalar = (n: unknown): n is import('yaml').Scalar => yaml().isScalar(n);
@@ -78,6 +127,8 @@ const isSeq = (n: unknown): n is import('yaml').YAMLSeq => yaml().isSeq(n);
 class PipelineLoader {
   private readonly doc: Document;
   private readonly linePos: (offset: number) => { line: number; col: number };
+  /** Where each key of each (expanded) stage was written, for errors found after loading. */
+  private readonly keyLocations = new Map<string, Map<string, SourceLocation>>();
 
   constructor(
     private readonly root: string,
@@ -111,6 +162,10 @@ class PipelineLoader {
     return seen;
   }
 
+  keyLocation(stage: string, key: string): SourceLocation | undefined {
+    return this.keyLocations.get(stage)?.get(key);
+  }
+
   stages(): Map<string, Stage> {
     const contents = this.doc.contents;
     if (contents === null || (isScalar(contents) && contents.value === null)) return new Map();
@@ -131,6 +186,7 @@ class PipelineLoader {
       for (const raw of this.expandStage(name, keyNode, pair.value as Node, context)) {
         if (result.has(raw.name)) this.fail(`stage '${raw.name}' is defined twice`, keyNode);
         result.set(raw.name, new StageNormalizer(this.root, raw).stage());
+        this.keyLocations.set(raw.name, raw.keyLocations);
       }
     }
     return result;
@@ -151,7 +207,10 @@ class PipelineLoader {
         this.fail('each `vars` entry must be a file name (optionally `file.yaml:key1,key2`) or a mapping', item);
       }
       const [fileName = '', keyList] = item.value.split(':');
-      const data = this.params.read(fileName);
+      // A vars file is read into commands (and so into the lockfile): it must be in the repository.
+      const checked = normalizeRepoPath(fileName);
+      if ('problem' in checked) this.fail(`vars file ${describePathProblem(fileName, checked.problem).replace(/^path /, '')}`, item, 'vars files must be inside the repository');
+      const data = this.params.read(checked.path);
       if (!data) this.fail(`vars file '${fileName}' does not exist`, item, 'create it or remove it from `vars`');
       if (keyList === undefined) {
         Object.assign(context, data);
@@ -174,7 +233,7 @@ class PipelineLoader {
       try {
         return interpolate(value, { ...context, ...extra });
       } catch (error) {
-        if (error instanceof TemplateError) throw new PipelineError(`${where}: ${error.message}`, at, { hint: 'define it in params.yaml or under `vars`' });
+        if (error instanceof TemplateError) throw new PipelineError(`${where}: ${error.message}`, at, { hint: error.hint ?? 'define it in params.yaml or under `vars`' });
         throw error;
       }
     };
@@ -257,7 +316,7 @@ class StageNormalizer {
   stage(): Stage {
     const d = this.raw.definition;
     if (d.cmd === undefined) this.fail('cmd', 'missing `cmd`', 'every stage needs the command that produces its outputs');
-    return {
+    const stage: Stage = {
       name: this.raw.name,
       cmd: this.cmd(d.cmd),
       wdir: this.wdir,
@@ -274,6 +333,14 @@ class StageNormalizer {
       env: this.env(d.env),
       location: this.raw.location,
     };
+    if (d.resources !== undefined && d.resources !== null) stage.resources = this.resources(d.resources);
+    return stage;
+  }
+
+  private resources(value: unknown): Record<string, number> {
+    const parsed = parseResources(value);
+    if (!parsed.ok) this.fail('resources', parsed.message, 'see "resources" in the pipeline.yaml reference (README)');
+    return parsed.amounts;
   }
 
   private cmd(value: unknown): string[] {
@@ -301,19 +368,27 @@ class StageNormalizer {
     return value;
   }
 
-  /** Resolves a path relative to the stage's wdir into a repository-relative POSIX path. */
-  private path(key: string, value: unknown, allowRoot = false): string {
+  /**
+   * Resolves a path relative to the stage's wdir into a `RepoPath` (through the one constructor
+   * every repository path goes through); with `allowRoot`, `.` for the root itself (wdir).
+   */
+  private path(key: string, value: unknown): RepoPath;
+  private path(key: string, value: unknown, allowRoot: true): RepoPath | '.';
+  private path(key: string, value: unknown, allowRoot = false): RepoPath | '.' {
     if (typeof value !== 'string' || value.trim() === '') this.fail(key, `each entry of \`${key}\` must be a path string`);
     const base = key === 'wdir' ? '.' : this.wdir;
     const relative = path.isAbsolute(value) ? path.relative(this.root, value).split(path.sep).join('/') : path.posix.join(base, value);
-    const normalized = path.posix.normalize(relative).replace(/\/+$/, '') || '.';
-    if (normalized === '..' || normalized.startsWith('../') || path.isAbsolute(normalized)) {
+    const normalized = normalizeRepoPath(relative === '' ? '.' : relative);
+    if ('path' in normalized) return normalized.path;
+    const { problem } = normalized;
+    if (problem === 'is the repository root itself') {
+      if (allowRoot) return '.';
+      this.fail(key, `\`${key}\` cannot be the repository root itself`);
+    }
+    if (problem === 'is outside the repository' || problem.startsWith('is absolute')) {
       this.fail(key, `path '${value}' is outside the repository`, 'paths must stay inside the repository root');
     }
-    const first = normalized.split('/')[0];
-    if (first === '.git' || first === '.mlp') this.fail(key, `path '${value}' is inside ${first}/, which mlp and git manage`);
-    if (normalized === '.' && !allowRoot) this.fail(key, `\`${key}\` cannot be the repository root itself`);
-    return normalized;
+    this.fail(key, describePathProblem(value, problem));
   }
 
   private outs(key: string, value: unknown, kind: OutKind, cacheByDefault: boolean): OutSpec[] {
@@ -339,13 +414,13 @@ class StageNormalizer {
   }
 
   private params(value: unknown): ParamsSpec[] {
-    const byFile = new Map<string, Set<string>>();
-    const add = (file: string, keys: string[]): void => {
+    const byFile = new Map<RepoPath, Set<string>>();
+    const add = (file: RepoPath, keys: string[]): void => {
       const set = byFile.get(file) ?? new Set<string>();
       for (const k of keys) set.add(k);
       byFile.set(file, set);
     };
-    const defaultFile = path.posix.normalize(path.posix.join(this.wdir, DEFAULT_PARAMS_FILE));
+    const defaultFile = this.path('params', DEFAULT_PARAMS_FILE);
     for (const entry of this.list('params', value)) {
       if (typeof entry === 'string') {
         add(defaultFile, [entry]);

@@ -16,6 +16,7 @@ export const STAGE_KEYS = [
   'always_changed',
   'desc',
   'env',
+  'resources',
   'meta',
 ] as const;
 

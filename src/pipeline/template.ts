@@ -4,7 +4,18 @@
  */
 import { getDotted, isMissing } from '../params/params-file.js';
 
-export class TemplateError extends Error {}
+export class TemplateError extends Error {
+  constructor(
+    message: string,
+    /** What to do, when it is not "define the value". */
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** An unescaped `${` with no `}` after it: a typo that must not reach the shell as text. */
+const UNCLOSED = /(^|[^\\])\$\{[^}]*$/;
 
 const EXPRESSION = /(\\)?\$\{\s*([^}]*?)\s*\}/g;
 const WHOLE = /^\$\{\s*([^}]*?)\s*\}$/;
@@ -22,6 +33,9 @@ function lookup(context: Context, expression: string): unknown {
 
 export function interpolateString(text: string, context: Context): unknown {
   if (!text.includes('${')) return text;
+  if (UNCLOSED.test(text)) {
+    throw new TemplateError(`unclosed '\${' in '${text}'`, "close it with '}' (e.g. ${train.lr}), or write '\\${' for a literal '${'");
+  }
   const whole = WHOLE.exec(text);
   if (whole) return lookup(context, whole[1] ?? '');
   return text.replace(EXPRESSION, (match, escape: string | undefined, expression: string) => {

@@ -1,10 +1,11 @@
 /** The resolved pipeline model: what `pipeline.yaml` means after templating and validation. */
+import type { RepoPath } from '../schema/repo-path.js';
 
 export type OutKind = 'out' | 'metric' | 'plot';
 
 export interface OutSpec {
   /** Repository-relative POSIX path. */
-  path: string;
+  path: RepoPath;
   kind: OutKind;
   /** Stored in the cache (and git-ignored); false means tracked by git. */
   cache: boolean;
@@ -14,7 +15,7 @@ export interface OutSpec {
 
 export interface ParamsSpec {
   /** Repository-relative params file (YAML or JSON). */
-  file: string;
+  file: RepoPath;
   /** Dotted keys; empty means every top-level key of the file. */
   keys: string[];
 }
@@ -32,13 +33,18 @@ export interface Stage {
   /** Working directory, repository-relative ('.' for the root). */
   wdir: string;
   /** Repository-relative paths. */
-  deps: string[];
+  deps: RepoPath[];
   outs: OutSpec[];
   params: ParamsSpec[];
   frozen: boolean;
   alwaysChanged: boolean;
   desc: string | undefined;
   env: Record<string, string>;
+  /**
+   * What the stage holds while it runs (`cpu`, `memory` in bytes, named pools); `repro` never
+   * runs stages together that need more than there is. Undefined: only `-j` limits it.
+   */
+  resources?: Record<string, number>;
   location: SourceLocation;
 }
 
@@ -49,4 +55,6 @@ export interface Pipeline {
   file: string;
   /** Stages in declaration order. */
   stages: Map<string, Stage>;
+  /** True when the pipeline file does not exist (a repository that only tracks data with `mlp add`). */
+  missing?: boolean;
 }

@@ -1,11 +1,55 @@
-/** Checks that need the whole pipeline: overlapping outputs and cycles. */
+/** Checks that need the whole pipeline: overlapping outputs, outputs that may not be outputs, cycles. */
+import path from 'node:path';
 import { PipelineError } from '../errors.js';
+import { isSameOrInside } from '../util/fs.js';
 import { allOuts, buildDag } from './dag.js';
-import type { Pipeline } from './types.js';
+import { LOCK_FILE, POINTER_SUFFIX } from './schema.js';
+import type { OutSpec, Pipeline, SourceLocation, Stage } from './types.js';
 
-export function validatePipeline(pipeline: Pipeline): void {
+export interface ValidateContext {
+  /** Params and vars files the pipeline reads (repository-relative), besides those stages declare. */
+  paramsFiles?: readonly string[];
+  /** Where an output was declared, for the error (default: the stage's name). */
+  locate?(stage: Stage, out: OutSpec): SourceLocation | undefined;
+}
+
+export function validatePipeline(pipeline: Pipeline, context: ValidateContext = {}): void {
+  checkReservedOuts(pipeline, context);
   checkOverlappingOuts(pipeline);
   buildDag(pipeline); // throws on cycles
+}
+
+/**
+ * Files a stage may not declare as outputs: a stage's outputs are deleted before it runs and
+ * replaced by what it writes, so mlp's own files (the pipeline, the lockfile, pointer files),
+ * the params the pipeline reads, and `.gitignore` files (mlp edits them) would be destroyed.
+ * Git-tracked files are checked before a run instead (see repro/output-safety.ts): asking git
+ * here would cost every `mlp status` a subprocess.
+ */
+export function reservedOutReason(outPath: string, pipelineFile: string, paramsFiles: ReadonlySet<string>): string | undefined {
+  if (outPath === pipelineFile) return `is the pipeline file`;
+  if (outPath === LOCK_FILE) return `is mlp's lockfile`;
+  if (outPath.endsWith(POINTER_SUFFIX)) return `is an mlp pointer file`;
+  if (path.posix.basename(outPath) === '.gitignore') return `is a .gitignore file, which mlp edits`;
+  if (paramsFiles.has(outPath)) return `is a params file the pipeline reads`;
+  for (const file of [pipelineFile, LOCK_FILE, ...paramsFiles]) {
+    if (isSameOrInside(file, outPath)) return `contains ${file}, ${file === pipelineFile ? 'the pipeline file' : file === LOCK_FILE ? "mlp's lockfile" : 'a params file the pipeline reads'}`;
+  }
+  return undefined;
+}
+
+function checkReservedOuts(pipeline: Pipeline, context: ValidateContext): void {
+  const paramsFiles = new Set((context.paramsFiles ?? []).map((f) => path.posix.normalize(f)));
+  for (const stage of pipeline.stages.values()) for (const p of stage.params) paramsFiles.add(p.file);
+  for (const stage of pipeline.stages.values()) {
+    for (const out of stage.outs) {
+      const reason = reservedOutReason(out.path, pipeline.file, paramsFiles);
+      if (reason === undefined) continue;
+      throw new PipelineError(`stage '${stage.name}': output '${out.path}' ${reason}`, context.locate?.(stage, out) ?? stage.location, {
+        hint: 'a stage\'s outputs are deleted before it runs; declare only files the stage writes (read params with `params`, depend on files with `deps`)',
+      });
+    }
+  }
 }
 
 function checkOverlappingOuts(pipeline: Pipeline): void {

@@ -4,6 +4,7 @@
  * run-cache entries. Backends report connection-level problems as `MlpError`s (they stop the
  * transfer) and a missing key as a `false` result (it does not).
  */
+import type { Sha256 } from '../schema/sha256.js';
 import type { RemoteSpec } from './remote-config.js';
 
 export type BytesProgress = (bytes: number) => void;
@@ -15,6 +16,11 @@ export interface PutSource {
   data?: Buffer;
 }
 
+export interface RemoteFile {
+  name: string;
+  size: number;
+}
+
 export interface RemoteBackend {
   /** The remote as the user knows it (URL), for messages. */
   readonly label: string;
@@ -23,14 +29,16 @@ export interface RemoteBackend {
   /** Names in the remote directory `dir` (one level); empty if it does not exist. */
   list(dir: string): Promise<string[]>;
   exists(key: string): Promise<boolean>;
+  /** Files in the remote directory `dir` (one level) with their sizes; empty if it does not exist. */
+  listFiles(dir: string): Promise<RemoteFile[]>;
+  /** Deletes `key` (`mlp gc --cloud`, `mlp remote verify --repair`); a key that is already gone is not an error. */
+  remove(key: string): Promise<void>;
   /**
    * Stores `source` as `key`, atomically: a reader never sees a partial object under `key`, and
    * an existing `key` is replaced (that is how a damaged remote object is repaired). Sends
    * `source.data` when given, else reads `source.file`.
    */
   put(key: string, source: PutSource, progress: BytesProgress): Promise<void>;
-  /** Removes `key`; no error if it does not exist. */
-  delete(key: string): Promise<void>;
   /**
    * Removes the temp files in the remote directory `dir` that no live mlp process owns (a killed
    * push's partial uploads; see src/util/temp-files.ts); returns how many. Backends that write
@@ -46,11 +54,12 @@ export interface RemoteBackend {
   close(): Promise<void>;
 }
 
-export function objectKey(hash: string): string {
+/** Remote keys are built only from a `Sha256`: a hash from a file cannot name another key. */
+export function objectKey(hash: Sha256): string {
   return `files/sha256/${hash.slice(0, 2)}/${hash.slice(2)}`;
 }
 
-export function runKey(key: string): string {
+export function runKey(key: Sha256): string {
   return `runs/${key.slice(0, 2)}/${key.slice(2)}`;
 }
 

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MlpError, errorCode } from '../errors.js';
 import { isTempName, removeAbandonedTemps, tempOwnerTag } from '../util/temp-files.js';
-import type { BytesProgress, PutSource, RemoteBackend } from './backend.js';
+import type { BytesProgress, PutSource, RemoteBackend, RemoteFile } from './backend.js';
 
 const WHOLE_READ = 8 * 1024 * 1024;
 /** Files up to this size are copied with synchronous calls (see put). */
@@ -55,6 +55,23 @@ export class LocalBackend implements RemoteBackend {
       return true;
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return false;
+      throw this.wrap(error, key);
+    }
+  }
+
+  async listFiles(dir: string): Promise<RemoteFile[]> {
+    const files: RemoteFile[] = [];
+    for (const name of await this.list(dir)) {
+      const stat = await fs.promises.stat(this.abs(`${dir}/${name}`)).catch(() => undefined);
+      if (stat?.isFile()) files.push({ name, size: stat.size });
+    }
+    return files;
+  }
+
+  async remove(key: string): Promise<void> {
+    try {
+      await fs.promises.rm(this.abs(key), { force: true });
+    } catch (error) {
       throw this.wrap(error, key);
     }
   }
@@ -110,14 +127,6 @@ export class LocalBackend implements RemoteBackend {
         return false;
       }
       if (errorCode(error) === 'ENOSPC' || errorCode(error) === 'EDQUOT') throw error; // the local disk: the engine reports it
-      throw this.wrap(error, key);
-    }
-  }
-
-  async delete(key: string): Promise<void> {
-    try {
-      await fs.promises.rm(this.abs(key), { force: true });
-    } catch (error) {
       throw this.wrap(error, key);
     }
   }

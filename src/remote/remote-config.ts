@@ -11,7 +11,7 @@ import { CONFIG_FILE, LOCAL_CONFIG_FILE } from '../repo/config.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { yaml } from '../util/yaml.js';
 
-export type RemoteKind = 'local' | 'ssh' | 's3';
+export { REMOTE_OPTIONS, type RemoteKind } from '../schema/config.js';
 
 export interface SshLocation {
   kind: 'ssh';
@@ -39,28 +39,38 @@ export interface RemoteSpec {
   options: Record<string, unknown>;
 }
 
-/** Options each kind accepts; `url` and `jobs` go with every kind. */
-export const REMOTE_OPTIONS: Record<RemoteKind, readonly string[]> = {
-  local: ['url', 'jobs'],
-  ssh: ['url', 'jobs', 'user', 'port', 'key_file', 'known_hosts', 'password', 'password_env', 'timeout'],
-  s3: ['url', 'jobs', 'endpoint_url', 'region', 'profile', 'path_style', 'checksum', 'part_size', 'access_key_id', 'secret_access_key', 'session_token'],
-};
-
 /** Options that may only be written to config.local.yaml. */
 export const SECRET_OPTIONS = new Set(['password', 'access_key_id', 'secret_access_key', 'session_token']);
 
 const usage = (message: string, hint: string): MlpError => new MlpError(message, { hint, exitCode: ExitCode.usage });
 
+const SSH_FORM = 'write it as ssh://[user@]host[:port]/absolute/path';
+const S3_FORM = 'write it as s3://bucket[/prefix]';
+
 export function parseRemoteUrl(url: string, repoRoot: string): RemoteLocation {
+  // `ssh:/host/x`, `s3:bucket`, `host:/path`: a scheme-like prefix without `//` is a mistyped
+  // URL far more often than a local directory named with a colon, which would silently receive
+  // the data instead of the server. Such a directory can still be given as ./name:… .
+  const scheme = /^([^/]*?):/.exec(url)?.[1];
+  if (scheme !== undefined && !url.startsWith(`${scheme}://`)) {
+    const lower = scheme.toLowerCase();
+    const form = lower === 'ssh' ? SSH_FORM : lower === 's3' ? S3_FORM : lower === 'file' ? 'write it as file:///absolute/path' : undefined;
+    const rest = url.slice(scheme.length + 1);
+    throw usage(
+      `invalid remote URL '${url}': '${scheme}:' is not followed by '//'`,
+      form ?? `for an SSH server (scp-style host:path), write ssh://${scheme}${rest.startsWith('/') ? '' : '/'}${rest}; for a local directory whose name has a colon, write ./${url}`,
+    );
+  }
   if (url.startsWith('ssh://')) {
     let parsed: URL;
     try {
       parsed = new URL(url);
     } catch {
-      throw usage(`invalid SSH URL '${url}'`, 'write it as ssh://[user@]host[:port]/absolute/path');
+      throw usage(`invalid SSH URL '${url}'`, SSH_FORM);
     }
-    if (!parsed.hostname) throw usage(`invalid SSH URL '${url}': no host`, 'write it as ssh://[user@]host[:port]/absolute/path');
-    const remotePath = decodeURIComponent(parsed.pathname).replace(/\/+$/, '') || '/';
+    if (!parsed.hostname) throw usage(`invalid SSH URL '${url}': no host`, SSH_FORM);
+    const remotePath = decodeURIComponent(parsed.pathname).replace(/\/+$/, '');
+    if (remotePath === '') throw usage(`invalid SSH URL '${url}': no path on the server`, SSH_FORM);
     return {
       kind: 'ssh',
       user: parsed.username ? decodeURIComponent(parsed.username) : undefined,
@@ -74,7 +84,7 @@ export function parseRemoteUrl(url: string, repoRoot: string): RemoteLocation {
     const slash = rest.indexOf('/');
     const bucket = slash === -1 ? rest : rest.slice(0, slash);
     const prefix = slash === -1 ? '' : rest.slice(slash + 1).replace(/^\/+|\/+$/g, '');
-    if (!bucket) throw usage(`invalid S3 URL '${url}': no bucket`, 'write it as s3://bucket[/prefix]');
+    if (!bucket) throw usage(`invalid S3 URL '${url}': no bucket`, S3_FORM);
     return { kind: 's3', bucket, prefix };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !url.startsWith('file://')) {
@@ -120,7 +130,11 @@ export function resolveRemote(config: Config, repoRoot: string, name?: string): 
 export class ConfigFileEditor {
   private readonly doc: ReturnType<ReturnType<typeof yaml>['parseDocument']>;
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    /** File mode when written: 0600 for config.local.yaml, which holds credentials. */
+    private readonly mode?: number,
+  ) {
     const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
     this.doc = yaml().parseDocument(text);
     if (this.doc.errors.length > 0) {
@@ -129,7 +143,7 @@ export class ConfigFileEditor {
   }
 
   static for(mlpDir: string, local: boolean): ConfigFileEditor {
-    return new ConfigFileEditor(path.join(mlpDir, local ? LOCAL_CONFIG_FILE : CONFIG_FILE));
+    return local ? new ConfigFileEditor(path.join(mlpDir, LOCAL_CONFIG_FILE), 0o600) : new ConfigFileEditor(path.join(mlpDir, CONFIG_FILE));
   }
 
   get(keys: string[]): unknown {
@@ -160,7 +174,7 @@ export class ConfigFileEditor {
 
   save(): void {
     const text = this.doc.contents === null ? '' : this.doc.toString();
-    writeFileAtomic(this.file, text);
+    writeFileAtomic(this.file, text, this.mode);
   }
 }
 

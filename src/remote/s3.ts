@@ -21,7 +21,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { MlpError } from '../errors.js';
-import { runWorkers, type BytesProgress, type PutSource, type RemoteBackend } from './backend.js';
+import { runWorkers, type BytesProgress, type PutSource, type RemoteBackend, type RemoteFile } from './backend.js';
 import type { RemoteSpec, S3Location } from './remote-config.js';
 
 const DEFAULT_PART_SIZE = 64 * 1024 * 1024;
@@ -105,6 +105,25 @@ export class S3Backend implements RemoteBackend {
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return names;
+  }
+
+  async listFiles(dir: string): Promise<RemoteFile[]> {
+    const prefix = `${this.key(dir)}/`;
+    const files: RemoteFile[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.send('list', dir, () =>
+        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token })),
+      );
+      for (const o of page.Contents ?? []) if (o.Key) files.push({ name: o.Key.slice(prefix.length), size: o.Size ?? 0 });
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return files;
+  }
+
+  async remove(key: string): Promise<void> {
+    // Deleting a key that is not there succeeds in S3.
+    await this.send('delete', key, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(key) })));
   }
 
   async exists(key: string): Promise<boolean> {
@@ -242,10 +261,6 @@ export class S3Backend implements RemoteBackend {
    */
   private get rangeSize(): number {
     return Math.max(this.partSize, DEFAULT_PART_SIZE);
-  }
-
-  async delete(key: string): Promise<void> {
-    await this.send('delete', key, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(key) })));
   }
 
   /** S3 writes are atomic: no temp objects. (A killed push's multipart upload is left to the bucket's lifecycle rules.) */

@@ -13,7 +13,7 @@ import ssh2 from 'ssh2';
 import type { ConnectConfig, SFTPWrapper } from 'ssh2';
 import { MlpError } from '../errors.js';
 import { isAbandoned, isTempName, tempOwnerTag } from '../util/temp-files.js';
-import { runWorkers, type BytesProgress, type PutSource, type RemoteBackend } from './backend.js';
+import { runWorkers, type BytesProgress, type PutSource, type RemoteBackend, type RemoteFile } from './backend.js';
 import { fingerprint, hostPattern, preferredHostKeyAlgorithms, verifyHostKey, type HostKeyVerdict } from './known-hosts.js';
 import type { RemoteSpec, SshLocation } from './remote-config.js';
 
@@ -98,25 +98,10 @@ export class SshBackend implements RemoteBackend {
     const hostKeys = preferredHostKeyAlgorithms(knownHostsFiles, location.host, port);
     if (hostKeys) config.algorithms = { ...config.algorithms, serverHostKey: hostKeys as never };
     const keyFile = typeof o.key_file === 'string' ? path.resolve(repoRoot, expandHome(o.key_file)) : undefined;
-    if (keyFile) {
-      try {
-        config.privateKey = fs.readFileSync(keyFile);
-      } catch (error) {
-        throw new MlpError(`cannot read the SSH key file ${keyFile}`, { hint: `fix key_file with \`mlp remote modify --local ${spec.name} key_file <path>\``, cause: error });
-      }
-    } else {
-      for (const name of ['id_ed25519', 'id_ecdsa', 'id_rsa']) {
-        const file = path.join(os.homedir(), '.ssh', name);
-        if (fs.existsSync(file)) {
-          config.privateKey = fs.readFileSync(file);
-          break;
-        }
-      }
-    }
-    if (process.env.SSH_AUTH_SOCK) config.agent = process.env.SSH_AUTH_SOCK;
     const passwordEnv = typeof o.password_env === 'string' ? o.password_env : 'MLP_SSH_PASSWORD';
     const password = process.env[passwordEnv] ?? (typeof o.password === 'string' ? o.password : undefined);
-    if (password !== undefined) config.password = password;
+    const auth = authMethods(spec, user, keyFile, password);
+    config.authHandler = auth.methods;
 
     let verdict: HostKeyVerdict | undefined;
     let offered: Buffer | undefined;
@@ -136,7 +121,7 @@ export class SshBackend implements RemoteBackend {
       });
     } catch (error) {
       client.end();
-      throw connectError(error, { spec, where, host: location.host, port, verdict, offered, knownHostsFiles, keyFile, passwordEnv });
+      throw connectError(error, { spec, where, host: location.host, port, verdict, offered, knownHostsFiles, keyFile, passwordEnv, tried: auth.tried, encrypted: auth.encrypted });
     }
     let sftp: SFTPWrapper;
     try {
@@ -271,6 +256,24 @@ export class SshBackend implements RemoteBackend {
     } catch (error) {
       if ((error as { code?: unknown }).code === STATUS_NO_SUCH_FILE) return false;
       throw error;
+    }
+  }
+
+  async listFiles(dir: string): Promise<RemoteFile[]> {
+    try {
+      const entries = await this.call<Array<{ filename: string; attrs: { size: number; isFile(): boolean } }>>('list', dir, (cb) => this.sftp.readdir(this.abs(dir), cb));
+      return entries.filter((e) => e.attrs.isFile()).map((e) => ({ name: e.filename, size: e.attrs.size }));
+    } catch (error) {
+      if ((error as { code?: unknown }).code === STATUS_NO_SUCH_FILE) return [];
+      throw error;
+    }
+  }
+
+  async remove(key: string): Promise<void> {
+    try {
+      await this.call('delete', key, (cb) => this.sftp.unlink(this.abs(key), cb));
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== STATUS_NO_SUCH_FILE) throw error;
     }
   }
 
@@ -447,14 +450,6 @@ export class SshBackend implements RemoteBackend {
     return { hash: truncated ? 'truncated' : hash.digest('hex'), readOnly: true };
   }
 
-  async delete(key: string): Promise<void> {
-    try {
-      await this.call('delete', key, (cb) => this.sftp.unlink(this.abs(key), cb));
-    } catch (error) {
-      if ((error as { code?: unknown }).code !== STATUS_NO_SUCH_FILE) throw error;
-    }
-  }
-
   async sweepTemps(dir: string): Promise<number> {
     let entries: { filename: string; attrs: { mtime: number } }[];
     try {
@@ -481,6 +476,55 @@ export class SshBackend implements RemoteBackend {
   }
 }
 
+type AuthMethod =
+  | { type: 'agent'; username: string; agent: string }
+  | { type: 'publickey'; username: string; key: Buffer }
+  | { type: 'password'; username: string; password: string };
+
+/**
+ * The ways to log in, in OpenSSH's order: the agent first, then key files, then a password.
+ * An encrypted key (one with a passphrase) is skipped, not fatal: mlp cannot ask for the
+ * passphrase, and the agent usually holds that very key already unlocked.
+ */
+function authMethods(
+  spec: RemoteSpec,
+  username: string,
+  keyFile: string | undefined,
+  password: string | undefined,
+): { methods: AuthMethod[]; tried: string[]; encrypted: string[] } {
+  const methods: AuthMethod[] = [];
+  const tried: string[] = [];
+  const encrypted: string[] = [];
+  const agent = process.env.SSH_AUTH_SOCK;
+  if (agent) {
+    methods.push({ type: 'agent', username, agent });
+    tried.push('ssh-agent');
+  }
+  const candidates = keyFile ? [keyFile] : ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((name) => path.join(os.homedir(), '.ssh', name));
+  for (const file of candidates) {
+    let key: Buffer;
+    try {
+      key = fs.readFileSync(file);
+    } catch (error) {
+      if (!keyFile) continue; // a default key that is not there
+      throw new MlpError(`cannot read the SSH key file ${keyFile}`, { hint: `fix key_file with \`mlp remote modify --local ${spec.name} key_file <path>\``, cause: error });
+    }
+    const parsed = ssh2.utils.parseKey(key);
+    if (parsed instanceof Error) {
+      if (/passphrase/i.test(parsed.message)) encrypted.push(file);
+      else if (keyFile) throw new MlpError(`the SSH key file ${keyFile} is not a private key ssh2 can read: ${parsed.message}`, { hint: `fix key_file with \`mlp remote modify --local ${spec.name} key_file <path>\`` });
+      continue;
+    }
+    methods.push({ type: 'publickey', username, key });
+    tried.push(file);
+  }
+  if (password !== undefined) {
+    methods.push({ type: 'password', username, password });
+    tried.push('password');
+  }
+  return { methods, tried, encrypted };
+}
+
 interface ConnectContext {
   spec: RemoteSpec;
   where: string;
@@ -491,6 +535,10 @@ interface ConnectContext {
   knownHostsFiles: string[];
   keyFile: string | undefined;
   passwordEnv: string;
+  /** The agent, key files and password that were offered, in order. */
+  tried: string[];
+  /** Key files skipped because they need a passphrase. */
+  encrypted: string[];
 }
 
 function connectError(error: unknown, c: ConnectContext): MlpError {
@@ -514,8 +562,12 @@ function connectError(error: unknown, c: ConnectContext): MlpError {
     });
   }
   if (err.level === 'client-authentication') {
-    return new MlpError(`SSH authentication failed for ${c.where}`, {
-      hint: `check the user and the key (${c.keyFile ? `key_file ${c.keyFile}` : 'ssh-agent or ~/.ssh/id_*'}), or set the password in $${c.passwordEnv}; set the key with \`mlp remote modify --local ${c.spec.name} key_file <path>\``,
+    const tried = c.tried.length > 0 ? `tried ${c.tried.join(', ')}` : 'no ssh-agent ($SSH_AUTH_SOCK), key file or password to try';
+    const locked = c.encrypted.length > 0 ? `; skipped ${c.encrypted.join(', ')}: it needs a passphrase, which mlp cannot ask for` : '';
+    return new MlpError(`SSH authentication failed for ${c.where} (${tried}${locked})`, {
+      hint:
+        (c.encrypted.length > 0 ? `add the key to your ssh-agent (ssh-add ${c.encrypted[0]}): mlp tries the agent first; or ` : '') +
+        `check the user and the key (${c.keyFile ? `key_file ${c.keyFile}` : 'ssh-agent or ~/.ssh/id_*'}), or set the password in $${c.passwordEnv}; set the key with \`mlp remote modify --local ${c.spec.name} key_file <path>\``,
       cause: error,
     });
   }

@@ -16,6 +16,10 @@ import { hashFileSync } from '../hash/hash-file.js';
 import type { HashInfo, ManifestEntry } from '../hash/hash-path.js';
 import type { Repo } from '../repo/repo.js';
 import { recordedPaths } from '../data/checkout-workspace.js';
+import type { RepoPath } from '../schema/repo-path.js';
+import { hashFromNames, isShardName, type Sha256 } from '../schema/sha256.js';
+import { parseManifest } from '../schema/manifest.js';
+import { parseRunEntry } from '../schema/run-entry.js';
 import { tempOwnerTag } from '../util/temp-files.js';
 import { objectKey, runKey, type PutSource, type RemoteBackend } from './backend.js';
 
@@ -43,13 +47,13 @@ export interface TransferOptions {
 }
 
 export interface RecordedPath {
-  path: string;
+  path: RepoPath;
   source: string;
   info: HashInfo;
 }
 
 export interface ObjectFailure {
-  hash: string;
+  hash: Sha256;
   /** Workspace path that needs it. */
   path: string;
   reason: 'missing-local' | 'corrupted-local' | 'missing-remote' | 'corrupted-remote';
@@ -69,7 +73,7 @@ export interface TransferSummary {
 }
 
 interface WantedObject {
-  hash: string;
+  hash: Sha256;
   size: number | undefined;
   /** Workspace path that needs it, for messages. */
   path: string;
@@ -114,16 +118,16 @@ export async function pool<T>(items: readonly T[], jobs: number, signal: AbortSi
 }
 
 /** Which of `hashes` the remote holds. */
-export async function remoteHas(backend: RemoteBackend, hashes: readonly string[], jobs: number, signal?: AbortSignal): Promise<Set<string>> {
-  const byShard = new Map<string, string[]>();
+export async function remoteHas(backend: RemoteBackend, hashes: readonly Sha256[], jobs: number, signal?: AbortSignal): Promise<Set<Sha256>> {
+  const byShard = new Map<string, Sha256[]>();
   for (const h of hashes) {
     const shard = h.slice(0, 2);
     let list = byShard.get(shard);
     if (!list) byShard.set(shard, (list = []));
     list.push(h);
   }
-  const found = new Set<string>();
-  const singles: string[] = [];
+  const found = new Set<Sha256>();
+  const singles: Sha256[] = [];
   const shards: string[] = [];
   for (const [shard, list] of byShard) {
     if (list.length >= LIST_THRESHOLD) shards.push(shard);
@@ -179,7 +183,7 @@ function localObjects(
   return { files: [...files.values()], manifests: [...manifests.values()], plain, missing };
 }
 
-function corruptedLocal(hash: string, rel: string): ObjectFailure {
+function corruptedLocal(hash: Sha256, rel: string): ObjectFailure {
   return {
     hash,
     path: rel,
@@ -208,7 +212,7 @@ async function verifiedSource(repo: Repo, o: WantedObject, signal: AbortSignal |
  * mtime and size, so an unchanged object is read once across pushes). A damaged object is
  * removed from the cache.
  */
-export async function readForUpload(repo: Repo, hash: string, size: number | undefined, signal: AbortSignal | undefined): Promise<PutSource | 'missing' | 'corrupt'> {
+export async function readForUpload(repo: Repo, hash: Sha256, size: number | undefined, signal: AbortSignal | undefined): Promise<PutSource | 'missing' | 'corrupt'> {
   const file = repo.store.objectPath(hash);
   const known = size ?? fs.statSync(file, { throwIfNoEntry: false })?.size;
   if (known === undefined) return 'missing';
@@ -221,7 +225,7 @@ export async function readForUpload(repo: Repo, hash: string, size: number | und
   return { file, size: fs.statSync(file).size };
 }
 
-function missingLocal(hash: string, rel: string): ObjectFailure {
+function missingLocal(hash: Sha256, rel: string): ObjectFailure {
   return { hash, path: rel, reason: 'missing-local', message: `${rel}: its data (${hash.slice(0, 12)}) is not in the local cache, so it was not pushed` };
 }
 
@@ -229,12 +233,16 @@ function jobsFor(backend: RemoteBackend, options: TransferOptions): number {
   return options.jobs ?? backend.defaultJobs;
 }
 
-function localRunKeys(repo: Repo): string[] {
+/** Run-cache keys in the local cache; other names (temp files of interrupted writes) are skipped. */
+function localRunKeys(repo: Repo): Sha256[] {
   const dir = path.join(repo.cacheDir, 'runs');
-  const keys: string[] = [];
+  const keys: Sha256[] = [];
   for (const shard of safeReaddir(dir)) {
-    if (shard.length !== 2) continue;
-    for (const rest of safeReaddir(path.join(dir, shard))) if (rest.length === 62) keys.push(shard + rest);
+    if (!isShardName(shard)) continue;
+    for (const rest of safeReaddir(path.join(dir, shard))) {
+      const key = hashFromNames(shard, rest);
+      if (key !== undefined) keys.push(key);
+    }
   }
   return keys;
 }
@@ -247,16 +255,28 @@ function safeReaddir(dir: string): string[] {
   }
 }
 
-async function remoteRunKeys(backend: RemoteBackend): Promise<string[]> {
-  const keys: string[] = [];
+/**
+ * Run-cache keys on the remote. A listing is remote input: only `<2 hex>/<62 hex>` names become
+ * keys (and so local file names); anything else — temp files of an interrupted push, `..`, names
+ * a hostile server makes up — is skipped.
+ */
+async function remoteRunKeys(backend: RemoteBackend): Promise<Sha256[]> {
+  const keys: Sha256[] = [];
   for (const shard of await backend.list('runs')) {
-    if (shard.length !== 2) continue;
-    for (const rest of await backend.list(`runs/${shard}`)) if (rest.length === 62) keys.push(shard + rest);
+    if (!isShardName(shard)) continue;
+    for (const rest of await backend.list(`runs/${shard}`)) {
+      const key = hashFromNames(shard, rest);
+      if (key !== undefined) keys.push(key);
+    }
   }
   return keys;
 }
 
-function sizeOf(repo: Repo, hash: string): number {
+function runEntryFile(repo: Repo, key: Sha256): string {
+  return path.join(repo.cacheDir, 'runs', key.slice(0, 2), key.slice(2));
+}
+
+function sizeOf(repo: Repo, hash: Sha256): number {
   return fs.statSync(repo.store.objectPath(hash)).size;
 }
 
@@ -317,7 +337,9 @@ export async function push(repo: Repo, backend: RemoteBackend, targets: readonly
     const have = new Set(await remoteRunKeys(backend));
     const runs = localRunKeys(repo).filter((k) => !have.has(k));
     await pool(runs, jobs, options.signal, async (k) => {
-      const file = path.join(repo.cacheDir, 'runs', k.slice(0, 2), k.slice(2));
+      const file = runEntryFile(repo, k);
+      // Only valid entries leave this machine (a damaged one is reported with its location).
+      parseRunEntry(fs.readFileSync(file, 'utf8'), path.relative(repo.root, file).split(path.sep).join('/'));
       await backend.put(runKey(k), { file, size: fs.statSync(file).size }, () => {});
       runCacheEntries++;
     });
@@ -385,7 +407,7 @@ function localDiskError(error: unknown, repo: Repo): MlpError | undefined {
   const code = errorCode(error);
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     return new MlpError(`no space left on the local disk while writing to the cache ${repo.cacheDir}`, {
-      hint: 'free disk space (`mlp gc` removes unused cache objects), then rerun the same command: what was fetched is kept',
+      hint: 'free disk space (`mlp gc -A` removes cache objects no commit uses), then rerun the same command: what was fetched is kept',
       cause: error,
     });
   }
@@ -406,12 +428,13 @@ export async function fetch(repo: Repo, backend: RemoteBackend, targets: readonl
     const have = new Set(localRunKeys(repo));
     const runs = (await remoteRunKeys(backend)).filter((k) => !have.has(k));
     await pool(runs, jobs, options.signal, async (k) => {
-      const file = path.join(repo.cacheDir, 'runs', k.slice(0, 2), k.slice(2));
+      const file = runEntryFile(repo, k);
       fs.mkdirSync(path.dirname(file), { recursive: true });
       const tmp = `${file}.${tempOwnerTag()}.tmp`;
       try {
         if ((await backend.get(runKey(k), tmp, undefined, () => {})) === false) return;
-        JSON.parse(fs.readFileSync(tmp, 'utf8')); // a damaged entry is not kept
+        // Validated before it is kept: an entry names the paths a later repro writes to.
+        parseRunEntry(fs.readFileSync(tmp, 'utf8'), `${runKey(k)} on the remote ${backend.label}`);
         fs.renameSync(tmp, file);
         runCacheEntries++;
       } catch (error) {
@@ -477,6 +500,26 @@ export async function fetch(repo: Repo, backend: RemoteBackend, targets: readonl
   };
 }
 
+/**
+ * Gets the directory manifests `hashes` from the remote into the local cache (verified, like
+ * every download). Those the remote lacks, or holds corrupted, are left out: callers check
+ * `repo.store.has`.
+ */
+export async function fetchManifests(repo: Repo, backend: RemoteBackend, hashes: readonly Sha256[], jobs: number, signal?: AbortSignal): Promise<void> {
+  await pool(hashes, jobs, signal, async (hash) => {
+    const tmp = repo.store.tempPath(hash);
+    try {
+      const got = await backend.get(objectKey(hash), tmp, undefined, () => {});
+      if (got !== false && (got.hash ?? hashFileSync(tmp)) === hash) {
+        parseManifest(fs.readFileSync(tmp, 'utf8'), `${objectKey(hash)} on the remote ${backend.label}`);
+        repo.store.commitTemp(tmp, hash);
+      }
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
+  });
+}
+
 export interface RemoteStatusItem {
   path: string;
   source: string;
@@ -491,32 +534,19 @@ export interface RemoteStatusItem {
 export async function remoteStatus(repo: Repo, backend: RemoteBackend, targets: readonly string[], options: TransferOptions = {}): Promise<RemoteStatusItem[]> {
   const jobs = jobsFor(backend, options);
   const wanted = recordedPaths(repo, targets);
-  const hashesOf = new Map<string, string[]>();
-  const all = new Set<string>();
-  const unknownManifests: string[] = [];
+  const hashesOf = new Map<Sha256, Sha256[]>();
+  const all = new Set<Sha256>();
+  const unknownManifests: Sha256[] = [];
   for (const { info } of wanted) {
     all.add(info.hash);
     if (info.nfiles !== undefined && !repo.store.has(info.hash)) unknownManifests.push(info.hash);
   }
   // A directory whose manifest is only on the remote: read the manifest from there.
-  const remoteManifests = new Map<string, string[]>();
-  await pool(unknownManifests, jobs, options.signal, async (hash) => {
-    const tmp = repo.store.tempPath(hash);
-    try {
-      const got = await backend.get(objectKey(hash), tmp, undefined, () => {});
-      if (got !== false && (got.hash ?? hashFileSync(tmp)) === hash) {
-        const entries = JSON.parse(fs.readFileSync(tmp, 'utf8')) as { hash: string }[];
-        remoteManifests.set(hash, entries.map((e) => e.hash));
-        repo.store.commitTemp(tmp, hash);
-      }
-    } finally {
-      fs.rmSync(tmp, { force: true });
-    }
-  });
+  await fetchManifests(repo, backend, unknownManifests, jobs, options.signal);
   for (const { info } of wanted) {
     let hashes = [info.hash];
     if (info.nfiles !== undefined) {
-      const entries = repo.store.has(info.hash) ? repo.store.readManifest(info.hash).map((e) => e.hash) : remoteManifests.get(info.hash);
+      const entries = repo.store.has(info.hash) ? repo.store.readManifest(info.hash).map((e) => e.hash) : undefined;
       if (entries) hashes = hashes.concat(entries);
     }
     hashesOf.set(info.hash, hashes);

@@ -12,12 +12,14 @@ import { MlpError } from '../errors.js';
 import { hashFile } from '../hash/hash-file.js';
 import type { ManifestEntry } from '../hash/hash-path.js';
 import type { Repo } from '../repo/repo.js';
+import { parseManifest } from '../schema/manifest.js';
+import type { Sha256 } from '../schema/sha256.js';
 import { recordedPaths } from '../data/checkout-workspace.js';
 import { objectKey, type RemoteBackend } from './backend.js';
 import { newProgress, pool, readForUpload, type TransferProgress } from './transfer.js';
 
 export interface RemoteObjectProblem {
-  hash: string;
+  hash: Sha256;
   /** The workspace path that records it. */
   path: string;
   state: 'corrupted' | 'missing';
@@ -45,7 +47,7 @@ export interface VerifyOptions {
 }
 
 interface Checked {
-  hash: string;
+  hash: Sha256;
   size: number | undefined;
   path: string;
   manifest: boolean;
@@ -95,7 +97,8 @@ export async function verifyRemote(repo: Repo, backend: RemoteBackend, targets: 
         if (!(error instanceof MlpError)) throw error; // a damaged local copy was removed: use the remote's
       }
     }
-    const state = await fetchState(m, local ? undefined : (data) => manifestEntries.set(m.hash, JSON.parse(data.toString('utf8')) as ManifestEntry[]));
+    // A remote's manifest is read through the schema like any other: its paths and hashes are checked.
+    const state = await fetchState(m, local ? undefined : (data) => manifestEntries.set(m.hash, parseManifest(data.toString('utf8'), `${backend.label}/${objectKey(m.hash)}`)));
     states.set(m.hash, state);
     if (local) manifestEntries.set(m.hash, local);
   });
@@ -151,7 +154,7 @@ async function repair(
       await backend.put(objectKey(p.hash), source, () => {});
       p.repair = 'uploaded';
     } else if (p.state === 'corrupted') {
-      await backend.delete(objectKey(p.hash));
+      await backend.remove(objectKey(p.hash));
       p.repair = 'deleted';
     } else {
       p.repair = 'not-repaired';

@@ -1,18 +1,22 @@
 /**
  * Repository configuration: `.mlp/config.yaml` (committed) overlaid by `.mlp/config.local.yaml`
- * (never committed: credentials, key paths, machine-specific settings).
+ * (never committed: credentials, key paths, machine-specific settings). Both are validated by
+ * the schema in src/schema/config.ts when loaded — an unknown key, a wrong type or an unknown
+ * cache type is a located error (exit 3) before any command acts on it.
  */
+import fs from 'node:fs';
 import path from 'node:path';
-import { MlpError } from '../errors.js';
-import { LINK_TYPES, type LinkType } from '../cache/object-store.js';
-import { parseYamlText } from '../params/params-file.js';
+import type { LinkType } from '../cache/object-store.js';
+import { readValidatedYaml } from '../schema/cached.js';
+import { CONFIG_KIND, checkRemoteKinds, configSchema, type ConfigFile, type ConfigSource } from '../schema/config.js';
 import { ParseCache } from '../util/parse-cache.js';
 
 export interface Config {
-  cache?: { type?: string | string[] };
+  cache?: { type?: string | LinkType[] | null };
   core?: { jobs?: number; remote?: string };
   remotes?: Record<string, Record<string, unknown>>;
-  [section: string]: unknown;
+  /** Sizes of resource pools (validated at load; parsed by src/pipeline/resources.ts). */
+  resources?: Record<string, unknown> | null;
 }
 
 /**
@@ -25,13 +29,16 @@ export const DEFAULT_LINK_TYPES: readonly LinkType[] = ['reflink', 'copy'];
 export const CONFIG_FILE = 'config.yaml';
 export const LOCAL_CONFIG_FILE = 'config.local.yaml';
 
-export function readConfigFile(file: string, cache: ParseCache): Config {
-  const value = cache.readYaml(file, (text) => parseYamlText(text, file));
-  if (value === null || value === undefined) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new MlpError(`${file}: the configuration must be a mapping`, { hint: 'see "Configuration" in the README' });
-  }
-  return value as Config;
+/** A config file's validated content (empty if it does not exist); `shown` names it in errors. */
+export function readConfigFile(file: string, cache: ParseCache, shown = file): ConfigFile {
+  return readValidatedYaml(cache, file, shown, configSchema, CONFIG_KIND, reviveConfig) ?? {};
+}
+
+/** Config values hold no paths or hashes that reach the filesystem: the cached form is the value. */
+function reviveConfig(raw: unknown): ConfigFile {
+  if (raw === null || raw === undefined) return {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new TypeError('invalid cached config');
+  return raw as ConfigFile;
 }
 
 function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
@@ -46,22 +53,42 @@ function merge(base: Record<string, unknown>, over: Record<string, unknown>): Re
   return out;
 }
 
-export function loadConfig(mlpDir: string, cache = ParseCache.inMemory()): Config {
-  return merge(
-    readConfigFile(path.join(mlpDir, CONFIG_FILE), cache) as Record<string, unknown>,
-    readConfigFile(path.join(mlpDir, LOCAL_CONFIG_FILE), cache) as Record<string, unknown>,
-  ) as Config;
+/**
+ * config.local.yaml holds credentials: it is parsed on every command and never copied into the
+ * persistent parse cache (.mlp/tmp/parsed.json), where a secret would outlive its removal from
+ * the file. An entry left there by an older mlp is dropped.
+ */
+function privateCache(cache: ParseCache, abs: string): ParseCache {
+  cache.forget(abs);
+  return ParseCache.inMemory();
 }
 
+/** Drops keys whose value is null (`core:` with nothing under it). */
+function withoutNulls(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== null && v !== undefined)
+      .map(([k, v]) => [k, withoutNulls(v)]),
+  );
+}
+
+export function loadConfig(mlpDir: string, cache = ParseCache.inMemory()): Config {
+  const sources: ConfigSource[] = [CONFIG_FILE, LOCAL_CONFIG_FILE].map((name) => {
+    const abs = path.join(mlpDir, name);
+    const file = `${path.basename(mlpDir)}/${name}`;
+    return { file, value: readConfigFile(abs, name === LOCAL_CONFIG_FILE ? privateCache(cache, abs) : cache, file), text: () => (fs.existsSync(abs) ? fs.readFileSync(abs, 'utf8') : undefined) };
+  });
+  const merged = withoutNulls(
+    sources.reduce<Record<string, unknown>>((acc, s) => merge(acc, withoutNulls(s.value) as Record<string, unknown>), {}),
+  ) as ConfigFile;
+  checkRemoteKinds(merged, sources);
+  return merged as Config;
+}
+
+/** The link types of `cache.type` (validated at load), in order of preference. */
 export function linkTypes(config: Config): LinkType[] {
   const raw = config.cache?.type;
-  if (raw === undefined) return [...DEFAULT_LINK_TYPES];
-  const list = (Array.isArray(raw) ? raw : String(raw).split(',')).map((t) => String(t).trim());
-  for (const t of list) {
-    if (!(LINK_TYPES as readonly string[]).includes(t)) {
-      throw new MlpError(`cache.type: unknown link type '${t}'`, { hint: `use one or more of ${LINK_TYPES.join(', ')}` });
-    }
-  }
-  if (list.length === 0) throw new MlpError('cache.type is empty', { hint: `use one or more of ${LINK_TYPES.join(', ')}` });
-  return list as LinkType[];
+  if (raw === undefined || raw === null) return [...DEFAULT_LINK_TYPES];
+  return (Array.isArray(raw) ? raw : raw.split(',').map((t) => t.trim())) as LinkType[];
 }

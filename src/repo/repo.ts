@@ -4,13 +4,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { MlpError } from '../errors.js';
+import { ExitCode, MlpError } from '../errors.js';
 import { CacheCheckout } from '../cache/checkout.js';
 import { ObjectStore } from '../cache/object-store.js';
 import { runGit } from '../git/git.js';
 import { GitIgnorer } from '../git/gitignore.js';
 import { PathHasher } from '../hash/hash-path.js';
-import { StateCache } from '../hash/state-cache.js';
+import { StateCache, objectOfKey } from '../hash/state-cache.js';
+import { LOCK_JOURNAL } from '../lock/lock-journal.js';
 import { Lockfile } from '../lock/lockfile.js';
 import { readPointer, type Pointer } from '../lock/pointer-file.js';
 import { ParamsReader } from '../params/params-file.js';
@@ -20,6 +21,8 @@ import type { Pipeline } from '../pipeline/types.js';
 import { CONFIG_FILE, linkTypes, loadConfig, type Config } from './config.js';
 import type { ProcessGroupTracker } from '../repro/stage-runner.js';
 import { RepoLock } from './repo-lock.js';
+import { isRepoPath, normalizeRepoPath, type RepoPath } from '../schema/repo-path.js';
+import { isSha256 } from '../schema/sha256.js';
 import { ParseCache } from '../util/parse-cache.js';
 import { mlpVersion } from '../version.js';
 
@@ -87,8 +90,27 @@ export class Repo {
     return (this.cached.config ??= loadConfig(this.mlpDir, this.parseCache));
   }
 
+  /**
+   * Loads (and so validates) the configuration now, before a command does anything: settings
+   * used deep inside a command, such as `cache.type` when a stage's outputs are stored, would
+   * otherwise fail only after a stage ran.
+   */
+  validateConfig(): void {
+    void this.config;
+  }
+
   get state(): StateCache {
-    return (this.cached.state ??= StateCache.load(path.join(this.tmpDir, 'state.json')));
+    return (this.cached.state ??= StateCache.load(path.join(this.tmpDir, 'state.json'), (key) => this.stateKeyFile(key)));
+  }
+
+  /**
+   * The file a state-cache key describes: a cache object, or a workspace file. state.json is a
+   * file too: a key that is neither a hash nor a repository path describes nothing (it is pruned).
+   */
+  private stateKeyFile(key: string): string | undefined {
+    const hash = objectOfKey(key);
+    if (hash !== undefined) return isSha256(hash) ? this.store.objectPath(hash) : undefined;
+    return isRepoPath(key) ? path.join(this.root, key) : undefined;
   }
 
   get hasher(): PathHasher {
@@ -108,7 +130,7 @@ export class Repo {
   }
 
   get lock(): Lockfile {
-    return (this.cached.lock ??= Lockfile.load(this.root, this.parseCache));
+    return (this.cached.lock ??= Lockfile.load(this.root, this.parseCache, path.join(this.tmpDir, LOCK_JOURNAL)));
   }
 
   get params(): ParamsReader {
@@ -119,14 +141,27 @@ export class Repo {
     return (this.cached.gitignore ??= new GitIgnorer(this.root));
   }
 
-  /** Repository-relative POSIX form of a user-given path (relative to `cwd`). */
-  relative(userPath: string, cwd = process.cwd()): string {
+  /**
+   * The `RepoPath` of a user-given path (relative to `cwd`), through the same constructor as
+   * every other repository path. A path outside the repository (or inside .git/.mlp) is a usage
+   * error.
+   */
+  relative(userPath: string, cwd = process.cwd()): RepoPath {
+    const rel = this.relativeOrRoot(userPath, cwd);
+    if (rel === '.') throw new MlpError(`${userPath} is the repository root itself`, { hint: 'name a file or directory inside it', exitCode: ExitCode.usage });
+    return rel;
+  }
+
+  /** Like `relative`, but the repository root itself is `.` (a target meaning "everything"). */
+  relativeOrRoot(userPath: string, cwd = process.cwd()): RepoPath | '.' {
     const rel = path.relative(this.root, path.resolve(cwd, userPath)).split(path.sep).join('/');
-    if (rel === '' ) return '.';
-    if (rel.startsWith('..') || path.isAbsolute(rel)) {
-      throw new MlpError(`${userPath} is outside the repository ${this.root}`);
-    }
-    return rel.replace(/\/+$/, '');
+    if (rel === '') return '.';
+    const checked = normalizeRepoPath(rel);
+    if ('path' in checked) return checked.path;
+    throw new MlpError(`${userPath} ${checked.problem === 'is outside the repository' || checked.problem.startsWith('is absolute') ? `is outside the repository ${this.root}` : checked.problem}`, {
+      hint: 'name a file or directory inside the repository',
+      exitCode: ExitCode.usage,
+    });
   }
 
   /** Every `*.mlp` pointer file in the workspace (git's view when in a git repository). */
@@ -169,9 +204,15 @@ export class Repo {
     return this.repoLock;
   }
 
-  /** Persists the state cache and releases the repository lock. */
+  /**
+   * Folds the lock journal into pipeline.lock, persists the state and parse caches, and releases
+   * the repository lock. Only a writer folds — the holder of the repository lock, or a caller that
+   * recorded stages — since a journal found by a reader may belong to a repro still running.
+   */
   close(): void {
     try {
+      const lock = this.cached.lock;
+      if (lock && (this.repoLock || lock.recording)) lock.flush();
       this.cached.state?.save();
       this.cached.parseCache?.save();
     } finally {

@@ -15,6 +15,8 @@ import { resolveTargets } from './targets.js';
 export interface CommitResult {
   name: string;
   changed: boolean;
+  /** A problem that did not stop the commit (the run-cache entry could not be saved). */
+  warning?: string;
 }
 
 export async function commitStages(repo: Repo, targets: readonly string[]): Promise<CommitResult[]> {
@@ -32,8 +34,8 @@ export async function commitStages(repo: Repo, targets: readonly string[]): Prom
     }
     const outs = await commitOutputs(repo, stage);
     repo.lock.set(name, lockEntryFor(stage, check, outs));
-    saveRun(repo, runCacheKey(stage, check), outs);
-    results.push({ name, changed: check.reasons.length > 0 });
+    const warning = saveRun(repo, runCacheKey(stage, check), outs);
+    results.push({ name, changed: check.reasons.length > 0, ...(warning ? { warning } : {}) });
   }
   if (targets.length === 0) {
     for (const pointer of repo.pointers()) {

@@ -5,19 +5,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ExecutionOutcome, OutputSink } from '../executors/executor.js';
 import type { Stage } from '../pipeline/types.js';
-
-export type OutputMode = 'inherit' | 'prefix';
-
-/** Where stage output goes: straight to the terminal, or line by line through `line`. */
-export interface OutputSink {
-  mode: OutputMode;
-  line(stage: string, stream: 'stdout' | 'stderr', text: string): void;
-}
-
-export type RunOutcome =
-  | { ok: true }
-  | { ok: false; cmd: string; exitCode: number | null; signal: NodeJS.Signals | null; interrupted: boolean };
 
 /**
  * Told about every process group a stage command runs in, while it runs, with the environment
@@ -28,6 +17,18 @@ export interface ProcessGroupTracker {
   readonly env: Readonly<Record<string, string>>;
   started(pgid: number): void;
   stopped(pgid: number): void;
+}
+
+export interface RunStageOptions {
+  /** Directory with the `mlp` shim, put first on PATH (see `prepareShim`). */
+  shimDir: string;
+  output: OutputSink;
+  /** Aborting stops the running command's whole process group. */
+  signal: AbortSignal;
+  /** Called with each command's pid, which is also its process-group id, right after it starts. */
+  onSpawn?: (pid: number) => void;
+  /** Records each command's process group while it runs (see ProcessGroupTracker). */
+  groups?: ProcessGroupTracker;
 }
 
 const KILL_GRACE_MS = 3000;
@@ -65,22 +66,20 @@ export function stageEnv(root: string, stage: Stage, shimDir: string): NodeJS.Pr
   };
 }
 
-export async function runStage(
-  root: string,
-  stage: Stage,
-  shimDir: string,
-  output: OutputSink,
-  signal: AbortSignal,
-  groups?: ProcessGroupTracker,
-): Promise<RunOutcome> {
+export async function runStage(root: string, stage: Stage, options: RunStageOptions): Promise<ExecutionOutcome> {
+  const { signal } = options;
   const cwd = path.join(root, stage.wdir);
-  const env = { ...stageEnv(root, stage, shimDir), ...groups?.env };
+  const env = { ...stageEnv(root, stage, options.shimDir), ...options.groups?.env };
   for (const cmd of stage.cmd) {
-    if (signal.aborted) return { ok: false, cmd, exitCode: null, signal: 'SIGINT', interrupted: true };
-    const result = await runCommand(cmd, cwd, env, stage.name, output, signal, groups);
-    if (result.exitCode !== 0 || result.signal !== null || signal.aborted) {
-      return { ok: false, cmd, exitCode: result.exitCode, signal: result.signal, interrupted: signal.aborted };
+    if (signal.aborted) return { ok: false, kind: 'interrupted', cmd };
+    let result: { exitCode: number | null; signal: NodeJS.Signals | null };
+    try {
+      result = await runCommand(cmd, cwd, env, stage.name, options);
+    } catch (error) {
+      return { ok: false, kind: 'spawn-failed', cmd, error: error as Error };
     }
+    if (signal.aborted) return { ok: false, kind: 'interrupted', cmd };
+    if (result.exitCode !== 0 || result.signal !== null) return { ok: false, kind: 'exit-non-zero', cmd, exitCode: result.exitCode, signal: result.signal };
   }
   return { ok: true };
 }
@@ -90,9 +89,7 @@ function runCommand(
   cwd: string,
   env: NodeJS.ProcessEnv,
   stageName: string,
-  output: OutputSink,
-  signal: AbortSignal,
-  groups: ProcessGroupTracker | undefined,
+  { output, signal, onSpawn, groups }: RunStageOptions,
 ): Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn('/bin/sh', ['-c', cmd], {
@@ -102,7 +99,10 @@ function runCommand(
       stdio: output.mode === 'inherit' ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
     });
     const pgid = child.pid; // detached: the shell leads a new process group
-    if (pgid !== undefined) groups?.started(pgid);
+    if (pgid !== undefined) {
+      onSpawn?.(pgid);
+      groups?.started(pgid);
+    }
     const flushers: Array<() => void> = [];
     if (output.mode === 'prefix') {
       for (const stream of ['stdout', 'stderr'] as const) {

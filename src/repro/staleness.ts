@@ -8,6 +8,7 @@ import type { PathHash } from '../hash/hash-path.js';
 import type { LockEntry, LockedParams, LockedPath } from '../lock/lockfile.js';
 import { getDotted, isMissing } from '../params/params-file.js';
 import type { Stage } from '../pipeline/types.js';
+import type { RepoPath } from '../schema/repo-path.js';
 import type { Repo } from '../repo/repo.js';
 import type { StaleReason } from './reasons.js';
 
@@ -15,7 +16,7 @@ export interface StageCheck {
   stale: boolean;
   reasons: StaleReason[];
   /** Current hashes of the deps (undefined entries are missing deps). */
-  deps: Map<string, PathHash | undefined>;
+  deps: Map<RepoPath, PathHash | undefined>;
   /** Current values of the declared params. */
   params: LockedParams;
 }
@@ -75,7 +76,7 @@ function compareParams(locked: LockedParams, now: LockedParams, reasons: StaleRe
 export function checkStage(repo: Repo, stage: Stage, entry: LockEntry | undefined): StageCheck {
   const reasons: StaleReason[] = [];
   const params = currentParams(repo, stage);
-  const deps = new Map<string, PathHash | undefined>();
+  const deps = new Map<RepoPath, PathHash | undefined>();
 
   if (!entry) reasons.push({ kind: 'never-run' });
   if (stage.alwaysChanged) reasons.push({ kind: 'always-changed' });

@@ -24,6 +24,8 @@ export interface DataStatus {
 export interface StatusReport {
   stages: StageStatus[];
   data: DataStatus[];
+  /** True when there is no pipeline file (only data tracked with `mlp add`, if anything). */
+  noPipeline?: boolean;
 }
 
 export function stageStatuses(repo: Repo, targets: readonly string[]): StageStatus[] {
@@ -49,5 +51,7 @@ export function dataStatuses(repo: Repo): DataStatus[] {
 }
 
 export function status(repo: Repo, targets: readonly string[]): StatusReport {
-  return { stages: stageStatuses(repo, targets), data: targets.length > 0 ? [] : dataStatuses(repo) };
+  const report: StatusReport = { stages: stageStatuses(repo, targets), data: targets.length > 0 ? [] : dataStatuses(repo) };
+  if (repo.pipeline.missing) report.noPipeline = true;
+  return report;
 }

@@ -3,9 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ExitCode, MlpError } from '../errors.js';
 import { isSameOrInside } from '../util/fs.js';
+import { requirePipeline } from '../pipeline/load.js';
 import type { Pipeline } from '../pipeline/types.js';
 
 export function resolveTargets(pipeline: Pipeline, targets: readonly string[], cwd = process.cwd()): string[] {
+  if (targets.length > 0) requirePipeline(pipeline);
   const names = [...pipeline.stages.keys()];
   const result: string[] = [];
   for (const target of targets) {

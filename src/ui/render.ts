@@ -17,6 +17,9 @@ export function renderStatus(report: StatusReport): string {
   for (const d of report.data) {
     if (d.state !== 'up-to-date') lines.push(`${d.pointer}: ${d.path} ${d.state}`);
   }
+  if (lines.length === 0 && report.noPipeline) {
+    return report.data.length === 0 ? 'No pipeline.yaml, and no data tracked with `mlp add` yet.\n' : 'Tracked data is up to date (no pipeline.yaml).\n';
+  }
   if (lines.length === 0) return 'Pipeline and tracked data are up to date.\n';
   return `${lines.join('\n')}\n`;
 }
@@ -62,6 +65,7 @@ export function renderDag(dag: Dag, format: 'text' | 'dot' | 'mermaid' | 'json')
   }
 }
 
+/** `1.5 MiB`: binary units, one decimal above bytes, whole bytes below a KiB. */
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = bytes;
@@ -70,5 +74,23 @@ export function formatBytes(bytes: number): string {
     value /= 1024;
     unit++;
   }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+  // A rate or an average is rarely a whole number of bytes: never print `104.06111509289397 B`.
+  if (unit === 0) return `${Math.round(value)} B`;
+  // 1023.96 KiB would round to "1024.0 KiB": show the next unit instead.
+  if (value.toFixed(1) === '1024.0' && unit < units.length - 1) return `1.0 ${units[unit + 1]}`;
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** `5.2 MiB/s`. */
+export function formatRate(bytesPerSecond: number): string {
+  return `${formatBytes(bytesPerSecond)}/s`;
+}
+
+/** `45s`, `3m07s`, `2h05m`; `?` when unknown (no rate yet). */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }

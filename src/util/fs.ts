@@ -2,19 +2,33 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { isErrnoException, withPath } from '../errors.js';
 import { tempOwnerTag } from './temp-files.js';
 
-/** Writes `data` to a temp file next to `file` and renames it into place (atomic on POSIX). */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+/**
+ * Writes `data` to a temp file next to `file` and renames it into place (atomic on POSIX). With
+ * `mode` (e.g. 0o600 for files holding secrets) the file has that mode from its creation on. The
+ * temp name carries its owner, so gc can remove it if this process is killed.
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array, mode?: number): void {
   const tmp = `${file}.${tempOwnerTag()}.tmp`;
-  fs.mkdirSync(path.dirname(file), { recursive: true });
   try {
-    fs.writeFileSync(tmp, data);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(tmp, data, mode === undefined ? undefined : { mode });
     fs.renameSync(tmp, file);
   } catch (error) {
     fs.rmSync(tmp, { force: true });
-    throw error;
+    // The temp name means nothing to a user, and a failed write(2) names no file at all.
+    if (isErrnoException(error) && error.path === tmp) error.path = file;
+    throw withPath(error, file);
   }
+}
+
+/** The target of `abs` when it is a symlink that points nowhere; undefined otherwise. */
+export function danglingSymlinkTarget(abs: string): string | undefined {
+  const stat = fs.lstatSync(abs, { throwIfNoEntry: false });
+  if (!stat?.isSymbolicLink() || fs.existsSync(abs)) return undefined;
+  return fs.readlinkSync(abs);
 }
 
 /** Removes a file or directory tree; read-only entries (cache links) are removed too. */

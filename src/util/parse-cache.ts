@@ -1,11 +1,13 @@
 /**
  * Parsing YAML costs far more than the rest of a no-op `status` or `repro` on a big pipeline, so
  * parsed files — and the resolved pipeline — are cached as JSON in `.mlp/tmp/parsed.json`,
- * keyed by the (inode, mtime, size) of every file they were derived from.
+ * keyed by the stat signature (inode, mtime, size; src/util/stat-signature.ts) of every file they
+ * were derived from.
  */
 import fs from 'node:fs';
 import { errorCode } from '../errors.js';
 import { writeFileAtomic } from './fs.js';
+import { fingerprint } from './stat-signature.js';
 
 interface Entry {
   files: string[];
@@ -13,16 +15,8 @@ interface Entry {
   value: unknown;
 }
 
-const FORMAT = 1;
-
-export function fingerprint(files: readonly string[]): string {
-  return files
-    .map((file) => {
-      const stat = fs.statSync(file, { throwIfNoEntry: false });
-      return stat ? `${stat.ino}:${stat.mtimeMs}:${stat.size}` : '-';
-    })
-    .join('|');
-}
+/** 2: values of mlp's own files are stored only after src/schema validated them. */
+const FORMAT = 2;
 
 export class ParseCache {
   private dirty = false;
@@ -66,6 +60,11 @@ export class ParseCache {
     this.set(`yaml:${abs}`, [abs], fingerprint([abs]), value);
   }
 
+  /** Drops what is cached for the file `abs` (read through `readYaml`). */
+  forget(abs: string): void {
+    if (this.entries.delete(`yaml:${abs}`)) this.dirty = true;
+  }
+
   /** Reads and parses a YAML/JSON file through the cache; undefined if it does not exist. */
   readYaml(abs: string, parse: (text: string) => unknown): unknown {
     const key = `yaml:${abs}`;
@@ -86,7 +85,8 @@ export class ParseCache {
 
   save(): void {
     if (!this.dirty || !this.file) return;
-    writeFileAtomic(this.file, JSON.stringify({ format: FORMAT, version: this.version, entries: Object.fromEntries(this.entries) }));
+    // Private to its owner like config.local.yaml: it holds parsed copies of the repository's files.
+    writeFileAtomic(this.file, JSON.stringify({ format: FORMAT, version: this.version, entries: Object.fromEntries(this.entries) }), 0o600);
     this.dirty = false;
   }
 }

@@ -6,7 +6,7 @@
  */
 import { CHANNELS, IMAGE_SIZE, PIXELS_PER_IMAGE } from './cifar-format.js';
 import type { AugmentParams } from './params.js';
-import type { Random } from './random.js';
+import type { Random } from '../common/random.js';
 
 export interface Normalization {
   /** Per-channel mean and standard deviation of pixel/255 over the training set. */

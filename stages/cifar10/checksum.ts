@@ -1,6 +1,7 @@
 /** Checksums of downloaded or local archives (md5 for the official archive, sha256 otherwise). */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { InputError, ParamsError } from '../common/errors.js';
 
 export type ChecksumAlgorithm = 'md5' | 'sha256';
 
@@ -12,9 +13,9 @@ export interface Checksum {
 
 const HEX_LENGTH: Record<ChecksumAlgorithm, number> = { md5: 32, sha256: 64 };
 
-export class ChecksumError extends Error {
+export class ChecksumError extends InputError {
   constructor(message: string) {
-    super(message);
+    super(message, { hint: 'the file differs from the one expected: re-download it, or pass the checksum of your copy with --md5/--sha256' });
     this.name = 'ChecksumError';
   }
 }
@@ -22,7 +23,9 @@ export class ChecksumError extends Error {
 export function parseChecksum(algorithm: ChecksumAlgorithm, value: string): Checksum {
   const hex = value.trim().toLowerCase();
   if (!new RegExp(`^[0-9a-f]{${HEX_LENGTH[algorithm]}}$`).test(hex)) {
-    throw new ChecksumError(`${algorithm} must be ${HEX_LENGTH[algorithm]} hex digits, got ${JSON.stringify(value)}`);
+    throw new ParamsError(`${algorithm} must be ${HEX_LENGTH[algorithm]} hex digits, got ${JSON.stringify(value)}`, {
+      hint: `give the ${algorithm} digest of the archive, e.g. from \`${algorithm}sum cifar-10-binary.tar.gz\``,
+    });
   }
   return { algorithm, hex };
 }

@@ -4,6 +4,7 @@
  * stored channel-planar (1024 R, 1024 G, 1024 B). We convert to channels-last (N, 32, 32, 3), the
  * layout numpy/Keras users expect and the one TensorFlow.js convolutions take.
  */
+import { InputError } from '../common/errors.js';
 
 export const IMAGE_SIZE = 32;
 export const CHANNELS = 3;
@@ -29,9 +30,9 @@ export interface CifarDataset {
   classNames: string[];
 }
 
-export class CifarFormatError extends Error {
+export class CifarFormatError extends InputError {
   constructor(message: string) {
-    super(message);
+    super(message, { hint: 'expected the CIFAR-10 "binary version" archive (cifar-10-binary.tar.gz), not the python or matlab one' });
     this.name = 'CifarFormatError';
   }
 }

@@ -3,14 +3,15 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CHANNELS, IMAGE_SIZE, NUM_CLASSES, type CifarSplit } from './cifar-format.js';
 import { decodeNpz } from './npz.js';
+import { describeFileError, InputError } from '../common/errors.js';
 
 export interface LoadedSplit extends CifarSplit {
   classNames: string[];
 }
 
-export class DatasetError extends Error {
+export class DatasetError extends InputError {
   constructor(message: string) {
-    super(message);
+    super(message, { hint: 'run `mlp cifar10 prepare` first and point --data at its --out directory' });
     this.name = 'DatasetError';
   }
 }
@@ -21,7 +22,7 @@ export async function loadSplit(dataDir: string, split: 'train' | 'test', limit 
   try {
     bytes = await readFile(file);
   } catch (error) {
-    throw new DatasetError(`cannot read ${file}: ${(error as Error).message}`);
+    throw new DatasetError(`cannot read ${file}: ${describeFileError(error)}`);
   }
   const arrays = decodeNpz(bytes);
   const { x, y, classes } = arrays;

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
+import { InputError } from '../common/errors.js';
 import { ChecksumError, hashFile, type Checksum } from './checksum.js';
 
 export interface DownloadProgress {
@@ -37,9 +38,9 @@ export interface DownloadResult {
   sha256: string;
 }
 
-export class DownloadError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+export class DownloadError extends InputError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { hint: 'check the URL and your network, or download the archive yourself and pass its path with --source', cause: options.cause });
     this.name = 'DownloadError';
   }
 }

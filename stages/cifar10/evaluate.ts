@@ -2,8 +2,7 @@
  * `mlp cifar10 evaluate`: test-set accuracy and loss, per-class accuracy and the confusion matrix,
  * with the training time recorded by `train` and the prediction time measured here.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { writeMetricsFile } from '../common/metrics.js';
 import { NUM_CLASSES } from './cifar-format.js';
 import { loadSplit } from './dataset.js';
 import { loadModel } from './model-io.js';
@@ -18,6 +17,8 @@ export interface EvaluateOptions {
   batchSize?: number;
   backend?: BackendChoice;
   threads?: number;
+  /** Where to write the metrics; none by default. */
+  metricsPath?: string;
 }
 
 export interface EvaluateMetrics {
@@ -61,7 +62,7 @@ export async function evaluateCifar10(options: EvaluateOptions): Promise<Evaluat
     perClass[name] = total === 0 ? 0 : round(row[k]! / total);
   });
   const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
-  return {
+  const metrics: EvaluateMetrics = {
     accuracy: round(accuracy),
     loss: round(loss),
     per_class_accuracy: perClass,
@@ -75,11 +76,8 @@ export async function evaluateCifar10(options: EvaluateOptions): Promise<Evaluat
     backend: runtime.backend,
     threads: runtime.threads,
   };
-}
-
-export async function writeMetrics(file: string, metrics: object): Promise<void> {
-  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
-  await writeFile(file, `${JSON.stringify(metrics, null, 2)}\n`);
+  if (options.metricsPath !== undefined) writeMetricsFile(options.metricsPath, metrics);
+  return metrics;
 }
 
 function round(value: number, digits = 4): number {

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { IMAGE_SIZE } from './cifar-format.js';
+import { describeFileError, InputError } from '../common/errors.js';
 
 export interface RgbImage {
   width: number;
@@ -15,9 +16,9 @@ export interface RgbImage {
   data: Uint8Array;
 }
 
-export class ImageDecodeError extends Error {
+export class ImageDecodeError extends InputError {
   constructor(message: string) {
-    super(message);
+    super(message, { hint: 'predict reads PNG and JPEG files' });
     this.name = 'ImageDecodeError';
   }
 }
@@ -82,7 +83,7 @@ export async function loadImage32(file: string): Promise<Uint8Array> {
   try {
     bytes = await readFile(file);
   } catch (error) {
-    throw new ImageDecodeError(`cannot read ${file}: ${(error as Error).message}`);
+    throw new ImageDecodeError(`cannot read ${file}: ${describeFileError(error)}`);
   }
   return resizeArea(decodeImage(bytes, file));
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type * as TF from '@tensorflow/tfjs';
 import type { Normalization } from './batches.js';
 import type { Tf } from './tf-runtime.js';
+import { describeFileError, InputError } from '../common/errors.js';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
@@ -21,9 +22,9 @@ export interface ModelMetadata {
   [key: string]: unknown;
 }
 
-export class ModelError extends Error {
+export class ModelError extends InputError {
   constructor(message: string) {
-    super(message);
+    super(message, { hint: 'point --model at a directory written by `mlp cifar10 train`' });
     this.name = 'ModelError';
   }
 }
@@ -57,7 +58,7 @@ export async function loadModel(tf: Tf, dir: string): Promise<{ model: TF.Layers
     json = JSON.parse(await readFile(path.join(dir, MODEL_JSON), 'utf8'));
     metadata = JSON.parse(await readFile(path.join(dir, METADATA_JSON), 'utf8'));
   } catch (error) {
-    throw new ModelError(`${dir} is not a model written by \`mlp cifar10 train\` (${(error as Error).message})`);
+    throw new ModelError(`${dir} is not a model written by \`mlp cifar10 train\` (${describeFileError(error)})`);
   }
   const specs: TF.io.WeightsManifestEntry[] = [];
   const buffers: Buffer[] = [];

@@ -3,6 +3,7 @@
  * uint8 pixels and labels, int32/float32 arrays, and fixed-width unicode strings for class names
  * (numpy's `<U` dtype, so `np.load` works without `allow_pickle`).
  */
+import { InputError } from '../common/errors.js';
 
 export type NpyDtype = '|u1' | '<i4' | '<f4' | `<U${number}`;
 
@@ -12,9 +13,9 @@ export type NpyArray =
   | { dtype: '<f4'; shape: number[]; data: Float32Array }
   | { dtype: `<U${number}`; shape: number[]; data: string[] };
 
-export class NpyFormatError extends Error {
+export class NpyFormatError extends InputError {
   constructor(message: string) {
-    super(message);
+    super(message, { hint: 'the .npz file is damaged; rerun `mlp cifar10 prepare`' });
     this.name = 'NpyFormatError';
   }
 }

@@ -3,8 +3,9 @@
  * One schema, with defaults and validation in one place, so that the CLI, the pipeline and the
  * benchmark agree on what each key means.
  */
-import { readFile } from 'node:fs/promises';
-import YAML from 'yaml';
+import { existsSync } from 'node:fs';
+import { ParamsError } from '../common/errors.js';
+import { loadParamsSection as loadSection, parseParamsRef } from '../common/params.js';
 
 export const OFFICIAL_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz';
 /** Published on https://www.cs.toronto.edu/~kriz/cifar.html for cifar-10-binary.tar.gz. */
@@ -88,11 +89,10 @@ export const DEFAULT_PARAMS: Cifar10Params = {
   },
 };
 
-export class ParamsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ParamsError';
-  }
+const HINT = 'the cifar10 params, their defaults and ranges are listed in the README (CIFAR-10 CNN trainer → Params)';
+
+function paramsError(message: string): ParamsError {
+  return new ParamsError(message, { hint: HINT });
 }
 
 type Raw = Record<string, unknown>;
@@ -101,34 +101,29 @@ function isObject(value: unknown): value is Raw {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Splits `file#dotted.key` (the key defaults to `cifar10`). */
-export function parseParamsRef(ref: string): { file: string; key: string } {
-  const hash = ref.lastIndexOf('#');
-  return hash === -1 ? { file: ref, key: 'cifar10' } : { file: ref.slice(0, hash), key: ref.slice(hash + 1) };
+/** Loads section `file#key` (the key defaults to `cifar10`); it must exist and be a mapping. */
+export async function loadParamsSection(spec: string): Promise<Raw> {
+  const ref = parseParamsRef(spec, 'cifar10');
+  const node = loadSection(ref);
+  if (!isObject(node)) throw paramsError(`${ref.where} is not a mapping`);
+  return node;
 }
 
-/** Loads the section `key` of a YAML file; a missing section is an error (a typo would silently give defaults). */
-export async function loadParamsSection(ref: string): Promise<Raw> {
-  const { file, key } = parseParamsRef(ref);
-  let doc: unknown;
-  try {
-    doc = YAML.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    throw new ParamsError(`cannot read params ${file}: ${(error as Error).message}`);
-  }
-  let node: unknown = doc;
-  for (const part of key.split('.').filter((p) => p !== '')) {
-    if (!isObject(node) || !(part in node)) throw new ParamsError(`${file} has no section ${key}`);
-    node = node[part];
-  }
-  if (!isObject(node)) throw new ParamsError(`${file}#${key} is not a mapping`);
-  return node;
+/**
+ * The params of a command: the section `spec` names, else `params.yaml#cifar10` when the working
+ * directory has one (a pipeline stage's usual setup), else the defaults.
+ */
+export async function loadCifar10Params(spec: string | undefined): Promise<Cifar10Params> {
+  if (spec !== undefined) return resolveParams(await loadParamsSection(spec), parseParamsRef(spec, 'cifar10').where);
+  const ref = parseParamsRef('params.yaml', 'cifar10');
+  const node = existsSync(ref.file) ? loadSection(ref, { optional: true }) : undefined;
+  return isObject(node) ? resolveParams(node, ref.where) : resolveParams({});
 }
 
 function check<T>(section: string, raw: Raw, key: string, fallback: T, valid: (v: unknown) => boolean, what: string): T {
   if (!(key in raw) || raw[key] === null) return fallback;
   const value = raw[key];
-  if (!valid(value)) throw new ParamsError(`${section}.${key} must be ${what}, got ${JSON.stringify(value)}`);
+  if (!valid(value)) throw paramsError(`${section}.${key} must be ${what}, got ${JSON.stringify(value)}`);
   return value as T;
 }
 
@@ -140,7 +135,7 @@ const hexOrEmpty = (v: unknown) => typeof v === 'string';
 
 function unknownKeys(section: string, raw: Raw, known: string[]): void {
   const extra = Object.keys(raw).filter((k) => !known.includes(k));
-  if (extra.length > 0) throw new ParamsError(`unknown key${extra.length > 1 ? 's' : ''} ${extra.map((k) => `${section}.${k}`).join(', ')} (known: ${known.join(', ')})`);
+  if (extra.length > 0) throw paramsError(`unknown key${extra.length > 1 ? 's' : ''} ${extra.map((k) => `${section}.${k}`).join(', ')} (known: ${known.join(', ')})`);
 }
 
 /** Validates a raw section against the schema, filling defaults. */
@@ -149,8 +144,8 @@ export function resolveParams(raw: Raw = {}, section = 'cifar10'): Cifar10Params
   unknownKeys(section, raw, ['source', 'md5', 'sha256', 'model', 'train']);
   const modelRaw = raw.model === undefined || raw.model === null ? {} : raw.model;
   const trainRaw = raw.train === undefined || raw.train === null ? {} : raw.train;
-  if (!isObject(modelRaw)) throw new ParamsError(`${section}.model must be a mapping`);
-  if (!isObject(trainRaw)) throw new ParamsError(`${section}.train must be a mapping`);
+  if (!isObject(modelRaw)) throw paramsError(`${section}.model must be a mapping`);
+  if (!isObject(trainRaw)) throw paramsError(`${section}.train must be a mapping`);
   const ms = `${section}.model`;
   const ts = `${section}.train`;
   unknownKeys(ms, modelRaw, Object.keys(d.model));
@@ -166,7 +161,7 @@ export function resolveParams(raw: Raw = {}, section = 'cifar10'): Cifar10Params
       flip: check(`${ts}.augment`, augmentRaw, 'flip', d.train.augment.flip, bool, 'true or false'),
       crop: check(`${ts}.augment`, augmentRaw, 'crop', d.train.augment.crop, int(0), 'an integer ≥ 0'),
     };
-  } else throw new ParamsError(`${ts}.augment must be true, false or {flip, crop}`);
+  } else throw paramsError(`${ts}.augment must be true, false or {flip, crop}`);
 
   const md5 = check(section, raw, 'md5', d.md5, hexOrEmpty, 'a hex string') as string | undefined;
   const sha256 = check(section, raw, 'sha256', d.sha256, hexOrEmpty, 'a hex string') as string | undefined;

@@ -7,7 +7,8 @@
 import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeDirectoryAtomically } from '../../src/util/fs.js';
-import { verifyFile, hashFile, type Checksum } from './checksum.js';
+import { InputError, ParamsError } from '../common/errors.js';
+import { hashFile, parseChecksum, verifyFile, type Checksum } from './checksum.js';
 import { readCifarArchive, readCifarDirectory } from './cifar-source.js';
 import type { CifarDataset, CifarSplit } from './cifar-format.js';
 import { IMAGE_SIZE, CHANNELS } from './cifar-format.js';
@@ -38,14 +39,27 @@ export interface PrepareResult {
   files: string[];
 }
 
-export class PrepareError extends Error {
-  constructor(
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-    this.name = 'PrepareError';
-  }
+/** What `--source`, `--md5`, `--sha256` and a params section (`--params`) each said. */
+export interface SourceOptions {
+  source?: string | undefined;
+  md5?: string | undefined;
+  sha256?: string | undefined;
+}
+
+/**
+ * The source and checksum prepare uses. Command-line values win over the params section; a
+ * command-line checksum replaces the params' one, and a source given on the command line without
+ * a checksum is not checked against the params' checksum, which belongs to another source.
+ */
+export function chooseSource(options: SourceOptions, fromParams?: SourceOptions): { source: string; expected?: Checksum } {
+  const source = options.source ?? fromParams?.source;
+  if (!source) throw new ParamsError('no source given', { hint: 'pass --source <url|archive|dir> or --params params.yaml#cifar10' });
+  if (options.md5 && options.sha256) throw new ParamsError('give either --md5 or --sha256, not both');
+  const sameSource = options.source === undefined || options.source === fromParams?.source;
+  const md5 = options.md5 ?? (options.sha256 || !sameSource ? undefined : fromParams?.md5);
+  const sha256 = options.sha256 ?? (options.md5 || !sameSource ? undefined : fromParams?.sha256);
+  const expected = sha256 ? parseChecksum('sha256', sha256) : md5 ? parseChecksum('md5', md5) : undefined;
+  return expected ? { source, expected } : { source };
 }
 
 export async function prepareCifar10(options: PrepareOptions): Promise<PrepareResult> {
@@ -69,10 +83,16 @@ export async function prepareCifar10(options: PrepareOptions): Promise<PrepareRe
   } else {
     const info = await stat(options.source).catch(() => undefined);
     if (!info) {
-      throw new PrepareError(`source ${options.source} does not exist`, 'pass an http(s) URL, a cifar-10-binary.tar.gz archive or an extracted cifar-10-batches-bin directory');
+      throw new InputError(`source ${options.source} does not exist`, {
+        hint: 'pass an http(s) URL, a cifar-10-binary.tar.gz archive or an extracted cifar-10-batches-bin directory',
+      });
     }
     if (info.isDirectory()) {
-      if (options.expected) throw new PrepareError(`a checksum was given but ${options.source} is a directory`, 'checksums apply to archives; drop --md5/--sha256 for an extracted directory');
+      if (options.expected) {
+        throw new ParamsError(`a checksum was given but ${options.source} is a directory`, {
+          hint: 'checksums apply to archives; drop --md5/--sha256 for an extracted directory',
+        });
+      }
       sourceKind = 'directory';
       dataset = await readCifarDirectory(options.source);
     } else {

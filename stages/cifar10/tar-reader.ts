@@ -5,6 +5,7 @@
  * need is small, and because truncation must surface as an error (a half-downloaded archive must
  * never look like a short but valid one).
  */
+import { InputError } from '../common/errors.js';
 
 const BLOCK = 512;
 
@@ -18,9 +19,9 @@ export interface TarEntry {
   data: Buffer;
 }
 
-export class TarFormatError extends Error {
+export class TarFormatError extends InputError {
   constructor(message: string) {
-    super(message);
+    super(message, { hint: 'the archive is damaged or incomplete: download it again' });
     this.name = 'TarFormatError';
   }
 }

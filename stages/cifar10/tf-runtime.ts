@@ -4,6 +4,7 @@
  * training kernels of ./wasm-kernels.ts and, where possible, XNNPACK's thread pool.
  */
 import type * as TF from '@tensorflow/tfjs';
+import { MlpError } from '../../src/errors.js';
 import { enableWasmThreads } from './wasm-threads.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 import { registerBatchNormKernels } from './fast-batch-norm.js';
@@ -45,7 +46,11 @@ async function load(choice: BackendChoice, threads: number): Promise<TfRuntime> 
   if (choice === 'auto' || choice === 'node') {
     const node = await importTfjsNode();
     if (node) return { tf: node, backend: 'tensorflow', threads: 0 };
-    if (choice === 'node') throw new Error('@tensorflow/tfjs-node is not installed or failed to load');
+    if (choice === 'node') {
+      throw new MlpError('@tensorflow/tfjs-node is not installed or failed to load', {
+        hint: 'install @tensorflow/tfjs-node, or use --backend auto (wasm when tfjs-node is missing)',
+      });
+    }
   }
   const tf = await import('@tensorflow/tfjs');
   // webgl registers itself on import but has no GL context in Node; keep it from being picked.
@@ -58,8 +63,8 @@ async function load(choice: BackendChoice, threads: number): Promise<TfRuntime> 
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   const actualThreads = await enableWasmThreads(tf, wasm, threads);
   if (!(await tf.setBackend('wasm'))) {
-    const hint = actualThreads > 0 ? ' (multi-threaded build; set MLP_WASM_THREADS=0 to use the single-threaded one)' : '';
-    throw new Error(`the TensorFlow.js wasm backend failed to initialise${hint}`);
+    const hint = actualThreads > 0 ? 'this was the multi-threaded build: set MLP_WASM_THREADS=0 to use the single-threaded one' : 'try --backend cpu';
+    throw new MlpError('the TensorFlow.js wasm backend failed to initialise', { hint });
   }
   await tf.ready();
   registerWasmTrainingKernels(tf);

@@ -6,6 +6,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type * as TF from '@tensorflow/tfjs';
+import { writeDirectoryAtomically, writeFileAtomic } from '../../src/util/fs.js';
+import { writeMetricsFile } from '../common/metrics.js';
 import { computeNormalization, fillBatch, type Normalization } from './batches.js';
 import { NUM_CLASSES, PIXELS_PER_IMAGE, IMAGE_SIZE, CHANNELS } from './cifar-format.js';
 import { loadSplit, type LoadedSplit } from './dataset.js';
@@ -13,7 +15,7 @@ import { applyForTraining } from './fast-batch-norm.js';
 import { buildModel } from './model.js';
 import { METADATA_JSON, saveModel } from './model-io.js';
 import type { Cifar10Params } from './params.js';
-import { Random } from './random.js';
+import { Random } from '../common/random.js';
 import { learningRateAt } from './schedule.js';
 import { loadTf, type BackendChoice, type Tf } from './tf-runtime.js';
 
@@ -33,6 +35,9 @@ export interface TrainProgress {
   epochs: number;
   batch: number;
   batches: number;
+  /** Training images processed so far (all epochs) and in the whole run. */
+  images: number;
+  totalImages: number;
   loss: number;
   accuracy: number;
   learningRate: number;
@@ -48,13 +53,34 @@ export interface TrainOptions {
   params: Cifar10Params;
   /** Per-epoch series (.json array or .csv); default `<outDir>/history.json`. */
   historyPath?: string;
+  /** Where to write the training summary (`TrainSummary`) as a metrics file; none by default. */
+  metricsPath?: string;
   backend?: BackendChoice;
   onProgress?: (progress: TrainProgress) => void;
+}
+
+/** The training summary: what `--metrics` writes and `--json` prints. */
+export interface TrainSummary {
+  train_seconds: number;
+  wall_seconds: number;
+  images_per_second: number;
+  epochs: number;
+  train_images: number;
+  parameters: number;
+  train_loss: number | null;
+  train_accuracy: number | null;
+  val_loss: number | null;
+  val_accuracy: number | null;
+  backend: string;
+  threads: number;
 }
 
 export interface TrainResult {
   outDir: string;
   historyPath: string;
+  /** The metrics file written, if one was asked for. */
+  metricsPath: string | undefined;
+  summary: TrainSummary;
   history: EpochRecord[];
   /** Time spent in training steps (excludes data loading and per-epoch validation). */
   trainSeconds: number;
@@ -81,7 +107,8 @@ export async function trainCifar10(options: TrainOptions): Promise<TrainResult> 
   const runtime = await loadTf({ ...(options.backend ? { backend: options.backend } : {}), threads: p.threads });
   const { tf } = runtime;
   const norm = computeNormalization(train.images, train.count);
-  const random = new Random(p.seed);
+  // Seed 0 has always meant the golden-ratio state here; kept so that seed-0 runs reproduce.
+  const random = new Random(p.seed === 0 ? 0x9e3779b9 : p.seed);
 
   const model = buildModel(tf, params.model, p.seed);
   const batchSize = Math.min(p.batch_size, train.count);
@@ -129,6 +156,8 @@ export async function trainCifar10(options: TrainOptions): Promise<TrainResult> 
         epochs: p.epochs,
         batch: b + 1,
         batches: batchesPerEpoch,
+        images: (step + 1) * batchSize,
+        totalImages: totalSteps * batchSize,
         loss: lossSum / seen,
         accuracy: correct / seen,
         learningRate: lr,
@@ -157,6 +186,8 @@ export async function trainCifar10(options: TrainOptions): Promise<TrainResult> 
       epochs: p.epochs,
       batch: batchesPerEpoch,
       batches: batchesPerEpoch,
+      images: epoch * batchesPerEpoch * batchSize,
+      totalImages: totalSteps * batchSize,
       loss: record.train_loss,
       accuracy: record.train_accuracy,
       learningRate: lr,
@@ -168,9 +199,8 @@ export async function trainCifar10(options: TrainOptions): Promise<TrainResult> 
 
   const imagesPerSecond = Math.round((totalSteps * batchSize) / trainSeconds);
   const parameters = model.countParams();
-  await mkdir(options.outDir, { recursive: true });
-  await saveModel(tf, model, options.outDir, {
-    format: 'mlp-cifar10-model/1',
+  const metadata = {
+    format: 'mlp-cifar10-model/1' as const,
     classes: train.classNames,
     normalization: norm,
     params: { model: params.model, train: params.train },
@@ -181,21 +211,50 @@ export async function trainCifar10(options: TrainOptions): Promise<TrainResult> 
     train_seconds: round(trainSeconds, 2),
     images_per_second: imagesPerSecond,
     history,
-  });
+  };
   const historyPath = options.historyPath ?? path.join(options.outDir, 'history.json');
-  await writeHistory(historyPath, history);
+  // The history goes inside the model directory unless asked elsewhere; either way the model
+  // directory appears whole or not at all (a pipeline must never cache half a model).
+  const historyInside = path.relative(path.resolve(options.outDir), path.resolve(historyPath));
+  const inside = historyInside !== '' && !historyInside.startsWith('..') && !path.isAbsolute(historyInside);
+  await writeDirectoryAtomically(options.outDir, async (dir) => {
+    await saveModel(tf, model, dir, metadata);
+    if (inside) {
+      await mkdir(path.dirname(path.join(dir, historyInside)), { recursive: true });
+      await writeFile(path.join(dir, historyInside), formatHistory(historyPath, history));
+    }
+  });
+  if (!inside) writeFileAtomic(historyPath, formatHistory(historyPath, history));
   optimizer.dispose();
   // MomentumOptimizer.dispose() does not release its learning-rate scalar (SGDOptimizer's `c`).
   const lrScalar = (optimizer as unknown as { c?: TF.Tensor }).c;
   if (lrScalar && !lrScalar.isDisposed) lrScalar.dispose();
   model.dispose();
+  const last = history[history.length - 1];
+  const summary: TrainSummary = {
+    train_seconds: round(trainSeconds, 2),
+    wall_seconds: round((performance.now() - wallStart) / 1000, 2),
+    images_per_second: imagesPerSecond,
+    epochs: history.length,
+    train_images: train.count,
+    parameters,
+    train_loss: last?.train_loss ?? null,
+    train_accuracy: last?.train_accuracy ?? null,
+    val_loss: last?.val_loss ?? null,
+    val_accuracy: last?.val_accuracy ?? null,
+    backend: runtime.backend,
+    threads: runtime.threads,
+  };
+  if (options.metricsPath !== undefined) writeMetricsFile(options.metricsPath, summary);
   return {
     outDir: options.outDir,
     historyPath,
+    metricsPath: options.metricsPath,
+    summary,
     history,
-    trainSeconds: round(trainSeconds, 2),
+    trainSeconds: summary.train_seconds,
     cpuSeconds: round(cpuMicros / 1e6, 2),
-    wallSeconds: round((performance.now() - wallStart) / 1000, 2),
+    wallSeconds: summary.wall_seconds,
     imagesPerSecond,
     backend: runtime.backend,
     threads: runtime.threads,
@@ -278,16 +337,15 @@ export function evaluateLoss(
   return { loss: lossSum / split.count, accuracy: correct / split.count };
 }
 
-async function writeHistory(file: string, history: EpochRecord[]): Promise<void> {
-  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+/** The history as CSV/TSV (by extension) or a JSON array. */
+function formatHistory(file: string, history: EpochRecord[]): string {
   if (file.endsWith('.csv') || file.endsWith('.tsv')) {
     const sep = file.endsWith('.tsv') ? '\t' : ',';
     const keys = Object.keys(history[0] ?? {}) as (keyof EpochRecord)[];
     const lines = [keys.join(sep), ...history.map((r) => keys.map((k) => (r[k] === null ? '' : String(r[k]))).join(sep))];
-    await writeFile(file, `${lines.join('\n')}\n`);
-  } else {
-    await writeFile(file, `${JSON.stringify(history, null, 2)}\n`);
+    return `${lines.join('\n')}\n`;
   }
+  return `${JSON.stringify(history, null, 2)}\n`;
 }
 
 function round(value: number, digits = 4): number {

@@ -3,15 +3,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomically } from './atomic-output.js';
-import { formatJson } from './pretty-json.js';
-import { classIndices } from './class-labels.js';
-import { argmaxRows, predictProbabilities } from './logistic-regression.js';
+import { writeMetricsFile } from '../common/metrics.js';
+import { classIndices } from './io/class-labels.js';
+import { argmaxRows, predictProbabilities } from './solver/logistic-regression.js';
 import { classificationReport, round, type ClassificationReport } from './metrics.js';
-import { loadModel } from './model-files.js';
-import { readEvaluationData } from './split-files.js';
+import { loadModel } from './io/model-files.js';
+import { readEvaluationData } from './io/split-files.js';
 import { headline, peakRssMb, seconds } from './train.js';
-import { TfidfTransformer } from './vectorizer.js';
+import { TfidfTransformer } from './features/vectorizer.js';
 
 export interface EvaluateOptions {
   modelDir: string;
@@ -63,7 +62,7 @@ export async function evaluateText(options: EvaluateOptions): Promise<EvaluateRe
       peak_rss_mb: peakRssMb(),
     },
   };
-  await writeFileAtomically(options.metricsFile, formatJson(metrics));
+  writeMetricsFile(options.metricsFile, metrics);
   return { metricsFile: options.metricsFile, dataFile: documents.file, metrics };
 }
 

@@ -7,9 +7,8 @@
  * float is a fraction of documents; YAML keeps that distinction (`1` vs `1.0`), so we parse
  * integers as bigint to keep it too.
  */
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { paramsError, systemErrorCode } from './input-error.js';
+import { paramsError } from '../common/errors.js';
+import { loadParamsSection, parseParamsRef } from '../common/params.js';
 
 export type DocumentFrequency = { kind: 'count'; value: number } | { kind: 'fraction'; value: number };
 
@@ -195,37 +194,12 @@ function parseTfidf(raw: Record<string, unknown>, p: TfidfParams, at: string): v
   }
 }
 
-/** `file.yaml#a.b` → the value at a.b of file.yaml (default key: `text`). */
+/** `file.yaml#a.b` → the validated section a.b of file.yaml (default key: `text`). */
 export async function loadTextParams(spec: string): Promise<{ params: TextParams; where: string }> {
-  const hash = spec.lastIndexOf('#');
-  const file = hash >= 0 ? spec.slice(0, hash) : spec;
-  const keyPath = hash >= 0 ? spec.slice(hash + 1) : 'text';
-  const where = `${file}#${keyPath}`;
-  let source: string;
-  try {
-    source = await readFile(file, 'utf8');
-  } catch (error) {
-    const missing = systemErrorCode(error) === 'ENOENT';
-    throw paramsError(file, missing ? 'params file not found' : `cannot read params file: ${String(error)}`);
-  }
-  let document: unknown;
-  try {
-    document = parseYaml(source, { intAsBigInt: true });
-  } catch (error) {
-    if (error instanceof YAMLParseError) {
-      const pos = error.linePos?.[0];
-      throw paramsError(pos ? `${file}:${pos.line}:${pos.col}` : file, `invalid YAML: ${error.message.split('\n')[0]}`);
-    }
-    throw error;
-  }
-  let value: unknown = document;
-  for (const key of keyPath.split('.').filter(Boolean)) {
-    if (value === null || typeof value !== 'object' || !(key in value)) {
-      throw paramsError(where, `no such section in ${file}`, `add a "${keyPath}:" section, or point --params at the right key`);
-    }
-    value = (value as Record<string, unknown>)[key];
-  }
-  return { params: parseTextParams(value, where), where };
+  const ref = parseParamsRef(spec, 'text');
+  // Integers as bigint: `min_df: 1` (one document) and `min_df: 1.0` (all documents) differ.
+  const section = loadParamsSection(ref, { intAsBigInt: true });
+  return { params: parseTextParams(section, ref.where), where: ref.where };
 }
 
 // --- value checks -------------------------------------------------------------------------

@@ -2,13 +2,13 @@
  * `mlp text predict`: documents → most probable label and its probability, one result per input
  * document, in input order.
  */
-import { inputError } from './input-error.js';
-import { parseDocumentsCsv, readUtf8File } from './labelled-csv.js';
-import { argmaxRows, predictProbabilities } from './logistic-regression.js';
+import { inputError } from '../common/errors.js';
+import { parseDocumentsCsv, readUtf8File } from './io/labelled-csv.js';
+import { argmaxRows, predictProbabilities } from './solver/logistic-regression.js';
 import { round } from './metrics.js';
-import { loadModel } from './model-files.js';
-import { decodeUtf8Strict, InvalidUtf8Error } from './utf8.js';
-import { TfidfTransformer } from './vectorizer.js';
+import { loadModel } from './io/model-files.js';
+import { decodeUtf8Strict, InvalidUtf8Error } from './io/utf8.js';
+import { TfidfTransformer } from './features/vectorizer.js';
 
 /** lines: one document per line; csv: a header and a text column; jsonl: a JSON string or {"text": …} per line. */
 export type PredictFormat = 'lines' | 'csv' | 'jsonl';

@@ -2,13 +2,15 @@
  * `mlp text prepare`: labelled documents (a CSV file, or the SpamAssassin corpus) → a stratified,
  * seeded train/test split on disk. Output bytes depend only on the input and the options.
  */
-import { compareCodePoints } from './code-point-order.js';
-import { writeDirectoryAtomically } from './atomic-output.js';
-import { inputError } from './input-error.js';
-import { formatJson } from './pretty-json.js';
-import { readDocumentsCsv, rowOf } from './labelled-csv.js';
-import { readSpamAssassin, spamAssassinDataDir } from './spam-assassin.js';
-import { formatSplitCsv, SPLIT_FILE, TEST_FILE, TRAIN_FILE } from './split-files.js';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { writeDirectoryAtomically } from '../../src/util/fs.js';
+import { compareCodePoints } from '../common/code-point-order.js';
+import { inputError } from '../common/errors.js';
+import { formatJson } from '../common/json.js';
+import { readDocumentsCsv, rowOf } from './io/labelled-csv.js';
+import { readSpamAssassin, spamAssassinDataDir } from './io/spam-assassin.js';
+import { formatSplitCsv, SPLIT_FILE, TEST_FILE, TRAIN_FILE } from './io/split-files.js';
 import { SplitError, stratifiedSplit } from './split.js';
 
 export interface PrepareOptions {
@@ -77,14 +79,12 @@ export async function prepareText(options: PrepareOptions): Promise<PrepareResul
     test_rows: split.test.length,
     classes: Object.fromEntries(classes.map(({ label, train, test }) => [label, { train, test }])),
   };
-  await writeDirectoryAtomically(
-    options.outDir,
-    new Map([
-      [TRAIN_FILE, formatSplitCsv(documents.texts, documents.labels, split.train)],
-      [TEST_FILE, formatSplitCsv(documents.texts, documents.labels, split.test)],
-      [SPLIT_FILE, formatJson(summary)],
-    ]),
-  );
+  // All three files or none: a half-written split would be hashed and cached by a pipeline.
+  await writeDirectoryAtomically(options.outDir, async (dir) => {
+    await writeFile(path.join(dir, TRAIN_FILE), formatSplitCsv(documents.texts, documents.labels, split.train));
+    await writeFile(path.join(dir, TEST_FILE), formatSplitCsv(documents.texts, documents.labels, split.test));
+    await writeFile(path.join(dir, SPLIT_FILE), formatJson(summary));
+  });
   return {
     outDir: options.outDir,
     source,

@@ -8,19 +8,8 @@
  * benchmark therefore feeds the *same* split files to both tools. Rows keep their input order
  * within each split so the output diffs and reads naturally.
  */
-import { compareCodePoints } from './code-point-order.js';
-
-/** mulberry32: tiny, fast, good enough to shuffle; the same seed gives the same stream everywhere. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { compareCodePoints } from '../common/code-point-order.js';
+import { mulberry32 } from '../common/random.js';
 
 export interface SplitResult {
   /** Row indices (into the input) of the training rows, ascending. */

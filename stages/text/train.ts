@@ -3,16 +3,15 @@
  * split when there is one). Returns what happened; printing is the CLI's job.
  */
 import path from 'node:path';
-import { writeFileAtomically } from './atomic-output.js';
-import { formatJson } from './pretty-json.js';
-import { checkTrainingClasses, classIndices, sortedClasses } from './class-labels.js';
-import { EmptyVocabularyError, fitTfidf } from './vectorizer.js';
-import { inputError } from './input-error.js';
-import { argmaxRows, fitLogisticRegression, predictProbabilities, type FitInfo } from './logistic-regression.js';
+import { writeMetricsFile } from '../common/metrics.js';
+import { checkTrainingClasses, classIndices, sortedClasses } from './io/class-labels.js';
+import { EmptyVocabularyError, fitTfidf } from './features/vectorizer.js';
+import { inputError } from '../common/errors.js';
+import { argmaxRows, fitLogisticRegression, predictProbabilities, type FitInfo } from './solver/logistic-regression.js';
 import { classificationReport, round, type ClassificationReport } from './metrics.js';
-import { saveModel, type TextModel } from './model-files.js';
+import { saveModel, type TextModel } from './io/model-files.js';
 import type { TextParams } from './params.js';
-import { readSplit, TRAIN_FILE } from './split-files.js';
+import { readSplit, TRAIN_FILE } from './io/split-files.js';
 
 export interface TrainOptions {
   dataDir: string;
@@ -20,7 +19,15 @@ export interface TrainOptions {
   params: TextParams;
   /** Where to write the metrics JSON. */
   metricsFile: string;
+  /** Where training is (for a progress display; called synchronously, often). */
+  onProgress?: (progress: TrainProgress) => void;
 }
+
+/** The steps of training, in order: vectorize the training documents, fit, score the test split. */
+export type TrainProgress =
+  | { step: 'vectorize'; documents: number; total: number }
+  | { step: 'fit'; iteration: number; maxIter: number; loss: number }
+  | { step: 'score'; documents: number };
 
 export interface Timing {
   vectorize_seconds: number;
@@ -46,7 +53,7 @@ export interface TrainResult {
 }
 
 export async function trainText(options: TrainOptions): Promise<TrainResult> {
-  const { params } = options;
+  const { params, onProgress } = options;
   const { train, test } = await readSplit(options.dataDir);
   const classes = sortedClasses(train.labels);
   checkTrainingClasses(train, classes);
@@ -56,7 +63,9 @@ export async function trainText(options: TrainOptions): Promise<TrainResult> {
   let started = performance.now();
   let fit;
   try {
-    fit = fitTfidf(train.texts, params.tfidf);
+    fit = fitTfidf(train.texts, params.tfidf, {
+      ...(onProgress ? { onDocument: (documents: number, total: number) => onProgress({ step: 'vectorize', documents, total }) } : {}),
+    });
   } catch (error) {
     if (error instanceof EmptyVocabularyError) {
       throw inputError({ file: train.file }, error.message, 'check the text column and the tfidf params (min_df, max_df, stop_words)');
@@ -66,7 +75,9 @@ export async function trainText(options: TrainOptions): Promise<TrainResult> {
   let vectorizeSeconds = seconds(started);
 
   started = performance.now();
-  const { model: weights, info } = fitLogisticRegression(fit.matrix, y, classes.length, params.logreg);
+  const { model: weights, info } = fitLogisticRegression(fit.matrix, y, classes.length, params.logreg, {
+    ...(onProgress ? { onIteration: (iteration: number, loss: number) => onProgress({ step: 'fit', iteration, maxIter: params.logreg.maxIter, loss }) } : {}),
+  });
   const trainSeconds = seconds(started);
 
   const model: TextModel = {
@@ -90,6 +101,7 @@ export async function trainText(options: TrainOptions): Promise<TrainResult> {
   let report: ClassificationReport | undefined;
   let predictSeconds = 0;
   if (test && testY) {
+    onProgress?.({ step: 'score', documents: test.texts.length });
     started = performance.now();
     const X = fit.transformer.transform(test.texts);
     vectorizeSeconds += seconds(started);
@@ -114,7 +126,7 @@ export async function trainText(options: TrainOptions): Promise<TrainResult> {
     },
   };
   await saveModel(options.outDir, model);
-  await writeFileAtomically(options.metricsFile, formatJson(metrics));
+  writeMetricsFile(options.metricsFile, metrics);
   return { outDir: options.outDir, metricsFile: options.metricsFile, classes, info, metrics };
 }
 

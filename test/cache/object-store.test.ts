@@ -4,6 +4,8 @@ import path from 'node:path';
 import { ObjectStore } from '../../src/cache/object-store.js';
 import { hashBytes } from '../../src/hash/hash-file.js';
 import { StateCache } from '../../src/hash/state-cache.js';
+import type { EntryPath } from '../../src/schema/repo-path.js';
+import type { Sha256 } from '../../src/schema/sha256.js';
 import { HOST_TAG } from '../../src/util/temp-files.js';
 import { tempDir } from '../helpers/cli.js';
 
@@ -65,7 +67,7 @@ describe('checking objects', () => {
     const good = store.putBytes('good content');
     const flipped = store.putBytes('flipped content');
     const truncated = store.putBytes('truncated content');
-    const damage = (hash: string, data: string): void => {
+    const damage = (hash: Sha256, data: string): void => {
       const file = store.objectPath(hash);
       fs.chmodSync(file, 0o644);
       fs.writeFileSync(file, data);
@@ -93,7 +95,7 @@ describe('checking objects', () => {
 
   test('a corrupt directory manifest is removed when read', () => {
     const { store } = setup();
-    const hash = store.putManifest([{ path: 'a', hash: hashBytes('a'), size: 1 }]);
+    const hash = store.putManifest([{ path: 'a' as EntryPath, hash: hashBytes('a'), size: 1 }]);
     fs.chmodSync(store.objectPath(hash), 0o644);
     fs.appendFileSync(store.objectPath(hash), ' ');
     expect(() => store.readManifest(hash)).toThrow(/is corrupted/);

@@ -39,6 +39,12 @@ describe('mlp git-hook', () => {
     const failing = context(dir, 1);
     expect(await runGitHook('post-checkout', ['a', 'b', '1'], failing.ctx)).toBe(0);
     expect(failing.lines.join('\n')).toContain('some data could not be checked out');
+
+    // Unsaved changes were kept: a warning, and git still succeeds.
+    const kept = context(dir, 6);
+    expect(await runGitHook('post-checkout', ['a', 'b', '1'], kept.ctx)).toBe(0);
+    expect(kept.calls).toEqual([['checkout']]);
+    expect(kept.lines.join('\n')).toContain('kept your unsaved changes');
   });
 
   test('post-checkout does nothing while a rebase is in progress', async () => {

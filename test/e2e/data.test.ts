@@ -25,12 +25,12 @@ describe('mlp add / checkout', () => {
     const status = runMlp(dir, ['status']);
     expect(status.stdout).toContain('data/images.mlp: data/images missing');
     expect(status.stdout).toContain('data/labels.csv.mlp: data/labels.csv modified');
-    const checkout = runMlp(dir, ['checkout']);
+    const checkout = runMlp(dir, ['checkout', '--force']); // labels.csv was edited: discard the edit
     expect(checkout.code).toBe(0);
     expect(checkout.stdout).toContain('2 restored');
     expect(read(dir, 'data/images/sub/b.bin')).toBe('BB');
     expect(read(dir, 'data/labels.csv')).toBe('x,y\n');
-    expect(runMlp(dir, ['status']).stdout).toBe('Pipeline and tracked data are up to date.\n');
+    expect(runMlp(dir, ['status']).stdout).toBe('Tracked data is up to date (no pipeline.yaml).\n');
   });
 
   test('checkout follows git: switching commits switches the data', () => {
@@ -47,12 +47,12 @@ describe('mlp add / checkout', () => {
     expect(read(dir, 'data/d.txt')).toBe('v1');
   });
 
-  test('a directory checkout removes files that are not recorded and restores modified ones', () => {
+  test('a directory checkout --force removes files that are not recorded and restores modified ones', () => {
     const dir = makeRepo({}, { 'd/a': '1', 'd/b': '2' });
     runMlp(dir, ['add', 'd']);
     fs.writeFileSync(path.join(dir, 'd/extra'), 'x');
     fs.writeFileSync(path.join(dir, 'd/a'), 'modified');
-    runMlp(dir, ['checkout', 'd']);
+    runMlp(dir, ['checkout', '--force', 'd']);
     expect(fs.readdirSync(path.join(dir, 'd')).sort()).toEqual(['a', 'b']);
     expect(read(dir, 'd/a')).toBe('1');
   });
@@ -93,7 +93,7 @@ describe('cache safety', () => {
     fs.appendFileSync(path.join(dir, 'o.txt'), 'edited in place\n');
     const [object] = objectFiles(dir).map((h) => path.join(dir, '.mlp/cache/files/sha256', h.slice(0, 2), h.slice(2)));
     expect(fs.readFileSync(object as string, 'utf8')).toBe('original\n');
-    runMlp(dir, ['checkout']);
+    runMlp(dir, ['checkout', '--force']);
     expect(read(dir, 'o.txt')).toBe('original\n');
   });
 
@@ -147,8 +147,9 @@ describe('cache safety', () => {
   test('an unknown cache.type is a clear error', () => {
     const dir = makeRepo({ '.mlp/config.yaml': 'cache:\n  type: teleport\n' }, { 'f.txt': 'x' });
     const result = runMlp(dir, ['add', 'f.txt']);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain("cache.type: unknown link type 'teleport'");
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('error: .mlp/config.yaml:2:9: cache.type: must be one or more of reflink, hardlink, symlink, copy, got "teleport"');
+    expect(result.stderr).toContain('hint: e.g. type: [reflink, copy]');
   });
 });
 
@@ -163,7 +164,7 @@ describe('mlp commit / gc', () => {
     expect(runMlp(dir, ['status']).stdout).toContain('up to date');
   });
 
-  test('gc removes unreferenced objects; --all-commits keeps what any commit references', () => {
+  test('gc -w removes unreferenced objects; --all-commits keeps what any commit references', () => {
     const dir = makeRepo({}, { 'd.txt': 'version one' });
     runMlp(dir, ['add', 'd.txt']);
     git(dir, 'add', '-A');
@@ -172,14 +173,14 @@ describe('mlp commit / gc', () => {
     runMlp(dir, ['add', 'd.txt']);
     git(dir, 'commit', '-qam', 'two');
     expect(objectFiles(dir)).toHaveLength(2);
-    const keep = runMlp(dir, ['gc', '--all-commits']);
-    expect(keep.stdout).toContain('Removed 0 objects');
+    const keep = runMlp(dir, ['gc', '--all-commits', '-f']);
+    expect(keep.stdout).toContain('Nothing to remove.');
     expect(objectFiles(dir)).toHaveLength(2);
-    const dry = runMlp(dir, ['gc', '-n']);
-    expect(dry.stdout).toContain('Would remove 1 objects');
+    const dry = runMlp(dir, ['gc', '-w', '-n']);
+    expect(dry.stdout).toContain('Would remove from the cache: 1 object');
     expect(objectFiles(dir)).toHaveLength(2);
-    const gc = runMlp(dir, ['gc']);
-    expect(gc.stdout).toContain('Removed 1 objects (11 B)');
+    const gc = runMlp(dir, ['gc', '-w', '-f']);
+    expect(gc.stdout).toContain('Removed 1 object (11 B)');
     expect(objectFiles(dir)).toHaveLength(1);
     expect(runMlp(dir, ['checkout']).code).toBe(0);
   });

@@ -2,16 +2,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PipelineError } from '../../src/errors.js';
 import { Lockfile, type LockEntry } from '../../src/lock/lockfile.js';
+import { toRepoPath as p } from '../../src/schema/repo-path.js';
+import { toSha256 as h } from '../../src/schema/sha256.js';
 import { tempDir } from '../helpers/cli.js';
 
 const entry = (n: number): LockEntry => ({
   cmd: [`cp a${n} b${n}`],
   deps: [
-    { path: 'z', hash: 'f'.repeat(64), size: 2 },
-    { path: 'a', hash: 'e'.repeat(64), size: 1, nfiles: 3 },
+    { path: p('z'), hash: h('f'.repeat(64)), size: 2 },
+    { path: p('a'), hash: h('e'.repeat(64)), size: 1, nfiles: 3 },
   ],
   params: { 'params.yaml': { zeta: 1, alpha: { yy: 2, xx: [1, 2] } } },
-  outs: [{ path: `b${n}`, hash: 'a'.repeat(64), size: 5 }],
+  outs: [{ path: p(`b${n}`), hash: h('a'.repeat(64)), size: 5 }],
 });
 
 describe('pipeline.lock', () => {
@@ -56,6 +58,6 @@ describe('pipeline.lock', () => {
   test('a damaged lockfile is a clear error', () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'pipeline.lock'), "schema: '1'\nstages:\n  a:\n    cmd: x\n    outs: [{path: o}]\n");
-    expect(() => Lockfile.load(dir)).toThrow(/not a valid lockfile: stage 'a' has an entry without path, sha256 and size/);
+    expect(() => Lockfile.load(dir)).toThrow("pipeline.lock:5:12: missing key 'sha256' in stages.a.outs[0]");
   });
 });

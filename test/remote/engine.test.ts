@@ -37,8 +37,9 @@ describe('transfer engine', () => {
       defaultJobs: 4,
       list: (d) => real.list(d),
       exists: (k) => real.exists(k),
+      listFiles: (d) => real.listFiles(d),
+      remove: (k) => real.remove(k),
       put: (...a) => real.put(...a),
-      delete: (k) => real.delete(k),
       sweepTemps: (d) => real.sweepTemps(d),
       close: async () => {},
       async get(key, dest, size, progress) {

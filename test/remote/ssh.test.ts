@@ -184,6 +184,34 @@ describe('SSH remote', () => {
     }
   });
 
+  test('an encrypted default key does not stop login when ssh-agent holds a usable key', () => {
+    const { dir, remote } = withSshRemote();
+    runMlp(dir, ['remote', 'modify', '--local', '--unset', 'origin', 'key_file']);
+    const home = path.join(sshd.dir, `encrypted-home-${process.pid}`);
+    fs.mkdirSync(path.join(home, '.ssh'), { recursive: true });
+    const socket = path.join(sshd.dir, `agent-enc-${process.pid}.sock`);
+    let agentPid = 0;
+    try {
+      // The default key has a passphrase (and is not the one the server accepts).
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'secret passphrase', '-f', path.join(home, '.ssh', 'id_ed25519')]);
+      const withoutAgent = runMlp(dir, ['push'], { SSH_AUTH_SOCK: '', HOME: home });
+      expect(withoutAgent.code).toBe(1);
+      expect(withoutAgent.stderr).toContain(`skipped ${path.join(home, '.ssh', 'id_ed25519')}: it needs a passphrase, which mlp cannot ask for`);
+      expect(withoutAgent.stderr).toContain(`hint: add the key to your ssh-agent (ssh-add ${path.join(home, '.ssh', 'id_ed25519')}): mlp tries the agent first`);
+
+      const started = execFileSync('ssh-agent', ['-a', socket, '-s'], { encoding: 'utf8' });
+      agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(started)?.[1]);
+      execFileSync('ssh-add', ['-q', sshd.clientKey], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'ignore' });
+      const result = runMlp(dir, ['push'], { SSH_AUTH_SOCK: socket, HOME: home });
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(objectsUnder(remote)).toEqual(cacheObjects(dir));
+    } finally {
+      if (agentPid) process.kill(agentPid);
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   test('wrong credentials', () => {
     const { dir } = withSshRemote();
     const other = path.join(sshd.dir, 'stranger_key');

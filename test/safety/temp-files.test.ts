@@ -115,11 +115,12 @@ describe('temp files of killed commands', () => {
     const live = path.join(cache, 'tmp', `${HOST_TAG}-${process.pid}-0123abcd-0`);
     for (const f of [...abandoned, live]) fs.writeFileSync(f, Buffer.alloc(1000));
 
-    const dry = runMlp(dir, ['gc', '--dry']);
-    expect(dry.stdout).toContain('Would remove 3 temp files left by killed commands (2.9 KiB).');
-    const result = runMlp(dir, ['gc']);
+    const dry = runMlp(dir, ['gc', '-w', '--dry']);
+    expect(dry.stdout).toContain('Would remove from the cache: 0 objects (0 B) and 0 run-cache entries, and 3 temp files left by killed commands (2.9 KiB).');
+    for (const f of abandoned) expect(fs.existsSync(f)).toBe(true);
+    const result = runMlp(dir, ['gc', '-w', '-f']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('Removed 3 temp files left by killed commands (2.9 KiB).');
+    expect(result.stdout).toContain('Removed 0 objects (0 B) and 0 run-cache entries, and 3 temp files left by killed commands (2.9 KiB) from the cache.');
     for (const f of abandoned) expect(fs.existsSync(f)).toBe(false);
     expect(fs.existsSync(live)).toBe(true);
   });

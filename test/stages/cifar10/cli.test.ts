@@ -84,3 +84,20 @@ test('user errors exit non-zero with a message and a hint', async () => {
   expect(usage.code).toBe(2);
   expect(usage.stderr).toMatch(/no source given/);
 });
+
+test('bad params and bad option values are usage errors (exit 2) naming the key, with a hint', async () => {
+  const cwd = await tempDir('mlp-cifar-cli-');
+  await writeFile(path.join(cwd, 'params.yaml'), 'cifar10:\n  train: {epochs: 0}\n');
+  const params = await mlp(cwd, 'cifar10', 'train', '--data', 'data', '--out', 'model', '--params', 'params.yaml#cifar10');
+  expect(params.code).toBe(2);
+  expect(params.stderr).toMatch(/^error: params\.yaml#cifar10\.train\.epochs must be an integer ≥ 1, got 0\nhint: /);
+  const section = await mlp(cwd, 'cifar10', 'prepare', '--out', 'data', '--params', 'params.yaml#cifar100');
+  expect(section.code).toBe(2);
+  expect(section.stderr).toMatch(/^error: params\.yaml#cifar100: no such section/);
+  const epochs = await mlp(cwd, 'cifar10', 'train', '--data', 'data', '--out', 'model', '--epochs', 'many');
+  expect(epochs.code).toBe(2);
+  expect(epochs.stderr).toMatch(/--epochs <n>.*expected a positive integer, got 'many'/);
+  const backend = await mlp(cwd, 'cifar10', 'evaluate', '--model', 'm', '--data', 'd', '--backend', 'gpu');
+  expect(backend.code).toBe(2);
+  expect(backend.stderr).toMatch(/Allowed choices are auto, node, wasm, cpu/);
+});

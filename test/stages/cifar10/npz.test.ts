@@ -61,7 +61,7 @@ const python = ['/usr/bin/python3', 'python3'].find((p) => {
     '-c',
     `import numpy as np
 d = np.load(${JSON.stringify(ours)})
-print(d['x'].shape, d['x'].dtype, d['x'].sum(), list(d['classes']))
+print(d['x'].shape, d['x'].dtype, d['x'].sum(), d['classes'].tolist())
 np.savez_compressed(${JSON.stringify(theirs)}, x=np.arange(12, dtype=np.uint8).reshape(3, 4), classes=np.array(['ship', 'truck']))`,
   ]).toString();
   expect(out.trim()).toBe("(1, 2, 3) uint8 21 ['cat', 'dog']");

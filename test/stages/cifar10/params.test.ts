@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_PARAMS, loadParamsSection, OFFICIAL_MD5, OFFICIAL_URL, resolveParams } from '../../../stages/cifar10/params.js';
 import { learningRateAt } from '../../../stages/cifar10/schedule.js';
-import { Random } from '../../../stages/cifar10/random.js';
 
 test('defaults: the official archive with its published md5', () => {
   const p = resolveParams({});
@@ -41,10 +40,4 @@ test('schedules', () => {
   expect(oneCycle.indexOf(Math.max(...oneCycle))).toBe(20);
   expect(oneCycle[100]).toBeCloseTo(1e-3);
   expect(learningRateAt('cosine', 1, 100, 101, 0)).toBeCloseTo(1e-3);
-});
-
-test('seeded permutations are reproducible', () => {
-  const a = new Random(7).permutation(50);
-  expect(Array.from(new Random(7).permutation(50))).toEqual(Array.from(a));
-  expect([...a].sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i));
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { parseChecksum } from '../../../stages/cifar10/checksum.js';
 import { readNpz } from '../../../stages/cifar10/npz.js';
-import { prepareCifar10 } from '../../../stages/cifar10/prepare.js';
+import { chooseSource, prepareCifar10 } from '../../../stages/cifar10/prepare.js';
 import { batch, cifarTar, CLASSES, record, tempDir, writeArchive } from './helpers.js';
 
 test('prepare reads a generated archive into channels-last npz files', async () => {
@@ -94,4 +94,29 @@ test('a failed prepare keeps the previous output intact', async () => {
   const before = await readFile(path.join(out, 'train.npz'));
   await expect(prepareCifar10({ source: good.file, out, expected: parseChecksum('sha256', 'f'.repeat(64)) })).rejects.toThrow(/sha256/);
   expect((await readFile(path.join(out, 'train.npz'))).equals(before)).toBe(true);
+});
+
+describe('which source and checksum prepare uses', () => {
+  const md5 = 'a'.repeat(32);
+  const sha256 = 'b'.repeat(64);
+  const fromParams = { source: 'https://example.org/cifar.tar.gz', md5, sha256: undefined };
+
+  test('the params section alone: its source and checksum', () => {
+    expect(chooseSource({}, fromParams)).toEqual({ source: fromParams.source, expected: { algorithm: 'md5', hex: md5 } });
+  });
+
+  test('a command-line checksum replaces the params one', () => {
+    expect(chooseSource({ sha256 }, fromParams)).toEqual({ source: fromParams.source, expected: { algorithm: 'sha256', hex: sha256 } });
+  });
+
+  test("another source on the command line is not checked against the params' checksum", () => {
+    expect(chooseSource({ source: 'local.tar.gz' }, fromParams)).toEqual({ source: 'local.tar.gz' });
+    expect(chooseSource({ source: fromParams.source }, fromParams).expected).toEqual({ algorithm: 'md5', hex: md5 });
+  });
+
+  test('usage errors: no source, two checksums, a malformed checksum', () => {
+    expect(() => chooseSource({})).toThrow(expect.objectContaining({ message: 'no source given', exitCode: 2 }));
+    expect(() => chooseSource({ source: 'x', md5, sha256 })).toThrow(expect.objectContaining({ message: 'give either --md5 or --sha256, not both', exitCode: 2 }));
+    expect(() => chooseSource({ source: 'x', sha256: 'xyz' })).toThrow(expect.objectContaining({ exitCode: 2 }));
+  });
 });

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
@@ -54,6 +54,21 @@ test('a tiny CNN learns a separable synthetic task on the wasm backend', async (
   const csv = (await readFile(path.join(dir, 'history.csv'), 'utf8')).trim().split('\n');
   expect(csv[0]).toBe('epoch,train_loss,train_accuracy,val_loss,val_accuracy,learning_rate,seconds,images_per_second');
   expect(csv).toHaveLength(5);
+});
+
+test('train replaces the model directory as a whole and writes its own metrics', async () => {
+  const out = path.join(dir, 'model-again');
+  await mkdir(out);
+  await writeFile(path.join(out, 'stale.txt'), 'from an older run');
+  const metricsPath = path.join(dir, 'metrics', 'train.json');
+  const result = await trainCifar10({ dataDir, outDir: out, params: { ...params, train: { ...params.train, epochs: 1 } }, backend: 'wasm', metricsPath });
+  // The directory is swapped in whole: nothing of the old one survives, nothing half-written shows.
+  expect(existsSync(path.join(out, 'stale.txt'))).toBe(false);
+  expect(result.historyPath).toBe(path.join(out, 'history.json'));
+  expect(JSON.parse(await readFile(result.historyPath, 'utf8'))).toHaveLength(1);
+  const metrics = JSON.parse(await readFile(metricsPath, 'utf8'));
+  expect(metrics).toEqual(result.summary);
+  expect(metrics).toMatchObject({ epochs: 1, train_images: 200, backend: 'wasm' });
 });
 
 test('evaluate reports accuracy, loss, per-class accuracy and the confusion matrix', async () => {

@@ -1,5 +1,5 @@
 import { classificationReport } from '../../../stages/text/metrics.js';
-import { formatJson } from '../../../stages/text/pretty-json.js';
+import { formatJson } from '../../../stages/common/json.js';
 
 describe('classificationReport (scikit-learn definitions)', () => {
   test('hand-computed three-class example', () => {

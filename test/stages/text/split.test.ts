@@ -1,5 +1,4 @@
-import { mulberry32, SplitError, stratifiedSplit, testRowCount } from '../../../stages/text/split.js';
-import { compareCodePoints } from '../../../stages/text/code-point-order.js';
+import { SplitError, stratifiedSplit, testRowCount } from '../../../stages/text/split.js';
 
 const labels = [...Array<string>(80).fill('ham'), ...Array<string>(15).fill('spam'), ...Array<string>(5).fill('eggs')];
 
@@ -45,18 +44,4 @@ describe('stratifiedSplit', () => {
   test('a test set smaller than the number of classes is refused', () => {
     expect(() => stratifiedSplit(['a', 'a', 'b', 'b', 'c', 'c'], 1, 1)).toThrow(/at least one row per class/);
   });
-});
-
-test('mulberry32 is a fixed stream in [0, 1)', () => {
-  const random = mulberry32(42);
-  const values = [random(), random(), random()];
-  expect(values.every((v) => v >= 0 && v < 1)).toBe(true);
-  const again = mulberry32(42);
-  expect([again(), again(), again()]).toEqual(values);
-});
-
-test('compareCodePoints orders like Python (astral characters after U+FFFF-range BMP ones)', () => {
-  expect(['b', 'a', '\uffff', '😀', 'ab'].sort(compareCodePoints)).toEqual(['a', 'ab', 'b', '\uffff', '😀']);
-  // UTF-16 code-unit order would put the surrogate pair of 😀 before U+FFFF.
-  expect(['\uffff', '😀'].sort()).toEqual(['😀', '\uffff']);
 });

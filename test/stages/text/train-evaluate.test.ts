@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { evaluateText } from '../../../stages/text/evaluate.js';
-import { loadModel } from '../../../stages/text/model-files.js';
+import { loadModel } from '../../../stages/text/io/model-files.js';
 import { defaultTextParams, type TextParams } from '../../../stages/text/params.js';
 import { predictText } from '../../../stages/text/predict.js';
 import { prepareText } from '../../../stages/text/prepare.js';
-import { trainText } from '../../../stages/text/train.js';
+import { trainText, type TrainProgress } from '../../../stages/text/train.js';
 import { labelledCsv, mlpError, snapshotDir, tempDir, writeFile } from './helpers.js';
 
 const dir = tempDir();
@@ -37,6 +37,22 @@ describe('trainText', () => {
     expect(model).toMatchObject({ format: 'mlp-text-model', version: 1, classes: ['food', 'sport', 'tech'] });
     expect(model.coef_shape).toEqual([3, metrics.n_features]);
     expect(readFileSync(path.join(out, 'weights.bin')).length).toBe(8 * 3 * (metrics.n_features + 1));
+  });
+
+  test('reports progress: every training document vectorized, each solver iteration, then scoring', async () => {
+    const events: TrainProgress[] = [];
+    const quiet = await trainText({ dataDir: data, outDir: path.join(dir, 'model-quiet'), params: params(), metricsFile: path.join(dir, 'q.json') });
+    const result = await trainText({ dataDir: data, outDir: path.join(dir, 'model-progress'), params: params(), metricsFile: path.join(dir, 'p.json'), onProgress: (p) => events.push(p) });
+    const vectorized = events.filter((e) => e.step === 'vectorize');
+    expect(vectorized).toHaveLength(67);
+    expect(vectorized.at(-1)).toEqual({ step: 'vectorize', documents: 67, total: 67 });
+    const iterations = events.filter((e) => e.step === 'fit');
+    expect(iterations.map((e) => e.step === 'fit' && e.iteration)).toEqual(Array.from({ length: result.info.iterations }, (_, i) => i + 1));
+    expect(iterations[0]).toMatchObject({ maxIter: 100 });
+    expect(events.at(-1)).toEqual({ step: 'score', documents: 23 });
+    // Watching does not change the result.
+    expect(snapshotDir(path.join(dir, 'model-progress'))).toEqual(snapshotDir(path.join(dir, 'model-quiet')));
+    expect(result.info).toEqual(quiet.info);
   });
 
   test('deterministic: same data and params → identical model bytes', async () => {

@@ -1,0 +1,76 @@
+/**
+ * The first step of `mlp repro`: which stages to consider (targets and what they depend on), that
+ * every dep can exist, that every stage can get the resources it asks for and has its params and
+ * a usable wdir (src/repro/preflight.ts), and the lock without
+ * entries of stages that are gone. Nothing runs here.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { MlpError, PipelineError } from '../errors.js';
+import { OutIndex, allOuts, buildDag, selectStages, type Dag } from '../pipeline/dag.js';
+import { requirePipeline } from '../pipeline/load.js';
+import type { Stage } from '../pipeline/types.js';
+import type { Repo } from '../repo/repo.js';
+import { checkStageInputs } from './preflight.js';
+import { SymlinkGuard } from '../schema/repo-path.js';
+import { refuseGitTrackedOutputs } from './output-safety.js';
+import { resourceCapacity, resourceLimits } from './resources.js';
+import type { ResourceLimits } from './scheduler.js';
+import { pointerCandidates, resolveTargets } from './targets.js';
+
+export interface PlanOptions {
+  targets: readonly string[];
+  single: boolean;
+  /** Dry run: check and select only; the lock is not touched. */
+  dry: boolean;
+}
+
+export interface ReproPlan {
+  dag: Dag;
+  /** Selected stage names in run order. */
+  selected: string[];
+  resources: ResourceLimits | undefined;
+}
+
+export function planRepro(repo: Repo, options: PlanOptions): ReproPlan {
+  const pipeline = requirePipeline(repo.pipeline);
+  const dag = buildDag(pipeline);
+  const selected = selectStages(dag, resolveTargets(pipeline, options.targets), options.single);
+  const stages = selected.map((n) => pipeline.stages.get(n) as Stage);
+  const resources = resourceLimits(stages, resourceCapacity(repo.config));
+  checkStageInputs(repo, stages);
+  if (!options.dry) {
+    checkMissingDeps(repo, stages);
+    // Before any stage runs: an output reached through a symlink to outside is refused (exit 3).
+    const guard = new SymlinkGuard(repo.root);
+    for (const stage of stages) for (const out of stage.outs) guard.check(out.path);
+    refuseGitTrackedOutputs(repo, stages);
+    pruneLock(repo);
+  }
+  return { dag, selected, resources };
+}
+
+export function checkMissingDeps(repo: Repo, stages: readonly Stage[]): void {
+  const outs = new OutIndex(allOuts(repo.pipeline));
+  for (const stage of stages) {
+    for (const dep of stage.deps) {
+      if (outs.producersOf(dep).length > 0 || fs.existsSync(path.join(repo.root, dep))) continue;
+      const pointers = pointerCandidates(repo.root, dep);
+      if (pointers.length > 0) {
+        throw new MlpError(`stage '${stage.name}' depends on ${dep}, tracked by ${pointers[0]} but not in the workspace`, {
+          hint: 'run `mlp checkout` (or `mlp pull` if the data is only on a remote)',
+        });
+      }
+      throw new PipelineError(`stage '${stage.name}' depends on ${dep}, which does not exist and no stage produces it`, stage.location, {
+        hint: `create ${dep}, fix the path in deps, or add a stage that outputs it`,
+      });
+    }
+  }
+}
+
+/** Drops lock entries of stages that are no longer in the pipeline. */
+function pruneLock(repo: Repo): void {
+  const gone = repo.lock.names().filter((name) => !repo.pipeline.stages.has(name));
+  for (const name of gone) repo.lock.delete(name);
+  if (gone.length > 0) repo.lock.save();
+}

@@ -1,0 +1,152 @@
+/**
+ * `.mlp/config.yaml` and `.mlp/config.local.yaml`: every section and option mlp knows, with its
+ * type. Unknown keys are refused with the list of known ones (a typo such as `jbos` must not be
+ * silently ignored), and so are options that do not apply to a remote's kind.
+ */
+import type * as V from 'valibot';
+import { integerSchema, stringSchema } from './common.js';
+import { PipelineError } from '../errors.js';
+import { parseResources } from '../pipeline/resources.js';
+import { locate, mapOf, strictMap, type FileKind } from './located.js';
+import { valibot } from './valibot.js';
+
+export type LinkType = 'reflink' | 'hardlink' | 'symlink' | 'copy';
+export const LINK_TYPES: readonly LinkType[] = ['reflink', 'hardlink', 'symlink', 'copy'];
+
+export type RemoteKind = 'local' | 'ssh' | 's3';
+
+/** Options each kind accepts; `url` and `jobs` go with every kind. */
+export const REMOTE_OPTIONS: Record<RemoteKind, readonly string[]> = {
+  local: ['url', 'jobs'],
+  ssh: ['url', 'jobs', 'user', 'port', 'key_file', 'known_hosts', 'password', 'password_env', 'timeout'],
+  s3: ['url', 'jobs', 'endpoint_url', 'region', 'profile', 'path_style', 'checksum', 'part_size', 'access_key_id', 'secret_access_key', 'session_token'],
+};
+
+/** The kind of remote a URL names (its syntax is checked when the remote is used). */
+export function remoteKindOf(url: string): RemoteKind {
+  if (url.startsWith('ssh://')) return 'ssh';
+  if (url.startsWith('s3://')) return 's3';
+  return 'local';
+}
+
+export interface ConfigFile {
+  cache?: { type?: string | LinkType[] | null } | null;
+  core?: { jobs?: number; remote?: string } | null;
+  remotes?: Record<string, Record<string, unknown> | null | undefined> | null;
+  resources?: Record<string, unknown> | null;
+}
+
+export const CONFIG_KIND: FileKind = { hint: 'see "Configuration" and "Remotes" in the README' };
+
+const MIN_PART_SIZE = 5 * 1024 * 1024;
+
+let schema: V.GenericSchema<unknown, ConfigFile> | undefined;
+
+export function configSchema(): V.GenericSchema<unknown, ConfigFile> {
+  if (schema) return schema;
+  const v = valibot();
+  const types = LINK_TYPES.join(', ');
+  const linkType = v.picklist(LINK_TYPES, (issue) => `must be one of ${types}, got ${issue.received}\ne.g. type: [reflink, copy]`);
+  const cacheType = v.union(
+    [
+      v.pipe(
+        v.string(),
+        v.check(
+          (s) => s.split(',').every((t) => (LINK_TYPES as readonly string[]).includes(t.trim())),
+          (issue) => `must be one or more of ${types}, got ${issue.received}\ne.g. type: [reflink, copy]`,
+        ),
+      ),
+      v.pipe(v.array(linkType), v.minLength(1, `must list at least one of ${types}\ne.g. type: [reflink, copy]`)),
+    ],
+    (issue) => `must be a list of link types (${types}), got ${issue.received}\ne.g. type: [reflink, copy]`,
+  );
+  const allOptions = [...new Set(Object.values(REMOTE_OPTIONS).flat())];
+  const option = (name: string): V.GenericSchema<unknown, unknown> => {
+    switch (name) {
+      case 'jobs':
+        return integerSchema(1, 'jobs: 8');
+      case 'port':
+        return v.pipe(integerSchema(1, 'port: 22'), v.maxValue(65535, (issue) => `must be a port number (1 to 65535), got ${issue.received}`));
+      case 'timeout':
+        return integerSchema(1, 'timeout: 20');
+      case 'part_size':
+        return integerSchema(MIN_PART_SIZE, 'part_size: 67108864 (or `mlp remote modify <name> part_size 64MiB`)');
+      case 'path_style':
+        return v.boolean((issue) => `must be true or false, got ${issue.received}`);
+      case 'checksum':
+        return v.picklist(['when_supported', 'when_required'], (issue) => `must be when_supported or when_required, got ${issue.received}`);
+      default:
+        return stringSchema();
+    }
+  };
+  // Unknown remote options are refused by checkRemoteKinds, which knows the remote's kind (its
+  // URL may be set in the other file) and so which options to list.
+  const remote = v.nullish(
+    v.pipe(
+      mapOf(v.unknown(), 'a mapping of remote options'),
+      v.looseObject(Object.fromEntries(allOptions.map((name) => [name, v.optional(option(name))]))),
+    ),
+  );
+  return (schema = strictMap(
+    {
+      cache: v.nullish(strictMap({ type: v.nullish(cacheType) }, 'a mapping')),
+      core: v.nullish(strictMap({ jobs: v.optional(integerSchema(1, 'jobs: 4')), remote: v.optional(stringSchema('remote: origin')) }, 'a mapping')),
+      remotes: v.nullish(mapOf(remote, 'a mapping of remote names to their options')),
+      resources: v.nullish(
+        v.pipe(
+          mapOf(v.unknown(), 'a mapping of resource names to amounts'),
+          v.rawCheck(({ dataset, addIssue }) => {
+            if (!dataset.typed) return;
+            for (const [name, amount] of Object.entries(dataset.value)) {
+              const parsed = parseResources({ [name]: amount });
+              if (!parsed.ok) {
+                addIssue({
+                  message: `${parsed.message}\ne.g. resources: {gpu: 2, memory: 32GB}`,
+                  path: [{ type: 'object', origin: 'value', input: dataset.value, key: name, value: amount }],
+                });
+              }
+            }
+          }),
+        ),
+      ),
+    },
+    'a mapping of sections (cache, core, remotes, resources)',
+  ));
+}
+
+/** A config file as read, for locating problems found after the files are merged. */
+export interface ConfigSource {
+  /** As shown in messages: `.mlp/config.yaml`. */
+  file: string;
+  /** Its text, read again only when there is an error to locate. */
+  text: () => string | undefined;
+  value: ConfigFile;
+}
+
+/**
+ * Checks what only the merged configuration shows: each remote's options must be ones its kind
+ * (from its URL, wherever that is set) accepts — any kind's, while it has no URL. The error
+ * points at the option in the file that sets it (config.local.yaml overrides config.yaml, so it
+ * is looked at first) and lists the options that kind takes.
+ */
+export function checkRemoteKinds(merged: ConfigFile, sources: readonly ConfigSource[]): void {
+  const anyKind = [...new Set(Object.values(REMOTE_OPTIONS).flat())];
+  for (const [name, options] of Object.entries(merged.remotes ?? {})) {
+    if (!options) continue;
+    const url = typeof options.url === 'string' ? options.url : undefined;
+    const kind = url === undefined ? undefined : remoteKindOf(url);
+    const allowed = kind === undefined ? anyKind : REMOTE_OPTIONS[kind];
+    const described = kind === undefined ? 'a remote' : kind === 'local' ? 'a local remote' : `an ${kind === 'ssh' ? 'SSH' : 'S3'} remote`;
+    for (const option of Object.keys(options)) {
+      if (allowed.includes(option)) continue;
+      const source = [...sources].reverse().find((s) => s.value.remotes?.[name] && option in (s.value.remotes[name] ?? {}));
+      const keys = ['remotes', name, option];
+      const text = source?.text();
+      const at = source && text !== undefined ? locate(text, source.file, keys, 'key') : undefined;
+      const otherKind = anyKind.includes(option) ? `: ${described} (${url ?? ''}) has no such option` : '';
+      throw new PipelineError(`unknown key '${option}' in remotes.${name}${otherKind}`, { file: source?.file, line: at?.line, column: at?.column }, {
+        hint: `known keys for ${described}: ${allowed.join(', ')}`,
+      });
+    }
+  }
+}
