@@ -2,7 +2,11 @@
 // Core-engine benchmarks: replays the workloads of ../shared/bench/ (W0–W3) against the built CLI
 // and prints a table of median wall-clock seconds next to the targets and DVC 3.64's best runs.
 //
-//   npm run build && node bench/core.mjs [--runs N] [--skip-big] [--only w0,w1,w2,w3]
+//   npm run build && node bench/core.mjs [--runs N] [--skip-big] [--only w0,w1,w2,w3,w4]
+//                                        [--baseline <other checkout>/bin/mlp.js]
+//
+// With --baseline, W4 times the `add` workloads with this build and the other one alternately,
+// in the same run, on fresh repos (before/after figures for a change to the add path).
 //
 // Needs python3 (the workload generator) and git. Each timed call runs in a fresh git repo
 // prepared as described in ../shared/bench/README.md.
@@ -29,9 +33,11 @@ function sh(cwd, cmd, cmdArgs) {
   return execFileSync(cmd, cmdArgs, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 });
 }
 
-function timeMlp(cwd, mlpArgs) {
+const baseline = args.includes('--baseline') ? path.resolve(args[args.indexOf('--baseline') + 1]) : undefined;
+
+function timeMlp(cwd, mlpArgs, bin = mlp) {
   const start = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, [mlp, ...mlpArgs], { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 });
+  const result = spawnSync(process.execPath, [bin, ...mlpArgs], { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (result.status !== 0) throw new Error(`mlp ${mlpArgs.join(' ')} failed in ${cwd}: ${result.stderr}`);
   return { seconds, stdout: result.stdout };
@@ -150,6 +156,51 @@ if (wanted('w3')) {
     record('W3c', '`add` 2 GiB file', c, 2.5, 8.33);
     record('W3d', 'status after both', d, 0.3, 1.21);
     record('W3c′', '`add` 2 GiB file, hardlink', hb, 2.5, 8.33, 'cache.type [hardlink, copy]');
+  }
+}
+
+// W4: the add workloads, this build against --baseline, alternately in one run
+if (wanted('w4') && baseline) {
+  const bins = [
+    ['this build', mlp],
+    ['baseline', baseline],
+  ];
+  const samples = new Map(bins.map(([name]) => [name, { many: [], mid: [], big: [] }]));
+  const mid = path.join(scratch, 'mid');
+  if (!fs.existsSync(mid)) {
+    fs.mkdirSync(mid);
+    const block = Buffer.alloc(1024 * 1024);
+    for (let f = 0; f < 8; f++) {
+      const fd = fs.openSync(path.join(mid, `part${f}.bin`), 'w');
+      for (let m = 0; m < 40; m++) {
+        block.writeUInt32LE(f * 1000 + m, 0);
+        fs.writeSync(fd, block);
+      }
+      fs.closeSync(fd);
+    }
+  }
+  const n = skipBig ? runs : Math.min(runs, 3);
+  for (let i = 0; i < n; i++) {
+    for (const [name, bin] of i % 2 ? [...bins].reverse() : bins) {
+      const s = samples.get(name);
+      const dir = freshRepo('w3dir', [['w3dir']], false);
+      s.many.push(timeMlp(dir, ['add', 'data/many'], bin).seconds);
+      fs.cpSync(mid, path.join(dir, 'data/mid'), { recursive: true });
+      execFileSync('sh', ['-c', 'cat data/mid/* > /dev/null'], { cwd: dir });
+      s.mid.push(timeMlp(dir, ['add', 'data/mid'], bin).seconds);
+      if (!skipBig) {
+        fs.cpSync(path.join(template('w3big', [['w3big']]), 'data/big.bin'), path.join(dir, 'data/big.bin'));
+        execFileSync('sh', ['-c', 'cat data/big.bin > /dev/null'], { cwd: dir });
+        s.big.push(timeMlp(dir, ['add', 'data/big.bin'], bin).seconds);
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  for (const [name] of bins) {
+    const s = samples.get(name);
+    record('W4a', `\`add\` 20,000 × 4 KiB files (${name})`, s.many, undefined, undefined);
+    record('W4b', `\`add\` 8 × 40 MiB files (${name})`, s.mid, undefined, undefined);
+    if (!skipBig) record('W4c', `\`add\` 2 GiB file (${name})`, s.big, undefined, undefined);
   }
 }
 

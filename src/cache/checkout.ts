@@ -6,13 +6,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MlpError, errorCode } from '../errors.js';
-import { hashFileSync } from '../hash/hash-file.js';
 import type { HashInfo, ManifestEntry, PathHash, PathHasher } from '../hash/hash-path.js';
-import { objectKey, type StateCache } from '../hash/state-cache.js';
 import { SymlinkGuard, checkedInside, joinEntry, joinInside, type RepoPath } from '../schema/repo-path.js';
 import type { Sha256 } from '../schema/sha256.js';
 import { removePath } from '../util/fs.js';
-import { corruptObject, type LinkType, type ObjectStore } from './object-store.js';
+import { corruptObject, type LinkType, type ObjectStore, type StoredFile } from './object-store.js';
 import { UnsavedChangesError, filesToDiscard } from './unsaved.js';
 
 export type CheckoutOutcome = 'unchanged' | 'restored';
@@ -29,9 +27,6 @@ export class MissingObjectError extends MlpError {
   }
 }
 
-/** Files above this size are copied into the cache while being hashed, in one pass. */
-const STREAM_THRESHOLD = 64 * 1024 * 1024;
-
 const FALLBACK_ERRORS = new Set(['ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EPERM', 'EMLINK', 'EINVAL', 'ENOSYS', 'EACCES']);
 
 export class CacheCheckout {
@@ -43,7 +38,6 @@ export class CacheCheckout {
     readonly store: ObjectStore,
     private readonly linkTypes: readonly LinkType[],
     private readonly hasher: PathHasher,
-    private readonly state: StateCache,
   ) {}
 
   /** Whether saving hardlinks workspace files into the cache instead of copying them. */
@@ -52,52 +46,42 @@ export class CacheCheckout {
   }
 
   /**
-   * Hashes the workspace path `rel` and stores it in the cache in the same pass (one read per
-   * file; a large new file is copied by the kernel while it is hashed). Returns undefined if the
-   * path does not exist.
+   * Hashes the workspace path `rel` and stores it in the cache in the same pass: each file's
+   * object holds exactly the bytes that were hashed (a file changing meanwhile is read again, or
+   * the command fails). Large files are copied and hashed without blocking the event loop.
+   * Returns undefined if the path does not exist.
    */
-  async hashAndSave(rel: RepoPath): Promise<PathHash | undefined> {
-    const abs = checkedInside(this.root, rel);
-    const stat = fs.statSync(abs, { throwIfNoEntry: false });
-    if (stat?.isFile() && stat.size >= STREAM_THRESHOLD && !this.savesByLink && this.state.get(rel, stat) === undefined) {
-      const stored = await this.store.putFileHashing(abs);
-      this.hasher.remember(rel, stored.hash);
-      this.markVerified(stored.hash);
-      return stored;
-    }
-    if (this.savesByLink) {
-      const hashed = this.hasher.hash(rel);
-      if (hashed) this.save(rel, hashed);
-      return hashed;
-    }
-    const hashed = this.hasher.hash(rel, this.store);
+  async hashAndSave(rel: RepoPath, signal?: AbortSignal): Promise<PathHash | undefined> {
+    checkedInside(this.root, rel);
+    const hashed = await this.hasher.hashAndStore(rel, {
+      has: (hash) => this.store.has(hash),
+      add: (fileRel, abs, stat) => this.addFile(fileRel, abs, stat, signal),
+    });
     if (hashed?.manifest) this.store.putManifest(hashed.manifest);
     return hashed;
   }
 
-  /** Stores the workspace path `rel` (already hashed) in the cache. */
-  save(rel: RepoPath, hashed: PathHash): void {
-    const abs = checkedInside(this.root, rel);
-    if (!hashed.manifest) {
-      this.saveFile(abs, hashed.hash);
-      return;
-    }
-    for (const entry of hashed.manifest) this.saveFile(path.join(abs, entry.path), entry.hash);
-    this.store.putManifest(hashed.manifest);
-  }
-
-  private saveFile(abs: string, hash: Sha256): void {
+  private async addFile(rel: string, abs: string, stat: fs.Stats, signal: AbortSignal | undefined): Promise<StoredFile> {
     if (this.savesByLink) {
       try {
-        this.store.putFile(abs, hash, true);
-        fs.chmodSync(abs, 0o444);
-        return;
+        return await this.store.addFile(abs, stat, { link: true, label: rel, signal });
       } catch (error) {
         if (!FALLBACK_ERRORS.has(errorCode(error) ?? '')) throw error;
         this.unsupported.add('hardlink');
       }
     }
-    this.store.putFile(abs, hash);
+    return this.store.addFile(abs, stat, { label: rel, signal });
+  }
+
+  /**
+   * Stores the workspace path `rel`, which the caller hashed as `hashed`. Fails if its content
+   * is no longer what was hashed.
+   */
+  async save(rel: RepoPath, hashed: PathHash): Promise<void> {
+    const now = await this.hashAndSave(rel);
+    if (now?.hash !== hashed.hash) {
+      throw new MlpError(`${rel} changed after mlp hashed it`, { hint: 'run the command again' });
+    }
   }
 
   /**
@@ -184,32 +168,16 @@ export class CacheCheckout {
     fs.mkdirSync(abs, { recursive: true });
   }
 
-  /**
-   * Checks that object `hash` still matches its name before it is used. The result is kept in
-   * the state cache by the object's inode and mtime, so an object is re-read only if it changed
-   * (e.g. written through a hardlink).
-   */
+  /** Checks that object `hash` still matches its name before it is used (see ObjectStore.check). */
   private verifyObject(rel: string, hash: Sha256): void {
-    const objectPath = this.store.objectPath(hash);
-    let stat: fs.Stats;
-    try {
-      stat = fs.statSync(objectPath);
-    } catch {
-      throw new MissingObjectError(rel, hash);
-    }
-    const key = objectKey(hash);
-    if (this.state.get(key, stat) === hash) return;
-    if (hashFileSync(objectPath) !== hash) {
-      this.store.quarantine(hash);
-      throw corruptObject(objectPath);
-    }
-    this.state.set(key, stat, hash);
+    const checked = this.store.check(hash);
+    if (checked === 'missing') throw new MissingObjectError(rel, hash);
+    if (checked === 'corrupt') throw corruptObject(this.store.objectPath(hash));
   }
 
   /** Marks object `hash` as verified (it was just written from data of known hash). */
   markVerified(hash: Sha256): void {
-    const stat = fs.statSync(this.store.objectPath(hash), { throwIfNoEntry: false });
-    if (stat) this.state.set(objectKey(hash), stat, hash);
+    this.store.markVerified(hash);
   }
 
   private materialize(hash: Sha256, dest: string, rel: RepoPath): void {

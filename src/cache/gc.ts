@@ -6,7 +6,8 @@
  * saved before a stage run deleted them (cache/saved.ts) are always kept.
  *
  * Planning and removing are separate steps, so the command can show what will go and ask first.
- * Run-cache entries whose outputs are not all kept go too.
+ * Run-cache entries whose outputs are not all kept go too, and so do the temp files of killed
+ * commands (whose are whose: src/util/temp-files.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +20,7 @@ import { LOCK_FILE, POINTER_SUFFIX } from '../pipeline/schema.js';
 import type { Repo } from '../repo/repo.js';
 import { readRunEntry } from '../repro/run-cache.js';
 import type { Sha256 } from '../schema/sha256.js';
+import { isTempName, removeAbandonedTemps, type SweepResult } from '../util/temp-files.js';
 import { savedRecords } from './saved.js';
 
 export interface GcScope {
@@ -151,6 +153,8 @@ export interface GcPlan {
   kept: number;
   /** Run-cache entry files to remove. */
   runs: string[];
+  /** Temp files (partial objects, rewrites) that no live mlp process owns. */
+  temps: SweepResult;
 }
 
 /** What a gc of the local cache would remove, keeping `keep`. */
@@ -182,13 +186,18 @@ export function planLocalGc(repo: Repo, keep: ReadonlySet<Sha256>): GcPlan {
       runs.push(file);
     }
   }
-  return { remove, bytes, kept, runs };
+  // Counted now, removed by applyLocalGc (by the same rule: what a live process owns stays).
+  const temps = repo.store.sweepTemps(true);
+  removeAbandonedTemps(repo.tmpDir, isTempName, temps, true);
+  return { remove, bytes, kept, runs, temps };
 }
 
 /** Removes what `plan` lists from the local cache. */
 export function applyLocalGc(repo: Repo, plan: GcPlan): void {
   for (const o of plan.remove) fs.rmSync(repo.store.objectPath(o.hash), { force: true });
   for (const file of plan.runs) fs.rmSync(file, { force: true });
+  repo.store.sweepTemps();
+  removeAbandonedTemps(repo.tmpDir, isTempName);
   // The hash state's records of removed objects and deleted files can never match again.
   repo.state.prune();
 }

@@ -1,4 +1,6 @@
 /** Shared plumbing for command actions: finding the repository, the repo lock, output helpers. */
+import { InvalidArgumentError } from 'commander';
+import { ExitCode } from '../errors.js';
 import type { Repo } from '../repo/repo.js';
 
 export function warn(message: string): void {
@@ -22,9 +24,19 @@ export async function withRepo<T>(lockFor: string | undefined, action: (repo: Re
   const repo = Repo.find();
   repo.validateConfig();
   if (lockFor) repo.acquireLock(lockFor, warn);
+  // Last line of defence: if the action's promise can never settle (an I/O callback that never
+  // comes), Node would drain its event loop and exit 0 with nothing said, leaving the lock.
+  const stalled = (): void => {
+    process.stderr.write('error: mlp stopped before the command finished: an operation was never answered (a lost connection?)\n');
+    process.stderr.write('hint: rerun the same command; what was finished is kept\n');
+    repo.close();
+    process.exit(ExitCode.failure);
+  };
+  process.once('beforeExit', stalled);
   try {
     return await action(repo);
   } finally {
+    process.off('beforeExit', stalled);
     repo.close();
   }
 }

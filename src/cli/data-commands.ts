@@ -102,11 +102,13 @@ async function runGc(flags: GcFlags): Promise<number> {
       const keep = keepSet(refs, (hash) => localManifest(repo, hash));
       const local = planLocalGc(repo, keep.hashes);
       const objects = (n: number): string => `${n} object${n === 1 ? '' : 's'}`;
+      const temps = (plan: typeof local): string =>
+        plan.temps.files > 0 ? `, and ${plan.temps.files} temp file${plan.temps.files === 1 ? '' : 's'} left by killed commands (${formatBytes(plan.temps.bytes)})` : '';
       const runs = (n: number): string => `${n} run-cache entr${n === 1 ? 'y' : 'ies'}`;
       const where = remote ? `remote '${remote.spec.name}' (${remote.spec.url})` : '';
       const lines = [
         `Keeping what ${describeScope(scope)} use${commits > 0 ? ` (${commits} commit${commits === 1 ? '' : 's'})` : 's'}${saved > 0 ? `, and ${saved} saved output${saved === 1 ? '' : 's'} (.mlp/cache/saved)` : ''}: ${objects(local.kept)} in the cache.`,
-        `${flags.dry ? 'Would remove' : 'To remove'} from the cache: ${objects(local.remove.length)} (${formatBytes(local.bytes)}) and ${runs(local.runs.length)}.`,
+        `${flags.dry ? 'Would remove' : 'To remove'} from the cache: ${objects(local.remove.length)} (${formatBytes(local.bytes)}) and ${runs(local.runs.length)}${temps(local)}.`,
       ];
       if (remotePlan) lines.push(`${flags.dry ? 'Would remove' : 'To remove'} from ${where}: ${objects(remotePlan.remove.length)} (${formatBytes(remotePlan.bytes)}); ${remotePlan.kept} kept.`);
       const unknown = remotePlan?.unknownManifests.length ?? keep.unknownManifests.length;
@@ -120,9 +122,11 @@ async function runGc(flags: GcFlags): Promise<number> {
         bytesFreed: local.bytes,
         kept: local.kept,
         runsRemoved: local.runs.length,
+        tempFiles: local.temps.files,
+        tempBytes: local.temps.bytes,
         ...(remotePlan && remote ? { remote: { name: remote.spec.name, url: remote.spec.url, removed: remotePlan.remove.length, bytesFreed: remotePlan.bytes, kept: remotePlan.kept } } : {}),
       };
-      const nothing = local.remove.length + local.runs.length + (remotePlan?.remove.length ?? 0) === 0;
+      const nothing = local.remove.length + local.runs.length + local.temps.files + (remotePlan?.remove.length ?? 0) === 0;
       if (!flags.json) {
         // With -f the plan is the result: only what is kept is said before removing.
         for (const line of flags.force && !flags.dry && !nothing ? lines.slice(0, 1) : lines) print(line);
@@ -153,7 +157,7 @@ async function runGc(flags: GcFlags): Promise<number> {
       applyLocalGc(repo, local);
       if (flags.json) printJson(result);
       else {
-        print(`Removed ${objects(local.remove.length)} (${formatBytes(local.bytes)}) and ${runs(local.runs.length)} from the cache.`);
+        print(`Removed ${objects(local.remove.length)} (${formatBytes(local.bytes)}) and ${runs(local.runs.length)}${temps(local)} from the cache.`);
         if (remotePlan) print(`Removed ${objects(remotePlan.remove.length)} (${formatBytes(remotePlan.bytes)}) from ${where}.`);
       }
       return ExitCode.ok;

@@ -1,8 +1,9 @@
-/** `mlp remote add|list|remove|default|modify`, `push`, `pull`, `fetch`. */
+/** `mlp remote add|list|remove|default|modify|verify`, `push`, `pull`, `fetch`. */
 import type { Command } from 'commander';
 import { ExitCode, MlpError } from '../errors.js';
 import type { Repo } from '../repo/repo.js';
 import type { TransferProgress, TransferSummary } from '../remote/transfer.js';
+import { isSameOrInside } from '../util/fs.js';
 import { commandLine, print, printJson, withRepo } from './context.js';
 import { parsePositiveInt } from './options.js';
 
@@ -149,6 +150,18 @@ export function registerRemoteCommands(program: Command): void {
       });
     });
 
+  remote
+    .command('verify')
+    .description('download and hash the objects the workspace records on a remote; report damaged or missing ones (--repair fixes them)')
+    .argument('[targets...]', 'stages, outputs or tracked paths (default: everything recorded)')
+    .option('-r, --remote <name>', 'remote to check (default: core.remote)')
+    .option('-j, --jobs <n>', 'objects in flight (default: sized for the remote)', parsePositiveInt)
+    .option('--repair', 'upload good local copies over damaged or missing objects; delete damaged ones that have no good copy here')
+    .option('--json', 'print a JSON report')
+    .action(async (targets: string[], flags: { remote?: string; jobs?: number; repair?: boolean; json?: boolean }) => {
+      process.exitCode = await runVerify(targets, flags);
+    });
+
   const transferCommand = (name: 'push' | 'pull' | 'fetch', description: string): Command =>
     program
       .command(name)
@@ -180,38 +193,62 @@ async function runTransfer(command: 'push' | 'pull' | 'fetch', targets: string[]
     const onSignal = (): void => controller.abort();
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    const { backend, spec } = await openRemote(repo, flags.remote);
-    const stopProgress = await showProgress(command, progress, flags.json === true);
+    let remoteName = flags.remote;
+    let stopProgress = (): void => {};
     let summary: TransferSummary;
-    let checkout: { restored: number; unchanged: number; unavailable: number; kept: number } | undefined;
+    let checkout: { restored: number; unchanged: number; unavailable: number; kept: number; problems: { path: string; message: string }[] } | undefined;
     let checkoutItems: import('../data/checkout-workspace.js').CheckoutItem[] = [];
     try {
-      const options = { jobs: flags.jobs, runCache: flags.runCache === true, progress, signal: controller.signal };
-      summary = command === 'push' ? await push(repo, backend, targets, options) : await fetch(repo, backend, targets, options);
-      if (command === 'pull') {
-        progress.phase = 'checkout';
-        const { checkoutWorkspace } = await import('../data/checkout-workspace.js');
-        const items = checkoutWorkspace(repo, targets, { force: flags.force === true });
-        checkoutItems = items;
-        checkout = {
-          restored: items.filter((i) => i.outcome === 'restored').length,
-          unchanged: items.filter((i) => i.outcome === 'unchanged').length,
-          unavailable: items.filter((i) => i.outcome === 'missing' || i.outcome === 'failed').length,
-          kept: items.filter((i) => i.outcome === 'unsaved').length,
-        };
+      const { backend, spec } = await openRemote(repo, flags.remote);
+      remoteName = spec.name;
+      stopProgress = await showProgress(command, progress, flags.json === true);
+      try {
+        const options = { jobs: flags.jobs, runCache: flags.runCache === true, progress, signal: controller.signal };
+        summary = command === 'push' ? await push(repo, backend, targets, options) : await fetch(repo, backend, targets, options);
+        if (command === 'pull') {
+          progress.phase = 'checkout';
+          const { checkoutWorkspace } = await import('../data/checkout-workspace.js');
+          const items = checkoutWorkspace(repo, targets, { force: flags.force === true });
+          checkoutItems = items;
+          const problems = items.filter((i) => i.outcome === 'missing' || i.outcome === 'failed');
+          checkout = {
+            restored: items.filter((i) => i.outcome === 'restored').length,
+            unchanged: items.filter((i) => i.outcome === 'unchanged').length,
+            unavailable: problems.length,
+            kept: items.filter((i) => i.outcome === 'unsaved').length,
+            problems: problems.map((i) => ({ path: i.path, message: i.message ?? `${i.path} could not be checked out` })),
+          };
+        }
+      } finally {
+        stopProgress();
+        await backend.close();
       }
+    } catch (error) {
+      // --json promises JSON on stdout whatever happens; the error itself goes to stderr too.
+      if (flags.json) {
+        const e = error instanceof MlpError ? error : undefined;
+        printJson({
+          command,
+          remote: remoteName ?? null,
+          ok: false,
+          error: { message: error instanceof Error ? error.message : String(error), hint: e?.hint ?? null, exitCode: e?.exitCode ?? ExitCode.failure },
+          transferred: progress.files,
+          bytes: progress.bytes,
+        });
+      }
+      throw error;
     } finally {
-      stopProgress();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      await backend.close();
     }
     const { formatBytes, formatRate } = await import('../ui/render.js');
     const unsaved = checkoutItems.filter((i) => i.outcome === 'unsaved').map((i) => ({ path: i.path, source: i.source, files: i.files ?? [] }));
-    if (flags.json) printJson({ command, ...summary, remote: spec.name, url: summary.remote, checkout, ...(unsaved.length ? { unsaved } : {}) });
+    const checkoutFailed = (checkout?.unavailable ?? 0) > 0;
+    const ok = summary.failures.length === 0 && !checkoutFailed;
+    if (flags.json) printJson({ command, ...summary, remote: remoteName, url: summary.remote, ok, checkout, ...(unsaved.length ? { unsaved } : {}) });
     else {
       const verb = command === 'push' ? 'Pushed' : 'Fetched';
-      const where = command === 'push' ? `to '${spec.name}'` : `from '${spec.name}'`;
+      const where = command === 'push' ? `to '${remoteName}'` : `from '${remoteName}'`;
       const already = command === 'push' ? 'already on the remote' : 'already in the cache';
       const rate = summary.seconds > 0 && summary.bytes > 0 ? `, ${formatRate(summary.bytes / summary.seconds)}` : '';
       print(`${verb} ${summary.transferred} objects (${formatBytes(summary.bytes)}) ${where} in ${summary.seconds.toFixed(1)} s${rate}; ${summary.upToDate} ${already}.`);
@@ -220,17 +257,73 @@ async function runTransfer(command: 'push' | 'pull' | 'fetch', targets: string[]
       const { renderUnsaved } = await import('../ui/unsaved.js');
       for (const line of renderUnsaved(checkoutItems, ['mlp pull --force', ...targets].join(' '))) process.stderr.write(`${line}\n`);
     }
-    if (summary.failures.length === 0) return unsaved.length > 0 ? ExitCode.unsavedChanges : ExitCode.ok;
-    const shown = summary.failures.slice(0, 20);
-    for (const f of shown) process.stderr.write(`error: ${f.message}\n`);
-    if (summary.failures.length > shown.length) process.stderr.write(`error: … and ${summary.failures.length - shown.length} more\n`);
+    if (ok) return unsaved.length > 0 ? ExitCode.unsavedChanges : ExitCode.ok;
+    // A path that could not be fetched cannot be checked out either: say it once.
+    const unfetched = summary.failures.map((f) => f.path);
+    const checkoutOnly = (checkout?.problems ?? []).filter((p) => !unfetched.some((f) => isSameOrInside(f, p.path) || isSameOrInside(p.path, f)));
+    const messages = [...summary.failures.map((f) => f.message), ...checkoutOnly.map((p) => p.message)];
+    const shown = messages.slice(0, 20);
+    for (const m of shown) process.stderr.write(`error: ${m}\n`);
+    if (messages.length > shown.length) process.stderr.write(`error: … and ${messages.length - shown.length} more\n`);
     const reasons = new Set(summary.failures.map((f) => f.reason));
-    if (reasons.has('corrupted-remote')) {
-      process.stderr.write('hint: delete the corrupted objects on the remote, then run `mlp push` from a machine whose cache has good copies; nothing corrupted entered the local cache\n');
+    if (reasons.has('corrupted-local')) {
+      process.stderr.write(
+        'hint: nothing damaged was sent; if the workspace still holds the right data, `mlp commit` (stage outputs and tracked data) or `mlp add <path>` stores it again; otherwise `mlp repro -f` the stage or pull a good copy from another remote; then push again\n',
+      );
+    } else if (reasons.has('corrupted-remote')) {
+      process.stderr.write('hint: nothing corrupted entered the local cache; `mlp remote verify --repair` on a machine whose cache has good copies fixes the remote\n');
     } else if (reasons.has('missing-remote')) {
       process.stderr.write('hint: push the data from the machine that produced it (`mlp push`), or rebuild it with `mlp repro`\n');
     } else if (reasons.has('missing-local')) {
       process.stderr.write('hint: the cache lacks that data: `mlp pull` it from another remote or rebuild it with `mlp repro`, then push again\n');
+    } else if (checkoutFailed) {
+      process.stderr.write('hint: rerun `mlp pull` (a damaged cache object was removed and is fetched again), or rebuild the data with `mlp repro`\n');
+    }
+    return ExitCode.failure;
+  });
+}
+
+async function runVerify(targets: string[], flags: { remote?: string; jobs?: number; repair?: boolean; json?: boolean }): Promise<number> {
+  return withRepo(commandLine(), async (repo) => {
+    const { verifyRemote } = await import('../remote/verify.js');
+    const { newProgress } = await import('../remote/transfer.js');
+    const controller = new AbortController();
+    const onSignal = (): void => controller.abort();
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const progress = newProgress();
+    const { backend, spec } = await openRemote(repo, flags.remote);
+    const stopProgress = await showProgress('verify', progress, flags.json === true);
+    let summary;
+    try {
+      summary = await verifyRemote(repo, backend, targets, { jobs: flags.jobs, repair: flags.repair === true, signal: controller.signal, progress });
+    } finally {
+      stopProgress();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await backend.close();
+    }
+    const unresolved = summary.problems.filter((p) => p.repair !== 'uploaded');
+    if (flags.json) {
+      printJson({ ...summary, remote: spec.name, url: summary.remote, ok: unresolved.length === 0 });
+    } else {
+      const width = Math.max(0, ...summary.problems.map((p) => p.path.length));
+      const done = { uploaded: 'repaired: uploaded the good local copy', deleted: 'deleted it from the remote: no good copy here', 'not-repaired': 'not repaired: no good copy here' };
+      for (const p of summary.problems) {
+        const what = `${p.state === 'corrupted' ? 'corrupted' : 'missing'} on the remote (${p.hash.slice(0, 12)})`;
+        print(`${p.path.padEnd(width)}  ${what}${p.repair ? `; ${done[p.repair]}` : ''}`);
+      }
+      if (summary.problems.length === 0) print(`Verified ${summary.checked} objects on '${spec.name}': all good.`);
+      else {
+        const repaired = flags.repair ? `; ${summary.repaired} repaired, ${summary.deleted} deleted` : '';
+        print(`Verified ${summary.checked} objects on '${spec.name}': ${summary.corrupted} corrupted, ${summary.missing} missing${repaired}.`);
+      }
+    }
+    if (unresolved.length === 0) return ExitCode.ok;
+    if (!flags.repair) {
+      process.stderr.write('hint: run `mlp remote verify --repair` to upload good local copies over them (damaged objects with no good copy here are deleted)\n');
+    } else {
+      process.stderr.write('hint: push the data from a machine that has it (`mlp push`; `mlp commit` or `mlp add` first if its workspace holds it), or rebuild it with `mlp repro`\n');
     }
     return ExitCode.failure;
   });

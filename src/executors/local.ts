@@ -7,6 +7,8 @@ export interface LocalExecutorOptions {
   tmpDir: string;
   /** Called with the pid (= process-group id) of each command as it starts. */
   onSpawn?: RunStageOptions['onSpawn'];
+  /** Where the process groups of running commands are recorded (the repository lock). */
+  groups?: RunStageOptions['groups'];
 }
 
 export class LocalExecutor implements Executor {
@@ -16,6 +18,6 @@ export class LocalExecutor implements Executor {
 
   run(job: StageJob): Promise<ExecutionOutcome> {
     this.shimDir ??= prepareShim(this.options.tmpDir);
-    return runStage(job.root, job.stage, { shimDir: this.shimDir, output: job.output, signal: job.signal, onSpawn: this.options.onSpawn });
+    return runStage(job.root, job.stage, { shimDir: this.shimDir, output: job.output, signal: job.signal, onSpawn: this.options.onSpawn, groups: this.options.groups });
   }
 }

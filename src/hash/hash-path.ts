@@ -40,15 +40,14 @@ export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Receives file contents while they are hashed, so storing them costs no second read. */
-export interface ObjectSink {
+/**
+ * Stores files while they are hashed: `add` returns the hash of exactly what it stored and the
+ * stat that content belongs to (the file may change while it is read).
+ */
+export interface FileSink {
   has(hash: Sha256): boolean;
-  putBytes(data: Uint8Array, hash: Sha256): void;
-  putFile(abs: string, hash: Sha256): void;
+  add(rel: string, abs: string, stat: fs.Stats): Promise<{ hash: Sha256; stat: fs.Stats }>;
 }
-
-/** Files up to this size are read whole: one read serves both hashing and storing. */
-const WHOLE_READ_LIMIT = 16 * 1024 * 1024;
 
 export class PathHasher {
   constructor(
@@ -56,37 +55,52 @@ export class PathHasher {
     private readonly state: StateCache,
   ) {}
 
-  /**
-   * Hash of the repo-relative path `rel`, or undefined if it does not exist. With a `sink`,
-   * every file is also handed to it (read once) unless the sink already has its object.
-   */
-  hash(rel: RepoPath, sink?: ObjectSink): PathHash | undefined {
+  /** Hash of the repo-relative path `rel`, or undefined if it does not exist. */
+  hash(rel: RepoPath): PathHash | undefined {
     const abs = joinInside(this.root, rel);
-    let stat: fs.Stats;
-    try {
-      stat = fs.statSync(abs);
-    } catch {
-      return undefined;
+    const stat = fs.statSync(abs, { throwIfNoEntry: false });
+    if (!stat) return undefined;
+    if (!stat.isDirectory()) {
+      if (!stat.isFile()) throw specialFileError(rel, stat);
+      return { hash: this.hashFile(rel, abs, stat), size: stat.size };
     }
-    if (stat.isDirectory()) return this.hashDirectory(rel, abs, sink);
-    if (!stat.isFile()) throw specialFileError(rel, stat);
-    return { hash: this.hashFile(rel, abs, stat, sink), size: stat.size };
+    return this.manifestOf(
+      walkFiles(rel, abs).map((f) => ({ path: f.rel, hash: this.hashFile(`${rel}/${f.rel}`, f.abs, f.stat), size: f.stat.size })),
+    );
+  }
+
+  /**
+   * Hashes `rel` and stores every file in `sink` in the same pass (one read per file), unless the
+   * state cache knows the file's hash and the sink has that object already.
+   */
+  async hashAndStore(rel: RepoPath, sink: FileSink): Promise<PathHash | undefined> {
+    const abs = joinInside(this.root, rel);
+    const stat = fs.statSync(abs, { throwIfNoEntry: false });
+    if (!stat) return undefined;
+    if (!stat.isDirectory()) {
+      if (!stat.isFile()) throw specialFileError(rel, stat);
+      return this.storeFile(rel, abs, stat, sink);
+    }
+    const manifest: ManifestEntry[] = [];
+    for (const f of walkFiles(rel, abs)) manifest.push({ path: f.rel, ...(await this.storeFile(`${rel}/${f.rel}`, f.abs, f.stat, sink)) });
+    return this.manifestOf(manifest);
+  }
+
+  /** Hash and size of what was stored (the file may have changed since `stat` was taken). */
+  private async storeFile(rel: string, abs: string, stat: fs.Stats, sink: FileSink): Promise<{ hash: Sha256; size: number }> {
+    const known = this.state.get(rel, stat);
+    if (known && sink.has(known)) return { hash: known, size: stat.size };
+    const stored = await sink.add(rel, abs, stat);
+    this.state.set(rel, stored.stat, stored.hash);
+    return { hash: stored.hash, size: stored.stat.size };
   }
 
   /** Hash of one file, from the state cache when its inode, mtime and size are unchanged. */
-  hashFile(rel: string, abs: string, stat: fs.Stats, sink?: ObjectSink): Sha256 {
+  hashFile(rel: string, abs: string, stat: fs.Stats): Sha256 {
     const known = this.state.get(rel, stat);
-    if (known && (!sink || sink.has(known))) return known;
-    if (stat.size > WHOLE_READ_LIMIT) {
-      const hash = known ?? hashFileSync(abs);
-      this.state.set(rel, stat, hash);
-      sink?.putFile(abs, hash);
-      return hash;
-    }
-    const bytes = fs.readFileSync(abs);
-    const hash = hashBytes(bytes);
+    if (known) return known;
+    const hash = stat.size > WHOLE_READ_LIMIT ? hashFileSync(abs) : hashBytes(fs.readFileSync(abs));
     this.state.set(rel, stat, hash);
-    sink?.putBytes(bytes, hash);
     return hash;
   }
 
@@ -96,41 +110,44 @@ export class PathHasher {
     this.state.set(rel, stat, hash);
   }
 
-  private hashDirectory(rel: RepoPath, abs: string, sink: ObjectSink | undefined): PathHash {
-    const manifest: ManifestEntry[] = [];
-    let size = 0;
-    const walk = (dirAbs: string, prefix: string): void => {
-      const entries = fs.readdirSync(dirAbs, { withFileTypes: true });
-      for (const entry of entries) {
-        const childAbs = path.join(dirAbs, entry.name);
-        // Names from the filesystem: never empty, `.`, `..` or containing `/`.
-        const childRel = (prefix ? `${prefix}/${entry.name}` : entry.name) as EntryPath;
-        let isDir = entry.isDirectory();
-        let isFile = entry.isFile();
-        let special: fs.Stats | fs.Dirent | undefined = isDir || isFile || entry.isSymbolicLink() ? undefined : entry;
-        if (entry.isSymbolicLink()) {
-          const target = fs.statSync(childAbs, { throwIfNoEntry: false });
-          isDir = target?.isDirectory() ?? false;
-          isFile = target?.isFile() ?? false;
-          if (target && !isDir && !isFile) special = target;
-        }
-        // Opening a FIFO blocks until a writer comes, and a socket or device has no content
-        // to store: such a file inside a tracked directory is an error that names it.
-        if (special) throw specialFileError(`${rel}/${childRel}`, special);
-        if (isDir) {
-          walk(childAbs, childRel);
-        } else if (isFile) {
-          const stat = fs.statSync(childAbs);
-          const hash = this.hashFile(`${rel}/${childRel}`, childAbs, stat, sink);
-          manifest.push({ path: childRel, hash, size: stat.size });
-          size += stat.size;
-        }
-      }
-    };
-    walk(abs, '');
-    manifest.sort((a, b) => compareStrings(a.path, b.path));
+  private manifestOf(entries: ManifestEntry[]): PathHash {
+    const manifest = entries.sort((a, b) => compareStrings(a.path, b.path));
+    const size = manifest.reduce((n, e) => n + e.size, 0);
     return { hash: hashBytes(serializeManifest(manifest)), size, nfiles: manifest.length, manifest };
   }
+}
+
+/** Files up to this size are read whole (one read, no chunking). */
+const WHOLE_READ_LIMIT = 16 * 1024 * 1024;
+
+/**
+ * Every file under directory `abs` (the workspace path `rel`), following symlinks, with its path
+ * relative to `abs`. A FIFO, socket or device inside is an error that names it: opening a FIFO
+ * blocks until a writer comes, and the others have no content to store.
+ */
+function walkFiles(rel: string, abs: string): { rel: EntryPath; abs: string; stat: fs.Stats }[] {
+  const files: { rel: EntryPath; abs: string; stat: fs.Stats }[] = [];
+  const walk = (dirAbs: string, prefix: string): void => {
+    for (const entry of fs.readdirSync(dirAbs, { withFileTypes: true })) {
+      const childAbs = path.join(dirAbs, entry.name);
+      // Names from the filesystem: never empty, `.`, `..` or containing `/`.
+      const childRel = (prefix ? `${prefix}/${entry.name}` : entry.name) as EntryPath;
+      let isDir = entry.isDirectory();
+      let isFile = entry.isFile();
+      let special: fs.Stats | fs.Dirent | undefined = isDir || isFile || entry.isSymbolicLink() ? undefined : entry;
+      if (entry.isSymbolicLink()) {
+        const target = fs.statSync(childAbs, { throwIfNoEntry: false });
+        isDir = target?.isDirectory() ?? false;
+        isFile = target?.isFile() ?? false;
+        if (target && !isDir && !isFile) special = target;
+      }
+      if (special) throw specialFileError(`${rel}/${childRel}`, special);
+      if (isDir) walk(childAbs, childRel);
+      else if (isFile) files.push({ rel: childRel, abs: childAbs, stat: fs.statSync(childAbs) });
+    }
+  };
+  walk(abs, '');
+  return files;
 }
 
 /** What kind of non-regular file `stat` describes, in words. */

@@ -9,6 +9,13 @@ import type { RemoteSpec } from './remote-config.js';
 
 export type BytesProgress = (bytes: number) => void;
 
+/** What to upload: a local file of `size` bytes, and its content when it was already read (and verified). */
+export interface PutSource {
+  file: string;
+  size: number;
+  data?: Buffer;
+}
+
 export interface RemoteFile {
   name: string;
   size: number;
@@ -24,13 +31,20 @@ export interface RemoteBackend {
   exists(key: string): Promise<boolean>;
   /** Files in the remote directory `dir` (one level) with their sizes; empty if it does not exist. */
   listFiles(dir: string): Promise<RemoteFile[]>;
-  /** Deletes `key` (`mlp gc --cloud`); a key that is already gone is not an error. */
+  /** Deletes `key` (`mlp gc --cloud`, `mlp remote verify --repair`); a key that is already gone is not an error. */
   remove(key: string): Promise<void>;
   /**
-   * Stores local file `file` (of `size` bytes) as `key`, atomically: a reader never sees a
-   * partial object under `key`.
+   * Stores `source` as `key`, atomically: a reader never sees a partial object under `key`, and
+   * an existing `key` is replaced (that is how a damaged remote object is repaired). Sends
+   * `source.data` when given, else reads `source.file`.
    */
-  put(key: string, file: string, size: number, progress: BytesProgress): Promise<void>;
+  put(key: string, source: PutSource, progress: BytesProgress): Promise<void>;
+  /**
+   * Removes the temp files in the remote directory `dir` that no live mlp process owns (a killed
+   * push's partial uploads; see src/util/temp-files.ts); returns how many. Backends that write
+   * atomically without temp names (S3) have none.
+   */
+  sweepTemps(dir: string): Promise<number>;
   /**
    * Writes the content of `key` into the local file `dest` (created or truncated). Returns false
    * if `key` does not exist; else the sha256 of what was written when the backend computed it on

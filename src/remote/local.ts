@@ -3,11 +3,12 @@
  * copied to a temp name beside the object and renamed; downloads of small objects are read whole
  * and hashed in memory, so verification costs no second read.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MlpError, errorCode } from '../errors.js';
-import type { BytesProgress, RemoteBackend, RemoteFile } from './backend.js';
+import { isTempName, removeAbandonedTemps, tempOwnerTag } from '../util/temp-files.js';
+import type { BytesProgress, PutSource, RemoteBackend, RemoteFile } from './backend.js';
 
 const WHOLE_READ = 8 * 1024 * 1024;
 /** Files up to this size are copied with synchronous calls (see put). */
@@ -16,7 +17,8 @@ const SYNC_LIMIT = 256 * 1024;
 export class LocalBackend implements RemoteBackend {
   readonly defaultJobs = 16;
   private readonly madeDirs = new Set<string>();
-  private readonly tmpTag = `.${process.pid}-${randomBytes(3).toString('hex')}`;
+  /** Temp names carry their owner, so that a later push can tell abandoned ones (src/util/temp-files.ts). */
+  private readonly tmpTag = `.${tempOwnerTag()}`;
   private counter = 0;
 
   constructor(
@@ -74,7 +76,8 @@ export class LocalBackend implements RemoteBackend {
     }
   }
 
-  async put(key: string, file: string, size: number, progress: BytesProgress): Promise<void> {
+  async put(key: string, source: PutSource, progress: BytesProgress): Promise<void> {
+    const { file, size, data } = source;
     const dest = this.abs(key);
     const dir = path.dirname(dest);
     if (!this.madeDirs.has(dir)) {
@@ -89,8 +92,11 @@ export class LocalBackend implements RemoteBackend {
       if (size <= SYNC_LIMIT) {
         // Small files synchronously: one read and one write syscall each, where the promise API
         // makes four thread-pool round trips per file (open, stat, read/write, close).
-        fs.writeFileSync(tmp, fs.readFileSync(file), { mode: 0o444 });
+        fs.writeFileSync(tmp, data ?? fs.readFileSync(file), { mode: 0o444 });
         fs.renameSync(tmp, dest);
+      } else if (data) {
+        await fs.promises.writeFile(tmp, data, { mode: 0o444 });
+        await fs.promises.rename(tmp, dest);
       } else {
         await fs.promises.copyFile(file, tmp, fs.constants.COPYFILE_FICLONE);
         await fs.promises.rename(tmp, dest);
@@ -123,6 +129,10 @@ export class LocalBackend implements RemoteBackend {
       if (errorCode(error) === 'ENOSPC' || errorCode(error) === 'EDQUOT') throw error; // the local disk: the engine reports it
       throw this.wrap(error, key);
     }
+  }
+
+  async sweepTemps(dir: string): Promise<number> {
+    return removeAbandonedTemps(this.abs(dir), isTempName).files;
   }
 
   async close(): Promise<void> {}

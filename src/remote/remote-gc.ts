@@ -77,5 +77,11 @@ export async function applyRemoteGc(backend: RemoteBackend, plan: RemoteGcPlan, 
   };
   await run(plan.remove.slice(0, plan.manifests));
   await run(plan.remove.slice(plan.manifests));
+  // And the partial uploads of killed pushes (src/util/temp-files.ts says whose are abandoned).
+  const shards = (await backend.list('files/sha256')).filter(isShardName);
+  let next = 0;
+  await runWorkers(Math.max(1, Math.min(jobs, shards.length)), async (stopped) => {
+    while (!stopped() && next < shards.length) await backend.sweepTemps(`files/sha256/${shards[next++] as string}`);
+  });
   return removed;
 }

@@ -21,7 +21,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { MlpError } from '../errors.js';
-import { runWorkers, type BytesProgress, type RemoteBackend, type RemoteFile } from './backend.js';
+import { runWorkers, type BytesProgress, type PutSource, type RemoteBackend, type RemoteFile } from './backend.js';
 import type { RemoteSpec, S3Location } from './remote-config.js';
 
 const DEFAULT_PART_SIZE = 64 * 1024 * 1024;
@@ -79,9 +79,14 @@ export class S3Backend implements RemoteBackend {
     return this.prefix + key;
   }
 
+  /** Whether a request has succeeded: from then on, an endpoint that stops answering is a lost connection. */
+  private connected = false;
+
   private async send<T>(what: string, key: string, run: () => Promise<T>): Promise<T> {
     try {
-      return await run();
+      const result = await run();
+      this.connected = true;
+      return result;
     } catch (error) {
       throw this.wrap(error, what, key);
     }
@@ -124,19 +129,24 @@ export class S3Backend implements RemoteBackend {
   async exists(key: string): Promise<boolean> {
     try {
       await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      this.connected = true;
       return true;
     } catch (error) {
-      if (isNotFound(error)) return false;
+      if (isNotFound(error)) {
+        this.connected = true;
+        return false;
+      }
       // A HEAD answer has no body to say why it was refused: a listing says (bad key, denied…).
       if ((error as AwsError).$metadata?.httpStatusCode === 403) await this.list(key.slice(0, key.lastIndexOf('/')));
       throw this.wrap(error, 'check', key);
     }
   }
 
-  async put(key: string, file: string, size: number, progress: BytesProgress): Promise<void> {
+  async put(key: string, source: PutSource, progress: BytesProgress): Promise<void> {
+    const { file, size } = source;
     if (size <= this.partSize) {
       // Small files synchronously: the promise API costs four thread-pool round trips per file.
-      const body = size <= SYNC_LIMIT ? fs.readFileSync(file) : await fs.promises.readFile(file);
+      const body = source.data ?? (size <= SYNC_LIMIT ? fs.readFileSync(file) : await fs.promises.readFile(file));
       await this.send('upload', key, () =>
         this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(key), Body: body, ContentLength: body.length, ContentType: 'application/octet-stream' })),
       );
@@ -191,6 +201,7 @@ export class S3Backend implements RemoteBackend {
     try {
       if (size !== undefined && size > this.rangeSize) return await this.getRanges(key, dest, size, progress);
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      this.connected = true;
       const hash = createHash('sha256');
       const chunks: Buffer[] = [];
       for await (const chunk of out.Body as AsyncIterable<Buffer>) {
@@ -203,7 +214,10 @@ export class S3Backend implements RemoteBackend {
       else await fs.promises.writeFile(dest, body, { mode: 0o444 });
       return { hash: hash.digest('hex'), readOnly: true };
     } catch (error) {
-      if (isNotFound(error)) return false;
+      if (isNotFound(error)) {
+        this.connected = true;
+        return false;
+      }
       if ((error as { code?: string }).code === 'ENOSPC') throw error;
       throw this.wrap(error, 'download', key);
     }
@@ -249,6 +263,11 @@ export class S3Backend implements RemoteBackend {
     return Math.max(this.partSize, DEFAULT_PART_SIZE);
   }
 
+  /** S3 writes are atomic: no temp objects. (A killed push's multipart upload is left to the bucket's lifecycle rules.) */
+  async sweepTemps(): Promise<number> {
+    return 0;
+  }
+
   async close(): Promise<void> {
     this.client.destroy();
   }
@@ -278,6 +297,12 @@ export class S3Backend implements RemoteBackend {
       });
     }
     const net = e.code ?? (e as { errno?: string }).errno;
+    if (this.connected && ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH'].includes(net ?? '')) {
+      return new MlpError(`the connection to the S3 endpoint was lost during the transfer (${net})`, {
+        hint: 'rerun the same command when the endpoint is reachable: finished objects are kept and nothing is sent twice',
+        cause: error,
+      });
+    }
     if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(net ?? '')) {
       return new MlpError(`cannot reach the S3 endpoint for ${where} (${net})`, {
         hint: 'check endpoint_url / region (`mlp remote list`) and the network; then rerun the same command',

@@ -5,14 +5,15 @@
  * so an interrupted push never leaves a truncated object under its final name. The host key is
  * checked against known_hosts and never trusted silently.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import ssh2 from 'ssh2';
 import type { ConnectConfig, SFTPWrapper } from 'ssh2';
 import { MlpError } from '../errors.js';
-import { runWorkers, type BytesProgress, type RemoteBackend, type RemoteFile } from './backend.js';
+import { isAbandoned, isTempName, tempOwnerTag } from '../util/temp-files.js';
+import { runWorkers, type BytesProgress, type PutSource, type RemoteBackend, type RemoteFile } from './backend.js';
 import { fingerprint, hostPattern, preferredHostKeyAlgorithms, verifyHostKey, type HostKeyVerdict } from './known-hosts.js';
 import type { RemoteSpec, SshLocation } from './remote-config.js';
 
@@ -28,6 +29,8 @@ const PARALLEL_READS = 16;
 const STATUS_NO_SUCH_FILE = 2;
 const STATUS_PERMISSION_DENIED = 3;
 const STATUS_FAILURE = 4;
+/** How long a server may take to answer the probe after a failed request before it counts as gone. */
+const PROBE_TIMEOUT_MS = 5000;
 
 /** GCM ciphers run in OpenSSL (AES-NI); ssh2's chacha20 falls back to JavaScript without its addon. */
 const CIPHERS = ['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'aes128-ctr', 'aes192-ctr', 'aes256-ctr'] as const;
@@ -39,9 +42,17 @@ function expandHome(p: string): string {
 export class SshBackend implements RemoteBackend {
   readonly defaultJobs = 64;
   private readonly madeDirs = new Set<string>();
-  private readonly tmpTag = `.${process.pid}-${randomBytes(3).toString('hex')}`;
+  /** Temp names carry their owner, so that a later push can tell abandoned ones (src/util/temp-files.ts). */
+  private readonly tmpTag = `.${tempOwnerTag()}`;
   private counter = 0;
   private lost: Error | undefined;
+  /**
+   * Rejecters of every request in flight. ssh2 does not always answer the requests in flight
+   * when the connection dies (fastPut's never settle): left alone, those promises would never
+   * settle, the event loop would drain and mlp would exit 0 with nothing said. A lost connection
+   * rejects them all instead.
+   */
+  private readonly inFlight = new Set<(error: Error) => void>();
 
   private constructor(
     readonly label: string,
@@ -50,9 +61,21 @@ export class SshBackend implements RemoteBackend {
     private readonly sftp: SFTPWrapper,
     private readonly root: string,
   ) {
-    client.on('close', () => (this.lost ??= new Error('connection closed')));
-    client.on('error', (error: Error) => (this.lost ??= error));
+    client.on('close', () => this.connectionLost(new Error('connection closed')));
+    client.on('error', (error: Error) => this.connectionLost(error));
+    sftp.on('close', () => this.connectionLost(new Error('SFTP channel closed')));
+    sftp.on('error', (error: Error) => this.connectionLost(error));
   }
+
+  private connectionLost(error: Error): void {
+    if (this.closing) return;
+    this.lost ??= error;
+    const rejecters = [...this.inFlight];
+    this.inFlight.clear();
+    for (const reject of rejecters) reject(this.lostError());
+  }
+
+  private closing = false;
 
   static async connect(spec: RemoteSpec, location: SshLocation, repoRoot: string): Promise<SshBackend> {
     const o = spec.options;
@@ -93,13 +116,26 @@ export class SshBackend implements RemoteBackend {
       await new Promise<void>((resolve, reject) => {
         client.once('ready', resolve);
         client.once('error', reject);
+        client.once('close', () => reject(new Error('the server closed the connection')));
         client.connect(config);
       });
     } catch (error) {
       client.end();
       throw connectError(error, { spec, where, host: location.host, port, verdict, offered, knownHostsFiles, keyFile, passwordEnv, tried: auth.tried, encrypted: auth.encrypted });
     }
-    const sftp = await new Promise<SFTPWrapper>((resolve, reject) => client.sftp((err, s) => (err ? reject(err) : resolve(s))));
+    let sftp: SFTPWrapper;
+    try {
+      sftp = await new Promise<SFTPWrapper>((resolve, reject) => {
+        client.once('close', () => reject(new Error('connection closed')));
+        client.sftp((err, s) => (err ? reject(err) : resolve(s)));
+      });
+    } catch (error) {
+      client.end();
+      throw new MlpError(`the connection to ${where} was lost before the transfer started (${(error as Error).message})`, {
+        hint: 'rerun the same command when the server is reachable (check that it runs an SFTP subsystem)',
+        cause: error,
+      });
+    }
     return new SshBackend(spec.url, where, client, sftp, location.path);
   }
 
@@ -107,15 +143,33 @@ export class SshBackend implements RemoteBackend {
     return path.posix.join(this.root, key);
   }
 
+  /**
+   * One SFTP request. It settles however the connection ends: with its answer, with its error
+   * in mlp's words, or with "connection lost" when the connection dies first.
+   */
   private call<T>(what: string, key: string, op: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.lost) {
         reject(this.lostError());
         return;
       }
+      let settled = false;
+      const fail = (error: Error): void => {
+        if (settled) return;
+        settled = true;
+        this.inFlight.delete(fail);
+        reject(error);
+      };
+      this.inFlight.add(fail);
       op((err, value) => {
-        if (err) reject(this.wrap(err, what, key));
-        else resolve(value as T);
+        if (settled) return;
+        if (!err) {
+          settled = true;
+          this.inFlight.delete(fail);
+          resolve(value as T);
+          return;
+        }
+        this.classify(err, what, key).then(fail, fail);
       });
     });
   }
@@ -127,26 +181,62 @@ export class SshBackend implements RemoteBackend {
     });
   }
 
-  private wrap(err: Error, what: string, key: string): Error {
+  /**
+   * mlp's words for a failed request. A server going away often fails the requests in flight
+   * with a bare "Failure" a moment before the connection drops: a generic failure is reported
+   * only once a probe shows the connection still works; otherwise it is the lost connection.
+   */
+  private async classify(err: Error, what: string, key: string): Promise<Error> {
     const code = (err as { code?: unknown }).code;
     if (code === STATUS_NO_SUCH_FILE || code === 1) return err; // 1: end of file
     if (this.lost || code === undefined || /no response|not connected|channel/i.test(err.message)) {
-      this.lost ??= err;
+      this.connectionLost(err);
       return this.lostError();
     }
+    if (code !== STATUS_PERMISSION_DENIED && !(await this.stillConnected())) return this.lostError();
+    return this.wrap(err, what, key);
+  }
+
+  /** Whether the server still answers (a `realpath` of its root within a few seconds). */
+  private stillConnected(): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      if (this.lost) {
+        resolve(false);
+        return;
+      }
+      const timer = setTimeout(() => {
+        this.connectionLost(new Error('the server stopped answering'));
+        resolve(false);
+      }, PROBE_TIMEOUT_MS);
+      const done = (alive: boolean): void => {
+        clearTimeout(timer);
+        this.inFlight.delete(onLost);
+        resolve(alive);
+      };
+      const onLost = (): void => done(false);
+      this.inFlight.add(onLost);
+      this.sftp.realpath('.', (error) => done(!error && !this.lost));
+    });
+  }
+
+  private wrap(err: Error, what: string, key: string): Error {
+    const code = (err as { code?: unknown }).code;
+    if (code === STATUS_NO_SUCH_FILE || code === 1) return err; // 1: end of file
+    if (this.lost) return this.lostError();
+    const where = key.startsWith('/') ? key : this.abs(key);
     if (code === STATUS_PERMISSION_DENIED) {
-      return new MlpError(`permission denied on ${this.where} while trying to ${what} ${this.abs(key)}`, {
+      return new MlpError(`permission denied on ${this.where} while trying to ${what} ${where}`, {
         hint: `check that ${this.where.split('@')[0]} may write to ${this.root} on the server (or pick another path in the remote's url)`,
         cause: err,
       });
     }
     if (code === STATUS_FAILURE && what === 'write') {
-      return new MlpError(`the SSH server ${this.where} failed to write ${this.abs(key)} (disk full or quota exceeded?)`, {
+      return new MlpError(`the SSH server ${this.where} failed to write ${where} (disk full or quota exceeded?)`, {
         hint: 'free space on the server, then rerun the same command: what was sent is kept',
         cause: err,
       });
     }
-    return new MlpError(`SFTP ${what} of ${this.abs(key)} failed on ${this.where}: ${err.message}`, { hint: 'rerun the same command; add -v for details', cause: err });
+    return new MlpError(`SFTP ${what} of ${where} failed on ${this.where}: ${err.message}`, { hint: 'rerun the same command; add -v for details', cause: err });
   }
 
   async list(dir: string): Promise<string[]> {
@@ -203,22 +293,24 @@ export class SshBackend implements RemoteBackend {
         (s) => s.isDirectory(),
         () => false,
       );
+      if (this.lost) throw this.lostError();
       if (!isDir) throw error instanceof MlpError ? error : this.wrap(error as Error, 'mkdir', dir);
     }
     this.madeDirs.add(dir);
   }
 
-  async put(key: string, file: string, size: number, progress: BytesProgress): Promise<void> {
+  async put(key: string, source: PutSource, progress: BytesProgress): Promise<void> {
+    const { file, size } = source;
     const dest = this.abs(key);
     await this.mkdirs(path.posix.dirname(dest));
     const tmp = `${dest}${this.tmpTag}-${this.counter++}.tmp`;
     try {
-      if (size > LARGE) {
+      if (size > LARGE && !source.data) {
         await this.call('write', key, (cb) =>
           this.sftp.fastPut(file, tmp, { concurrency: 32, chunkSize: CHUNK, step: (_total, chunk) => progress(chunk) }, (err) => cb(err)),
         );
       } else {
-        const data = size <= SYNC_LIMIT ? fs.readFileSync(file) : await fs.promises.readFile(file);
+        const data = source.data ?? (size <= SYNC_LIMIT ? fs.readFileSync(file) : await fs.promises.readFile(file));
         const handle = await this.call<Buffer>('write', key, (cb) => this.sftp.open(tmp, 'w', cb));
         try {
           if (data.length > 0) await this.call('write', key, (cb) => this.sftp.write(handle, data, 0, data.length, 0, (err) => cb(err)));
@@ -242,10 +334,10 @@ export class SshBackend implements RemoteBackend {
   private async renameIntoPlace(key: string, tmp: string, dest: string): Promise<void> {
     if (this.posixRename) {
       try {
-        await new Promise<void>((resolve, reject) => this.sftp.ext_openssh_rename(tmp, dest, (err) => (err ? reject(err) : resolve())));
+        await this.call<void>('rename', key, (cb) => this.sftp.ext_openssh_rename(tmp, dest, (err) => cb(err)));
         return;
       } catch (error) {
-        if (!/not support/i.test((error as Error).message)) throw this.wrap(error as Error, 'rename', key);
+        if (error instanceof MlpError || !/not support/i.test((error as Error).message)) throw error;
         this.posixRename = false;
       }
     }
@@ -358,7 +450,28 @@ export class SshBackend implements RemoteBackend {
     return { hash: truncated ? 'truncated' : hash.digest('hex'), readOnly: true };
   }
 
+  async sweepTemps(dir: string): Promise<number> {
+    let entries: { filename: string; attrs: { mtime: number } }[];
+    try {
+      entries = await this.call('list', dir, (cb) => this.sftp.readdir(this.abs(dir), cb));
+    } catch (error) {
+      if ((error as { code?: unknown }).code === STATUS_NO_SUCH_FILE) return 0;
+      throw error;
+    }
+    const now = Date.now();
+    const abandoned = entries.filter((e) => isTempName(e.filename) && isAbandoned(e.filename, e.attrs.mtime * 1000, now));
+    await Promise.all(
+      abandoned.map((e) =>
+        this.call('delete', dir, (cb) => this.sftp.unlink(path.posix.join(this.abs(dir), e.filename), cb)).catch((error: unknown) => {
+          if ((error as { code?: unknown }).code !== STATUS_NO_SUCH_FILE) throw error; // removed meanwhile: fine
+        }),
+      ),
+    );
+    return abandoned.length;
+  }
+
   async close(): Promise<void> {
+    this.closing = true;
     this.client.end();
   }
 }

@@ -13,14 +13,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MlpError, errorCode } from '../errors.js';
 import { hashFileSync } from '../hash/hash-file.js';
-import type { HashInfo } from '../hash/hash-path.js';
+import type { HashInfo, ManifestEntry } from '../hash/hash-path.js';
 import type { Repo } from '../repo/repo.js';
 import { recordedPaths } from '../data/checkout-workspace.js';
 import type { RepoPath } from '../schema/repo-path.js';
 import { hashFromNames, isShardName, type Sha256 } from '../schema/sha256.js';
 import { parseManifest } from '../schema/manifest.js';
 import { parseRunEntry } from '../schema/run-entry.js';
-import { objectKey, runKey, type RemoteBackend } from './backend.js';
+import { tempOwnerTag } from '../util/temp-files.js';
+import { objectKey, runKey, type PutSource, type RemoteBackend } from './backend.js';
 
 export interface TransferProgress {
   phase: 'collecting' | 'checking' | 'transferring' | 'checkout' | 'done';
@@ -55,7 +56,7 @@ export interface ObjectFailure {
   hash: Sha256;
   /** Workspace path that needs it. */
   path: string;
-  reason: 'missing-local' | 'missing-remote' | 'corrupted-remote';
+  reason: 'missing-local' | 'corrupted-local' | 'missing-remote' | 'corrupted-remote';
   message: string;
 }
 
@@ -92,7 +93,7 @@ const interruptedError = (): MlpError =>
  * Runs `work` over `items`, `jobs` at a time. An `ObjectProblem` is collected and the rest go on;
  * any other error stops new work, waits for what is in flight, and is rethrown.
  */
-async function pool<T>(items: readonly T[], jobs: number, signal: AbortSignal | undefined, work: (item: T) => Promise<void>): Promise<ObjectFailure[]> {
+export async function pool<T>(items: readonly T[], jobs: number, signal: AbortSignal | undefined, work: (item: T) => Promise<void>): Promise<ObjectFailure[]> {
   const failures: ObjectFailure[] = [];
   let next = 0;
   let fatal: unknown;
@@ -165,13 +166,63 @@ function localObjects(
       missing.push(missingLocal(info.hash, rel));
       return;
     }
-    for (const e of repo.store.readManifest(info.hash)) {
+    let entries: ManifestEntry[];
+    try {
+      entries = repo.store.readManifest(info.hash);
+    } catch (error) {
+      if (!(error instanceof MlpError) || repo.store.has(info.hash)) throw error;
+      missing.push(corruptedLocal(info.hash, rel)); // readManifest removed it
+      return;
+    }
+    for (const e of entries) {
       if (!files.has(e.hash)) files.set(e.hash, { hash: e.hash, size: e.size, path: `${rel}/${e.path}` });
     }
     manifests.set(info.hash, { hash: info.hash, size: undefined, path: rel });
   };
   for (const { path: rel, info } of recordedPaths(repo, targets)) addInfo(rel, info);
   return { files: [...files.values()], manifests: [...manifests.values()], plain, missing };
+}
+
+function corruptedLocal(hash: Sha256, rel: string): ObjectFailure {
+  return {
+    hash,
+    path: rel,
+    reason: 'corrupted-local',
+    message: `${rel}: the cache object ${hash.slice(0, 12)} is corrupted (its content does not match its hash); it was removed and not pushed`,
+  };
+}
+
+/** Objects up to this size are read whole for sending: one read serves verifying and sending. */
+const SEND_WHOLE = 4 * 1024 * 1024;
+
+/**
+ * What to send for object `o`, verified first (see readForUpload). A damaged object is removed
+ * from the cache and never sent.
+ */
+async function verifiedSource(repo: Repo, o: WantedObject, signal: AbortSignal | undefined): Promise<PutSource> {
+  const source = await readForUpload(repo, o.hash, o.size, signal);
+  if (source === 'corrupt') throw new ObjectProblem(corruptedLocal(o.hash, o.path));
+  if (source === 'missing') throw new ObjectProblem(missingLocal(o.hash, o.path));
+  return source;
+}
+
+/**
+ * Local object `hash`, checked before it is uploaded: a small object is read and hashed in
+ * memory and those very bytes are sent; a large one is re-hashed first (remembered per inode,
+ * mtime and size, so an unchanged object is read once across pushes). A damaged object is
+ * removed from the cache.
+ */
+export async function readForUpload(repo: Repo, hash: Sha256, size: number | undefined, signal: AbortSignal | undefined): Promise<PutSource | 'missing' | 'corrupt'> {
+  const file = repo.store.objectPath(hash);
+  const known = size ?? fs.statSync(file, { throwIfNoEntry: false })?.size;
+  if (known === undefined) return 'missing';
+  if (known <= SEND_WHOLE) {
+    const data = await repo.store.readVerified(hash, known);
+    return typeof data === 'string' ? data : { file, size: data.length, data };
+  }
+  const checked = await repo.store.checkAsync(hash, signal);
+  if (checked !== 'ok') return checked;
+  return { file, size: fs.statSync(file).size };
 }
 
 function missingLocal(hash: Sha256, rel: string): ObjectFailure {
@@ -255,16 +306,25 @@ export async function push(repo: Repo, backend: RemoteBackend, targets: readonly
   const sendFiles = send(present);
   const sendManifests = send(manifests);
   for (const o of [...sendFiles, ...sendManifests]) o.size ??= sizeOf(repo, o.hash);
+  // A killed push leaves partial uploads beside the objects it was sending; this push sends the
+  // same ones, so the shards it writes to are where to look (one listing each).
+  const shards = [...new Set([...sendFiles, ...sendManifests].map((o) => o.hash.slice(0, 2)))];
+  await pool(shards, jobs, options.signal, async (shard) => {
+    await backend.sweepTemps(`files/sha256/${shard}`);
+  });
   progress.phase = 'transferring';
   progress.totalFiles = sendFiles.length + sendManifests.length;
   progress.totalBytes = [...sendFiles, ...sendManifests].reduce((n, o) => n + (o.size ?? 0), 0);
   let bytes = 0;
+  let transferred = 0;
   const upload = async (o: WantedObject): Promise<void> => {
-    await backend.put(objectKey(o.hash), repo.store.objectPath(o.hash), o.size ?? 0, (n) => {
+    const source = await verifiedSource(repo, o, options.signal);
+    await backend.put(objectKey(o.hash), source, (n) => {
       progress.bytes += n;
       bytes += n;
     });
     progress.files++;
+    transferred++;
   };
   failures.push(...(await pool(sendFiles, jobs, options.signal, upload)));
   // Manifests last, and only those whose files all made it.
@@ -280,14 +340,14 @@ export async function push(repo: Repo, backend: RemoteBackend, targets: readonly
       const file = runEntryFile(repo, k);
       // Only valid entries leave this machine (a damaged one is reported with its location).
       parseRunEntry(fs.readFileSync(file, 'utf8'), path.relative(repo.root, file).split(path.sep).join('/'));
-      await backend.put(runKey(k), file, fs.statSync(file).size, () => {});
+      await backend.put(runKey(k), { file, size: fs.statSync(file).size }, () => {});
       runCacheEntries++;
     });
   }
   progress.phase = 'done';
   return {
     remote: backend.label,
-    transferred: sendFiles.length + completeManifests.length - failures.filter((f) => f.reason !== 'missing-local').length,
+    transferred,
     bytes,
     upToDate: skipped + all.length - sendFiles.length - sendManifests.length,
     runCacheEntries,
@@ -370,7 +430,7 @@ export async function fetch(repo: Repo, backend: RemoteBackend, targets: readonl
     await pool(runs, jobs, options.signal, async (k) => {
       const file = runEntryFile(repo, k);
       fs.mkdirSync(path.dirname(file), { recursive: true });
-      const tmp = `${file}.${process.pid}.tmp`;
+      const tmp = `${file}.${tempOwnerTag()}.tmp`;
       try {
         if ((await backend.get(runKey(k), tmp, undefined, () => {})) === false) return;
         // Validated before it is kept: an entry names the paths a later repro writes to.

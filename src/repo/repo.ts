@@ -19,6 +19,7 @@ import { loadPipeline } from '../pipeline/load.js';
 import { POINTER_SUFFIX } from '../pipeline/schema.js';
 import type { Pipeline } from '../pipeline/types.js';
 import { CONFIG_FILE, linkTypes, loadConfig, type Config } from './config.js';
+import type { ProcessGroupTracker } from '../repro/stage-runner.js';
 import { RepoLock } from './repo-lock.js';
 import { isRepoPath, normalizeRepoPath, type RepoPath } from '../schema/repo-path.js';
 import { isSha256 } from '../schema/sha256.js';
@@ -117,11 +118,11 @@ export class Repo {
   }
 
   get store(): ObjectStore {
-    return (this.cached.store ??= new ObjectStore(this.cacheDir));
+    return (this.cached.store ??= new ObjectStore(this.cacheDir, () => this.state));
   }
 
   get cache(): CacheCheckout {
-    return (this.cached.cache ??= new CacheCheckout(this.root, this.store, linkTypes(this.config), this.hasher, this.state));
+    return (this.cached.cache ??= new CacheCheckout(this.root, this.store, linkTypes(this.config), this.hasher));
   }
 
   get pipeline(): Pipeline {
@@ -193,6 +194,14 @@ export class Repo {
 
   acquireLock(command: string, warn: (message: string) => void): void {
     this.repoLock = RepoLock.acquire(this.tmpDir, command, warn);
+  }
+
+  /**
+   * Where stage runners record the process groups they start (in the lock, so that the next
+   * mlp can stop them if this one is killed); undefined without the lock.
+   */
+  get stageGroups(): ProcessGroupTracker | undefined {
+    return this.repoLock;
   }
 
   /**

@@ -39,9 +39,8 @@ export async function commitStages(repo: Repo, targets: readonly string[]): Prom
   }
   if (targets.length === 0) {
     for (const pointer of repo.pointers()) {
-      const now = repo.hasher.hash(pointer.path);
+      const now = await repo.cache.hashAndSave(pointer.path);
       if (!now || now.hash === pointer.info.hash) continue;
-      repo.cache.save(pointer.path, now);
       writePointer(repo.root, { path: pointer.path, info: now });
       results.push({ name: pointer.file, changed: true });
     }

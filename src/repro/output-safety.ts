@@ -59,7 +59,7 @@ export async function saveUnsavedOutputs(repo: Repo, stage: Stage, entry: LockEn
   for (const out of stage.outs) {
     const now = repo.hasher.hash(out.path);
     if (!now || repo.cache.isComplete(now)) continue;
-    repo.cache.save(out.path, now);
+    await repo.cache.save(out.path, now); // fails if it changed since it was hashed
     const info: HashInfo = { hash: now.hash, size: now.size, ...(now.nfiles === undefined ? {} : { nfiles: now.nfiles }) };
     if (entry?.outs.some((o) => o.path === out.path && o.hash === now.hash)) continue;
     if (!out.cache && committedToGit(repo.root, out.path)) continue;

@@ -52,7 +52,7 @@ export async function repro(repo: Repo, options: ReproOptions, events: ReproEven
   const context: StageContext = {
     repo,
     dag: plan.dag,
-    executor: options.executor ?? new LocalExecutor({ tmpDir: repo.tmpDir }),
+    executor: options.executor ?? new LocalExecutor({ tmpDir: repo.tmpDir, groups: repo.stageGroups }),
     output: events.output,
     signal: options.signal,
     force: options.force,

@@ -8,6 +8,17 @@ import path from 'node:path';
 import type { ExecutionOutcome, OutputSink } from '../executors/executor.js';
 import type { Stage } from '../pipeline/types.js';
 
+/**
+ * Told about every process group a stage command runs in, while it runs, with the environment
+ * that marks it as this run's (the repository lock implements it: after a crash, the next mlp
+ * stops the groups it lists).
+ */
+export interface ProcessGroupTracker {
+  readonly env: Readonly<Record<string, string>>;
+  started(pgid: number): void;
+  stopped(pgid: number): void;
+}
+
 export interface RunStageOptions {
   /** Directory with the `mlp` shim, put first on PATH (see `prepareShim`). */
   shimDir: string;
@@ -16,6 +27,8 @@ export interface RunStageOptions {
   signal: AbortSignal;
   /** Called with each command's pid, which is also its process-group id, right after it starts. */
   onSpawn?: (pid: number) => void;
+  /** Records each command's process group while it runs (see ProcessGroupTracker). */
+  groups?: ProcessGroupTracker;
 }
 
 const KILL_GRACE_MS = 3000;
@@ -56,7 +69,7 @@ export function stageEnv(root: string, stage: Stage, shimDir: string): NodeJS.Pr
 export async function runStage(root: string, stage: Stage, options: RunStageOptions): Promise<ExecutionOutcome> {
   const { signal } = options;
   const cwd = path.join(root, stage.wdir);
-  const env = stageEnv(root, stage, options.shimDir);
+  const env = { ...stageEnv(root, stage, options.shimDir), ...options.groups?.env };
   for (const cmd of stage.cmd) {
     if (signal.aborted) return { ok: false, kind: 'interrupted', cmd };
     let result: { exitCode: number | null; signal: NodeJS.Signals | null };
@@ -76,7 +89,7 @@ function runCommand(
   cwd: string,
   env: NodeJS.ProcessEnv,
   stageName: string,
-  { output, signal, onSpawn }: RunStageOptions,
+  { output, signal, onSpawn, groups }: RunStageOptions,
 ): Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn('/bin/sh', ['-c', cmd], {
@@ -85,7 +98,11 @@ function runCommand(
       detached: true,
       stdio: output.mode === 'inherit' ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
     });
-    if (child.pid !== undefined) onSpawn?.(child.pid);
+    const pgid = child.pid; // detached: the shell leads a new process group
+    if (pgid !== undefined) {
+      onSpawn?.(pgid);
+      groups?.started(pgid);
+    }
     const flushers: Array<() => void> = [];
     if (output.mode === 'prefix') {
       for (const stream of ['stdout', 'stderr'] as const) {
@@ -112,6 +129,7 @@ function runCommand(
     signal.addEventListener('abort', kill, { once: true });
     child.on('error', (error) => {
       signal.removeEventListener('abort', kill);
+      if (pgid !== undefined) groups?.stopped(pgid);
       reject(error);
     });
     child.on('close', (exitCode, sig) => {
@@ -120,6 +138,7 @@ function runCommand(
       for (const flush of flushers) flush();
       // The shell may be gone while commands it started still run in its group.
       if (signal.aborted) killGroup(child.pid, 'SIGKILL');
+      if (pgid !== undefined) groups?.stopped(pgid);
       resolve({ exitCode, signal: sig });
     });
   });

@@ -3,13 +3,15 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { isErrnoException, withPath } from '../errors.js';
+import { tempOwnerTag } from './temp-files.js';
 
 /**
  * Writes `data` to a temp file next to `file` and renames it into place (atomic on POSIX). With
- * `mode` (e.g. 0o600 for files holding secrets) the file has that mode from its creation on.
+ * `mode` (e.g. 0o600 for files holding secrets) the file has that mode from its creation on. The
+ * temp name carries its owner, so gc can remove it if this process is killed.
  */
 export function writeFileAtomic(file: string, data: string | Uint8Array, mode?: number): void {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const tmp = `${file}.${tempOwnerTag()}.tmp`;
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(tmp, data, mode === undefined ? undefined : { mode });

@@ -40,6 +40,7 @@ describe('transfer engine', () => {
       listFiles: (d) => real.listFiles(d),
       remove: (k) => real.remove(k),
       put: (...a) => real.put(...a),
+      sweepTemps: (d) => real.sweepTemps(d),
       close: async () => {},
       async get(key, dest, size, progress) {
         if (++calls > 5) {

@@ -90,7 +90,7 @@ describe('local remote', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`data/labels.csv: the remote object files/sha256/${hash.slice(0, 2)}/${hash.slice(2)}`);
     expect(result.stderr).toContain('is corrupted');
-    expect(result.stderr).toContain('hint: delete the corrupted objects on the remote');
+    expect(result.stderr).toContain('hint: nothing corrupted entered the local cache; `mlp remote verify --repair`');
     expect(cacheObjects(clone)).not.toContain(hash);
     expect(fs.existsSync(path.join(clone, 'data/labels.csv'))).toBe(false);
     expect(read(clone, 'data/images/sub/deep.bin')).toBe('deep'); // the rest is complete
