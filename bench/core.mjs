@@ -3,10 +3,10 @@
 // and prints a table of median wall-clock seconds next to the targets and DVC 3.64's best runs.
 //
 //   npm run build && node bench/core.mjs [--runs N] [--skip-big] [--only w0,w1,w2,w3,w4]
-//                                        [--baseline <other checkout>/bin/mlp.js]
+//                                        [--baseline REV]
 //
-// With --baseline, W4 times the `add` workloads with this build and the other one alternately,
-// in the same run, on fresh repos (before/after figures for a change to the add path).
+// With --baseline, W4 builds git revision REV into a temporary worktree (bench/lib.mjs) and times
+// the `add` workloads with this build and that one alternately, in the same run, on fresh repos.
 //
 // Needs python3 (the workload generator) and git. Each timed call runs in a fresh git repo
 // prepared as described in ../shared/bench/README.md.
@@ -33,7 +33,7 @@ function sh(cwd, cmd, cmdArgs) {
   return execFileSync(cmd, cmdArgs, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 });
 }
 
-const baseline = args.includes('--baseline') ? path.resolve(args[args.indexOf('--baseline') + 1]) : undefined;
+const baselineRev = args.includes('--baseline') ? args[args.indexOf('--baseline') + 1] : undefined;
 
 function timeMlp(cwd, mlpArgs, bin = mlp) {
   const start = process.hrtime.bigint();
@@ -160,10 +160,13 @@ if (wanted('w3')) {
 }
 
 // W4: the add workloads, this build against --baseline, alternately in one run
-if (wanted('w4') && baseline) {
+if (wanted('w4') && baselineRev) {
+  const { buildRevision, removeRevision } = await import('./lib.mjs');
+  const base = buildRevision(baselineRev);
+  process.on('exit', () => removeRevision(base.dir));
   const bins = [
     ['this build', mlp],
-    ['baseline', baseline],
+    [`before (${baselineRev})`, base.bin],
   ];
   const samples = new Map(bins.map(([name]) => [name, { many: [], mid: [], big: [] }]));
   const mid = path.join(scratch, 'mid');
