@@ -29,6 +29,7 @@ const PARALLEL_READS = 16;
 const STATUS_NO_SUCH_FILE = 2;
 const STATUS_PERMISSION_DENIED = 3;
 const STATUS_FAILURE = 4;
+const SERVER_CLOSED = 'the server closed the connection';
 /** How long a server may take to answer the probe after a failed request before it counts as gone. */
 const PROBE_TIMEOUT_MS = 5000;
 
@@ -116,7 +117,7 @@ export class SshBackend implements RemoteBackend {
       await new Promise<void>((resolve, reject) => {
         client.once('ready', resolve);
         client.once('error', reject);
-        client.once('close', () => reject(new Error('the server closed the connection')));
+        client.once('close', () => reject(new Error(SERVER_CLOSED)));
         client.connect(config);
       });
     } catch (error) {
@@ -574,6 +575,13 @@ function connectError(error: unknown, c: ConnectContext): MlpError {
   if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EAI_AGAIN'].includes(err.code ?? '') || /timed out/i.test(err.message)) {
     return new MlpError(`cannot reach the SSH server ${c.host}:${c.port} (${err.code ?? err.message})`, {
       hint: 'check the host and port in the remote url (`mlp remote list`), and that the server is up and reachable',
+      cause: error,
+    });
+  }
+  // The server went away during the handshake (killed, restarted, a dropped network).
+  if (err.message === SERVER_CLOSED || ['ECONNRESET', 'EPIPE', 'ECONNABORTED'].includes(err.code ?? '')) {
+    return new MlpError(`the connection to ${c.where} was lost before the transfer started (${err.code ?? err.message})`, {
+      hint: 'rerun the same command when the server is reachable',
       cause: error,
     });
   }

@@ -82,7 +82,7 @@ function expectCleanOutcome(dir: string, result: RunResult, lostMessage: RegExp,
 describe('SSH server killed mid-transfer', () => {
   let sshd: Sshd;
   let dir: string;
-  const lost = /error: (the connection to \S+ was lost during the transfer|cannot reach the SSH server)/;
+  const lost = /error: (the connection to \S+ was lost (during the transfer|before the transfer started)|cannot reach the SSH server)/;
 
   beforeAll(async () => {
     sshd = await Sshd.start();
