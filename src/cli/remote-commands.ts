@@ -156,9 +156,10 @@ export function registerRemoteCommands(program: Command): void {
     .argument('[targets...]', 'stages, outputs or tracked paths (default: everything recorded)')
     .option('-r, --remote <name>', 'remote to check (default: core.remote)')
     .option('-j, --jobs <n>', 'objects in flight (default: sized for the remote)', parsePositiveInt)
+    .option('-A, --all-commits', 'also the objects recorded at every git commit')
     .option('--repair', 'upload good local copies over damaged or missing objects; delete damaged ones that have no good copy here')
     .option('--json', 'print a JSON report')
-    .action(async (targets: string[], flags: { remote?: string; jobs?: number; repair?: boolean; json?: boolean }) => {
+    .action(async (targets: string[], flags: VerifyFlags) => {
       process.exitCode = await runVerify(targets, flags);
     });
 
@@ -283,7 +284,15 @@ async function runTransfer(command: 'push' | 'pull' | 'fetch', targets: string[]
   });
 }
 
-async function runVerify(targets: string[], flags: { remote?: string; jobs?: number; repair?: boolean; json?: boolean }): Promise<number> {
+interface VerifyFlags {
+  remote?: string;
+  jobs?: number;
+  allCommits?: boolean;
+  repair?: boolean;
+  json?: boolean;
+}
+
+async function runVerify(targets: string[], flags: VerifyFlags): Promise<number> {
   return withRepo(commandLine(), async (repo) => {
     const { verifyRemote } = await import('../remote/verify.js');
     const { newProgress } = await import('../remote/transfer.js');
@@ -296,7 +305,7 @@ async function runVerify(targets: string[], flags: { remote?: string; jobs?: num
     const stopProgress = await showProgress('verify', progress, flags.json === true);
     let summary;
     try {
-      summary = await verifyRemote(repo, backend, targets, { jobs: flags.jobs, repair: flags.repair === true, signal: controller.signal, progress });
+      summary = await verifyRemote(repo, backend, targets, { jobs: flags.jobs, allCommits: flags.allCommits === true, repair: flags.repair === true, signal: controller.signal, progress });
     } finally {
       stopProgress();
       process.off('SIGINT', onSignal);

@@ -1,6 +1,6 @@
 /**
  * `mlp remote verify`: downloads and hashes every object the workspace records (or the targets'
- * objects) on a remote, and reports those that are damaged or missing there. With `repair`, a
+ * objects, or with `allCommits` those of every git commit too) on a remote, and reports those that are damaged or missing there. With `repair`, a
  * good local copy is uploaded over a bad or missing remote object (uploads replace atomically);
  * a damaged remote object with no good copy here is deleted, so that nobody pulls it and a later
  * push from a machine that has the data sends it again. Directory manifests are checked after
@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import { MlpError } from '../errors.js';
 import { hashFile } from '../hash/hash-file.js';
-import type { ManifestEntry } from '../hash/hash-path.js';
+import type { HashInfo, ManifestEntry } from '../hash/hash-path.js';
 import type { Repo } from '../repo/repo.js';
 import { parseManifest } from '../schema/manifest.js';
 import type { Sha256 } from '../schema/sha256.js';
@@ -40,6 +40,8 @@ export interface VerifySummary {
 }
 
 export interface VerifyOptions {
+  /** Also every object recorded at any git commit (not only the workspace's). */
+  allCommits?: boolean;
   jobs?: number;
   repair?: boolean;
   signal?: AbortSignal;
@@ -80,7 +82,17 @@ export async function verifyRemote(repo: Repo, backend: RemoteBackend, targets: 
   };
 
   progress.phase = 'collecting';
-  const wanted = recordedPaths(repo, targets);
+  const wanted: { path: string; info: HashInfo }[] = recordedPaths(repo, targets);
+  if (options.allCommits) {
+    const { collectReferences } = await import('../cache/gc.js');
+    const { refs } = collectReferences(repo, { workspace: true, allBranches: false, allTags: false, allCommits: true, revs: [] });
+    const seen = new Set(wanted.map((w) => w.info.hash));
+    for (const info of refs) {
+      if (seen.has(info.hash)) continue;
+      seen.add(info.hash);
+      wanted.push({ path: `(in a commit) ${info.hash.slice(0, 12)}`, info });
+    }
+  }
   // Manifests first: a directory's files are known from the local manifest, or from the
   // remote's once it is verified.
   for (const { path: rel, info } of wanted) {

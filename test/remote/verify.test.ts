@@ -140,6 +140,25 @@ describe('mlp remote verify', () => {
   });
 });
 
+describe('mlp remote verify -A', () => {
+  test('also checks the objects of older commits', () => {
+    const { dir, remote } = withLocalRemote();
+    expect(runMlp(dir, ['push']).code).toBe(0);
+    const old = hashOf(dir, 'data/labels.csv.mlp');
+    fs.writeFileSync(path.join(dir, 'data/labels.csv'), 'a,b\n3,4\n');
+    expect(runMlp(dir, ['add', 'data/labels.csv']).code).toBe(0);
+    git(dir, 'commit', '-qam', 'new labels');
+    expect(runMlp(dir, ['push']).code).toBe(0);
+    damage(objectFile(remote, old), 'flip');
+    expect(runMlp(dir, ['remote', 'verify']).code).toBe(0); // the workspace no longer uses it
+    const all = runMlp(dir, ['remote', 'verify', '-A']);
+    expect(all.code).toBe(1);
+    expect(all.stdout).toMatch(new RegExp(`^\\(in a commit\\) ${old.slice(0, 12)} +corrupted on the remote`, 'm'));
+    expect(runMlp(dir, ['remote', 'verify', '-A', '--repair']).code).toBe(0); // the cache still has the old version
+    expect(runMlp(dir, ['remote', 'verify', '-A']).code).toBe(0);
+  });
+});
+
 describe('pull', () => {
   test('exits non-zero when a requested file cannot be checked out, and a rerun fetches a good copy', () => {
     const { dir } = withLocalRemote();
