@@ -186,7 +186,7 @@ export class CacheCheckout {
     for (const type of this.linkTypes) {
       if (this.unsupported.has(type)) continue;
       try {
-        linkOrCopy(type, object, dest);
+        this.placeAtomically(type, object, dest);
         this.hasher.remember(rel, hash);
         return;
       } catch (error) {
@@ -199,6 +199,25 @@ export class CacheCheckout {
     throw new MlpError(`cannot check out ${rel}: none of the cache types ${this.linkTypes.join(', ')} works here`, {
       hint: 'add `copy` to cache.type in .mlp/config.yaml',
     });
+  }
+
+  /**
+   * Links or copies `object` to a temp file in the cache's temp folder (owner-marked, swept after a
+   * killed command), then renames it over `dest`: a command killed half-way through a copy never
+   * leaves a truncated workspace file, which the next checkout would have to treat as unsaved
+   * work. Where the cache is on another filesystem (no atomic rename), the object goes straight
+   * to `dest`.
+   */
+  private placeAtomically(type: LinkType, object: string, dest: string): void {
+    const tmp = this.store.tempPath();
+    try {
+      linkOrCopy(type, object, tmp);
+      fs.renameSync(tmp, dest);
+    } catch (error) {
+      fs.rmSync(tmp, { force: true });
+      if (errorCode(error) !== 'EXDEV') throw error;
+      linkOrCopy(type, object, dest);
+    }
   }
 }
 
