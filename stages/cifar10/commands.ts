@@ -188,6 +188,7 @@ interface PredictCliOptions {
  * wasm pthread workers would otherwise keep the process alive.
  */
 async function withTf(action: () => Promise<void>): Promise<void> {
+  (await import('./tf-runtime.js')).assertTensorFlowInstalled();
   let ok = false;
   try {
     await action();
