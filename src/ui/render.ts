@@ -21,6 +21,13 @@ export function renderStatus(report: StatusReport): string {
     return report.data.length === 0 ? 'No pipeline.yaml, and no data tracked with `mlp add` yet.\n' : 'Tracked data is up to date (no pipeline.yaml).\n';
   }
   if (lines.length === 0) return 'Pipeline and tracked data are up to date.\n';
+  const stale = report.stages.some((s) => s.state === 'stale') || report.data.some((d) => d.state !== 'up-to-date');
+  if (!stale) {
+    // Only frozen stages to list: say in one line that nothing else needs doing (as repro does).
+    const upToDate = report.stages.filter((s) => s.state === 'up-to-date').length;
+    const frozen = report.stages.length - upToDate;
+    lines.push(`Pipeline and tracked data are up to date (${upToDate} up to date, ${frozen} frozen).`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
