@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { parse } from 'yaml';
 import { PROJECT_ROOT, git, runMlp, tempDir } from '../helpers/cli.js';
 import { consoleSteps, matchesOutput, readmeSection, runReadmeCommand } from '../helpers/readme.js';
 
@@ -60,6 +61,14 @@ describe('the example pipeline in a fresh clone', () => {
     expect(git(clone, 'status', '--porcelain')).toBe('');
     expect(git(clone, 'rev-parse', 'HEAD')).toBe(before);
   }, 600_000);
+
+  test('prepare_cifar10 declares every params key its command reads: a new archive or checksum reruns it', () => {
+    const pipeline = parse(fs.readFileSync(path.join(PROJECT_ROOT, 'pipeline.yaml'), 'utf8')) as { stages: Record<string, { params?: string[] }> };
+    expect(pipeline.stages.prepare_cifar10?.params).toEqual(expect.arrayContaining(['cifar10.source', 'cifar10.md5', 'cifar10.sha256']));
+    // Declared keys must exist in params.yaml (a missing one is an error), so the example sets both checksums.
+    const params = parse(fs.readFileSync(path.join(PROJECT_ROOT, 'params.yaml'), 'utf8')) as { cifar10: Record<string, unknown> };
+    expect(params.cifar10).toMatchObject({ source: expect.any(String), md5: expect.any(String), sha256: '' });
+  });
 
   test("the README's `mlp text predict` examples print what they say", () => {
     const steps = [...consoleSteps(readmeSection('### Text quick start')), ...consoleSteps(readmeSection('#### `mlp text predict`'))].filter((s) =>
