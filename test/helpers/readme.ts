@@ -14,13 +14,22 @@ export interface ConsoleStep {
 
 /** The text of the README from the heading `start` (inclusive) to the next heading of the same level or above. */
 export function readmeSection(start: string): string {
-  const text = fs.readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
-  const from = text.indexOf(`\n${start}\n`);
+  const lines = fs.readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8').split('\n');
+  const from = lines.indexOf(start);
   if (from < 0) throw new Error(`README has no heading ${start}`);
   const level = /^#+/.exec(start)![0].length;
-  const rest = text.slice(from + start.length + 2);
-  const next = rest.search(new RegExp(`\\n#{1,${level}} `));
-  return next < 0 ? rest : rest.slice(0, next);
+  let fenced = false;
+  let to = lines.length;
+  for (let i = from + 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.startsWith('```')) fenced = !fenced;
+    // A `#` line inside a code block is a comment, not a heading.
+    else if (!fenced && new RegExp(`^#{1,${level}} `).test(line)) {
+      to = i;
+      break;
+    }
+  }
+  return lines.slice(from + 1, to).join('\n');
 }
 
 /** The ```console blocks of a README section, as steps. A command may continue on lines ending in `\`. */
