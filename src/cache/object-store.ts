@@ -22,6 +22,7 @@ import { objectKey as verifiedKey, type StateCache } from '../hash/state-cache.j
 import { parseManifest } from '../schema/manifest.js';
 import { hashFromNames, type Sha256 } from '../schema/sha256.js';
 import { isAbandoned, isTempName, removeAbandonedTemps, tempOwnerTag, type SweepResult } from '../util/temp-files.js';
+import { RunCache } from './run-cache.js';
 
 export { LINK_TYPES, type LinkType } from '../schema/config.js';
 
@@ -170,7 +171,7 @@ export class ObjectStore {
   sweepTemps(dryRun = false): SweepResult {
     const result: SweepResult = { files: 0, bytes: 0 };
     removeAbandonedTemps(this.tmpDir, () => true, result, dryRun);
-    for (const base of [this.objectsDir, path.join(this.cacheDir, 'runs')]) {
+    for (const base of [this.objectsDir, RunCache.dirIn(this.cacheDir)]) {
       let shards: string[];
       try {
         shards = fs.readdirSync(base);

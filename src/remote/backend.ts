@@ -4,6 +4,7 @@
  * run-cache entries. Backends report connection-level problems as `MlpError`s (they stop the
  * transfer) and a missing key as a `false` result (it does not).
  */
+import { RunCache } from '../cache/run-cache.js';
 import type { Sha256 } from '../schema/sha256.js';
 import type { RemoteSpec } from './remote-config.js';
 
@@ -59,8 +60,9 @@ export function objectKey(hash: Sha256): string {
   return `files/sha256/${hash.slice(0, 2)}/${hash.slice(2)}`;
 }
 
+/** A run-cache entry's key on a remote (the layout is src/cache/run-cache.ts's). */
 export function runKey(key: Sha256): string {
-  return `runs/${key.slice(0, 2)}/${key.slice(2)}`;
+  return RunCache.remoteKey(key);
 }
 
 /** Opens the backend for `spec`, importing its (heavy) client library only now. */

@@ -10,17 +10,15 @@
  * there first.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { MlpError, errorCode } from '../errors.js';
 import { hashFileSync } from '../hash/hash-file.js';
 import type { HashInfo, ManifestEntry } from '../hash/hash-path.js';
 import type { Repo } from '../repo/repo.js';
 import { recordedPaths } from '../data/checkout-workspace.js';
 import type { RepoPath } from '../schema/repo-path.js';
-import { hashFromNames, isShardName, type Sha256 } from '../schema/sha256.js';
+import type { Sha256 } from '../schema/sha256.js';
 import { parseManifest } from '../schema/manifest.js';
-import { parseRunEntry } from '../schema/run-entry.js';
-import { tempOwnerTag } from '../util/temp-files.js';
+import { RunCache } from '../cache/run-cache.js';
 import { objectKey, runKey, type PutSource, type RemoteBackend } from './backend.js';
 
 export interface TransferProgress {
@@ -233,49 +231,6 @@ function jobsFor(backend: RemoteBackend, options: TransferOptions): number {
   return options.jobs ?? backend.defaultJobs;
 }
 
-/** Run-cache keys in the local cache; other names (temp files of interrupted writes) are skipped. */
-function localRunKeys(repo: Repo): Sha256[] {
-  const dir = path.join(repo.cacheDir, 'runs');
-  const keys: Sha256[] = [];
-  for (const shard of safeReaddir(dir)) {
-    if (!isShardName(shard)) continue;
-    for (const rest of safeReaddir(path.join(dir, shard))) {
-      const key = hashFromNames(shard, rest);
-      if (key !== undefined) keys.push(key);
-    }
-  }
-  return keys;
-}
-
-function safeReaddir(dir: string): string[] {
-  try {
-    return fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
-/**
- * Run-cache keys on the remote. A listing is remote input: only `<2 hex>/<62 hex>` names become
- * keys (and so local file names); anything else — temp files of an interrupted push, `..`, names
- * a hostile server makes up — is skipped.
- */
-async function remoteRunKeys(backend: RemoteBackend): Promise<Sha256[]> {
-  const keys: Sha256[] = [];
-  for (const shard of await backend.list('runs')) {
-    if (!isShardName(shard)) continue;
-    for (const rest of await backend.list(`runs/${shard}`)) {
-      const key = hashFromNames(shard, rest);
-      if (key !== undefined) keys.push(key);
-    }
-  }
-  return keys;
-}
-
-function runEntryFile(repo: Repo, key: Sha256): string {
-  return path.join(repo.cacheDir, 'runs', key.slice(0, 2), key.slice(2));
-}
-
 function sizeOf(repo: Repo, hash: Sha256): number {
   return fs.statSync(repo.store.objectPath(hash)).size;
 }
@@ -334,13 +289,10 @@ export async function push(repo: Repo, backend: RemoteBackend, targets: readonly
 
   let runCacheEntries = 0;
   if (options.runCache) {
-    const have = new Set(await remoteRunKeys(backend));
-    const runs = localRunKeys(repo).filter((k) => !have.has(k));
+    const have = new Set(await RunCache.remoteKeys((dir) => backend.list(dir)));
+    const runs = repo.runCache.keys().filter((k) => !have.has(k));
     await pool(runs, jobs, options.signal, async (k) => {
-      const file = runEntryFile(repo, k);
-      // Only valid entries leave this machine (a damaged one is reported with its location).
-      parseRunEntry(fs.readFileSync(file, 'utf8'), path.relative(repo.root, file).split(path.sep).join('/'));
-      await backend.put(runKey(k), { file, size: fs.statSync(file).size }, () => {});
+      await backend.put(runKey(k), repo.runCache.sendable(k), () => {});
       runCacheEntries++;
     });
   }
@@ -425,17 +377,13 @@ export async function fetch(repo: Repo, backend: RemoteBackend, targets: readonl
   let runCacheEntries = 0;
 
   if (options.runCache) {
-    const have = new Set(localRunKeys(repo));
-    const runs = (await remoteRunKeys(backend)).filter((k) => !have.has(k));
+    const have = new Set(repo.runCache.keys());
+    const runs = (await RunCache.remoteKeys((dir) => backend.list(dir))).filter((k) => !have.has(k));
     await pool(runs, jobs, options.signal, async (k) => {
-      const file = runEntryFile(repo, k);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      const tmp = `${file}.${tempOwnerTag()}.tmp`;
+      const tmp = repo.runCache.tempFile(k);
       try {
         if ((await backend.get(runKey(k), tmp, undefined, () => {})) === false) return;
-        // Validated before it is kept: an entry names the paths a later repro writes to.
-        parseRunEntry(fs.readFileSync(tmp, 'utf8'), `${runKey(k)} on the remote ${backend.label}`);
-        fs.renameSync(tmp, file);
+        repo.runCache.adopt(tmp, k, `${runKey(k)} on the remote ${backend.label}`);
         runCacheEntries++;
       } catch (error) {
         if (error instanceof MlpError) throw error;
