@@ -15,10 +15,11 @@ import { hashFileSync } from '../hash/hash-file.js';
 import type { HashInfo, ManifestEntry } from '../hash/hash-path.js';
 import type { Repo } from '../repo/repo.js';
 import { recordedPaths } from '../data/checkout-workspace.js';
-import type { RepoPath } from '../schema/repo-path.js';
+import type { RecordedPath } from '../lock/recorded-path.js';
 import type { Sha256 } from '../schema/sha256.js';
 import { parseManifest } from '../schema/manifest.js';
 import { RunCache } from '../cache/run-cache.js';
+import { forEachLimit } from '../util/pool.js';
 import { objectKey, runKey, type PutSource, type RemoteBackend } from './backend.js';
 
 export interface TransferProgress {
@@ -42,12 +43,6 @@ export interface TransferOptions {
   allowMissing?: boolean;
   /** The recorded paths to transfer, instead of resolving `targets`. */
   wanted?: RecordedPath[];
-}
-
-export interface RecordedPath {
-  path: RepoPath;
-  source: string;
-  info: HashInfo;
 }
 
 export interface ObjectFailure {
@@ -88,30 +83,20 @@ const interruptedError = (): MlpError =>
   new MlpError('transfer interrupted', { hint: 'rerun the same command: what was transferred is kept', exitCode: 130 });
 
 /**
- * Runs `work` over `items`, `jobs` at a time. An `ObjectProblem` is collected and the rest go on;
- * any other error stops new work, waits for what is in flight, and is rethrown.
+ * Runs `work` over `items`, `jobs` at a time (src/util/pool.ts). An `ObjectProblem` is collected
+ * and the rest go on; any other error stops new work, waits for what is in flight, and is rethrown.
  */
 export async function pool<T>(items: readonly T[], jobs: number, signal: AbortSignal | undefined, work: (item: T) => Promise<void>): Promise<ObjectFailure[]> {
   const failures: ObjectFailure[] = [];
-  let next = 0;
-  let fatal: unknown;
-  const worker = async (): Promise<void> => {
-    while (fatal === undefined && next < items.length) {
-      if (signal?.aborted) {
-        fatal ??= interruptedError();
-        return;
-      }
-      const item = items[next++] as T;
-      try {
-        await work(item);
-      } catch (error) {
-        if (error instanceof ObjectProblem) failures.push(error.failure);
-        else fatal ??= error;
-      }
+  const collect = async (item: T): Promise<void> => {
+    try {
+      await work(item);
+    } catch (error) {
+      if (error instanceof ObjectProblem) failures.push(error.failure);
+      else throw error;
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, items.length)) }, worker));
-  if (fatal !== undefined) throw fatal;
+  await forEachLimit(items, jobs, collect, { signal, aborted: interruptedError });
   return failures;
 }
 
