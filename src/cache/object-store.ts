@@ -21,6 +21,7 @@ import { serializeManifest, type ManifestEntry } from '../hash/hash-path.js';
 import { objectKey as verifiedKey, type StateCache } from '../hash/state-cache.js';
 import { parseManifest } from '../schema/manifest.js';
 import { hashFromNames, type Sha256 } from '../schema/sha256.js';
+import { sameFile } from '../util/stat-signature.js';
 import { isAbandoned, isTempName, removeAbandonedTemps, tempOwnerTag, type SweepResult } from '../util/temp-files.js';
 import { RunCache } from './run-cache.js';
 
@@ -77,10 +78,6 @@ export class AddInterrupted extends MlpError {
   constructor(label: string) {
     super(`interrupted while storing ${label}; nothing was stored`, { hint: 'run the command again', exitCode: 130 });
   }
-}
-
-function sameFile(a: fs.Stats, b: fs.Stats): boolean {
-  return a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeMs === b.mtimeMs;
 }
 
 const isRacy = (stat: fs.Stats): boolean => Date.now() - stat.mtimeMs < RACY_MS;
