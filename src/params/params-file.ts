@@ -32,7 +32,9 @@ export function parseYamlDocument(
 ): { doc: YamlDocument; linePos: (offset: number) => { line: number; col: number } } {
   const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, intAsBigInt: options.intAsBigInt === true });
+  // `merge`: YAML 1.1 merge keys (`<<: *defaults`), which DVC's parser (ruamel) honours and real
+  // pipelines use to share stage definitions; without it `<<` is an ordinary key and is lost.
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, merge: true, intAsBigInt: options.intAsBigInt === true });
   const first = doc.errors[0];
   if (first) {
     const pos = first.linePos?.[0];
