@@ -71,6 +71,13 @@ function declaredParams(pipeline: Pipeline, targets: readonly Target[]): Map<str
       result.set(spec.file, d);
     }
   }
+  // Top-level `params:` files (DVC 3): every key, shown without targets or when named.
+  for (const file of pipeline.sections?.params ?? []) {
+    if (targets.length > 0 && !targets.some((t) => t.path === file)) continue;
+    const d = result.get(file) ?? { all: false, keys: new Set<string>(), stages: [] };
+    d.all = true;
+    result.set(file, d);
+  }
   return result;
 }
 
@@ -80,6 +87,11 @@ function readParams(source: FileSource, file: string, selection: DeclaredFile, d
   const text = readText(source, file);
   if (text === undefined) {
     // Missing where this side's own pipeline uses it: that revision could not have run.
+    if (declaredHere && declaredHere.stages.length === 0) {
+      throw new MlpError(`params file '${file}' does not exist ${describeSource(source)}, but the pipeline lists it under top-level \`params:\``, {
+        hint: source.commit === undefined ? `restore it (git checkout -- ${file}) or remove it from \`params:\`` : `was it committed? (git log --stat -- ${file}); compare other revisions, or commit it`,
+      });
+    }
     if (declaredHere) {
       const stages = declaredHere.stages;
       throw new MlpError(`params file '${file}' does not exist ${describeSource(source)}, but stage${stages.length > 1 ? 's' : ''} '${stages.join("', '")}' declare${stages.length > 1 ? '' : 's'} params from it there`, {

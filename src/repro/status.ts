@@ -36,7 +36,7 @@ export function stageStatuses(repo: Repo, targets: readonly string[]): StageStat
   return names.map((name) => {
     const stage = pipeline.stages.get(name) as Stage;
     if (stage.frozen) return { name, state: 'frozen', reasons: [] };
-    const reasons = checkStage(repo, stage, repo.lock.get(name)).reasons;
+    const reasons = checkStage(repo, stage, repo.lock.get(name), 'report').reasons;
     for (const up of dag.upstream.get(name) ?? []) if (stale.has(up)) reasons.push({ kind: 'upstream-stale', stage: up });
     if (reasons.length > 0) stale.add(name);
     return { name, state: reasons.length > 0 ? 'stale' : 'up-to-date', reasons };
