@@ -18,8 +18,8 @@ export function checkStageInputs(repo: Repo, stages: readonly Stage[], dry = fal
   for (const stage of stages) {
     checkWdir(repo, stage);
     // A params file that a stage writes is read when its turn comes; every other one now. A dry
-    // run reports a missing one as the reason the stage would run (as `status` does), as DVC.
-    if (!dry && stage.params.every((spec) => outs.producersOf(spec.file).length === 0)) currentParams(repo, stage);
+    // run reports a missing file as the reason the stage would run (as `status` does), as DVC.
+    if (stage.params.every((spec) => outs.producersOf(spec.file).length === 0)) currentParams(repo, stage, dry ? [] : undefined);
   }
 }
 

@@ -29,7 +29,8 @@ export type MissingParams = 'throw' | 'report';
 
 /**
  * The current values of a stage's declared params; a missing file or key is an error, or with
- * `reasons` given, a missing file is a `params-missing` reason and a missing key is left out.
+ * `reasons` given, a missing file is a `params-missing` reason. A key missing from a file that
+ * exists stays an error everywhere: the pipeline is wrong, not the workspace.
  */
 export function currentParams(repo: Repo, stage: Stage, reasons?: StaleReason[]): LockedParams {
   const result: LockedParams = {};
@@ -48,7 +49,6 @@ export function currentParams(repo: Repo, stage: Stage, reasons?: StaleReason[])
     if (spec.keys.length === 0) Object.assign(values, data);
     for (const key of spec.keys) {
       const value = getDotted(data, key);
-      if (isMissing(value) && reasons) continue;
       if (isMissing(value)) {
         throw new PipelineError(`stage '${stage.name}': param '${key}' is not in ${spec.file}`, stage.location, {
           hint: `add '${key}' to ${spec.file} or remove it from the stage's params`,
