@@ -9,7 +9,7 @@ import { loadPipelineAt } from '../git/pipeline-at.js';
 import type { Pipeline } from '../pipeline/types.js';
 import { compareStrings } from '../hash/hash-path.js';
 import { flatten } from './flatten.js';
-import { getDotted, isMissing, parseYamlText } from './params-file.js';
+import { getDotted, isMissing, parseParamsText, parseYamlText } from './params-file.js';
 import { isStageTarget, unknownTarget, type Target } from './targets.js';
 import { diffValues, type ValueDiff } from './value-diff.js';
 
@@ -102,9 +102,9 @@ function readParams(source: FileSource, file: string, selection: DeclaredFile, d
   }
   let data: unknown;
   try {
-    data = parseYamlText(text, file) ?? {};
+    data = /\.(py|toml)$/i.test(file) ? parseParamsText(text, file) : (parseYamlText(text, file) ?? {});
   } catch (error) {
-    if (error instanceof MlpError) throw new MlpError(`${describeSource(source)}: ${error.message}`, { hint: 'params files must be valid YAML or JSON', exitCode: error.exitCode, cause: error });
+    if (error instanceof MlpError) throw new MlpError(`${describeSource(source)}: ${error.message}`, { hint: error.hint ?? 'params files must be valid YAML or JSON', exitCode: error.exitCode, cause: error });
     throw error;
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {

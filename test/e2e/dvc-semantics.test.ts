@@ -87,6 +87,25 @@ describe('params and status', () => {
   });
 });
 
+describe('params files', () => {
+  test('a params.py is read as DVC reads it (constants, class attributes); a .toml file is refused, not misread', () => {
+    const dir = repo({
+      'params.py': 'LR = 0.1\nclass Train:\n    epochs = 5\n',
+      'pipeline.yaml': 'stages:\n  train:\n    cmd: echo run > out.txt\n    params: [{params.py: [LR, Train.epochs]}]\n    outs: [out.txt]\n',
+    });
+    expect(runMlp(dir, ['repro']).code).toBe(0);
+    commitFiles(dir, {});
+    fs.writeFileSync(path.join(dir, 'params.py'), 'LR = 0.2\nclass Train:\n    epochs = 5\n');
+    expect(runMlp(dir, ['status']).stdout).toBe('train:\n    param LR changed: 0.1 -> 0.2\n');
+    expect(runMlp(dir, ['params', 'diff']).stdout).toMatch(/params\.py\s+LR\s+0\.1\s+0\.2\s+modified/);
+    fs.writeFileSync(path.join(dir, 'p.toml'), 'lr = 1\n');
+    fs.writeFileSync(path.join(dir, 'pipeline.yaml'), 'params: [p.toml]\nstages: {}\n');
+    const toml = runMlp(dir, ['params', 'diff']);
+    expect(toml.code).toBe(3);
+    expect(toml.stderr).toContain('p.toml: TOML params files are not supported yet');
+  });
+});
+
 describe('metrics show', () => {
   test('a malformed metrics file is flagged and the others are shown (exit 0)', () => {
     const dir = repo({
