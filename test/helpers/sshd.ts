@@ -138,7 +138,10 @@ export class Sshd {
         socket.on('error', () => resolve(false));
       });
       if (up) return;
-      if (Date.now() > deadline) throw new Error(`sshd did not start: ${stderr}`);
+      if (Date.now() > deadline) {
+        this.kill(); // not left running behind the failed start
+        throw new Error(`sshd did not start: ${stderr}`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
   }
