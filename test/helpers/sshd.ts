@@ -59,6 +59,18 @@ export interface SshdOptions {
   readOnly?: boolean;
 }
 
+/**
+ * Servers not stopped yet. Each test file's servers are stopped after its tests, also those of a
+ * test that timed out before its own cleanup ran: an sshd is not a child that dies with jest, and
+ * one left running outlived the whole run.
+ */
+const running = new Set<Sshd>();
+if (typeof afterAll === 'function') {
+  afterAll(() => {
+    for (const server of running) server.stop();
+  });
+}
+
 export class Sshd {
   readonly dir: string;
   readonly clientKey: string;
@@ -109,6 +121,7 @@ export class Sshd {
       // not root: sshd then runs unprivileged for this user only, which is all the tests need
     }
     const sshd = new Sshd(await freePort(), options);
+    running.add(sshd);
     await sshd.restart();
     return sshd;
   }
@@ -161,6 +174,7 @@ export class Sshd {
   }
 
   stop(): void {
+    running.delete(this);
     this.kill();
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
