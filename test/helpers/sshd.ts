@@ -64,10 +64,10 @@ export interface SshdOptions {
  * test that timed out before its own cleanup ran: an sshd is not a child that dies with jest, and
  * one left running outlived the whole run.
  */
-const running = new Set<Sshd>();
+const liveServers = new Set<Sshd>();
 if (typeof afterAll === 'function') {
   afterAll(() => {
-    for (const server of running) server.stop();
+    for (const server of liveServers) server.stop();
   });
 }
 
@@ -121,7 +121,7 @@ export class Sshd {
       // not root: sshd then runs unprivileged for this user only, which is all the tests need
     }
     const sshd = new Sshd(await freePort(), options);
-    running.add(sshd);
+    liveServers.add(sshd);
     await sshd.restart();
     return sshd;
   }
@@ -181,7 +181,7 @@ export class Sshd {
   }
 
   stop(): void {
-    running.delete(this);
+    liveServers.delete(this);
     this.kill();
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
