@@ -17,7 +17,6 @@ import {
 import { writeSavedRecord } from '../../src/cache/saved.js';
 import { addPaths } from '../../src/data/add.js';
 import { hashBytes } from '../../src/hash/hash-file.js';
-import { saveRun } from '../../src/repro/run-cache.js';
 import { toSha256, type Sha256 } from '../../src/schema/sha256.js';
 import { HOST_TAG } from '../../src/util/temp-files.js';
 import { writeFiles } from '../helpers/cli.js';
@@ -90,12 +89,12 @@ describe('local gc on a repository', () => {
     r.repo.store.putBytes('orphan');
     const saved = r.repo.store.putBytes('saved output');
     writeSavedRecord(r.repo.cacheDir, 'train', P('models/m.bin'), { hash: saved, size: 12 });
-    saveRun(r.repo, hashBytes('key v1'), [{ path: P('out'), hash: hashBytes('A1'), size: 2 }]);
-    saveRun(r.repo, hashBytes('key orphan'), [{ path: P('out'), hash: hashBytes('orphan'), size: 6 }]);
+    r.repo.runCache.write(hashBytes('key v1'), [{ path: P('out'), hash: hashBytes('A1'), size: 2 }]);
+    r.repo.runCache.write(hashBytes('key orphan'), [{ path: P('out'), hash: hashBytes('orphan'), size: 6 }]);
     const deadTemp = path.join(r.repo.store.tmpDir, `${HOST_TAG}-${deadPid()}-0123abcd-0`);
     fs.mkdirSync(path.dirname(deadTemp), { recursive: true });
     fs.writeFileSync(deadTemp, 'partial');
-    const run = (key: string): string => path.join(r.repo.cacheDir, 'runs', hashBytes(key).slice(0, 2), hashBytes(key).slice(2));
+    const run = (key: string): string => r.repo.runCache.file(hashBytes(key));
     return { r, v1: v1?.info.hash as Sha256, v2: v2?.info.hash as Sha256, runV1: run('key v1'), runOrphan: run('key orphan'), deadTemp };
   }
 
@@ -112,7 +111,7 @@ describe('local gc on a repository', () => {
     expect(p.remove.map((o) => o.hash).sort()).toEqual([s.v1, hashBytes('A1'), hashBytes('orphan')].sort());
     expect(p.bytes).toBe(p.remove.reduce((n, o) => n + o.size, 0));
     expect(p.kept).toBe(4); // v2's manifest, A2, B, the saved output
-    expect(p.runs.sort()).toEqual([s.runV1, s.runOrphan].sort());
+    expect(p.runs.map((k) => s.r.repo.runCache.file(k)).sort()).toEqual([s.runV1, s.runOrphan].sort());
     expect(p.temps).toEqual({ files: 1, bytes: 7 });
     // Planning removes nothing.
     expect(s.r.repo.store.has(hashBytes('orphan'))).toBe(true);
@@ -132,7 +131,7 @@ describe('local gc on a repository', () => {
     for (const scope of [{ allCommits: true }, { revs: ['HEAD'] }, { allBranches: true }]) {
       const { plan: p } = plan(s.r, scope);
       expect(p.remove.map((o) => o.hash)).toEqual([hashBytes('orphan')]);
-      expect(p.runs).toEqual([s.runOrphan]);
+      expect(p.runs.map((k) => s.r.repo.runCache.file(k))).toEqual([s.runOrphan]);
     }
   });
 
