@@ -121,8 +121,14 @@ export function parseMetrics(text: string, file: string, source: FileSource): Ma
 }
 
 /** The metrics of each source (workspace, revisions, branches or tags). */
-export function showMetrics(root: string, sources: readonly FileSource[], targets: readonly Target[], objectPath: ObjectPath): RevisionMetrics[] {
-  const pipelines = sources.map((s) => loadPipelineAt(root, s));
+export function showMetrics(
+  root: string,
+  sources: readonly FileSource[],
+  targets: readonly Target[],
+  objectPath: ObjectPath,
+  /** The pipeline of each source, when the caller already loaded them. */
+  pipelines: readonly Pipeline[] = sources.map((s) => loadPipelineAt(root, s)),
+): RevisionMetrics[] {
   const extra = unmatchedTargets(pipelines, targets);
   const result = sources.map((source, i) => {
     const reader = new MetricsReader(source, objectPath);
