@@ -206,7 +206,8 @@ export function applyToText(text: string, file: string, assignments: readonly Pa
     }
     doc.setIn(parts, node);
   }
-  return doc.toString();
+  // `[64, 32]` as people write it (the library pads flow collections by default).
+  return doc.toString({ flowCollectionPadding: false });
 }
 
 function applyToJson(text: string, file: string, assignments: readonly ParamAssignment[]): string {
