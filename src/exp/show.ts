@@ -88,8 +88,9 @@ export function showExperiments(root: string, objectPath: ObjectPath, options: S
     let p = pipelines.get(text);
     if (!p) {
       p = loadPipelineAt(root, source);
-      // A pipeline with `vars` files may read other files: it is not shared between commits.
-      if (!/^vars\s*:/m.test(text)) pipelines.set(text, p);
+      // Without `${…}` no params or vars file can change what the pipeline means (as in
+      // src/pipeline/load.ts), so commits with the same pipeline.yaml share one.
+      if (!text.includes('${')) pipelines.set(text, p);
     }
     return p;
   };

@@ -101,10 +101,22 @@ export class MetricsReader {
 }
 
 
+function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 export function parseMetrics(text: string, file: string, source: FileSource): Map<string, unknown> {
   let data: unknown;
   try {
-    data = parseYamlText(text, file);
+    // Most metrics files are JSON: JSON.parse reads them ~20× faster than the YAML parser, which
+    // counts when `exp show` reads one per experiment. Anything else (or broken JSON, for its
+    // located error) goes through YAML.
+    data = file.toLowerCase().endsWith('.json') ? tryJson(text) : undefined;
+    data ??= parseYamlText(text, file);
   } catch (error) {
     const detail = error instanceof Error ? error.message.replace(`${file}:`, 'line ') : String(error);
     throw new MlpError(`metrics file '${file}' ${describeSource(source)} is not valid JSON or YAML (${detail})`, {

@@ -32,7 +32,7 @@ function project(): string {
   return dir;
 }
 
-function gitState(dir: string): Record<string, string> {
+function gitState(dir: string): { head: string; branch: string; branches: string; cached: string; stash: string; status?: string } {
   return {
     head: git(dir, 'rev-parse', 'HEAD'),
     branch: git(dir, 'symbolic-ref', 'HEAD'),

@@ -39,7 +39,7 @@ function repo(commit = true): string {
 const tmp = (dir: string): string => path.join(dir, '.mlp', 'tmp');
 
 /** Everything of git's state that saving must leave alone. */
-function gitState(dir: string): Record<string, string> {
+function gitState(dir: string): { head: string; branch: string; branches: string; cached: string; stash: string; status?: string } {
   return {
     head: git(dir, 'rev-parse', 'HEAD'),
     branch: git(dir, 'symbolic-ref', 'HEAD'),
