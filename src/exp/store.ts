@@ -32,6 +32,8 @@ export function experimentRef(baseline: string, name: string): string {
   return `${EXPS_NAMESPACE}/${baseline.slice(0, 2)}/${baseline.slice(2)}/${name}`;
 }
 
+const CREATED_TRAILER = 'Mlp-Created';
+
 const REF_PATTERN = /^refs\/exps\/([0-9a-f]{2})\/([0-9a-f]{38}|[0-9a-f]{62})\/([^/]+)$/;
 
 /**
@@ -119,7 +121,10 @@ export function saveExperiment(root: string, options: SaveOptions): Experiment {
   const baseline = baselineCommit(git);
   const tree = workspaceTree(git, options.tmpDir);
   const message = options.message ?? `mlp experiment${options.name ? ` ${options.name}` : ''}`;
-  const commit = runGit(root, ['commit-tree', tree, '-p', baseline, '-m', message]);
+  // Commit times have whole seconds; a sweep saves several experiments a second, and lists must
+  // keep the order they ran in: the time in milliseconds rides along as a trailer.
+  const created = new Date();
+  const commit = runGit(root, ['commit-tree', tree, '-p', baseline, '-m', message, '-m', `${CREATED_TRAILER}: ${created.getTime()}`]);
   if (commit.code !== 0) {
     const identity = /tell me who you are|empty ident|unable to auto-detect email/i.test(commit.stderr);
     throw new MlpError(identity ? 'git has no identity to record the experiment commit with' : `git commit-tree failed: ${commit.stderr.trim()}`, {
@@ -144,7 +149,7 @@ export function saveExperiment(root: string, options: SaveOptions): Experiment {
     }
     throw new MlpError(`git update-ref ${ref} failed: ${update.stderr.trim()}`);
   }
-  return { name, ref, commit: sha, baseline, created: new Date() };
+  return { name, ref, commit: sha, baseline, created };
 }
 
 /** The workspace as a git tree, staged into a private copy of the user's index. */
@@ -168,14 +173,17 @@ function workspaceTree(git: GitRepo, tmpDir: string): string {
 export function listExperiments(git: GitRepo, baselines?: readonly string[]): Experiment[] {
   const patterns = baselines ? [...new Set(baselines)].map((b) => `${EXPS_NAMESPACE}/${b.slice(0, 2)}/${b.slice(2)}/`) : [`${EXPS_NAMESPACE}/`];
   if (patterns.length === 0) return [];
-  const out = runGit(git.root, ['for-each-ref', '--format=%(refname) %(objectname) %(committerdate:unix)', ...patterns]);
+  const format = `--format=%(refname) %(objectname) %(committerdate:unix) %(trailers:key=${CREATED_TRAILER},valueonly,separator=)`;
+  const out = runGit(git.root, ['for-each-ref', format, ...patterns]);
   if (out.code !== 0) throw new MlpError(`git for-each-ref failed: ${out.stderr.trim()}`);
   const result: Experiment[] = [];
   for (const line of out.stdout.toString('utf8').split('\n')) {
-    const [ref = '', commit = '', time = '0'] = line.split(' ');
+    const [ref = '', commit = '', time = '0', ms = ''] = line.split(' ');
     const m = REF_PATTERN.exec(ref);
     if (!m) continue; // DVC keeps other refs under refs/exps (its queue, executors): not experiments
-    result.push({ name: m[3] as string, ref, commit, baseline: `${m[1]}${m[2]}`, created: new Date(Number(time) * 1000) });
+    // Experiments saved by DVC, or by hand, have no trailer: their commit time is used.
+    const created = /^\d+$/.test(ms) ? new Date(Number(ms)) : new Date(Number(time) * 1000);
+    result.push({ name: m[3] as string, ref, commit, baseline: `${m[1]}${m[2]}`, created });
   }
   return result.sort((a, b) => a.created.getTime() - b.created.getTime() || a.name.localeCompare(b.name));
 }

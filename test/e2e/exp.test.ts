@@ -208,6 +208,15 @@ describe('mlp exp save, list, remove, diff', () => {
     expect(expRefs(dir)).toEqual([]);
   });
 
+  test('experiments saved within one second are listed in the order they were saved', () => {
+    const dir = project();
+    // Commit times have whole seconds: all three get the same one here.
+    const env = { GIT_COMMITTER_DATE: '2026-01-02T03:04:05Z' };
+    for (const name of ['zeta', 'alpha', 'mid']) expect(runMlp(dir, ['exp', 'save', '-n', name], env).code).toBe(0);
+    expect(runMlp(dir, ['exp', 'list', '--name-only']).stdout).toBe('zeta\nalpha\nmid\n');
+    expect(show(dir).map((r) => r.name)).toEqual(['workspace', 'main', 'zeta', 'alpha', 'mid']);
+  });
+
   test('show: CSV and Markdown, sorted, only the columns that change', () => {
     const dir = project();
     expect(runMlp(dir, ['exp', 'run', '-n', 'x', '-S', 'train.lr=0.1,0.3,0.2']).code).toBe(0);
