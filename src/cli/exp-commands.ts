@@ -71,7 +71,8 @@ export function registerExpCommands(program: Command): void {
           });
           if (code !== ExitCode.ok) {
             const left = plan.runs.length - i - 1;
-            process.stderr.write(`error: the run failed: experiment not saved${left > 0 ? `; ${left} more combination${left > 1 ? 's' : ''} not run` : ''}\n`);
+            const what = code === ExitCode.interrupted ? 'the run was interrupted' : 'the run failed';
+            process.stderr.write(`error: ${what}: experiment not saved${left > 0 ? `; ${left} more combination${left > 1 ? 's' : ''} not run` : ''}\n`);
             return code;
           }
           repo.reloadPipeline(); // writes pipeline.lock, so the experiment holds this run's lock

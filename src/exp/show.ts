@@ -51,7 +51,9 @@ export function showExperiments(root: string, objectPath: ObjectPath, options: S
     ? (runGit(root, ['rev-list', 'HEAD']).stdout.toString('utf8').split('\n').filter(Boolean))
     : [head];
   const branch = git.currentBranch();
-  const experiments = listExperiments(git, baselines);
+  // One ref pattern per baseline would make a huge command line for a long history: filter instead.
+  const wanted = new Set(baselines);
+  const experiments = options.allCommits ? listExperiments(git).filter((e) => wanted.has(e.baseline)) : listExperiments(git, [head]);
   const created = commitInfo(git, baselines);
 
   const rows: ExpRow[] = [{ kind: 'workspace', name: 'workspace', commit: undefined, baseline: undefined, created: undefined, params: new Map(), metrics: new Map() }];
