@@ -30,6 +30,13 @@ async function baselineLabel(repo: Repo, baseline: string): Promise<string> {
   return branch ? `${branch} (${short(baseline)})` : short(baseline);
 }
 
+/** Untracked files are not part of an experiment: say which, once, so nobody is surprised. */
+function warnLeftOut(files: readonly string[]): void {
+  if (files.length === 0) return;
+  const shown = files.slice(0, 5).join(', ') + (files.length > 5 ? `, … (${files.length - 5} more)` : '');
+  warn(`${files.length} untracked file${files.length > 1 ? 's are' : ' is'} not part of the experiment: ${shown}; \`git add\` ${files.length > 1 ? 'them' : 'it'} (no commit needed) to include ${files.length > 1 ? 'them' : 'it'}, or ignore ${files.length > 1 ? 'them' : 'it'} in .gitignore`);
+}
+
 export function registerExpCommands(program: Command): void {
   const exp = program.command('exp').description('run, save, compare and apply experiments (git commits under refs/exps, never on your branch)');
 
@@ -49,7 +56,7 @@ export function registerExpCommands(program: Command): void {
     .action(async (targets: string[], _flags: RunFlags, command: Command) => {
       const flags = command.optsWithGlobals<RunFlags>();
       process.exitCode = await withRepo(commandLine(), async (repo) => {
-        const { planExpRun, writeRunParams, runMessage } = await import('../exp/run.js');
+        const { experimentFiles, planExpRun, writeRunParams, runMessage } = await import('../exp/run.js');
         const { describeAssignment } = await import('../exp/param-overrides.js');
         const { saveExperiment } = await import('../exp/store.js');
         const { runRepro } = await import('./repro-command.js');
@@ -76,9 +83,11 @@ export function registerExpCommands(program: Command): void {
             return code;
           }
           repo.reloadPipeline(); // writes pipeline.lock, so the experiment holds this run's lock
-          const experiment = saveExperiment(repo.root, { name: run.name, force: flags.force === true, message: runMessage(run.assignments), tmpDir: repo.tmpDir });
+          const include = experimentFiles(repo.pipeline, plan.originals.keys());
+          const experiment = saveExperiment(repo.root, { name: run.name, force: flags.force === true, message: runMessage(run.assignments), tmpDir: repo.tmpDir, include });
           saved.push(experiment.name);
           print(`Saved experiment '${experiment.name}' (${short(experiment.commit)}) of ${await baselineLabel(repo, experiment.baseline)}.`);
+          if (i === 0) warnLeftOut(experiment.leftOut);
         }
         if (saved.length > 0) print(`Compare with \`mlp exp show\`; bring one into the workspace with \`mlp exp apply ${saved.at(-1)}\`.`);
         return ExitCode.ok;
@@ -93,12 +102,15 @@ export function registerExpCommands(program: Command): void {
     .action(async (flags: { name?: string; force?: boolean }) => {
       await withRepo(commandLine(), async (repo) => {
         const { saveExperiment } = await import('../exp/store.js');
+        const { experimentFiles } = await import('../exp/run.js');
         // A journal left by an interrupted repro is folded into pipeline.lock first, so that the
         // experiment holds the lock as mlp sees it.
         void repo.lock;
         repo.reloadPipeline();
-        const experiment = saveExperiment(repo.root, { name: flags.name, force: flags.force === true, message: 'mlp exp save', tmpDir: repo.tmpDir });
+        const include = experimentFiles(repo.pipeline);
+        const experiment = saveExperiment(repo.root, { name: flags.name, force: flags.force === true, message: 'mlp exp save', tmpDir: repo.tmpDir, include });
         print(`Saved experiment '${experiment.name}' (${short(experiment.commit)}) of ${await baselineLabel(repo, experiment.baseline)}.`);
+        warnLeftOut(experiment.leftOut);
       });
     });
 

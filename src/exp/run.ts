@@ -6,6 +6,8 @@ import { ExitCode, MlpError } from '../errors.js';
 import { GitRepo, runGit } from '../git/git.js';
 import { checkedInside, type RepoPath } from '../schema/repo-path.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { DEFAULT_PARAMS_FILE, LOCK_FILE, PIPELINE_FILE } from '../pipeline/schema.js';
+import type { Pipeline } from '../pipeline/types.js';
 import fs from 'node:fs';
 import { applyToText, describeAssignment, expandSweeps, parseSetParam, readParamsText, type ParamAssignment } from './param-overrides.js';
 import { baselineCommit, experimentRef, validateExperimentName } from './store.js';
@@ -58,6 +60,19 @@ export function writeRunParams(root: string, originals: ReadonlyMap<RepoPath, st
     const mode = fs.statSync(abs, { throwIfNoEntry: false })?.mode;
     writeFileAtomic(abs, applyToText(text, file, assignments.filter((a) => a.file === file)), mode === undefined ? undefined : mode & 0o777);
   }
+}
+
+/**
+ * The files an experiment holds even while git does not track them yet: the pipeline, its lock,
+ * the params files the stages read and the metrics files they write (as mlp sees them now).
+ */
+export function experimentFiles(pipeline: Pipeline | undefined, extra: Iterable<string> = []): string[] {
+  const files = new Set<string>([PIPELINE_FILE, LOCK_FILE, DEFAULT_PARAMS_FILE, ...extra]);
+  for (const stage of pipeline?.stages.values() ?? []) {
+    for (const p of stage.params) files.add(p.file);
+    for (const out of stage.outs) if (out.kind === 'metric') files.add(out.path);
+  }
+  return [...files];
 }
 
 /** The experiment commit's message: what was set. */

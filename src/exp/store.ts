@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ExitCode, MlpError } from '../errors.js';
 import { GitRepo, runGit } from '../git/git.js';
+import { POINTER_SUFFIX } from '../pipeline/schema.js';
 import { tempOwnerTag } from '../util/temp-files.js';
 
 export const EXPS_NAMESPACE = 'refs/exps';
@@ -109,17 +110,28 @@ export interface SaveOptions {
   message?: string;
   /** mlp's temp directory (`.mlp/tmp`), where the private index is made. */
   tmpDir: string;
+  /**
+   * Files to include even when git does not track them yet (pipeline.lock, params and metrics
+   * files, pointer files, .gitignore files mlp wrote), relative to the mlp root. Other untracked
+   * files are left out (as DVC does): a large dataset nobody added must not land in git.
+   */
+  include: readonly string[];
+}
+
+export interface SaveResult extends Experiment {
+  /** Untracked files (not ignored) that were left out of the experiment. */
+  leftOut: string[];
 }
 
 /**
  * Saves the workspace at `root` as an experiment of HEAD. Files git ignores (cached outputs,
  * `.mlp/cache`, `.mlp/tmp`) are not part of it.
  */
-export function saveExperiment(root: string, options: SaveOptions): Experiment {
+export function saveExperiment(root: string, options: SaveOptions): SaveResult {
   if (options.name !== undefined) validateExperimentName(options.name);
   const git = GitRepo.open(root);
   const baseline = baselineCommit(git);
-  const tree = workspaceTree(git, options.tmpDir);
+  const { tree, leftOut } = workspaceTree(git, options.tmpDir, options.include);
   const message = options.message ?? `mlp experiment${options.name ? ` ${options.name}` : ''}`;
   // Commit times have whole seconds; a sweep saves several experiments a second, and lists must
   // keep the order they ran in: the time in milliseconds rides along as a trailer.
@@ -149,11 +161,11 @@ export function saveExperiment(root: string, options: SaveOptions): Experiment {
     }
     throw new MlpError(`git update-ref ${ref} failed: ${update.stderr.trim()}`);
   }
-  return { name, ref, commit: sha, baseline, created };
+  return { name, ref, commit: sha, baseline, created, leftOut };
 }
 
 /** The workspace as a git tree, staged into a private copy of the user's index. */
-function workspaceTree(git: GitRepo, tmpDir: string): string {
+function workspaceTree(git: GitRepo, tmpDir: string, include: readonly string[]): { tree: string; leftOut: string[] } {
   fs.mkdirSync(tmpDir, { recursive: true });
   const index = path.join(tmpDir, `exp-index.${tempOwnerTag()}.tmp`);
   try {
@@ -162,8 +174,16 @@ function workspaceTree(git: GitRepo, tmpDir: string): string {
     // `git add` fast (unchanged files are known by their stat data).
     if (fs.existsSync(userIndex)) fs.copyFileSync(userIndex, index);
     const env = { GIT_INDEX_FILE: index };
-    gitOrThrow(git.root, ['add', '-A', '--', '.'], 'staging the workspace (git add)', env);
-    return gitOrThrow(git.root, ['write-tree'], 'git write-tree', env);
+    // Tracked files as they are (changes and deletions), then mlp's own untracked files.
+    gitOrThrow(git.root, ['add', '-u', '--', '.'], 'staging the workspace (git add)', env);
+    // mlp's own directory is never an experiment's business (its .gitignore keeps tmp and cache out anyway).
+    const untracked = (): string[] =>
+      runGit(git.root, ['ls-files', '-z', '--others', '--exclude-standard', '--', '.', ':(exclude).mlp'], undefined, env).stdout.toString('utf8').split('\0').filter(Boolean);
+    const wanted = new Set(include);
+    const adding = untracked().filter((f) => wanted.has(f) || f.endsWith('/.gitignore') || f === '.gitignore' || f.endsWith(POINTER_SUFFIX));
+    if (adding.length > 0) gitOrThrow(git.root, ['add', '--', ...adding], 'staging the workspace (git add)', env);
+    const leftOut = untracked();
+    return { tree: gitOrThrow(git.root, ['write-tree'], 'git write-tree', env), leftOut };
   } finally {
     fs.rmSync(index, { force: true });
   }

@@ -185,7 +185,13 @@ describe('mlp exp save, list, remove, diff', () => {
   test('save the workspace, list, diff two experiments, remove', () => {
     const dir = project();
     expect(runMlp(dir, ['repro']).code).toBe(0);
-    expect(runMlp(dir, ['exp', 'save', '-n', 'base-run']).code).toBe(0);
+    writeFiles(dir, { 'scratch.txt': 'not added\n' });
+    const save = runMlp(dir, ['exp', 'save', '-n', 'base-run']);
+    expect(save.code).toBe(0);
+    expect(save.stderr).toBe("warning: 1 untracked file is not part of the experiment: scratch.txt; `git add` it (no commit needed) to include it, or ignore it in .gitignore\n");
+    // mlp's own files are in even though git does not track them yet.
+    expect(git(dir, 'ls-tree', '--name-only', 'HEAD')).not.toContain('pipeline.lock');
+    expect(git(dir, 'ls-tree', '--name-only', expRefs(dir)[0] as string)).toMatch(/\.gitignore\n\.mlp\nmetrics\.json\nparams\.yaml\npipeline\.lock\npipeline\.yaml\ntrain\.js\n$/);
     expect(runMlp(dir, ['exp', 'run', '-n', 'other', '-S', 'train.epochs=10']).code).toBe(0);
     expect(runMlp(dir, ['exp', 'list', '--name-only']).stdout).toBe('base-run\nother\n');
 

@@ -78,18 +78,18 @@ describe('experiment names', () => {
 });
 
 describe('saveExperiment', () => {
-  test('a commit on top of HEAD under refs/exps; branch, HEAD, index, staged changes and stash untouched', () => {
+  test('a commit on top of HEAD under refs/exps; branch, HEAD, index, staged changes and stash untouched; mlp files in, other untracked files out', () => {
     const dir = repo();
     // A stash, a staged change, an unstaged change, an untracked file and an ignored output.
     writeFiles(dir, { 'code.py': 'print(2)\n' });
     git(dir, 'stash', '-q');
     writeFiles(dir, { 'code.py': 'print(3)\n' });
     git(dir, 'add', 'code.py');
-    writeFiles(dir, { 'params.yaml': 'lr: 0.5\n', 'metrics.json': '{"acc": 0.9}\n', 'out/model.bin': 'big' });
+    writeFiles(dir, { 'params.yaml': 'lr: 0.5\n', 'metrics.json': '{"acc": 0.9}\n', 'out/model.bin': 'big', 'scratch/raw.csv': 'x\n' });
     const before = gitState(dir);
     const baseline = before.head.trim();
 
-    const exp = saveExperiment(dir, { name: 'first', tmpDir: tmp(dir) });
+    const exp = saveExperiment(dir, { name: 'first', tmpDir: tmp(dir), include: ['metrics.json'] });
     expect(gitState(dir)).toEqual(before);
     expect(exp.ref).toBe(experimentRef(baseline, 'first'));
     expect(exp.ref).toBe(`refs/exps/${baseline.slice(0, 2)}/${baseline.slice(2)}/first`);
@@ -100,37 +100,40 @@ describe('saveExperiment', () => {
     expect(git(dir, 'show', `${exp.commit}:code.py`)).toBe('print(3)\n');
     expect(git(dir, 'show', `${exp.commit}:metrics.json`)).toBe('{"acc": 0.9}\n');
     expect(git(dir, 'ls-tree', '-r', '--name-only', exp.commit)).not.toContain('out/');
+    // Untracked files mlp does not name are left out, and said so (a dataset nobody added must not land in git).
+    expect(git(dir, 'ls-tree', '-r', '--name-only', exp.commit)).not.toContain('scratch/');
+    expect(exp.leftOut).toEqual(['scratch/raw.csv']);
     // The private index is gone.
     expect(fs.readdirSync(tmp(dir))).toEqual([]);
   });
 
   test('a taken name is refused unless forced; generated names avoid taken ones', () => {
     const dir = repo();
-    const first = saveExperiment(dir, { name: 'x', tmpDir: tmp(dir) });
+    const first = saveExperiment(dir, { name: 'x', tmpDir: tmp(dir), include: ['metrics.json'] });
     writeFiles(dir, { 'params.yaml': 'lr: 0.2\n' });
-    const error = thrown(() => saveExperiment(dir, { name: 'x', tmpDir: tmp(dir) }));
+    const error = thrown(() => saveExperiment(dir, { name: 'x', tmpDir: tmp(dir), include: ['metrics.json'] }));
     expect(error.exitCode).toBe(ExitCode.usage);
     expect(error.message).toContain("'x' already exists");
     expect(git(dir, 'rev-parse', first.ref).trim()).toBe(first.commit);
-    const replaced = saveExperiment(dir, { name: 'x', force: true, tmpDir: tmp(dir) });
+    const replaced = saveExperiment(dir, { name: 'x', force: true, tmpDir: tmp(dir), include: ['metrics.json'] });
     expect(git(dir, 'rev-parse', first.ref).trim()).toBe(replaced.commit);
 
-    const a = saveExperiment(dir, { tmpDir: tmp(dir) });
-    const b = saveExperiment(dir, { tmpDir: tmp(dir) });
+    const a = saveExperiment(dir, { tmpDir: tmp(dir), include: ['metrics.json'] });
+    const b = saveExperiment(dir, { tmpDir: tmp(dir), include: ['metrics.json'] });
     expect(a.name).not.toBe(b.name);
     expect(listExperiments(GitRepo.open(dir)).map((e) => e.name).sort()).toEqual([a.name, b.name, 'x'].sort());
   });
 
   test('invalid names are usage errors, before anything is written', () => {
     const dir = repo();
-    const error = thrown(() => saveExperiment(dir, { name: 'a/b', tmpDir: tmp(dir) }));
+    const error = thrown(() => saveExperiment(dir, { name: 'a/b', tmpDir: tmp(dir), include: ['metrics.json'] }));
     expect(error.exitCode).toBe(ExitCode.usage);
     expect(git(dir, 'for-each-ref', 'refs/exps')).toBe('');
   });
 
   test('no commit yet: a clear error with a hint (no git identity: test/e2e/exp.test.ts)', () => {
     const empty = repo(false);
-    const noCommit = thrown(() => saveExperiment(empty, { name: 'x', tmpDir: tmp(empty) }));
+    const noCommit = thrown(() => saveExperiment(empty, { name: 'x', tmpDir: tmp(empty), include: [] }));
     expect(noCommit.message).toContain('no commit yet');
     expect(noCommit.hint).toContain('git commit');
 
@@ -141,7 +144,7 @@ describe('finding, branching and removing', () => {
   test('names resolve to experiments, else to revisions; branch and remove by ref', () => {
     const dir = repo();
     const g = GitRepo.open(dir);
-    const exp = saveExperiment(dir, { name: 'best', tmpDir: tmp(dir) });
+    const exp = saveExperiment(dir, { name: 'best', tmpDir: tmp(dir), include: ['metrics.json'] });
     expect(findExperiment(g, 'best')?.commit).toBe(exp.commit);
     expect(resolveExperimentOrRevision(g, 'best')).toMatchObject({ commit: exp.commit, label: 'best' });
     expect(resolveExperimentOrRevision(g, 'main').commit).toBe(git(dir, 'rev-parse', 'main').trim());
