@@ -7,6 +7,7 @@ import path from 'node:path';
 import { ExitCode, MlpError } from '../errors.js';
 import { CacheCheckout } from '../cache/checkout.js';
 import { ObjectStore } from '../cache/object-store.js';
+import { RunCache } from '../cache/run-cache.js';
 import { runGit } from '../git/git.js';
 import { GitIgnorer } from '../git/gitignore.js';
 import { PathHasher } from '../hash/hash-path.js';
@@ -16,6 +17,7 @@ import { Lockfile } from '../lock/lockfile.js';
 import { readPointer, type Pointer } from '../lock/pointer-file.js';
 import { ParamsReader } from '../params/params-file.js';
 import { loadPipeline } from '../pipeline/load.js';
+import { DEFAULT_PARSING } from '../pipeline/template.js';
 import { POINTER_SUFFIX } from '../pipeline/schema.js';
 import type { Pipeline } from '../pipeline/types.js';
 import { CONFIG_FILE, linkTypes, loadConfig, type Config } from './config.js';
@@ -37,6 +39,7 @@ export class Repo {
     state?: StateCache;
     hasher?: PathHasher;
     store?: ObjectStore;
+    runCache?: RunCache;
     cache?: CacheCheckout;
     pipeline?: Pipeline;
     lock?: Lockfile;
@@ -121,12 +124,17 @@ export class Repo {
     return (this.cached.store ??= new ObjectStore(this.cacheDir, () => this.state));
   }
 
+  /** The run-cache entries (`.mlp/cache/runs`): read and written only through this. */
+  get runCache(): RunCache {
+    return (this.cached.runCache ??= new RunCache(this.cacheDir, this.root));
+  }
+
   get cache(): CacheCheckout {
     return (this.cached.cache ??= new CacheCheckout(this.root, this.store, linkTypes(this.config), this.hasher));
   }
 
   get pipeline(): Pipeline {
-    return (this.cached.pipeline ??= loadPipeline(this.root, undefined, this.parseCache));
+    return (this.cached.pipeline ??= loadPipeline(this.root, undefined, this.parseCache, undefined, { parsing: { ...DEFAULT_PARSING, ...this.config.parsing } }));
   }
 
   get lock(): Lockfile {

@@ -13,6 +13,8 @@ export function describeReason(reason: StaleReason): string {
       return 'forced';
     case 'always-changed':
       return 'always_changed is set';
+    case 'no-deps':
+      return 'no deps (a callback stage: it runs on every repro)';
     case 'cmd-changed':
       return 'cmd changed';
     case 'dep-modified':
@@ -29,6 +31,8 @@ export function describeReason(reason: StaleReason): string {
       return `param ${reason.key} added: ${show(reason.new)}`;
     case 'param-removed':
       return `param ${reason.key} removed`;
+    case 'params-missing':
+      return `params file ${reason.file} deleted`;
     case 'out-missing':
       return `out ${reason.path} missing`;
     case 'out-modified':
