@@ -8,6 +8,7 @@ import { registerPipelineCommands } from './pipeline-commands.js';
 import { registerDataCommands } from './data-commands.js';
 import { registerGitCommands } from './git-commands.js';
 import { registerRemoteCommands } from './remote-commands.js';
+import { registerExpCommands } from './exp-commands.js';
 import { mlpVersion } from '../version.js';
 // The built-in stages define their own commands; main mounts them like the others.
 import { registerTextCommands } from '../../stages/text/commands.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerCifar10Commands(program);
   registerGitCommands(program);
   registerRemoteCommands(program);
+  registerExpCommands(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
