@@ -35,10 +35,12 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  // `mlp status | head`: a reader that stops early is not an error.
+  // `mlp status | head`: a reader that stops early is not an error. The command still runs to
+  // its end with its output dropped — exiting here would leave the repository lock and
+  // half-written outputs of `mlp repro | head` behind.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw error;
+    if (error.code !== 'EPIPE') throw error;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
   });
   // A closed stderr (`2>&-`, a reader gone) loses the message, not the exit code: without this
   // listener the EPIPE became an uncaught error and every failure exited 1.

@@ -1,8 +1,8 @@
 /** How `mlp repro` reports each kind of stage failure, through the built CLI. */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { count, makeRepo, read, runMlp } from '../helpers/cli.js';
+import { MLP_BIN, count, makeRepo, read, runMlp } from '../helpers/cli.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -73,5 +73,18 @@ describe('stage failures', () => {
     expect(result.code).toBe(4);
     expect(result.stderr).toContain("error: stage 's' failed: in.txt is a FIFO (named pipe): mlp tracks only regular files and directories\nhint: move in.txt out of the tracked path");
     expect(read(dir, 'o.txt')).toBe('edited by hand\n');
+  });
+});
+
+describe('a reader that stops early', () => {
+  test('`mlp repro | head -1` still finishes the run: every stage recorded, no repository lock left', () => {
+    const stages = Array.from({ length: 12 }, (_, i) => `  s${i}: {cmd: 'cat in.txt > o${i}.txt', deps: [in.txt], outs: [o${i}.txt]}`);
+    const dir = repo({ 'in.txt': 'x\n', 'pipeline.yaml': `stages:\n${stages.join('\n')}\n` });
+    const piped = spawnSync('bash', ['-c', `node ${JSON.stringify(MLP_BIN)} repro -j 1 | head -1`], { cwd: dir, encoding: 'utf8' });
+    expect(piped.stdout.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(fs.existsSync(path.join(dir, '.mlp/tmp/lock'))).toBe(false);
+    const status = runMlp(dir, ['status']);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain('up to date');
   });
 });
