@@ -30,12 +30,13 @@ export function registerDataCommands(program: Command): void {
     .description('make the workspace match pipeline.lock and the .mlp pointer files, restoring data from the cache')
     .argument('[targets...]', 'stages, outputs or tracked paths (default: everything)')
     .option('-f, --force', 'also overwrite and delete files whose content is not in the cache (discards unsaved changes)')
+    .option('-R, --recursive', 'a directory target means every pipeline and pointer file below it')
     .option('--json', 'print JSON')
-    .action(async (targets: string[], flags: { json?: boolean; force?: boolean }) => {
+    .action(async (targets: string[], flags: { json?: boolean; force?: boolean; recursive?: boolean }) => {
       await withRepo(commandLine(), async (repo) => {
         const { checkoutWorkspace } = await import('../data/checkout-workspace.js');
         const { renderUnsaved } = await import('../ui/unsaved.js');
-        const items = checkoutWorkspace(repo, targets, { force: flags.force === true });
+        const items = checkoutWorkspace(repo, targets, { force: flags.force === true, recursive: flags.recursive === true });
         const problems = items.filter((i) => i.outcome === 'missing' || i.outcome === 'failed');
         const kept = items.filter((i) => i.outcome === 'unsaved');
         if (flags.json) printJson(items);

@@ -11,6 +11,12 @@ import { renderStageFailure } from '../ui/stage-failure.js';
 export interface ReproCliOptions {
   force: boolean;
   single: boolean;
+  downstream: boolean;
+  recursive: boolean;
+  glob: boolean;
+  allPipelines: boolean;
+  /** `-q`: nothing on stdout; errors and the stage commands' own output still show. */
+  quiet: boolean;
   dry: boolean;
   jobs: number | undefined;
   explain: boolean;
@@ -20,7 +26,7 @@ export interface ReproCliOptions {
   verbose: boolean;
 }
 
-const out = (line: string): void => {
+const write = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 const err = (line: string): void => {
@@ -33,6 +39,7 @@ function defaultJobs(repo: Repo): number {
 }
 
 export async function runRepro(repo: Repo, targets: string[], options: ReproCliOptions): Promise<number> {
+  const out = options.quiet ? (): void => {} : write;
   const jobs = options.jobs ?? defaultJobs(repo);
   const colour = chalk.level > 0;
   const palette = [chalk.cyan, chalk.magenta, chalk.yellow, chalk.green, chalk.blue];
@@ -45,7 +52,7 @@ export async function runRepro(repo: Repo, targets: string[], options: ReproCliO
         paint = colour ? (palette[colours.size % palette.length] as (s: string) => string) : (s: string) => s;
         colours.set(stage, paint);
       }
-      (stream === 'stdout' ? out : err)(`${paint(`[${stage}]`)} ${text}`);
+      (stream === 'stdout' ? write : err)(`${paint(`[${stage}]`)} ${text}`);
     },
   };
 
@@ -64,7 +71,15 @@ export async function runRepro(repo: Repo, targets: string[], options: ReproCliO
   try {
     const summary = await repro(
       repo,
-      { targets, force: options.force, single: options.single, dry: options.dry, jobs, keepGoing: options.keepGoing, runCache: options.runCache, signal: controller.signal },
+      {
+        targets,
+        force: options.force,
+        single: options.single,
+        downstream: options.downstream,
+        recursive: options.recursive,
+        glob: options.glob,
+        allPipelines: options.allPipelines,
+        dry: options.dry, jobs, keepGoing: options.keepGoing, runCache: options.runCache, signal: controller.signal },
       {
         output,
         stageStarting(stage, reasons, how) {
