@@ -55,6 +55,36 @@ export function registerDataCommands(program: Command): void {
     });
 
   program
+    .command('remove')
+    .description('stop tracking: delete .mlp pointer files, or remove stages from pipeline.yaml and pipeline.lock (the cache keeps the data)')
+    .argument('<targets...>', 'pointer files (or the data they track), stage or foreach/matrix group names')
+    .option('--outs', 'also delete the data / the stages\' outputs from the workspace (only what the cache holds, unless --force)')
+    .option('-f, --force', 'with --outs: delete even content that is not saved in the cache')
+    .action(async (targets: string[], flags: { outs?: boolean; force?: boolean }) => {
+      await withRepo(commandLine(), async (repo) => {
+        const { removeTargets } = await import('../data/remove.js');
+        for (const r of removeTargets(repo, targets, { outs: flags.outs === true, force: flags.force === true })) {
+          print(`Removed ${r.kind === 'stage' ? `stage '${r.target}'` : r.target}${r.deleted.length > 0 ? ` and deleted ${r.deleted.join(', ')}` : ''}`);
+        }
+      });
+    });
+
+  program
+    .command('move')
+    .alias('mv')
+    .description('move or rename data tracked by a .mlp file, with its pointer file and .gitignore line')
+    .argument('<src>', 'the tracked data (or its .mlp file)')
+    .argument('<dst>', 'the new path (or an existing directory to move it into)')
+    .action(async (src: string, dst: string) => {
+      await withRepo(commandLine(), async (repo) => {
+        const { moveTracked } = await import('../data/remove.js');
+        const moved = moveTracked(repo, src, dst);
+        print(`Moved ${moved.from} -> ${moved.to} (${moved.pointerFrom} -> ${moved.pointerTo})`);
+        print(`To track the change with git, run:\n    git add ${moved.pointerTo} && git rm --cached -q ${moved.pointerFrom}`);
+      });
+    });
+
+  program
     .command('gc')
     .description('remove cache objects (and, with -c, remote objects) that nothing in the given scope uses; the workspace is always kept')
     .option('-w, --workspace', 'keep what the workspace uses (pipeline.lock and the .mlp files as they are now)')

@@ -8,6 +8,7 @@ import { registerPipelineCommands } from './pipeline-commands.js';
 import { registerDataCommands } from './data-commands.js';
 import { registerGitCommands } from './git-commands.js';
 import { registerRemoteCommands } from './remote-commands.js';
+import { registerRepoCommands } from './repo-commands.js';
 import { mlpVersion } from '../version.js';
 import { closest } from '../util/suggest.js';
 // The built-in stages define their own commands; main mounts them like the others.
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerCifar10Commands(program);
   registerGitCommands(program);
   registerRemoteCommands(program);
+  registerRepoCommands(program);
   for (const command of program.commands) command.exitOverride();
   for (const command of [program, ...program.commands]) {
     if (command.commands.length > 0) {

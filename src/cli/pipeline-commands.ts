@@ -128,6 +128,22 @@ export function registerPipelineCommands(program: Command): void {
       });
     });
 
+  for (const frozen of [true, false]) {
+    program
+      .command(frozen ? 'freeze' : 'unfreeze')
+      .description(frozen ? 'mark stages frozen: repro and status leave them as they are' : 'clear the frozen mark of stages')
+      .argument('<stages...>', 'stage or foreach/matrix group names')
+      .action(async (names: string[]) => {
+        await withRepo(commandLine(), async (repo) => {
+          const { setFrozen } = await import('../pipeline/edit.js');
+          const { requirePipeline } = await import('../pipeline/load.js');
+          for (const r of setFrozen(requirePipeline(repo.pipeline), names, frozen)) {
+            print(r.changed ? `${frozen ? 'Froze' : 'Unfroze'} '${r.name}' in ${r.file}` : `'${r.name}' was already ${frozen ? 'frozen' : 'not frozen'}`);
+          }
+        });
+      });
+  }
+
   program
     .command('commit')
     .description('record the current outputs of stages and tracked data in the cache and pipeline.lock / the .mlp files, without running anything')
