@@ -60,6 +60,29 @@ export function registerRepoCommands(program: Command): void {
     });
 
   program
+    .command('check-ignore')
+    .description('say which paths .mlpignore leaves out of tracked directories (exit 0 if any, 1 if none)')
+    .argument('<paths...>', 'paths to check')
+    .option('-d, --details', 'show the .mlpignore file, line and pattern that decided each path')
+    .option('-n, --non-matching', 'with -d: also list paths no pattern matched')
+    .option('--json', 'print JSON')
+    .action(async (paths: string[], flags: { details?: boolean; nonMatching?: boolean; json?: boolean }) => {
+      await withRepo(undefined, async (repo) => {
+        const { checkIgnore } = await import('../hash/mlpignore.js');
+        const results = checkIgnore(repo.root, paths.map((target) => ({ target, rel: repo.relativeOrRoot(target) })));
+        if (flags.json) printJson(results);
+        else {
+          for (const r of results) {
+            // As `git check-ignore -v`: a negated rule that matched is shown with -d, since it decided.
+            if (flags.details && (r.rule || flags.nonMatching)) print(`${r.rule ? `${r.rule.file}:${r.rule.line}:${r.rule.pattern}` : '::'}\t${r.target}`);
+            else if (!flags.details && r.ignored) print(r.target);
+          }
+        }
+        process.exitCode = results.some((r) => r.ignored) ? ExitCode.ok : ExitCode.failure;
+      });
+    });
+
+  program
     .command('list')
     .alias('ls')
     .description('list repository contents: files git tracks and data mlp tracks (present or not)')

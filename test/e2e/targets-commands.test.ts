@@ -227,6 +227,24 @@ describe('freeze, config, doctor, list, dag', () => {
     expect(runMlp(dir, ['dag', 'train@b']).stdout).toBe('prepare\ntrain@b <- prepare\n');
   });
 
+  test('.mlpignore: ignored files are not part of a tracked directory, and a checkout leaves them', () => {
+    const dir = makeRepo({ '.mlpignore': '# editor files\n*.swp\nlogs/*\n!logs/keep.log\n' }, { 'data/a.csv': 'a', 'data/b.swp': 'b', 'logs/1.log': '1', 'logs/keep.log': 'k' });
+    made.push(dir);
+    expect(runMlp(dir, ['add', 'data', 'logs']).stdout).toContain('Added data (1 B, 1 files) -> data.mlp\nAdded logs (1 B, 1 files) -> logs.mlp');
+    const check = runMlp(dir, ['check-ignore', '-d', '-n', 'data/b.swp', 'logs/1.log', 'logs/keep.log', 'data/a.csv']);
+    expect(check).toMatchObject({
+      code: 0,
+      stdout: '.mlpignore:2:*.swp\tdata/b.swp\n.mlpignore:3:logs/*\tlogs/1.log\n.mlpignore:4:!logs/keep.log\tlogs/keep.log\n::\tdata/a.csv\n',
+    });
+    expect(runMlp(dir, ['check-ignore', 'data/a.csv']).code).toBe(1);
+    // An edit of an ignored file is no change, and a checkout neither deletes nor restores it.
+    fs.writeFileSync(path.join(dir, 'data/b.swp'), 'edited');
+    fs.rmSync(path.join(dir, 'data/a.csv'));
+    expect(runMlp(dir, ['checkout']).stdout).toContain('1 restored');
+    expect(read(dir, 'data/b.swp')).toBe('edited');
+    expect(runMlp(dir, ['status']).stdout).toBe('Tracked data is up to date (no pipeline.yaml).\n');
+  });
+
   test('unknown commands: a suggestion only for a real typo', () => {
     const dir = makeRepo();
     made.push(dir);
