@@ -25,6 +25,7 @@ import { isSameOrInside } from '../util/fs.js';
 import { closest } from '../util/suggest.js';
 import { POINTER_SUFFIX } from './schema.js';
 import { selectDownstream, selectStages, type Dag } from './dag.js';
+import { requirePipeline } from './load.js';
 import type { Pipeline, Stage } from './types.js';
 
 /** Data tracked by a pointer file (what `Repo.pointers()` lists), as far as targets care. */
@@ -158,7 +159,12 @@ export function resolveTargets(pipeline: Pipeline, targets: readonly string[], o
         }
       }
     }
-    if (!found) throw unknownTarget(name, pipeline, { tracked: options.tracked === undefined ? undefined : trackedRefs() });
+    if (!found) {
+      const error = unknownTarget(name, pipeline, { tracked: options.tracked === undefined ? undefined : trackedRefs() });
+      // Without a pipeline file, a target that is not (nearly) tracked data is that file's absence (exit 3).
+      if (!error.hint?.startsWith('did you mean')) requirePipeline(pipeline);
+      throw error;
+    }
   }
   const order = (set: Set<string>): string[] => [...pipeline.stages.keys()].filter((n) => set.has(n));
   return { stages: order(stages), wholeStages: order(whole), outputs: [...outputs.values()], tracked: [...tracked.values()] };

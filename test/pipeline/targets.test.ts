@@ -102,6 +102,14 @@ describe('resolveTargets', () => {
     expect(addressed.hint).toBe("did you mean 'pipeline.yaml:prepare'?");
     expect(thrown(() => resolveTargets(pipeline, ['../elsewhere'], { cwd: ROOT })).message).toContain('outside the repository');
   });
+
+  test('without a pipeline file, tracked data is still a target; anything else is the missing file (exit 3)', () => {
+    const none: Pipeline = { root: ROOT, file: 'pipeline.yaml', stages: new Map(), missing: true };
+    expect(resolveTargets(none, ['raw.csv'], { cwd: ROOT, tracked }).tracked).toEqual(tracked);
+    const missing = thrown(() => resolveTargets(none, ['train'], { cwd: ROOT, tracked }));
+    expect(missing.exitCode).toBe(3);
+    expect(missing.message).toContain('pipeline.yaml does not exist');
+  });
 });
 
 describe('selectTargetStages', () => {
