@@ -5,10 +5,9 @@
 import { MissingObjectError } from '../cache/checkout.js';
 import { UnsavedChangesError } from '../cache/unsaved.js';
 import { ExitCode, MlpError } from '../errors.js';
-import type { HashInfo } from '../hash/hash-path.js';
+import type { RecordedPath } from '../lock/recorded-path.js';
 import type { Repo } from '../repo/repo.js';
 import { resolveTargets, type TargetOptions } from '../pipeline/targets.js';
-import type { RepoPath } from '../schema/repo-path.js';
 
 export interface CheckoutItem {
   path: string;
@@ -25,20 +24,14 @@ export interface CheckoutOptions extends Pick<TargetOptions, 'recursive' | 'glob
   force?: boolean;
 }
 
-interface Wanted {
-  path: RepoPath;
-  source: string;
-  info: HashInfo;
-}
-
 /**
  * What the lockfile and pointers say the workspace should hold, narrowed to `targets` (resolved by
  * src/pipeline/targets.ts): a stage selects its recorded outputs, a path the recorded outputs it
  * names, a pointer file or tracked path that tracked data.
  */
-export function recordedPaths(repo: Repo, targets: readonly string[], options: Pick<TargetOptions, 'recursive' | 'glob'> = {}): Wanted[] {
+export function recordedPaths(repo: Repo, targets: readonly string[], options: Pick<TargetOptions, 'recursive' | 'glob'> = {}): RecordedPath[] {
   const pointers = repo.pointers();
-  const fromStage = (name: string, only?: ReadonlySet<string>): Wanted[] => {
+  const fromStage = (name: string, only?: ReadonlySet<string>): RecordedPath[] => {
     const stage = repo.pipeline.stages.get(name);
     const entry = repo.lock.get(name);
     if (!stage || !entry) return [];
@@ -49,7 +42,7 @@ export function recordedPaths(repo: Repo, targets: readonly string[], options: P
     return [...[...repo.pipeline.stages.keys()].flatMap((name) => fromStage(name)), ...pointers.map((p) => ({ path: p.path, source: p.file, info: p.info }))];
   }
   const selection = resolveTargets(repo.pipeline, targets, { ...options, tracked: pointers });
-  const wanted: Wanted[] = selection.wholeStages.flatMap((name) => fromStage(name));
+  const wanted: RecordedPath[] = selection.wholeStages.flatMap((name) => fromStage(name));
   for (const name of new Set(selection.outputs.map((o) => o.stage))) {
     if (selection.wholeStages.includes(name)) continue;
     wanted.push(...fromStage(name, new Set(selection.outputs.filter((o) => o.stage === name).map((o) => o.path))));

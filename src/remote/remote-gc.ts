@@ -11,7 +11,8 @@ import { keepSet, localManifest, type GcObject } from '../cache/gc.js';
 import type { HashInfo } from '../hash/hash-path.js';
 import type { Repo } from '../repo/repo.js';
 import { hashFromNames, isShardName } from '../schema/sha256.js';
-import { objectKey, runWorkers, type RemoteBackend } from './backend.js';
+import { forEachLimit } from '../util/pool.js';
+import { objectKey, type RemoteBackend } from './backend.js';
 import { fetchManifests } from './transfer.js';
 
 export interface RemoteGcPlan {
@@ -28,14 +29,10 @@ export interface RemoteGcPlan {
 export async function listRemoteObjects(backend: RemoteBackend, jobs: number): Promise<GcObject[]> {
   const shards = (await backend.list('files/sha256')).filter(isShardName);
   const objects: GcObject[] = [];
-  let next = 0;
-  await runWorkers(Math.max(1, Math.min(jobs, shards.length)), async (stopped) => {
-    while (!stopped() && next < shards.length) {
-      const shard = shards[next++] as string;
-      for (const f of await backend.listFiles(`files/sha256/${shard}`)) {
-        const hash = hashFromNames(shard, f.name);
-        if (hash) objects.push({ hash, size: f.size });
-      }
+  await forEachLimit(shards, jobs, async (shard) => {
+    for (const f of await backend.listFiles(`files/sha256/${shard}`)) {
+      const hash = hashFromNames(shard, f.name);
+      if (hash) objects.push({ hash, size: f.size });
     }
   });
   return objects.sort((a, b) => (a.hash < b.hash ? -1 : 1));
@@ -66,22 +63,17 @@ export async function planRemoteGc(repo: Repo, backend: RemoteBackend, refs: rea
 /** Removes what `plan` lists from the remote, `jobs` at a time: manifests, then files. Returns how many went. */
 export async function applyRemoteGc(backend: RemoteBackend, plan: RemoteGcPlan, jobs: number): Promise<number> {
   let removed = 0;
-  const run = async (list: readonly GcObject[]): Promise<void> => {
-    let next = 0;
-    await runWorkers(Math.max(1, Math.min(jobs, list.length)), async (stopped) => {
-      while (!stopped() && next < list.length) {
-        await backend.remove(objectKey((list[next++] as GcObject).hash));
-        removed++;
-      }
+  const run = (list: readonly GcObject[]): Promise<void> =>
+    forEachLimit(list, jobs, async (o) => {
+      await backend.remove(objectKey(o.hash));
+      removed++;
     });
-  };
   await run(plan.remove.slice(0, plan.manifests));
   await run(plan.remove.slice(plan.manifests));
   // And the partial uploads of killed pushes (src/util/temp-files.ts says whose are abandoned).
   const shards = (await backend.list('files/sha256')).filter(isShardName);
-  let next = 0;
-  await runWorkers(Math.max(1, Math.min(jobs, shards.length)), async (stopped) => {
-    while (!stopped() && next < shards.length) await backend.sweepTemps(`files/sha256/${shards[next++] as string}`);
+  await forEachLimit(shards, jobs, async (shard) => {
+    await backend.sweepTemps(`files/sha256/${shard}`);
   });
   return removed;
 }

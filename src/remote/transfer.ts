@@ -10,17 +10,16 @@
  * there first.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { MlpError, errorCode } from '../errors.js';
 import { hashFileSync } from '../hash/hash-file.js';
 import type { HashInfo, ManifestEntry } from '../hash/hash-path.js';
 import type { Repo } from '../repo/repo.js';
 import { recordedPaths } from '../data/checkout-workspace.js';
-import type { RepoPath } from '../schema/repo-path.js';
-import { hashFromNames, isShardName, type Sha256 } from '../schema/sha256.js';
+import type { RecordedPath } from '../lock/recorded-path.js';
+import type { Sha256 } from '../schema/sha256.js';
 import { parseManifest } from '../schema/manifest.js';
-import { parseRunEntry } from '../schema/run-entry.js';
-import { tempOwnerTag } from '../util/temp-files.js';
+import { RunCache } from '../cache/run-cache.js';
+import { forEachLimit } from '../util/pool.js';
 import { objectKey, runKey, type PutSource, type RemoteBackend } from './backend.js';
 
 export interface TransferProgress {
@@ -44,12 +43,6 @@ export interface TransferOptions {
   allowMissing?: boolean;
   /** The recorded paths to transfer, instead of resolving `targets`. */
   wanted?: RecordedPath[];
-}
-
-export interface RecordedPath {
-  path: RepoPath;
-  source: string;
-  info: HashInfo;
 }
 
 export interface ObjectFailure {
@@ -90,30 +83,20 @@ const interruptedError = (): MlpError =>
   new MlpError('transfer interrupted', { hint: 'rerun the same command: what was transferred is kept', exitCode: 130 });
 
 /**
- * Runs `work` over `items`, `jobs` at a time. An `ObjectProblem` is collected and the rest go on;
- * any other error stops new work, waits for what is in flight, and is rethrown.
+ * Runs `work` over `items`, `jobs` at a time (src/util/pool.ts). An `ObjectProblem` is collected
+ * and the rest go on; any other error stops new work, waits for what is in flight, and is rethrown.
  */
 export async function pool<T>(items: readonly T[], jobs: number, signal: AbortSignal | undefined, work: (item: T) => Promise<void>): Promise<ObjectFailure[]> {
   const failures: ObjectFailure[] = [];
-  let next = 0;
-  let fatal: unknown;
-  const worker = async (): Promise<void> => {
-    while (fatal === undefined && next < items.length) {
-      if (signal?.aborted) {
-        fatal ??= interruptedError();
-        return;
-      }
-      const item = items[next++] as T;
-      try {
-        await work(item);
-      } catch (error) {
-        if (error instanceof ObjectProblem) failures.push(error.failure);
-        else fatal ??= error;
-      }
+  const collect = async (item: T): Promise<void> => {
+    try {
+      await work(item);
+    } catch (error) {
+      if (error instanceof ObjectProblem) failures.push(error.failure);
+      else throw error;
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, items.length)) }, worker));
-  if (fatal !== undefined) throw fatal;
+  await forEachLimit(items, jobs, collect, { signal, aborted: interruptedError });
   return failures;
 }
 
@@ -233,49 +216,6 @@ function jobsFor(backend: RemoteBackend, options: TransferOptions): number {
   return options.jobs ?? backend.defaultJobs;
 }
 
-/** Run-cache keys in the local cache; other names (temp files of interrupted writes) are skipped. */
-function localRunKeys(repo: Repo): Sha256[] {
-  const dir = path.join(repo.cacheDir, 'runs');
-  const keys: Sha256[] = [];
-  for (const shard of safeReaddir(dir)) {
-    if (!isShardName(shard)) continue;
-    for (const rest of safeReaddir(path.join(dir, shard))) {
-      const key = hashFromNames(shard, rest);
-      if (key !== undefined) keys.push(key);
-    }
-  }
-  return keys;
-}
-
-function safeReaddir(dir: string): string[] {
-  try {
-    return fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
-/**
- * Run-cache keys on the remote. A listing is remote input: only `<2 hex>/<62 hex>` names become
- * keys (and so local file names); anything else — temp files of an interrupted push, `..`, names
- * a hostile server makes up — is skipped.
- */
-async function remoteRunKeys(backend: RemoteBackend): Promise<Sha256[]> {
-  const keys: Sha256[] = [];
-  for (const shard of await backend.list('runs')) {
-    if (!isShardName(shard)) continue;
-    for (const rest of await backend.list(`runs/${shard}`)) {
-      const key = hashFromNames(shard, rest);
-      if (key !== undefined) keys.push(key);
-    }
-  }
-  return keys;
-}
-
-function runEntryFile(repo: Repo, key: Sha256): string {
-  return path.join(repo.cacheDir, 'runs', key.slice(0, 2), key.slice(2));
-}
-
 function sizeOf(repo: Repo, hash: Sha256): number {
   return fs.statSync(repo.store.objectPath(hash)).size;
 }
@@ -334,13 +274,10 @@ export async function push(repo: Repo, backend: RemoteBackend, targets: readonly
 
   let runCacheEntries = 0;
   if (options.runCache) {
-    const have = new Set(await remoteRunKeys(backend));
-    const runs = localRunKeys(repo).filter((k) => !have.has(k));
+    const have = new Set(await RunCache.remoteKeys((dir) => backend.list(dir)));
+    const runs = repo.runCache.keys().filter((k) => !have.has(k));
     await pool(runs, jobs, options.signal, async (k) => {
-      const file = runEntryFile(repo, k);
-      // Only valid entries leave this machine (a damaged one is reported with its location).
-      parseRunEntry(fs.readFileSync(file, 'utf8'), path.relative(repo.root, file).split(path.sep).join('/'));
-      await backend.put(runKey(k), { file, size: fs.statSync(file).size }, () => {});
+      await backend.put(runKey(k), repo.runCache.sendable(k), () => {});
       runCacheEntries++;
     });
   }
@@ -425,17 +362,13 @@ export async function fetch(repo: Repo, backend: RemoteBackend, targets: readonl
   let runCacheEntries = 0;
 
   if (options.runCache) {
-    const have = new Set(localRunKeys(repo));
-    const runs = (await remoteRunKeys(backend)).filter((k) => !have.has(k));
+    const have = new Set(repo.runCache.keys());
+    const runs = (await RunCache.remoteKeys((dir) => backend.list(dir))).filter((k) => !have.has(k));
     await pool(runs, jobs, options.signal, async (k) => {
-      const file = runEntryFile(repo, k);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      const tmp = `${file}.${tempOwnerTag()}.tmp`;
+      const tmp = repo.runCache.tempFile(k);
       try {
         if ((await backend.get(runKey(k), tmp, undefined, () => {})) === false) return;
-        // Validated before it is kept: an entry names the paths a later repro writes to.
-        parseRunEntry(fs.readFileSync(tmp, 'utf8'), `${runKey(k)} on the remote ${backend.label}`);
-        fs.renameSync(tmp, file);
+        repo.runCache.adopt(tmp, k, `${runKey(k)} on the remote ${backend.label}`);
         runCacheEntries++;
       } catch (error) {
         if (error instanceof MlpError) throw error;

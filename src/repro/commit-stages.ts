@@ -9,7 +9,7 @@ import { resolveTargets, selectTargetStages } from '../pipeline/targets.js';
 import type { Stage } from '../pipeline/types.js';
 import type { Repo } from '../repo/repo.js';
 import { commitOutputs, lockEntryFor } from './commit.js';
-import { runCacheKey, saveRun } from './run-cache.js';
+import { saveRun } from './run-cache.js';
 import { checkStage } from './staleness.js';
 
 export interface CommitResult {
@@ -48,7 +48,7 @@ export async function commitStages(repo: Repo, targets: readonly string[], optio
     }
     const outs = await commitOutputs(repo, stage);
     repo.lock.set(name, lockEntryFor(stage, check, outs));
-    const warning = saveRun(repo, runCacheKey(stage, check), outs);
+    const warning = saveRun(repo, stage, check, outs);
     results.push({ name, changed: check.reasons.length > 0, ...(warning ? { warning } : {}) });
   }
   for (const pointer of pointers.filter((p) => named.some((t) => t.file === p.file))) {
