@@ -5,6 +5,7 @@ import { ExitCode, MlpError } from '../errors.js';
 import type { Repo } from '../repo/repo.js';
 import { commandLine, print, printJson, withRepo } from './context.js';
 import { parsePositiveInt } from './options.js';
+import { plural } from '../ui/plural.js';
 
 export function registerDataCommands(program: Command): void {
   program
@@ -17,7 +18,7 @@ export function registerDataCommands(program: Command): void {
         const { formatBytes } = await import('../ui/render.js');
         const results = await addPaths(repo, paths.map((p) => repo.relative(p)));
         for (const r of results) {
-          const files = r.info.nfiles === undefined ? '' : `, ${r.info.nfiles} files`;
+          const files = r.info.nfiles === undefined ? '' : `, ${plural(r.info.nfiles, 'file')}`;
           print(`Added ${r.path} (${formatBytes(r.info.size)}${files}) -> ${r.pointer}`);
         }
         const ignores = new Set(results.map((r) => path.posix.join(path.posix.dirname(r.path), '.gitignore')));
