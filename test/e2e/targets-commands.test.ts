@@ -231,7 +231,7 @@ describe('freeze, config, doctor, list, dag', () => {
   test('.mlpignore: ignored files are not part of a tracked directory, and a checkout leaves them', () => {
     const dir = makeRepo({ '.mlpignore': '# editor files\n*.swp\nlogs/*\n!logs/keep.log\n' }, { 'data/a.csv': 'a', 'data/b.swp': 'b', 'logs/1.log': '1', 'logs/keep.log': 'k' });
     made.push(dir);
-    expect(runMlp(dir, ['add', 'data', 'logs']).stdout).toContain('Added data (1 B, 1 files) -> data.mlp\nAdded logs (1 B, 1 files) -> logs.mlp');
+    expect(runMlp(dir, ['add', 'data', 'logs']).stdout).toContain('Added data (1 B, 1 file) -> data.mlp\nAdded logs (1 B, 1 file) -> logs.mlp');
     const check = runMlp(dir, ['check-ignore', '-d', '-n', 'data/b.swp', 'logs/1.log', 'logs/keep.log', 'data/a.csv']);
     expect(check).toMatchObject({
       code: 0,
