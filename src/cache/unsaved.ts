@@ -33,7 +33,7 @@ export class UnsavedChangesError extends MlpError {
     readonly path: string,
     readonly files: readonly string[],
   ) {
-    const what = files.length === 1 && files[0] === path ? 'its content is' : `${files.length} file${files.length === 1 ? '' : 's'} in it are`;
+    const what = files.length === 1 && files[0] === path ? 'its content is' : files.length === 1 ? '1 file in it is' : `${files.length} files in it are`;
     super(`${path}: not checked out: ${what} not saved in the cache, and checking it out would discard ${files.length === 1 ? 'it' : 'them'}`, {
       hint: 'record the changes first (`mlp add` / `mlp commit`), or discard them with --force',
       exitCode: ExitCode.unsavedChanges,

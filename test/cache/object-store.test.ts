@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ObjectStore } from '../../src/cache/object-store.js';
+import { AddInterrupted, ObjectStore, SYNC_ADD_LIMIT } from '../../src/cache/object-store.js';
+import { MlpError } from '../../src/errors.js';
 import { hashBytes } from '../../src/hash/hash-file.js';
 import { StateCache } from '../../src/hash/state-cache.js';
 import type { EntryPath } from '../../src/schema/repo-path.js';
@@ -143,5 +144,81 @@ describe('temp files', () => {
     fs.writeFileSync(partial, Buffer.alloc(1000));
     expect(store.sweepTemps()).toEqual({ files: 1, bytes: 1000 });
     expect(fs.existsSync(partial)).toBe(false);
+  });
+});
+
+describe('more of the store', () => {
+  test('putBytes of content already stored keeps the existing object and leaves no temp file', () => {
+    const { store } = setup();
+    const hash = store.putBytes('same');
+    const ino = fs.statSync(store.objectPath(hash)).ino;
+    expect(store.putBytes(Buffer.from('same'))).toBe(hash);
+    expect(fs.statSync(store.objectPath(hash)).ino).toBe(ino);
+    expect(fs.readdirSync(path.dirname(store.objectPath(hash)))).toEqual([path.basename(store.objectPath(hash))]);
+  });
+
+  test('link mode when the object exists already: the source keeps its own inode and is not made read-only', () => {
+    const { dir, store } = setup();
+    store.putBytes('twice');
+    const src = path.join(dir, 'again.txt');
+    fs.writeFileSync(src, 'twice');
+    const ino = fs.statSync(src).ino;
+    const stored = store.addFileSync(src, fs.statSync(src), { link: true });
+    expect(stored).toMatchObject({ hash: hashBytes('twice'), linked: false });
+    expect(fs.statSync(src).ino).toBe(ino);
+    expect(fs.statSync(src).nlink).toBe(1);
+    expect(fs.statSync(src).mode & 0o200).not.toBe(0);
+  });
+
+  test('listObjects lists objects only: not temp files, owner markers or stray names', () => {
+    const { store } = setup();
+    const a = store.putBytes('a');
+    const b = store.putBytes('b');
+    fs.writeFileSync(`${store.objectPath(a)}.1234-abcd-0.tmp`, 'partial');
+    fs.mkdirSync(path.join(store.objectsDir, 'zz'), { recursive: true });
+    fs.writeFileSync(path.join(store.objectsDir, 'zz', 'x'.repeat(62)), 'stray');
+    fs.writeFileSync(path.join(store.objectsDir, 'README'), 'stray');
+    expect([...store.listObjects()].sort()).toEqual([a, b].sort());
+  });
+
+  test('an empty or missing store lists nothing', () => {
+    const { store } = setup();
+    expect([...store.listObjects()]).toEqual([]);
+  });
+
+  test('a missing directory manifest says how to get it', () => {
+    const { store } = setup();
+    expect(() => store.readManifest(hashBytes('never stored'))).toThrow(/is not in the cache/);
+    let hint: string | undefined;
+    try {
+      store.readManifest(hashBytes('never stored'));
+    } catch (error) {
+      hint = (error as MlpError).hint;
+    }
+    expect(hint).toContain('mlp pull');
+  });
+
+  test('checkAsync finds a corrupt large object and removes it', async () => {
+    const { store } = setup();
+    const hash = store.putBytes(Buffer.alloc(300 * 1024, 1));
+    expect(await store.checkAsync(hash)).toBe('ok');
+    fs.chmodSync(store.objectPath(hash), 0o644);
+    fs.writeFileSync(store.objectPath(hash), Buffer.alloc(300 * 1024, 2));
+    expect(await store.checkAsync(hash)).toBe('corrupt');
+    expect(store.has(hash)).toBe(false);
+  });
+
+  test('an aborted add of a large file stores nothing and says so (exit 130)', async () => {
+    const { dir, store } = setup();
+    const src = path.join(dir, 'large.bin');
+    fs.writeFileSync(src, Buffer.alloc(SYNC_ADD_LIMIT + 1024, 3));
+    const controller = new AbortController();
+    controller.abort();
+    const error = await store.addFile(src, fs.statSync(src), { label: 'large.bin', signal: controller.signal }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AddInterrupted);
+    expect((error as AddInterrupted).exitCode).toBe(130);
+    expect((error as AddInterrupted).message).toContain('large.bin');
+    expect([...store.listObjects()]).toEqual([]);
+    expect(fs.readdirSync(store.tmpDir).filter((n) => !n.endsWith('.owner'))).toEqual([]);
   });
 });

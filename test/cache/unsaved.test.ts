@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { filesToDiscard } from '../../src/cache/unsaved.js';
+import { UnsavedChangesError, filesToDiscard } from '../../src/cache/unsaved.js';
 import type { ManifestEntry, PathHash } from '../../src/hash/hash-path.js';
 import { toSha256 } from '../../src/schema/sha256.js';
 
@@ -43,5 +43,20 @@ describe('filesToDiscard', () => {
       ['old', H('b')], // deleted, but cached
     ]);
     expect(filesToDiscard('d', now, H('e'), wanted, inCache)).toEqual(['d/changed', 'd/extra']);
+  });
+});
+
+describe('UnsavedChangesError', () => {
+  test('names the path, says how many files, and exits 6 with the hint to record or --force', () => {
+    const one = new UnsavedChangesError('model.bin', ['model.bin']);
+    expect(one.message).toBe('model.bin: not checked out: its content is not saved in the cache, and checking it out would discard it');
+    expect(one.exitCode).toBe(6);
+    expect(one.hint).toContain('--force');
+    expect(one.hint).toContain('mlp add');
+    const inDir = new UnsavedChangesError('data', ['data/a.txt']);
+    expect(inDir.message).toBe('data: not checked out: 1 file in it is not saved in the cache, and checking it out would discard it');
+    const many = new UnsavedChangesError('data', ['data/a.txt', 'data/b.txt']);
+    expect(many.message).toBe('data: not checked out: 2 files in it are not saved in the cache, and checking it out would discard them');
+    expect(many.files).toEqual(['data/a.txt', 'data/b.txt']);
   });
 });

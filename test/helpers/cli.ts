@@ -35,16 +35,38 @@ export function git(dir: string, ...args: string[]): string {
  */
 export function makeRepo(files: Record<string, string> = {}, untracked: Record<string, string> = {}): string {
   const dir = tempDir();
+  execFileSync('cp', ['-a', `${initializedRepo()}/.`, dir]);
+  writeFiles(dir, files);
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'initial');
+  writeFiles(dir, untracked);
+  return dir;
+}
+
+/**
+ * `git init` and `mlp init`, done once per test file and copied (`cp -a`) by every `makeRepo`:
+ * they cost five process starts, one of them mlp's. Removed after the file's tests.
+ */
+let initialized: string | undefined;
+if (typeof afterAll === 'function') {
+  afterAll(() => {
+    if (initialized) fs.rmSync(initialized, { recursive: true, force: true });
+    initialized = undefined;
+  });
+}
+
+function initializedRepo(): string {
+  if (initialized !== undefined && fs.existsSync(initialized)) return initialized;
+  const dir = tempDir('mlp-init-');
   git(dir, 'init', '-q', '-b', 'main');
   git(dir, 'config', 'user.email', 'test@example.com');
   git(dir, 'config', 'user.name', 'Test');
   git(dir, 'config', 'commit.gpgsign', 'false');
   const init = runMlp(dir, ['init']);
   if (init.code !== 0) throw new Error(`mlp init failed: ${init.stderr}`);
-  writeFiles(dir, files);
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-q', '-m', 'initial');
-  writeFiles(dir, untracked);
+  // The parse cache is keyed by absolute paths: an entry for this directory means nothing in a copy.
+  fs.rmSync(path.join(dir, '.mlp/tmp/parsed.json'), { force: true });
+  initialized = dir;
   return dir;
 }
 

@@ -59,6 +59,18 @@ export interface SshdOptions {
   readOnly?: boolean;
 }
 
+/**
+ * Servers not stopped yet. Each test file's servers are stopped after its tests, also those of a
+ * test that timed out before its own cleanup ran: an sshd is not a child that dies with jest, and
+ * one left running outlived the whole run.
+ */
+const liveServers = new Set<Sshd>();
+if (typeof afterAll === 'function') {
+  afterAll(() => {
+    for (const server of liveServers) server.stop();
+  });
+}
+
 export class Sshd {
   readonly dir: string;
   readonly clientKey: string;
@@ -109,6 +121,7 @@ export class Sshd {
       // not root: sshd then runs unprivileged for this user only, which is all the tests need
     }
     const sshd = new Sshd(await freePort(), options);
+    liveServers.add(sshd);
     await sshd.restart();
     return sshd;
   }
@@ -145,7 +158,10 @@ export class Sshd {
         socket.on('error', () => resolve(false));
       });
       if (up) return;
-      if (Date.now() > deadline) throw new Error(`sshd did not start: ${stderr}`);
+      if (Date.now() > deadline) {
+        this.kill(); // not left running behind the failed start
+        throw new Error(`sshd did not start: ${stderr}`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -165,6 +181,7 @@ export class Sshd {
   }
 
   stop(): void {
+    liveServers.delete(this);
     this.kill();
     fs.rmSync(this.dir, { recursive: true, force: true });
   }

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { git, read, runMlp, startMlp, writeFiles } from '../helpers/cli.js';
 import { S3Server } from '../helpers/s3-server.js';
-import { cacheObjects, cloneWithoutData, json, repoWithData } from './fixtures.js';
+import { cacheObjects, cloneWithoutData, copyOf, json, repoWithData } from './fixtures.js';
 
 let s3: S3Server;
 let buckets = 0;
@@ -14,13 +14,25 @@ beforeAll(async () => {
 });
 afterAll(async () => s3?.stop());
 
+/** repoWithData with the S3 remote configured (three `mlp remote` runs), made once and copied per test. */
+let configured: string | undefined;
+const TEMPLATE_URL = 's3://template-bucket/team/cache';
+
 async function withS3Remote(): Promise<{ dir: string; bucket: string; env: NodeJS.ProcessEnv }> {
   const bucket = `bucket${buckets++}`;
   await s3.createBucket(bucket);
-  const dir = repoWithData();
-  expect(runMlp(dir, ['remote', 'add', '-d', 'cloud', `s3://${bucket}/team/cache`]).code).toBe(0);
-  expect(runMlp(dir, ['remote', 'modify', 'cloud', 'endpoint_url', s3.endpoint]).code).toBe(0);
-  expect(runMlp(dir, ['remote', 'modify', 'cloud', 'part_size', '5MiB']).code).toBe(0); // the server takes bodies up to 11 MiB
+  if (!configured) {
+    configured = repoWithData();
+    expect(runMlp(configured, ['remote', 'add', '-d', 'cloud', TEMPLATE_URL]).code).toBe(0);
+    expect(runMlp(configured, ['remote', 'modify', 'cloud', 'endpoint_url', s3.endpoint]).code).toBe(0);
+    expect(runMlp(configured, ['remote', 'modify', 'cloud', 'part_size', '5MiB']).code).toBe(0); // the server takes bodies up to 11 MiB
+  }
+  const dir = copyOf(configured);
+  const config = path.join(dir, '.mlp/config.yaml');
+  const text = fs.readFileSync(config, 'utf8');
+  const next = text.replace(TEMPLATE_URL, `s3://${bucket}/team/cache`);
+  expect(next).not.toBe(text);
+  fs.writeFileSync(config, next);
   git(dir, 'commit', '-qam', 'remote');
   return { dir, bucket, env: s3.env() };
 }

@@ -43,17 +43,23 @@ const step = () => {
 step();
 `;
 
+/** Writers still running: stopped after each test, also one that failed or timed out before `stop()`. */
+const writers = new Set<() => Promise<void>>();
+afterEach(async () => {
+  for (const stop of writers) await stop();
+});
+
 function startWriter(file: string, size: number): { stop: () => Promise<void>; ready: Promise<void> } {
   const child = spawn(process.execPath, ['-e', WRITER, file, String(size)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const ready = new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    ready,
-    stop: async () => {
-      child.kill('SIGKILL');
-      await exited;
-    },
+  const stop = async (): Promise<void> => {
+    writers.delete(stop);
+    child.kill('SIGKILL');
+    await exited;
   };
+  writers.add(stop);
+  return { ready, stop };
 }
 
 function assertEveryObjectMatchesItsName(dir: string): void {

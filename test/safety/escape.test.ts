@@ -8,7 +8,7 @@
  * that names the file (with line:column where the input was YAML).
  */
 import { createHash } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { git, read, runMlp, tempDir, writeFiles, type RunResult } from '../helpers/cli.js';
@@ -30,7 +30,18 @@ interface Trial {
 
 const trials: Trial[] = [];
 
-function newTrial(files: Record<string, string> = {}): Trial {
+/**
+ * Fixture repositories, each built once per file with the CLI and copied (`cp -a`) for every
+ * trial that starts from it: making a repository (git init, `mlp init`, `mlp add`, `mlp repro`)
+ * costs several process starts, the copy one.
+ */
+type Fixture = 'empty' | 'data' | 'pipeline' | 'twoRuns';
+const fixtures = new Map<Fixture, string>();
+/** twoRuns: the run-cache entry recorded for in.txt = A, relative to the repository. */
+let twoRunsEntry = '';
+
+/** A base directory with the canary and an initialised, committed repository, from scratch. */
+function buildBase(): Trial {
   const base = tempDir('mlp-escape-');
   const repo = path.join(base, 'repo');
   const canary = path.join(base, 'canary');
@@ -49,11 +60,36 @@ function newTrial(files: Record<string, string> = {}): Trial {
   git(repo, 'config', 'user.name', 'Test');
   git(repo, 'config', 'commit.gpgsign', 'false');
   expect(runMlp(repo, ['init']).code).toBe(0);
-  writeFiles(repo, files);
   git(repo, 'add', '-A');
   git(repo, 'commit', '-qm', 'initial');
   const trial: Trial = { base, repo, canary, allowed: [], before: {} };
   trials.push(trial);
+  return trial;
+}
+
+function fixture(kind: Fixture): string {
+  const known = fixtures.get(kind);
+  if (known) return known;
+  const t = buildBase();
+  if (kind === 'data') addData(t);
+  if (kind === 'pipeline') ranPipeline(t);
+  if (kind === 'twoRuns') twoRunsEntry = path.relative(t.repo, twoRuns(t));
+  fixtures.set(kind, t.base);
+  return t.base;
+}
+
+/** A fresh trial: a copy of fixture `from`, with `files` written and committed. */
+function newTrial(files: Record<string, string> = {}, from: Fixture = 'empty'): Trial {
+  const source = fixture(from);
+  const base = tempDir('mlp-escape-');
+  execFileSync('cp', ['-a', `${source}/.`, base]);
+  const trial: Trial = { base, repo: path.join(base, 'repo'), canary: path.join(base, 'canary'), allowed: [], before: {} };
+  trials.push(trial);
+  if (Object.keys(files).length > 0) {
+    writeFiles(trial.repo, files);
+    git(trial.repo, 'add', '-A');
+    git(trial.repo, 'commit', '-qm', 'files');
+  }
   return trial;
 }
 
@@ -114,6 +150,23 @@ function plantManifest(trial: Trial, entries: { path: string; hash: string; size
   writeFiles(trial.repo, { 'd.mlp': `outs:\n- path: d\n  sha256: ${hash}\n  size: 6\n  nfiles: ${entries.length}\n` });
 }
 
+/** Runs `s` with in.txt = A, then B; returns the run-cache file recorded for A. */
+function twoRuns(t: Trial): string {
+  writeFiles(t.repo, {
+    'pipeline.yaml': 'stages:\n  s:\n    cmd: cp in.txt out.txt && echo run >> runs.log\n    deps: [in.txt]\n    outs: [out.txt]\n',
+    'in.txt': 'A',
+  });
+  expect(runMlp(t.repo, ['repro']).code).toBe(0);
+  const runs = path.join(t.repo, '.mlp/cache/runs');
+  const [shard] = fs.readdirSync(runs);
+  const [rest] = fs.readdirSync(path.join(runs, shard as string));
+  const entry = path.join(runs, shard as string, rest as string);
+  writeFiles(t.repo, { 'in.txt': 'B' });
+  expect(runMlp(t.repo, ['repro']).code).toBe(0);
+  writeFiles(t.repo, { 'in.txt': 'A' });
+  return entry;
+}
+
 afterAll(() => {
   for (const t of trials) {
     // Objects are read-only; a directory made read-only by a trial must not stop the cleanup.
@@ -128,8 +181,7 @@ describe('pointer files', () => {
     ['an absolute path', (t: Trial) => path.join(t.canary, 'victim')],
     ['a path that climbs out through a subdirectory', (t: Trial) => 'a/../../canary/victim'],
   ])('%s in `path` is refused before checkout touches anything', (_name, crafted) => {
-    const t = newTrial();
-    addData(t);
+    const t = newTrial({}, 'data');
     rewrite(t, 'data.mlp', 'path: data', `path: ${crafted(t)}`);
     arm(t);
     const result = runMlp(t.repo, ['checkout']);
@@ -138,8 +190,7 @@ describe('pointer files', () => {
   });
 
   test('a hash that is a path is refused (checkout would otherwise delete the file it names)', () => {
-    const t = newTrial();
-    addData(t);
+    const t = newTrial({}, 'data');
     rewrite(t, 'data.mlp', /sha256: [0-9a-f]{64}/, `sha256: "${TRAVERSAL_HASH}"`);
     fs.rmSync(path.join(t.repo, 'data'), { recursive: true });
     arm(t);
@@ -148,8 +199,8 @@ describe('pointer files', () => {
   });
 
   test('an uppercase hash is refused', () => {
-    const t = newTrial();
-    const pointer = addData(t);
+    const t = newTrial({}, 'data');
+    const pointer = read(t.repo, 'data.mlp');
     const hash = /sha256: ([0-9a-f]{64})/.exec(pointer)?.[1] as string;
     rewrite(t, 'data.mlp', hash, hash.toUpperCase());
     arm(t);
@@ -158,8 +209,7 @@ describe('pointer files', () => {
   });
 
   test('a symlinked directory in the tracked path is refused at checkout', () => {
-    const t = newTrial();
-    addData(t);
+    const t = newTrial({}, 'data');
     fs.symlinkSync('../canary', path.join(t.repo, 'ext'));
     rewrite(t, 'data.mlp', 'path: data', 'path: ext/victim');
     arm(t);
@@ -168,13 +218,13 @@ describe('pointer files', () => {
   });
 
   test('the post-checkout hook of a plain `git checkout` does not follow a crafted pointer out of the repository', () => {
-    const t = newTrial();
-    addData(t);
-    expect(runMlp(t.repo, ['install']).code).toBe(0);
+    const t = newTrial({}, 'data');
     git(t.repo, 'checkout', '-qb', 'evil');
     rewrite(t, 'data.mlp', 'path: data', 'path: ../canary/victim');
     git(t.repo, 'commit', '-qam', 'evil pointer');
     git(t.repo, 'checkout', '-q', 'main');
+    // Installed now, so that only the checkout under test runs the hook (each run starts mlp).
+    expect(runMlp(t.repo, ['install']).code).toBe(0);
     arm(t);
     const result = spawnSync('git', ['checkout', 'evil'], { cwd: t.repo, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
     expect(result.status).toBe(0); // the hook warns, git checkout itself succeeds
@@ -185,8 +235,7 @@ describe('pointer files', () => {
 
 describe('pipeline.lock', () => {
   test('a hash that is a path is refused (checkout would otherwise delete the file it names)', () => {
-    const t = newTrial();
-    ranPipeline(t);
+    const t = newTrial({}, 'pipeline');
     rewrite(t, 'pipeline.lock', /sha256: [0-9a-f]{64}/, `sha256: "${TRAVERSAL_HASH}"`);
     fs.rmSync(path.join(t.repo, 'a.txt'));
     arm(t);
@@ -195,8 +244,7 @@ describe('pipeline.lock', () => {
   });
 
   test('a short hash is refused', () => {
-    const t = newTrial();
-    ranPipeline(t);
+    const t = newTrial({}, 'pipeline');
     rewrite(t, 'pipeline.lock', /sha256: ([0-9a-f]{12})[0-9a-f]{52}/, 'sha256: $1');
     arm(t);
     expectRefused(runMlp(t.repo, ['status']), 3, /pipeline\.lock:\d+:\d+: /, '64 lowercase hex');
@@ -204,8 +252,7 @@ describe('pipeline.lock', () => {
   });
 
   test('an output path outside the repository is refused', () => {
-    const t = newTrial();
-    ranPipeline(t);
+    const t = newTrial({}, 'pipeline');
     rewrite(t, 'pipeline.lock', 'path: a.txt', 'path: ../canary/out.txt');
     arm(t);
     expectRefused(runMlp(t.repo, ['checkout']), 3, /pipeline\.lock:\d+:\d+: /, '../canary/out.txt');
@@ -213,8 +260,7 @@ describe('pipeline.lock', () => {
   });
 
   test('`mlp push` of a crafted hash neither reads a file outside the repository nor writes outside the remote root', () => {
-    const t = newTrial();
-    ranPipeline(t);
+    const t = newTrial({}, 'pipeline');
     const remote = path.join(t.base, 'r1/r2/r3/r4/remote');
     fs.mkdirSync(remote, { recursive: true });
     t.allowed.push(remote);
@@ -265,26 +311,9 @@ describe('directory manifests', () => {
 });
 
 describe('run-cache entries', () => {
-  /** Runs `s` with in.txt = A, then B; returns the run-cache file recorded for A. */
-  function twoRuns(t: Trial): string {
-    writeFiles(t.repo, {
-      'pipeline.yaml': 'stages:\n  s:\n    cmd: cp in.txt out.txt && echo run >> runs.log\n    deps: [in.txt]\n    outs: [out.txt]\n',
-      'in.txt': 'A',
-    });
-    expect(runMlp(t.repo, ['repro']).code).toBe(0);
-    const runs = path.join(t.repo, '.mlp/cache/runs');
-    const [shard] = fs.readdirSync(runs);
-    const [rest] = fs.readdirSync(path.join(runs, shard as string));
-    const entry = path.join(runs, shard as string, rest as string);
-    writeFiles(t.repo, { 'in.txt': 'B' });
-    expect(runMlp(t.repo, ['repro']).code).toBe(0);
-    writeFiles(t.repo, { 'in.txt': 'A' });
-    return entry;
-  }
-
   test('an entry whose hash is a path is refused (restoring it would delete the file it names)', () => {
-    const t = newTrial();
-    const entry = twoRuns(t);
+    const t = newTrial({}, 'twoRuns');
+    const entry = path.join(t.repo, twoRunsEntry);
     fs.writeFileSync(entry, JSON.stringify({ outs: [{ path: 'out.txt', hash: TRAVERSAL_HASH, size: 9 }] }));
     arm(t);
     const result = runMlp(t.repo, ['repro']);
@@ -293,8 +322,8 @@ describe('run-cache entries', () => {
   });
 
   test('an entry that names a path outside the repository is refused', () => {
-    const t = newTrial();
-    const entry = twoRuns(t);
+    const t = newTrial({}, 'twoRuns');
+    const entry = path.join(t.repo, twoRunsEntry);
     fs.writeFileSync(entry, JSON.stringify({ outs: [{ path: '../canary/out.txt', hash: sha256('A'), size: 1 }] }));
     arm(t);
     expectRefused(runMlp(t.repo, ['repro']), 4, '.mlp/cache/runs/', '../canary/out.txt');
@@ -302,8 +331,8 @@ describe('run-cache entries', () => {
   });
 
   test('an entry that names a path the stage does not output is refused (it would overwrite pipeline.yaml)', () => {
-    const t = newTrial();
-    const entry = twoRuns(t);
+    const t = newTrial({}, 'twoRuns');
+    const entry = path.join(t.repo, twoRunsEntry);
     const pipeline = read(t.repo, 'pipeline.yaml');
     fs.writeFileSync(entry, JSON.stringify({ outs: [{ path: 'pipeline.yaml', hash: sha256('A'), size: 1 }] }));
     arm(t);

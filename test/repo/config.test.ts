@@ -1,0 +1,95 @@
+/** loadConfig / linkTypes (src/repo/config.ts) on real .mlp directories. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { MlpError } from '../../src/errors.js';
+import { DEFAULT_LINK_TYPES, linkTypes, loadConfig } from '../../src/repo/config.js';
+import { Repo } from '../../src/repo/repo.js';
+import { tempDir, writeFiles } from '../helpers/cli.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** A `.mlp` directory holding `files` (config.yaml, config.local.yaml). */
+function mlpDir(files: Record<string, string>): string {
+  const root = tempDir('mlp-config-');
+  dirs.push(root);
+  const dir = path.join(root, '.mlp');
+  writeFiles(dir, files);
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+function thrown(fn: () => unknown): MlpError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof MlpError) return error;
+    throw error;
+  }
+  throw new Error('expected an MlpError');
+}
+
+describe('loadConfig', () => {
+  test('no files: an empty configuration and the default link types', () => {
+    const config = loadConfig(mlpDir({}));
+    expect(config).toEqual({});
+    expect(linkTypes(config)).toEqual([...DEFAULT_LINK_TYPES]);
+  });
+
+  test('config.local.yaml overrides config.yaml key by key, nested mappings merged', () => {
+    const config = loadConfig(
+      mlpDir({
+        'config.yaml': 'core:\n  jobs: 2\n  remote: origin\nremotes:\n  origin:\n    url: ssh://host/srv\n    jobs: 4\n',
+        'config.local.yaml': 'core:\n  jobs: 8\nremotes:\n  origin:\n    key_file: /home/me/.ssh/id\n',
+      }),
+    );
+    expect(config.core).toEqual({ jobs: 8, remote: 'origin' });
+    expect(config.remotes).toEqual({ origin: { url: 'ssh://host/srv', jobs: 4, key_file: '/home/me/.ssh/id' } });
+  });
+
+  test('empty sections (null values) are dropped', () => {
+    const config = loadConfig(mlpDir({ 'config.yaml': 'core:\ncache:\n  type:\nremotes:\n' }));
+    expect(config).toEqual({ cache: {} });
+    expect(linkTypes(config)).toEqual([...DEFAULT_LINK_TYPES]);
+  });
+
+  test.each([
+    ['a list', 'cache:\n  type: [hardlink, copy]\n', ['hardlink', 'copy']],
+    ['a comma-separated string', 'cache:\n  type: symlink, copy\n', ['symlink', 'copy']],
+    ['one type', 'cache:\n  type: copy\n', ['copy']],
+  ])('cache.type as %s gives the link types in order', (_name, text, types) => {
+    expect(linkTypes(loadConfig(mlpDir({ 'config.yaml': text })))).toEqual(types);
+  });
+
+  test.each([
+    ['config.yaml', 'core:\n  jobs: 0\n', /\.mlp\/config\.yaml:2:9: core\.jobs/],
+    ['config.yaml', 'cache:\n  type: [teleport]\n', /\.mlp\/config\.yaml:2:10: cache\.type/],
+    ['config.local.yaml', 'core:\n  remtoe: x\n', /\.mlp\/config\.local\.yaml:2:3: unknown key 'remtoe' in core/],
+    ['config.local.yaml', 'remotes:\n  r:\n    url: s3://bucket/x\n    key_file: /k\n', /\.mlp\/config\.local\.yaml:4:5: unknown key 'key_file' in remotes\.r/],
+  ])('an invalid %s is a located error (exit 3)', (file, text, where) => {
+    const error = thrown(() => loadConfig(mlpDir({ [file]: text })));
+    expect(error.exitCode).toBe(3);
+    expect(error.message).toMatch(where);
+  });
+
+  test('an option is checked against the kind of remote its URL, set in the other file, names', () => {
+    const dir = mlpDir({ 'config.yaml': 'remotes:\n  r:\n    url: /srv/remote\n', 'config.local.yaml': 'remotes:\n  r:\n    region: eu-west-1\n' });
+    const error = thrown(() => loadConfig(dir));
+    expect(error.message).toMatch(/config\.local\.yaml:3:5: unknown key 'region' in remotes\.r/);
+  });
+
+  test('config.local.yaml (credentials) never lands in the persistent parse cache', () => {
+    const root = path.dirname(mlpDir({ 'config.yaml': 'core:\n  jobs: 2\n', 'config.local.yaml': 'remotes:\n  s:\n    url: s3://b/p\n    secret_access_key: TOPSECRET\n' }));
+    const repo = new Repo(root);
+    expect(repo.config.remotes?.s?.secret_access_key).toBe('TOPSECRET');
+    repo.close();
+    const parsed = fs.readFileSync(path.join(root, '.mlp/tmp/parsed.json'), 'utf8');
+    expect(parsed).toContain('jobs'); // config.yaml is cached…
+    expect(parsed).not.toContain('TOPSECRET'); // …config.local.yaml is not
+    // A later edit of config.local.yaml is seen at once.
+    fs.writeFileSync(path.join(root, '.mlp/config.local.yaml'), 'core:\n  jobs: 7\n');
+    expect(new Repo(root).config.core?.jobs).toBe(7);
+  });
+});
