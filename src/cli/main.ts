@@ -9,6 +9,7 @@ import { registerDataCommands } from './data-commands.js';
 import { registerGitCommands } from './git-commands.js';
 import { registerRemoteCommands } from './remote-commands.js';
 import { registerRepoCommands } from './repo-commands.js';
+import { registerExpCommands } from './exp-commands.js';
 import { mlpVersion } from '../version.js';
 import { closest } from '../util/suggest.js';
 // The built-in stages define their own commands; main mounts them like the others.
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerGitCommands(program);
   registerRemoteCommands(program);
   registerRepoCommands(program);
+  registerExpCommands(program);
   for (const command of program.commands) command.exitOverride();
   for (const command of [program, ...program.commands]) {
     if (command.commands.length > 0) {

@@ -12,12 +12,13 @@ import { useColour } from '../ui/colour.js';
 export interface ReproCliOptions {
   force: boolean;
   single: boolean;
-  downstream: boolean;
-  recursive: boolean;
-  glob: boolean;
-  allPipelines: boolean;
+  /** How targets select stages (optional: `exp run` selects as plain `repro`). */
+  downstream?: boolean;
+  recursive?: boolean;
+  glob?: boolean;
+  allPipelines?: boolean;
   /** `-q`: nothing on stdout; errors and the stage commands' own output still show. */
-  quiet: boolean;
+  quiet?: boolean;
   dry: boolean;
   jobs: number | undefined;
   explain: boolean;

@@ -72,6 +72,15 @@ export class RevisionSource implements FileSource {
     const wanted = [...new Set(files)].filter((f) => !this.blobs.has(f));
     for (const [file, blob] of this.git.readBlobs(this.commit, wanted)) this.blobs.set(file, blob);
   }
+
+  /** Prefetches `files` at every one of `sources` (all of one git repository) with one git process. */
+  static prefetchAll(sources: readonly RevisionSource[], files: readonly string[]): void {
+    const first = sources[0];
+    if (!first) return;
+    const wanted = sources.flatMap((source) => [...new Set(files)].filter((f) => !source.blobs.has(f)).map((file) => ({ source, commit: source.commit, file })));
+    const blobs = first.git.readBlobsAt(wanted);
+    wanted.forEach((w, i) => w.source.blobs.set(w.file, blobs[i]));
+  }
 }
 
 /**

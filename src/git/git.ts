@@ -13,9 +13,12 @@ export interface GitResult {
   stderr: string;
 }
 
-/** Runs git in `cwd`; never throws for a non-zero exit (callers decide what a failure means). */
-export function runGit(cwd: string, args: readonly string[], input?: string): GitResult {
-  const result = spawnSync('git', args, { cwd, input, maxBuffer: 1024 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] });
+/**
+ * Runs git in `cwd`; never throws for a non-zero exit (callers decide what a failure means).
+ * `env` adds variables (e.g. GIT_INDEX_FILE, to stage into a private index).
+ */
+export function runGit(cwd: string, args: readonly string[], input?: string, env?: Record<string, string>): GitResult {
+  const result = spawnSync('git', args, { cwd, input, env: env ? { ...process.env, ...env } : undefined, maxBuffer: 1024 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] });
   if (result.error) {
     throw new MlpError(`could not run git: ${result.error.message}`, { hint: 'install git and make sure it is on PATH', cause: result.error });
   }
@@ -73,27 +76,32 @@ export class GitRepo {
    * Paths that do not exist there, or are directories, map to undefined.
    */
   readBlobs(commit: string, files: readonly string[]): Map<string, Blob> {
-    const result = new Map<string, Blob>();
+    const blobs = this.readBlobsAt(files.map((file) => ({ commit, file })));
+    return new Map(files.map((file, i) => [file, blobs[i]]));
+  }
+
+  /**
+   * Reads repository-relative files at any commits with one `git cat-file --batch` process (what
+   * `exp show` needs for hundreds of experiments); the result is in the order of `wanted`.
+   */
+  readBlobsAt(wanted: ReadonlyArray<{ commit: string; file: string }>): Blob[] {
+    const result: Blob[] = new Array<Blob>(wanted.length).fill(undefined);
     // `--batch` reads one spec per line: a path with a newline cannot be asked for (nor exist in a pipeline).
-    for (const file of files) if (file.includes('\n')) result.set(file, undefined);
-    const wanted = files.filter((f) => !f.includes('\n'));
-    if (wanted.length === 0) return result;
-    const specs = wanted.map((f) => `${commit}:${this.prefix}${f}`);
+    const asked = wanted.map((w, i) => ({ ...w, i })).filter((w) => !w.file.includes('\n'));
+    if (asked.length === 0) return result;
+    const specs = asked.map((w) => `${w.commit}:${this.prefix}${w.file}`);
     const out = runGit(this.root, ['cat-file', '--batch'], `${specs.join('\n')}\n`);
     if (out.code !== 0) throw new MlpError(`git cat-file failed: ${out.stderr.trim()}`);
     let offset = 0;
-    for (const file of wanted) {
+    for (const w of asked) {
       const newline = out.stdout.indexOf(0x0a, offset);
       const header = out.stdout.subarray(offset, newline).toString('utf8');
       offset = newline + 1;
       // "<oid> <type> <size>", or "<spec> missing" / "<spec> ambiguous".
       const match = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
-      if (!match) {
-        result.set(file, undefined);
-        continue;
-      }
+      if (!match) continue;
       const size = Number(match[2]);
-      result.set(file, match[1] === 'blob' ? out.stdout.subarray(offset, offset + size) : undefined);
+      if (match[1] === 'blob') result[w.i] = out.stdout.subarray(offset, offset + size);
       offset += size + 1; // content is followed by a newline
     }
     return result;

@@ -60,6 +60,17 @@ export function diffParams(root: string, a: FileSource, b: FileSource, targets: 
   return { old: a.label, new: b.label, params };
 }
 
+/**
+ * The params the pipeline at `source` declares, read there: file → flattened `key → value`
+ * (what `exp show` puts in its columns). `pipeline` may be given when already loaded.
+ */
+export function showParams(root: string, source: FileSource, targets: readonly Target[] = [], pipeline = loadPipelineAt(root, source)): Map<string, Map<string, unknown>> {
+  const declared = declaredParams(pipeline, targets);
+  const files = [...declared.keys()].sort(compareStrings);
+  source.prefetch(files);
+  return new Map(files.map((file) => [file, readParams(source, file, declared.get(file) as DeclaredFile, declared.get(file))]));
+}
+
 function declaredParams(pipeline: Pipeline, targets: readonly Target[]): Map<string, DeclaredFile> {
   const result = new Map<string, DeclaredFile>();
   for (const stage of pipeline.stages.values()) {

@@ -142,6 +142,17 @@ export class Repo {
     return (this.cached.lock ??= Lockfile.load(this.root, this.parseCache, path.join(this.tmpDir, LOCK_JOURNAL)));
   }
 
+  /**
+   * Forgets the pipeline, lock and params read so far, after mlp itself rewrote params files
+   * (`exp run` between two experiments); what the lock recorded is written out first.
+   */
+  reloadPipeline(): void {
+    this.cached.lock?.flush();
+    this.cached.pipeline = undefined;
+    this.cached.lock = undefined;
+    this.cached.params = undefined;
+  }
+
   get params(): ParamsReader {
     return (this.cached.params ??= new ParamsReader(this.root, this.parseCache));
   }
