@@ -31,12 +31,13 @@ export function registerDataCommands(program: Command): void {
     .description('make the workspace match pipeline.lock and the .mlp pointer files, restoring data from the cache')
     .argument('[targets...]', 'stages, outputs or tracked paths (default: everything)')
     .option('-f, --force', 'also overwrite and delete files whose content is not in the cache (discards unsaved changes)')
+    .option('-R, --recursive', 'a directory target means every pipeline and pointer file below it')
     .option('--json', 'print JSON')
-    .action(async (targets: string[], flags: { json?: boolean; force?: boolean }) => {
+    .action(async (targets: string[], flags: { json?: boolean; force?: boolean; recursive?: boolean }) => {
       await withRepo(commandLine(), async (repo) => {
         const { checkoutWorkspace } = await import('../data/checkout-workspace.js');
         const { renderUnsaved } = await import('../ui/unsaved.js');
-        const items = checkoutWorkspace(repo, targets, { force: flags.force === true });
+        const items = checkoutWorkspace(repo, targets, { force: flags.force === true, recursive: flags.recursive === true });
         const problems = items.filter((i) => i.outcome === 'missing' || i.outcome === 'failed');
         const kept = items.filter((i) => i.outcome === 'unsaved');
         if (flags.json) printJson(items);
@@ -51,6 +52,36 @@ export function registerDataCommands(program: Command): void {
         if (problems.length > 0 && !flags.json) process.stderr.write('hint: run `mlp pull` to fetch missing data from a remote, or `mlp repro` to rebuild it\n');
         if (kept.length > 0) process.exitCode = ExitCode.unsavedChanges;
         else if (problems.length > 0) process.exitCode = ExitCode.failure;
+      });
+    });
+
+  program
+    .command('remove')
+    .description('stop tracking: delete .mlp pointer files, or remove stages from pipeline.yaml and pipeline.lock (the cache keeps the data)')
+    .argument('<targets...>', 'pointer files (or the data they track), stage or foreach/matrix group names')
+    .option('--outs', 'also delete the data / the stages\' outputs from the workspace (only what the cache holds, unless --force)')
+    .option('-f, --force', 'with --outs: delete even content that is not saved in the cache')
+    .action(async (targets: string[], flags: { outs?: boolean; force?: boolean }) => {
+      await withRepo(commandLine(), async (repo) => {
+        const { removeTargets } = await import('../data/remove.js');
+        for (const r of removeTargets(repo, targets, { outs: flags.outs === true, force: flags.force === true })) {
+          print(`Removed ${r.kind === 'stage' ? `stage '${r.target}'` : r.target}${r.deleted.length > 0 ? ` and deleted ${r.deleted.join(', ')}` : ''}`);
+        }
+      });
+    });
+
+  program
+    .command('move')
+    .alias('mv')
+    .description('move or rename data tracked by a .mlp file, with its pointer file and .gitignore line')
+    .argument('<src>', 'the tracked data (or its .mlp file)')
+    .argument('<dst>', 'the new path (or an existing directory to move it into)')
+    .action(async (src: string, dst: string) => {
+      await withRepo(commandLine(), async (repo) => {
+        const { moveTracked } = await import('../data/remove.js');
+        const moved = moveTracked(repo, src, dst);
+        print(`Moved ${moved.from} -> ${moved.to} (${moved.pointerFrom} -> ${moved.pointerTo})`);
+        print(`To track the change with git, run:\n    git add ${moved.pointerTo} && git rm --cached -q ${moved.pointerFrom}`);
       });
     });
 

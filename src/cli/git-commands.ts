@@ -38,7 +38,7 @@ export function registerGitCommands(program: Command): void {
     await withRepo(undefined, async (repo) => {
       const { diffSources } = await import('../git/file-source.js');
       const { diffParams } = await import('../params/params-diff.js');
-      const { toTargets } = await import('../params/targets.js');
+      const { toTargets } = await import('../pipeline/targets.js');
       const { diffJson, renderParamsDiff } = await import('../ui/compare.js');
       const [a, b] = diffSources(repo.root, aRev, bRev);
       const diff = diffParams(repo.root, a, b, toTargets(repo.root, [...positional, ...(flags.targets ?? [])]));
@@ -61,7 +61,7 @@ export function registerGitCommands(program: Command): void {
       const { GitRepo } = await import('../git/git.js');
       const { RevisionSource, WorkspaceSource } = await import('../git/file-source.js');
       const { showMetrics } = await import('../params/metrics.js');
-      const { toTargets } = await import('../params/targets.js');
+      const { toTargets } = await import('../pipeline/targets.js');
       const { DEFAULT_PRECISION, metricsShowJson, metricsShowWarnings, renderMetricsShow } = await import('../ui/compare.js');
       const sources: FileSource[] = [new WorkspaceSource(repo.root)];
       if (flags.allBranches || flags.allTags) {
@@ -91,7 +91,7 @@ export function registerGitCommands(program: Command): void {
     await withRepo(undefined, async (repo) => {
       const { diffSources } = await import('../git/file-source.js');
       const { diffMetrics } = await import('../params/metrics.js');
-      const { toTargets } = await import('../params/targets.js');
+      const { toTargets } = await import('../pipeline/targets.js');
       const { DEFAULT_PRECISION, diffJson, renderMetricsDiff } = await import('../ui/compare.js');
       const [a, b] = diffSources(repo.root, aRev, bRev);
       const diff = diffMetrics(repo.root, a, b, toTargets(repo.root, [...positional, ...(flags.targets ?? [])]), (hash) => repo.store.objectPath(hash));

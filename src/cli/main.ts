@@ -8,8 +8,10 @@ import { registerPipelineCommands } from './pipeline-commands.js';
 import { registerDataCommands } from './data-commands.js';
 import { registerGitCommands } from './git-commands.js';
 import { registerRemoteCommands } from './remote-commands.js';
+import { registerRepoCommands } from './repo-commands.js';
 import { registerExpCommands } from './exp-commands.js';
 import { mlpVersion } from '../version.js';
+import { closest } from '../util/suggest.js';
 // The built-in stages define their own commands; main mounts them like the others.
 import { registerTextCommands } from '../../stages/text/commands.js';
 import { registerCifar10Commands } from '../../stages/cifar10/commands.js';
@@ -29,9 +31,32 @@ export function buildProgram(): Command {
   registerCifar10Commands(program);
   registerGitCommands(program);
   registerRemoteCommands(program);
+  registerRepoCommands(program);
   registerExpCommands(program);
   for (const command of program.commands) command.exitOverride();
+  for (const command of [program, ...program.commands]) {
+    if (command.commands.length > 0) {
+      command.on('command:*', (operands: string[]) => {
+        throw unknownCommand(command, operands[0] ?? '');
+      });
+    }
+  }
   return program;
+}
+
+/**
+ * `mlp stauts` → "did you mean 'status'?"; `mlp exp` (a DVC command mlp lacks) → a plain "unknown
+ * command". Commander's own suggestion is too generous for short names (it offered `help` for
+ * `exp`), so the threshold is `closest`'s: a third of the name's length in edits.
+ */
+function unknownCommand(parent: Command, name: string): MlpError {
+  const names = parent.commands.flatMap((c) => [c.name(), ...c.aliases()]);
+  const suggestion = closest(name, [...names, 'help']);
+  const prefix = parent.parent ? `mlp ${parent.name()}` : 'mlp';
+  return new MlpError(`unknown command '${name}'${parent.parent ? ` for '${prefix}'` : ''}`, {
+    hint: suggestion ? `did you mean '${prefix} ${suggestion}'?` : `run \`${prefix} --help\` to see the commands`,
+    exitCode: ExitCode.usage,
+  });
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -16,6 +16,11 @@ interface ReproFlags {
   pull?: boolean;
   remote?: string;
   verbose?: boolean;
+  downstream?: boolean;
+  recursive?: boolean;
+  glob?: boolean;
+  allPipelines?: boolean;
+  quiet?: boolean;
 }
 
 export function registerPipelineCommands(program: Command): void {
@@ -37,9 +42,14 @@ export function registerPipelineCommands(program: Command): void {
   program
     .command('repro')
     .description('run the stale stages of the pipeline (or of the targets and what they depend on)')
-    .argument('[targets...]', 'stage names, foreach/matrix group names, or output paths')
+    .argument('[targets...]', 'stages (name, group, pipeline.yaml:name), output paths, pipeline or pointer files')
     .option('-f, --force', 'run the selected stages even if they are up to date')
     .option('-s, --single-item', 'run only the targets, not the stages they depend on')
+    .option('--downstream', 'run the targets and the stages that depend on them, not the stages they depend on')
+    .option('-R, --recursive', 'a directory target means every pipeline and pointer file below it')
+    .option('--glob', 'targets may use shell-style wildcards (*, ?, [abc]) to match stage names')
+    .option('-P, --all-pipelines', 'run every stage of every pipeline, whatever the targets')
+    .option('-q, --quiet', "print nothing but errors (stage commands' own output still shows)")
     .option('--dry', 'show what would run, and why, without running anything')
     .option('-j, --jobs <n>', 'stages to run at once (default: core.jobs, else the number of CPUs)', parsePositiveInt)
     .option('--explain', 'print why each stage is stale or up to date')
@@ -60,6 +70,11 @@ export function registerPipelineCommands(program: Command): void {
         return runRepro(repo, targets, {
           force: flags.force === true,
           single: flags.singleItem === true,
+          downstream: flags.downstream === true,
+          recursive: flags.recursive === true,
+          glob: flags.glob === true,
+          allPipelines: flags.allPipelines === true,
+          quiet: flags.quiet === true,
           dry: flags.dry === true,
           jobs: flags.jobs,
           explain: flags.explain === true,
@@ -73,12 +88,13 @@ export function registerPipelineCommands(program: Command): void {
   program
     .command('status')
     .description('show which stages are stale and why, and which tracked data changed')
-    .argument('[targets...]', 'stages to check (with what they depend on)')
+    .argument('[targets...]', 'stages to check (with what they depend on), outputs, pointer files or tracked paths')
+    .option('-R, --recursive', 'a directory target means every pipeline and pointer file below it')
     .option('--json', 'print JSON')
     .option('-q, --quiet', 'print nothing; exit 1 if anything is stale')
     .option('-c, --remote', 'compare the cache with a remote instead: what to push, what to pull')
     .option('-r <name>', 'the remote for --remote (default: core.remote)')
-    .action(async (targets: string[], flags: { json?: boolean; quiet?: boolean; remote?: boolean; r?: string }) => {
+    .action(async (targets: string[], flags: { json?: boolean; quiet?: boolean; remote?: boolean; r?: string; recursive?: boolean }) => {
       await withRepo(undefined, async (repo) => {
         if (flags.remote || flags.r !== undefined) {
           const { runRemoteStatus } = await import('./remote-commands.js');
@@ -87,7 +103,7 @@ export function registerPipelineCommands(program: Command): void {
         }
         const { status } = await import('../repro/status.js');
         const { renderStatus, statusJson } = await import('../ui/render.js');
-        const report = status(repo, targets);
+        const report = status(repo, targets, { recursive: flags.recursive === true });
         const dirty = report.stages.some((s) => s.state === 'stale') || report.data.some((d) => d.state !== 'up-to-date');
         if (flags.quiet) process.exitCode = dirty ? ExitCode.failure : ExitCode.ok;
         else if (flags.json) printJson(statusJson(report));
@@ -97,28 +113,54 @@ export function registerPipelineCommands(program: Command): void {
 
   program
     .command('dag')
-    .description('show the stage graph')
+    .description('show the stage graph (of a target and what it depends on)')
+    .argument('[target]', 'a stage or output: show it and the stages it depends on')
     .addOption(new Option('--dot', 'Graphviz DOT').conflicts(['mermaid', 'json']))
     .addOption(new Option('--mermaid', 'Mermaid flowchart').conflicts(['json']))
     .option('--json', 'JSON: stages in run order and edges')
-    .action(async (flags: { dot?: boolean; mermaid?: boolean; json?: boolean }) => {
+    .option('--full', "with a target: the whole graph it belongs to, not only what it depends on")
+    .option('-o, --outs', 'show outputs (an edge when the stage writing one reads the other) instead of stages')
+    .action(async (target: string | undefined, flags: { dot?: boolean; mermaid?: boolean; json?: boolean; full?: boolean; outs?: boolean }) => {
       await withRepo(undefined, async (repo) => {
-        const { buildDag } = await import('../pipeline/dag.js');
+        const { buildDag, connectedStages, outputsDag, subDag } = await import('../pipeline/dag.js');
         const { requirePipeline } = await import('../pipeline/load.js');
+        const { selectTargetStages } = await import('../pipeline/targets.js');
         const { renderDag } = await import('../ui/render.js');
         const format = flags.dot ? 'dot' : flags.mermaid ? 'mermaid' : flags.json ? 'json' : 'text';
-        process.stdout.write(renderDag(buildDag(requirePipeline(repo.pipeline)), format));
+        const pipeline = requirePipeline(repo.pipeline);
+        const dag = buildDag(pipeline);
+        let names = target === undefined ? dag.order : selectTargetStages(pipeline, dag, [target], { tracked: () => repo.pointers() });
+        if (target !== undefined && flags.full) names = connectedStages(dag, names);
+        process.stdout.write(renderDag(flags.outs ? outputsDag(pipeline, names) : subDag(dag, names), format));
       });
     });
 
+  for (const frozen of [true, false]) {
+    program
+      .command(frozen ? 'freeze' : 'unfreeze')
+      .description(frozen ? 'mark stages frozen: repro and status leave them as they are' : 'clear the frozen mark of stages')
+      .argument('<stages...>', 'stage or foreach/matrix group names')
+      .action(async (names: string[]) => {
+        await withRepo(commandLine(), async (repo) => {
+          const { setFrozen } = await import('../pipeline/edit.js');
+          const { requirePipeline } = await import('../pipeline/load.js');
+          for (const r of setFrozen(requirePipeline(repo.pipeline), names, frozen)) {
+            print(r.changed ? `${frozen ? 'Froze' : 'Unfroze'} '${r.name}' in ${r.file}` : `'${r.name}' was already ${frozen ? 'frozen' : 'not frozen'}`);
+          }
+        });
+      });
+  }
+
   program
     .command('commit')
-    .description('record the current outputs of stages (and changed tracked data) without running anything')
-    .argument('[stages...]', 'stages to record (default: all)')
-    .action(async (targets: string[]) => {
+    .description('record the current outputs of stages and tracked data in the cache and pipeline.lock / the .mlp files, without running anything')
+    .argument('[targets...]', 'stages, outputs, pointer files or tracked paths (default: everything)')
+    .option('-d, --with-deps', 'also the stages the targets depend on')
+    .option('-R, --recursive', 'a directory target means every pipeline and pointer file below it')
+    .action(async (targets: string[], flags: { withDeps?: boolean; recursive?: boolean }) => {
       await withRepo(commandLine(), async (repo) => {
         const { commitStages } = await import('../repro/commit-stages.js');
-        const results = await commitStages(repo, targets);
+        const results = await commitStages(repo, targets, { withDeps: flags.withDeps === true, recursive: flags.recursive === true });
         const changed = results.filter((r) => r.changed);
         for (const r of changed) print(`Recorded ${r.name}`);
         for (const r of results) if (r.warning) warn(`stage '${r.name}': ${r.warning}`);

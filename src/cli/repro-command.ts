@@ -12,6 +12,13 @@ import { useColour } from '../ui/colour.js';
 export interface ReproCliOptions {
   force: boolean;
   single: boolean;
+  /** How targets select stages (optional: `exp run` selects as plain `repro`). */
+  downstream?: boolean;
+  recursive?: boolean;
+  glob?: boolean;
+  allPipelines?: boolean;
+  /** `-q`: nothing on stdout; errors and the stage commands' own output still show. */
+  quiet?: boolean;
   dry: boolean;
   jobs: number | undefined;
   explain: boolean;
@@ -21,7 +28,7 @@ export interface ReproCliOptions {
   verbose: boolean;
 }
 
-const out = (line: string): void => {
+const write = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 const err = (line: string): void => {
@@ -34,6 +41,7 @@ function defaultJobs(repo: Repo): number {
 }
 
 export async function runRepro(repo: Repo, targets: string[], options: ReproCliOptions): Promise<number> {
+  const out = options.quiet ? (): void => {} : write;
   const jobs = options.jobs ?? defaultJobs(repo);
   // Stage prefixes go to stdout and stderr alike: colour them only if both may carry colour.
   const colour = useColour(process.stdout) && useColour(process.stderr);
@@ -48,7 +56,7 @@ export async function runRepro(repo: Repo, targets: string[], options: ReproCliO
         paint = colour ? (palette[colours.size % palette.length] as (s: string) => string) : (s: string) => s;
         colours.set(stage, paint);
       }
-      (stream === 'stdout' ? out : err)(`${paint(`[${stage}]`)} ${text}`);
+      (stream === 'stdout' ? write : err)(`${paint(`[${stage}]`)} ${text}`);
     },
   };
 
@@ -67,7 +75,15 @@ export async function runRepro(repo: Repo, targets: string[], options: ReproCliO
   try {
     const summary = await repro(
       repo,
-      { targets, force: options.force, single: options.single, dry: options.dry, jobs, keepGoing: options.keepGoing, runCache: options.runCache, signal: controller.signal },
+      {
+        targets,
+        force: options.force,
+        single: options.single,
+        downstream: options.downstream,
+        recursive: options.recursive,
+        glob: options.glob,
+        allPipelines: options.allPipelines,
+        dry: options.dry, jobs, keepGoing: options.keepGoing, runCache: options.runCache, signal: controller.signal },
       {
         output,
         stageStarting(stage, reasons, how) {

@@ -7,8 +7,7 @@ import { UnsavedChangesError } from '../cache/unsaved.js';
 import { ExitCode, MlpError } from '../errors.js';
 import type { RecordedPath } from '../lock/recorded-path.js';
 import type { Repo } from '../repo/repo.js';
-import { resolveTargets } from '../repro/targets.js';
-import { isSameOrInside } from '../util/fs.js';
+import { resolveTargets, type TargetOptions } from '../pipeline/targets.js';
 
 export interface CheckoutItem {
   path: string;
@@ -20,45 +19,41 @@ export interface CheckoutItem {
   files?: string[];
 }
 
-export interface CheckoutOptions {
+export interface CheckoutOptions extends Pick<TargetOptions, 'recursive' | 'glob'> {
   /** Overwrite and delete workspace files even when their content is not in the cache. */
   force?: boolean;
 }
 
-/** What the lockfile and pointers say the workspace should hold, narrowed to `targets`. */
-export function recordedPaths(repo: Repo, targets: readonly string[]): RecordedPath[] {
-  const wanted: RecordedPath[] = [];
-  const pointerTargets: string[] = [];
-  const stageTargets: string[] = [];
-  for (const t of targets) {
-    const rel = repo.relativeOrRoot(t.endsWith('.mlp') ? t.slice(0, -4) : t);
-    if (repo.pipeline.stages.has(t) || [...repo.pipeline.stages.keys()].some((n) => n.startsWith(`${t}@`))) stageTargets.push(t);
-    else pointerTargets.push(rel);
-  }
+/**
+ * What the lockfile and pointers say the workspace should hold, narrowed to `targets` (resolved by
+ * src/pipeline/targets.ts): a stage selects its recorded outputs, a path the recorded outputs it
+ * names, a pointer file or tracked path that tracked data.
+ */
+export function recordedPaths(repo: Repo, targets: readonly string[], options: Pick<TargetOptions, 'recursive' | 'glob'> = {}): RecordedPath[] {
   const pointers = repo.pointers();
-  const pointerMatches = (p: string): boolean => pointerTargets.some((t) => isSameOrInside(p, t) || isSameOrInside(t, p));
-  const everything = targets.length === 0;
-  const stageNames = everything ? [...repo.pipeline.stages.keys()] : resolveTargets(repo.pipeline, stageTargets);
-  for (const name of stageNames) {
+  const fromStage = (name: string, only?: ReadonlySet<string>): RecordedPath[] => {
     const stage = repo.pipeline.stages.get(name);
     const entry = repo.lock.get(name);
-    if (!stage || !entry) continue;
-    const declared = new Set(stage.outs.map((o) => o.path));
-    for (const out of entry.outs) if (declared.has(out.path)) wanted.push({ path: out.path, source: name, info: out });
+    if (!stage || !entry) return [];
+    const declared = new Set(stage.outs.map((o) => o.path as string));
+    return entry.outs.filter((o) => declared.has(o.path) && (!only || only.has(o.path))).map((out) => ({ path: out.path, source: name, info: out }));
+  };
+  if (targets.length === 0) {
+    return [...[...repo.pipeline.stages.keys()].flatMap((name) => fromStage(name)), ...pointers.map((p) => ({ path: p.path, source: p.file, info: p.info }))];
   }
-  // A path target that is a stage output (not a pointer) selects that output alone.
-  if (!everything) {
-    for (const [name, entry] of repo.lock.names().map((n) => [n, repo.lock.get(n)] as const)) {
-      for (const out of entry?.outs ?? []) {
-        if (pointerTargets.some((t) => isSameOrInside(out.path, t)) && !wanted.some((w) => w.path === out.path)) {
-          wanted.push({ path: out.path, source: name, info: out });
-        }
-      }
-    }
+  const selection = resolveTargets(repo.pipeline, targets, { ...options, tracked: pointers });
+  const wanted: RecordedPath[] = selection.wholeStages.flatMap((name) => fromStage(name));
+  for (const name of new Set(selection.outputs.map((o) => o.stage))) {
+    if (selection.wholeStages.includes(name)) continue;
+    wanted.push(...fromStage(name, new Set(selection.outputs.filter((o) => o.stage === name).map((o) => o.path))));
   }
-  for (const p of pointers) if (everything || pointerMatches(p.path)) wanted.push({ path: p.path, source: p.file, info: p.info });
-  if (!everything && wanted.length === 0) {
-    throw new MlpError(`nothing recorded matches ${targets.join(', ')}`, { hint: 'name a stage, an output path or a tracked path' });
+  const files = new Set(selection.tracked.map((t) => t.file));
+  for (const p of pointers) if (files.has(p.file)) wanted.push({ path: p.path, source: p.file, info: p.info });
+  if (wanted.length === 0) {
+    throw new MlpError(`nothing is recorded yet for ${targets.join(', ')}`, {
+      hint: 'run `mlp repro` (or `mlp commit`) to record the outputs of these stages',
+      exitCode: ExitCode.usage,
+    });
   }
   return wanted;
 }
@@ -68,7 +63,7 @@ export function recordedPaths(repo: Repo, targets: readonly string[]): RecordedP
  * left untouched and reported as `unsaved` (unless `force`); the others are still checked out.
  */
 export function checkoutWorkspace(repo: Repo, targets: readonly string[], options: CheckoutOptions = {}): CheckoutItem[] {
-  return recordedPaths(repo, targets).map(({ path, source, info }): CheckoutItem => {
+  return recordedPaths(repo, targets, options).map(({ path, source, info }): CheckoutItem => {
     try {
       return { path, source, outcome: repo.cache.checkout(path, info, undefined, options.force === true) };
     } catch (error) {

@@ -37,4 +37,25 @@ export class GitIgnorer {
     known.endsWithNewline = true;
     return true;
   }
+
+  /**
+   * Removes the line `ignore` added for `target` (after `mlp remove` or `mlp move`); other lines,
+   * comments and order stay. Returns true if a line was removed.
+   */
+  unignore(target: RepoPath): boolean {
+    const dir = path.posix.dirname(target);
+    const ignoreFile = (dir === '.' ? '.gitignore' : `${dir}/.gitignore`) as RepoPath;
+    new SymlinkGuard(this.root).check(ignoreFile);
+    const file = joinInside(this.root, ignoreFile);
+    if (!fs.existsSync(file)) return false;
+    const line = `/${path.posix.basename(target)}`;
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    const kept = lines.filter((l) => l.trim() !== line);
+    if (kept.length === lines.length) return false;
+    const text = kept.join('\n');
+    if (text.trim() === '') fs.rmSync(file);
+    else fs.writeFileSync(file, text);
+    this.files.delete(file);
+    return true;
+  }
 }

@@ -3,6 +3,7 @@
  * sorted list of (relative path, hash, size) of every file inside it. Unchanged files are looked
  * up in the state cache instead of being read.
  */
+import { type IgnoreScope, type MlpIgnore } from './mlpignore.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MlpError } from '../errors.js';
@@ -53,6 +54,8 @@ export class PathHasher {
   constructor(
     private readonly root: string,
     private readonly state: StateCache,
+    /** `.mlpignore` rules: matching files are not part of a directory. */
+    private readonly ignore?: MlpIgnore,
   ) {}
 
   /** Hash of the repo-relative path `rel`, or undefined if it does not exist. */
@@ -65,7 +68,7 @@ export class PathHasher {
       return { hash: this.hashFile(rel, abs, stat), size: stat.size };
     }
     return this.manifestOf(
-      walkFiles(rel, abs).map((f) => ({ path: f.rel, hash: this.hashFile(`${rel}/${f.rel}`, f.abs, f.stat), size: f.stat.size })),
+      walkFiles(rel, abs, this.ignore?.scope(rel)).map((f) => ({ path: f.rel, hash: this.hashFile(`${rel}/${f.rel}`, f.abs, f.stat), size: f.stat.size })),
     );
   }
 
@@ -82,7 +85,7 @@ export class PathHasher {
       return this.storeFile(rel, abs, stat, sink);
     }
     const manifest: ManifestEntry[] = [];
-    for (const f of walkFiles(rel, abs)) manifest.push({ path: f.rel, ...(await this.storeFile(`${rel}/${f.rel}`, f.abs, f.stat, sink)) });
+    for (const f of walkFiles(rel, abs, this.ignore?.scope(rel))) manifest.push({ path: f.rel, ...(await this.storeFile(`${rel}/${f.rel}`, f.abs, f.stat, sink)) });
     return this.manifestOf(manifest);
   }
 
@@ -125,9 +128,9 @@ const WHOLE_READ_LIMIT = 16 * 1024 * 1024;
  * relative to `abs`. A FIFO, socket or device inside is an error that names it: opening a FIFO
  * blocks until a writer comes, and the others have no content to store.
  */
-function walkFiles(rel: string, abs: string): { rel: EntryPath; abs: string; stat: fs.Stats }[] {
+function walkFiles(rel: string, abs: string, ignore?: IgnoreScope): { rel: EntryPath; abs: string; stat: fs.Stats }[] {
   const files: { rel: EntryPath; abs: string; stat: fs.Stats }[] = [];
-  const walk = (dirAbs: string, prefix: string): void => {
+  const walk = (dirAbs: string, prefix: string, scope: IgnoreScope | undefined): void => {
     for (const entry of fs.readdirSync(dirAbs, { withFileTypes: true })) {
       const childAbs = path.join(dirAbs, entry.name);
       // Names from the filesystem: never empty, `.`, `..` or containing `/`.
@@ -141,12 +144,13 @@ function walkFiles(rel: string, abs: string): { rel: EntryPath; abs: string; sta
         isFile = target?.isFile() ?? false;
         if (target && !isDir && !isFile) special = target;
       }
+      if (scope?.ignores(`${rel}/${childRel}`, isDir)) continue;
       if (special) throw specialFileError(`${rel}/${childRel}`, special);
-      if (isDir) walk(childAbs, childRel);
+      if (isDir) walk(childAbs, childRel, scope?.enter(`${rel}/${childRel}`));
       else if (isFile) files.push({ rel: childRel, abs: childAbs, stat: fs.statSync(childAbs) });
     }
   };
-  walk(abs, '');
+  walk(abs, '', ignore);
   return files;
 }
 

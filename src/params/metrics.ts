@@ -13,7 +13,7 @@ import { LOCK_FILE } from '../pipeline/schema.js';
 import type { Pipeline } from '../pipeline/types.js';
 import { flatten } from './flatten.js';
 import { parseYamlText } from './params-file.js';
-import { isStageTarget, unknownTarget, type Target } from './targets.js';
+import { isStageTarget, unknownTarget, type Target } from '../pipeline/targets.js';
 import { diffValues, type ValueDiff } from './value-diff.js';
 
 /** Where cached outputs can be found: the path of a cache object by its hash. */
@@ -163,7 +163,9 @@ export function showMetrics(
   });
   // A target that is no stage nor declared metrics file may still be a metrics file to read.
   for (const target of extra) {
-    if (!result.some((r) => r.files.some((f) => f.path === target.path && (f.values !== undefined || f.error)))) throw unknownTarget(target, 'metrics file');
+    if (!result.some((r) => r.files.some((f) => f.path === target.path && (f.values !== undefined || f.error)))) {
+      throw unknownTarget(target.name, pipelines[pipelines.length - 1] as Pipeline, { what: { kind: 'metrics file', paths: pipelines.flatMap((p) => declaredMetrics(p, [])) } });
+    }
   }
   return result.map((r) => ({ ...r, files: r.files.filter((f) => f.values !== undefined || f.error || !extra.some((t) => t.path === f.path)) }));
 }

@@ -10,7 +10,7 @@ import type { Pipeline } from '../pipeline/types.js';
 import { compareStrings } from '../hash/hash-path.js';
 import { flatten } from './flatten.js';
 import { getDotted, isMissing, parseParamsText, parseYamlText } from './params-file.js';
-import { isStageTarget, unknownTarget, type Target } from './targets.js';
+import { isStageTarget, unknownTarget, type Target } from '../pipeline/targets.js';
 import { diffValues, type ValueDiff } from './value-diff.js';
 
 export interface ParamsDiff {
@@ -33,7 +33,9 @@ export function diffParams(root: string, a: FileSource, b: FileSource, targets: 
   const declared = [declaredA, declaredB];
   for (const target of targets) {
     const known = pipelines.some((p) => [...p.stages.keys()].some((s) => isStageTarget(target, s))) || declared.some((d) => d.has(target.path));
-    if (!known) throw unknownTarget(target, 'params file');
+    if (!known) {
+      throw unknownTarget(target.name, pipelines[1] as Pipeline, { what: { kind: 'params file', paths: [...new Set(declared.flatMap((d) => [...d.keys()]))] } });
+    }
   }
   // The keys to compare are the union of both sides' declarations, so that a key read on one side
   // only still shows its value (or absence) on the other.

@@ -120,3 +120,69 @@ export function selectStages(dag: Dag, targets: readonly string[], single: boole
   for (const t of targets) add(t);
   return dag.order.filter((n) => wanted.has(n));
 }
+
+/** `targets` and every stage that depends on them, directly or not, in run order (`repro --downstream`). */
+export function selectDownstream(dag: Dag, targets: readonly string[]): string[] {
+  const wanted = new Set<string>();
+  const add = (name: string): void => {
+    if (wanted.has(name)) return;
+    wanted.add(name);
+    for (const down of dag.downstream.get(name) ?? []) add(down);
+  };
+  for (const t of targets) add(t);
+  return dag.order.filter((n) => wanted.has(n));
+}
+
+/** The part of `dag` made of `names` (edges between them only), for `mlp dag <target>`. */
+export function subDag(dag: Dag, names: Iterable<string>): Dag {
+  const keep = new Set(names);
+  const restrict = (m: Map<string, Set<string>>): Map<string, Set<string>> =>
+    new Map([...m].filter(([n]) => keep.has(n)).map(([n, s]) => [n, new Set([...s].filter((x) => keep.has(x)))]));
+  return { upstream: restrict(dag.upstream), downstream: restrict(dag.downstream), order: dag.order.filter((n) => keep.has(n)) };
+}
+
+/** Every stage connected to `targets` through dependencies either way (`mlp dag --full <target>`). */
+export function connectedStages(dag: Dag, targets: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const visit = (name: string): void => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    for (const n of dag.upstream.get(name) ?? []) visit(n);
+    for (const n of dag.downstream.get(name) ?? []) visit(n);
+  };
+  for (const t of targets) visit(t);
+  return dag.order.filter((n) => seen.has(n));
+}
+
+/**
+ * The graph of outputs instead of stages (`mlp dag --outs`, as DVC's): an edge from output A to
+ * output B when the stage that writes B reads A (or something inside or around A).
+ */
+export function outputsDag(pipeline: Pipeline, stages: readonly string[]): Dag {
+  const index = new OutIndex(allOuts(pipeline));
+  const upstream = new Map<string, Set<string>>();
+  const downstream = new Map<string, Set<string>>();
+  const order: string[] = [];
+  const selected = new Set(stages);
+  for (const name of stages) {
+    for (const out of pipeline.stages.get(name)?.outs ?? []) {
+      order.push(out.path);
+      upstream.set(out.path, new Set());
+      downstream.set(out.path, new Set());
+    }
+  }
+  for (const name of stages) {
+    const stage = pipeline.stages.get(name);
+    if (!stage) continue;
+    for (const dep of stage.deps) {
+      for (const producer of index.producersOf(dep)) {
+        if (!selected.has(producer.stage)) continue;
+        for (const out of stage.outs) {
+          upstream.get(out.path)?.add(producer.path);
+          downstream.get(producer.path)?.add(out.path);
+        }
+      }
+    }
+  }
+  return { upstream, downstream, order };
+}

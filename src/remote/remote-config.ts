@@ -173,7 +173,8 @@ export class ConfigFileEditor {
   }
 
   save(): void {
-    const text = this.doc.contents === null ? '' : this.doc.toString();
+    // No padding inside flow lists: `[reflink, copy]` stays as `mlp init` (and people) write it.
+    const text = this.doc.contents === null ? '' : this.doc.toString({ flowCollectionPadding: false });
     writeFileAtomic(this.file, text, this.mode);
   }
 }

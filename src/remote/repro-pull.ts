@@ -6,9 +6,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildDag, selectStages } from '../pipeline/dag.js';
+import { buildDag } from '../pipeline/dag.js';
+import { selectTargetStages } from '../pipeline/targets.js';
 import type { Repo } from '../repo/repo.js';
-import { resolveTargets } from '../repro/targets.js';
 import { isSameOrInside } from '../util/fs.js';
 import type { RemoteBackend } from './backend.js';
 import type { RecordedPath } from '../lock/recorded-path.js';
@@ -21,7 +21,7 @@ export async function pullForRepro(
   single: boolean,
   options: TransferOptions = {},
 ): Promise<{ summary: TransferSummary; restored: string[] }> {
-  const stages = selectStages(buildDag(repo.pipeline), resolveTargets(repo.pipeline, targets), single).map((n) => repo.pipeline.stages.get(n));
+  const stages = selectTargetStages(repo.pipeline, buildDag(repo.pipeline), targets, { single, tracked: () => repo.pointers() }).map((n) => repo.pipeline.stages.get(n));
   const wanted: RecordedPath[] = [];
   const deps: string[] = [];
   for (const stage of stages) {

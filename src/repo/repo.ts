@@ -11,6 +11,7 @@ import { RunCache } from '../cache/run-cache.js';
 import { runGit } from '../git/git.js';
 import { GitIgnorer } from '../git/gitignore.js';
 import { PathHasher } from '../hash/hash-path.js';
+import { MlpIgnore } from '../hash/mlpignore.js';
 import { StateCache, objectOfKey } from '../hash/state-cache.js';
 import { LOCK_JOURNAL } from '../lock/lock-journal.js';
 import { Lockfile } from '../lock/lockfile.js';
@@ -117,7 +118,7 @@ export class Repo {
   }
 
   get hasher(): PathHasher {
-    return (this.cached.hasher ??= new PathHasher(this.root, this.state));
+    return (this.cached.hasher ??= new PathHasher(this.root, this.state, new MlpIgnore(this.root)));
   }
 
   get store(): ObjectStore {

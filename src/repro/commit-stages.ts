@@ -4,13 +4,13 @@
  */
 import { MlpError } from '../errors.js';
 import { writePointer } from '../lock/pointer-file.js';
-import { buildDag, selectStages } from '../pipeline/dag.js';
+import { buildDag } from '../pipeline/dag.js';
+import { resolveTargets, selectTargetStages } from '../pipeline/targets.js';
 import type { Stage } from '../pipeline/types.js';
 import type { Repo } from '../repo/repo.js';
 import { commitOutputs, lockEntryFor } from './commit.js';
 import { saveRun } from './run-cache.js';
 import { checkStage } from './staleness.js';
-import { resolveTargets } from './targets.js';
 
 export interface CommitResult {
   name: string;
@@ -19,9 +19,23 @@ export interface CommitResult {
   warning?: string;
 }
 
-export async function commitStages(repo: Repo, targets: readonly string[]): Promise<CommitResult[]> {
+export interface CommitOptions {
+  /** Also the stages the targets depend on (`-d/--with-deps`). */
+  withDeps?: boolean;
+  /** A directory target means every pipeline and pointer file below it (`-R`). */
+  recursive?: boolean;
+}
+
+/**
+ * Records stages (all, or those `targets` name) and tracked data (all, or the pointer files and
+ * tracked paths `targets` name) as they are in the workspace now.
+ */
+export async function commitStages(repo: Repo, targets: readonly string[], options: CommitOptions = {}): Promise<CommitResult[]> {
   const pipeline = repo.pipeline;
-  const names = selectStages(buildDag(pipeline), resolveTargets(pipeline, targets), true);
+  const pointers = repo.pointers();
+  const selectOptions = { tracked: pointers, single: options.withDeps !== true, recursive: options.recursive === true };
+  const names = selectTargetStages(pipeline, buildDag(pipeline), targets, selectOptions);
+  const named = targets.length === 0 ? pointers : resolveTargets(pipeline, targets, selectOptions).tracked;
   const results: CommitResult[] = [];
   for (const name of names) {
     const stage = pipeline.stages.get(name) as Stage;
@@ -37,13 +51,18 @@ export async function commitStages(repo: Repo, targets: readonly string[]): Prom
     const warning = saveRun(repo, stage, check, outs);
     results.push({ name, changed: check.reasons.length > 0, ...(warning ? { warning } : {}) });
   }
-  if (targets.length === 0) {
-    for (const pointer of repo.pointers()) {
-      const now = await repo.cache.hashAndSave(pointer.path);
-      if (!now || now.hash === pointer.info.hash) continue;
-      writePointer(repo.root, { path: pointer.path, info: now });
-      results.push({ name: pointer.file, changed: true });
+  for (const pointer of pointers.filter((p) => named.some((t) => t.file === p.file))) {
+    const now = await repo.cache.hashAndSave(pointer.path);
+    if (!now) {
+      if (targets.length > 0) throw new MlpError(`cannot commit ${pointer.file}: ${pointer.path} is missing`, { hint: `restore it with \`mlp checkout ${pointer.file}\`, or remove the pointer with \`mlp remove ${pointer.file}\`` });
+      continue;
     }
+    if (now.hash === pointer.info.hash) {
+      results.push({ name: pointer.file, changed: false });
+      continue;
+    }
+    writePointer(repo.root, { path: pointer.path, info: now });
+    results.push({ name: pointer.file, changed: true });
   }
   repo.lock.save();
   return results;

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MlpError, PipelineError } from '../errors.js';
-import { OutIndex, allOuts, buildDag, selectStages, type Dag } from '../pipeline/dag.js';
+import { OutIndex, allOuts, buildDag, type Dag } from '../pipeline/dag.js';
 import { requirePipeline } from '../pipeline/load.js';
 import type { Stage } from '../pipeline/types.js';
 import type { Repo } from '../repo/repo.js';
@@ -16,9 +16,9 @@ import { SymlinkGuard } from '../schema/repo-path.js';
 import { refuseGitTrackedOutputs } from './output-safety.js';
 import { resourceCapacity, resourceLimits } from './resources.js';
 import type { ResourceLimits } from './scheduler.js';
-import { pointerCandidates, resolveTargets } from './targets.js';
+import { pointerCandidates, selectTargetStages, type StageSelectionOptions } from '../pipeline/targets.js';
 
-export interface PlanOptions {
+export interface PlanOptions extends Omit<StageSelectionOptions, 'tracked' | 'cwd'> {
   targets: readonly string[];
   single: boolean;
   /** Dry run: check and select only; the lock is not touched. */
@@ -35,7 +35,7 @@ export interface ReproPlan {
 export function planRepro(repo: Repo, options: PlanOptions): ReproPlan {
   const pipeline = requirePipeline(repo.pipeline);
   const dag = buildDag(pipeline);
-  const selected = selectStages(dag, resolveTargets(pipeline, options.targets), options.single);
+  const selected = selectTargetStages(pipeline, dag, options.targets, { ...options, tracked: () => repo.pointers() });
   const stages = selected.map((n) => pipeline.stages.get(n) as Stage);
   const resources = resourceLimits(stages, resourceCapacity(repo.config));
   checkStageInputs(repo, stages, options.dry);

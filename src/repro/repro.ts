@@ -22,6 +22,11 @@ export interface ReproOptions {
   targets: string[];
   force: boolean;
   single: boolean;
+  /** `--downstream`, `--glob`, `-R`, `-P`: how targets select stages (src/pipeline/targets.ts). */
+  downstream?: boolean;
+  glob?: boolean;
+  recursive?: boolean;
+  allPipelines?: boolean;
   dry: boolean;
   jobs: number;
   keepGoing: boolean;

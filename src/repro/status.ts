@@ -3,13 +3,13 @@
  * path (`*.mlp`), whether the workspace matches its pointer file.
  */
 import { runGit } from '../git/git.js';
-import { buildDag, selectStages } from '../pipeline/dag.js';
+import { buildDag } from '../pipeline/dag.js';
 import { PIPELINE_FILE } from '../pipeline/schema.js';
+import { resolveTargets, selectTargetStages, type StageSelectionOptions } from '../pipeline/targets.js';
 import type { Stage } from '../pipeline/types.js';
 import type { Repo } from '../repo/repo.js';
 import type { StaleReason } from './reasons.js';
 import { checkStage } from './staleness.js';
-import { resolveTargets } from './targets.js';
 
 export interface StageStatus {
   name: string;
@@ -35,10 +35,10 @@ export interface StatusReport {
   notLoaded?: string[];
 }
 
-export function stageStatuses(repo: Repo, targets: readonly string[]): StageStatus[] {
+export function stageStatuses(repo: Repo, targets: readonly string[], options: StageSelectionOptions = {}): StageStatus[] {
   const pipeline = repo.pipeline;
   const dag = buildDag(pipeline);
-  const names = selectStages(dag, resolveTargets(pipeline, targets), false);
+  const names = selectTargetStages(pipeline, dag, targets, { tracked: () => repo.pointers(), ...options });
   const stale = new Set<string>();
   return names.map((name) => {
     const stage = pipeline.stages.get(name) as Stage;
@@ -50,15 +50,19 @@ export function stageStatuses(repo: Repo, targets: readonly string[]): StageStat
   });
 }
 
-export function dataStatuses(repo: Repo): DataStatus[] {
-  return repo.pointers().map((p) => {
+export function dataStatuses(repo: Repo, pointers = repo.pointers()): DataStatus[] {
+  return pointers.map((p) => {
     const now = repo.hasher.hash(p.path);
     return { pointer: p.file, path: p.path, state: !now ? 'missing' : now.hash === p.info.hash ? 'up-to-date' : 'modified' };
   });
 }
 
-export function status(repo: Repo, targets: readonly string[]): StatusReport {
-  const report: StatusReport = { stages: stageStatuses(repo, targets), data: targets.length > 0 ? [] : dataStatuses(repo) };
+export function status(repo: Repo, targets: readonly string[], options: StageSelectionOptions = {}): StatusReport {
+  const pointers = repo.pointers();
+  // With targets, the tracked data they name (a pointer file, its path, a directory holding it).
+  const named = targets.length === 0 ? pointers : resolveTargets(repo.pipeline, targets, { ...options, tracked: pointers }).tracked;
+  const selected = pointers.filter((p) => named.some((t) => t.file === p.file));
+  const report: StatusReport = { stages: stageStatuses(repo, targets, { ...options, tracked: pointers }), data: dataStatuses(repo, selected) };
   if (repo.pipeline.missing) report.noPipeline = true;
   const nested = targets.length > 0 ? [] : nestedPipelines(repo.root);
   if (nested.length > 0) report.notLoaded = nested;
