@@ -144,7 +144,20 @@ export class CacheCheckout {
   }
 
   private refuseUnsaved(rel: RepoPath, now: PathHash | undefined, hash: Sha256, manifest: ManifestEntry[] | undefined): void {
-    const files = filesToDiscard(rel, now, hash, manifest, (h) => this.store.has(h));
+    const inCache = (h: Sha256): boolean => this.store.has(h);
+    const files = filesToDiscard(rel, now, hash, manifest, inCache);
+    // A wanted entry that the workspace hash left out (a file `.mlpignore` now matches) is still
+    // overwritten when it is written: its content must be saved too.
+    if (now?.manifest && manifest) {
+      const seen = new Set<string>(now.manifest.map((e) => e.path));
+      for (const entry of manifest) {
+        if (seen.has(entry.path)) continue;
+        const there = this.hasher.hash(joinEntry(rel, entry.path));
+        if (there && there.hash !== entry.hash && !(there.manifest ? there.manifest.every((e) => inCache(e.hash)) : inCache(there.hash))) {
+          files.push(`${rel}/${entry.path}`);
+        }
+      }
+    }
     if (files.length > 0) throw new UnsavedChangesError(rel, files);
   }
 

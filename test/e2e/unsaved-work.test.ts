@@ -49,6 +49,19 @@ describe('checkout keeps what is not in the cache', () => {
     expect(read(dir, 'f.txt')).toBe('original\n');
   });
 
+  test('a file of a tracked directory that .mlpignore now matches is not overwritten by checkout unless --force', () => {
+    const dir = repo({}, { 'd/a.txt': 'one\n', 'd/b.log': 'recorded\n' });
+    expect(runMlp(dir, ['add', 'd']).code).toBe(0);
+    fs.writeFileSync(path.join(dir, '.mlpignore'), '*.log\n');
+    fs.writeFileSync(path.join(dir, 'd/b.log'), 'edited, not saved\n');
+    const result = runMlp(dir, ['checkout']);
+    expect(result.code).toBe(UNSAVED);
+    expect(result.stderr).toContain('d/b.log');
+    expect(read(dir, 'd/b.log')).toBe('edited, not saved\n');
+    expect(runMlp(dir, ['checkout', '--force']).code).toBe(0);
+    expect(read(dir, 'd/b.log')).toBe('recorded\n');
+  });
+
   test('--json reports the kept files', () => {
     const dir = repo({}, { 'f.txt': 'original\n' });
     runMlp(dir, ['add', 'f.txt']);
