@@ -103,7 +103,7 @@ describe('local remote', () => {
 
   test('repro --pull fetches what stages need instead of rerunning them, with the run-cache', () => {
     const { dir } = withLocalRemote();
-    expect(runMlp(dir, ['push', '--run-cache']).stdout).toContain('Sent 1 run-cache entries');
+    expect(runMlp(dir, ['push', '--run-cache']).stdout).toContain('Sent 1 run-cache entry.');
     const clone = cloneWithoutData(dir);
     const runsBefore = count(clone);
     const result = runMlp(clone, ['repro', '--pull']);
