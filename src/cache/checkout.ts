@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MlpError, errorCode } from '../errors.js';
-import type { HashInfo, ManifestEntry, PathHash, PathHasher } from '../hash/hash-path.js';
+import type { HashInfo, ManifestEntry, PathHash, PathHasher, StoreProgress } from '../hash/hash-path.js';
 import { SymlinkGuard, checkedInside, joinEntry, joinInside, type RepoPath } from '../schema/repo-path.js';
 import type { Sha256 } from '../schema/sha256.js';
 import { removePath } from '../util/fs.js';
@@ -51,12 +51,16 @@ export class CacheCheckout {
    * the command fails). Large files are copied and hashed without blocking the event loop.
    * Returns undefined if the path does not exist.
    */
-  async hashAndSave(rel: RepoPath, signal?: AbortSignal): Promise<PathHash | undefined> {
+  async hashAndSave(rel: RepoPath, signal?: AbortSignal, progress?: StoreProgress): Promise<PathHash | undefined> {
     checkedInside(this.root, rel);
-    const hashed = await this.hasher.hashAndStore(rel, {
-      has: (hash) => this.store.has(hash),
-      add: (fileRel, abs, stat) => this.addFile(fileRel, abs, stat, signal),
-    });
+    const hashed = await this.hasher.hashAndStore(
+      rel,
+      {
+        has: (hash) => this.store.has(hash),
+        add: (fileRel, abs, stat) => this.addFile(fileRel, abs, stat, signal),
+      },
+      progress,
+    );
     if (hashed?.manifest) this.store.putManifest(hashed.manifest);
     return hashed;
   }
