@@ -73,8 +73,12 @@ export class RemoteObjectDb implements ObjectDb {
       if (got === false) return { problem: 'missing' };
       const actual = got.hash ?? hashFileSync(into);
       if (actual !== hash) return { problem: 'corrupt', actual };
-      const size = fs.statSync(into).size;
-      if (options.into === undefined) return { size, verified: hash, data: fs.readFileSync(into) };
+      if (options.into === undefined) {
+        const data = fs.readFileSync(into);
+        return { size: data.length, verified: hash, data };
+      }
+      // The size from the manifest or pointer is what was just verified (same bytes, same hash).
+      const size = options.size ?? fs.statSync(into).size;
       keep = true;
       return { size, verified: hash, file: into, staged: true, readOnly: got.readOnly === true };
     } finally {
