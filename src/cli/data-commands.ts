@@ -28,7 +28,7 @@ export function registerDataCommands(program: Command): void {
           progress.stop();
         }
         for (const r of results) {
-          const files = r.info.nfiles === undefined ? '' : `, ${r.info.nfiles} files`;
+          const files = r.info.nfiles === undefined ? '' : `, ${r.info.nfiles} file${r.info.nfiles === 1 ? '' : 's'}`;
           print(`Added ${r.path} (${formatBytes(r.info.size)}${files}) -> ${r.pointer}`);
         }
         const ignores = new Set(results.map((r) => path.posix.join(path.posix.dirname(r.path), '.gitignore')));
