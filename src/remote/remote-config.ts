@@ -241,6 +241,7 @@ export class ConfigFileEditor {
   private readonly doc: ReturnType<ReturnType<typeof yaml>['parseDocument']>;
   /** The serializer options that reproduce the file as the user wrote it (see `layoutOf`). */
   private readonly layout: Record<string, unknown>;
+  private readonly original: string;
 
   constructor(
     readonly file: string,
@@ -252,6 +253,7 @@ export class ConfigFileEditor {
     if (this.doc.errors.length > 0) {
       throw new MlpError(`${file}: ${this.doc.errors[0]?.message ?? 'invalid YAML'}`, { hint: 'fix the YAML syntax, then retry' });
     }
+    this.original = text;
     this.layout = layoutOf(this.doc, text);
   }
 
@@ -303,7 +305,7 @@ export class ConfigFileEditor {
   }
 
   save(): void {
-    const text = this.doc.contents === null ? '' : this.doc.toString(this.layout);
+    const text = this.doc.contents === null ? '' : keepOriginalLines(this.original, this.doc.toString(this.layout));
     writeFileAtomic(this.file, text, this.mode);
   }
 }
@@ -317,9 +319,28 @@ function layoutOf(doc: { toString(options?: Record<string, unknown>): string; co
   const candidates: Record<string, unknown>[] = [];
   for (const flowCollectionPadding of [false, true]) for (const indentSeq of [true, false]) candidates.push({ flowCollectionPadding, indentSeq });
   if (doc.contents === null) return candidates[0] as Record<string, unknown>;
-  for (const options of candidates) if (doc.toString(options) === text) return options;
+  for (const options of candidates) if (keepOriginalLines(text, doc.toString(options)) === text) return options;
   // No exact match (hand-made spacing): the style most of the file uses.
   return { flowCollectionPadding: /[[{] +[^\s\]}]/.test(text), indentSeq: !/^(\s*)[\w"'-]+:\s*\n\1- /m.test(text) };
+}
+
+/**
+ * The serializer also normalises spacing inside lines (`x  # note` becomes `x # note`, trailing
+ * blanks go): an emitted line that differs from a line of the original only there is replaced by
+ * the original. Lines with quotes are left alone (spacing inside a quoted string is its value).
+ */
+function keepOriginalLines(original: string, emitted: string): string {
+  const key = (line: string): string => {
+    const trimmed = line.trimEnd();
+    const comment = /^([^'"#]*?\S)\s+(#.*)$/.exec(trimmed);
+    return comment ? `${comment[1]} ${comment[2]}` : trimmed;
+  };
+  const byKey = new Map<string, string>();
+  for (const line of original.split('\n')) if (!/['"]/.test(line) && !byKey.has(key(line))) byKey.set(key(line), line);
+  return emitted
+    .split('\n')
+    .map((line) => byKey.get(key(line)) ?? line)
+    .join('\n');
 }
 
 /** Converts a command-line option value to the type the option needs. */
