@@ -6,8 +6,6 @@
  * and validated again, so the parse cache can make a command faster but never lets an invalid
  * value through — and a command whose files are all cached does not load the schema library.
  */
-import fs from 'node:fs';
-import { errorCode } from '../errors.js';
 import type { ParseCache } from '../util/parse-cache.js';
 import { parseYaml, type FileKind, type Schema } from './located.js';
 
@@ -29,18 +27,12 @@ export function readValidatedYaml<T>(
   try {
     return revive(raw);
   } catch {
-    // Only a damaged parse cache gets here: validate the file itself.
+    // fall through
   }
-  let text: string;
-  try {
-    text = fs.readFileSync(abs, 'utf8');
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined;
-    throw error;
-  }
-  const checked = parse(text);
-  cache.remember(abs, checked);
-  return revive(checked);
+  // Only a damaged parse cache gets here: forget it and validate the file itself.
+  cache.forget(abs);
+  const checked = cache.readYaml(abs, parse);
+  return checked === undefined ? undefined : revive(checked);
 }
 
 /** Throws unless `condition`: the cheap checks of `revive` functions. */

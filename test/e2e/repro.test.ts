@@ -1,7 +1,7 @@
 /** End-to-end: the built CLI in temporary git repositories. Stage commands append to runs.log. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { count, makeRepo, read, runMlp, writeFiles } from '../helpers/cli.js';
+import { count, makeRepo, read, runMlp, tempDir, writeFiles } from '../helpers/cli.js';
 
 const TWO_STAGE = {
   'data/in.txt': 'hello\n',
@@ -286,7 +286,7 @@ stages:
   });
 
   test('outside a repository, commands say to run mlp init', () => {
-    const result = runMlp(fs.mkdtempSync(path.join(fs.realpathSync('/tmp'), 'norepo-')), ['status']);
+    const result = runMlp(fs.realpathSync(tempDir('norepo-')), ['status']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('not an mlp repository');
     expect(result.stderr).toContain('mlp init');

@@ -24,6 +24,7 @@ function xmlError(reply, status, code, message) {
 }
 
 async function start() {
+  if (app?.server.listening) return; // already up: a second listen would fail and orphan the first
   app = buildApp({ logger: false, stores: { s3Store } });
   app.addHook('onRequest', (request, reply, done) => {
     const auth = String(request.headers.authorization ?? '');

@@ -122,7 +122,14 @@ export class Sshd {
     return `ssh://${this.user}@127.0.0.1:${this.port}${remotePath}`;
   }
 
+  /** Starts the server again; one still running (a kill that never came) is killed first, or it would outlive the tests. */
   async restart(): Promise<void> {
+    const running = this.child;
+    if (running && running.exitCode === null && running.signalCode === null) {
+      const exited = new Promise((resolve) => running.once('exit', resolve));
+      this.kill();
+      await exited; // its listening socket is closed only once it is gone
+    }
     const child = spawn(SSHD as string, ['-D', '-e', '-f', path.join(this.dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
