@@ -52,7 +52,6 @@ describe('mlp remote', () => {
     // Padded flow collections stay padded.
     const padded = 'cache:\n  type: [ hardlink, copy ]\n';
     fs.writeFileSync(path.join(dir, '.mlp/config.yaml'), padded);
-    expect(runMlp(dir, ['remote', 'modify', 'origin', 'jobs', '4', '--local']).code).toBe(0);
     expect(runMlp(dir, ['remote', 'add', 'b', '/tmp/b']).code).toBe(0);
     expect(read(dir, '.mlp/config.yaml')).toBe(`${padded}remotes:\n  b:\n    url: /tmp/b\n`);
   });
