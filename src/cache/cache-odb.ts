@@ -14,9 +14,9 @@ import { MlpError, errorCode } from '../errors.js';
 import { hashBytes } from '../hash/hash-file.js';
 import type { ObjectContent, ObjectDb, ReadOptions, ReadProblem, StoredObject } from '../objects/object-db.js';
 import type { RunEntryDb } from '../objects/run-entries.js';
-import { hashFromNames, isShardName, type Sha256 } from '../schema/sha256.js';
-import { tempOwnerTag } from '../util/temp-files.js';
+import type { Sha256 } from '../schema/sha256.js';
 import type { ObjectStore } from './object-store.js';
+import type { RunCache } from './run-cache.js';
 
 /** Objects up to this size are read whole for sending: one read serves verifying and sending. */
 const READ_WHOLE = 4 * 1024 * 1024;
@@ -96,65 +96,38 @@ export function localDiskError(error: unknown, cacheDir: string): MlpError | und
   return undefined;
 }
 
-/** The run-cache entries of the local cache: `runs/<2 hex>/<62 hex>` under the cache directory. */
+/** The run-cache entries of the local cache, through `RunCache` (which owns their layout). */
 export class CacheRunEntries implements RunEntryDb {
-  private readonly dir: string;
-
-  constructor(
-    private readonly cacheDir: string,
-    private readonly repoRoot: string,
-  ) {
-    this.dir = path.join(cacheDir, 'runs');
-  }
-
-  private file(key: Sha256): string {
-    return path.join(this.dir, key.slice(0, 2), key.slice(2));
-  }
+  constructor(private readonly runs: RunCache) {}
 
   async keys(): Promise<Sha256[]> {
-    const keys: Sha256[] = [];
-    for (const shard of safeReaddir(this.dir)) {
-      if (!isShardName(shard)) continue;
-      for (const rest of safeReaddir(path.join(this.dir, shard))) {
-        const key = hashFromNames(shard, rest);
-        if (key !== undefined) keys.push(key);
-      }
-    }
-    return keys;
+    return this.runs.keys();
   }
 
   async read(key: Sha256): Promise<Buffer | undefined> {
     try {
-      return fs.readFileSync(this.file(key));
+      return fs.readFileSync(this.runs.file(key));
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return undefined;
       throw error;
     }
   }
 
+  /** Written to an owner-tagged temp file beside the entry, validated, renamed (`RunCache.adopt`). */
   async write(key: Sha256, data: Buffer): Promise<void> {
-    const file = this.file(key);
-    const tmp = `${file}.${tempOwnerTag()}.tmp`;
+    const tmp = this.runs.tempFile(key);
     try {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
       fs.writeFileSync(tmp, data);
-      fs.renameSync(tmp, file);
+      this.runs.adopt(tmp, key, this.runs.label(key));
     } catch (error) {
-      throw localDiskError(error, this.cacheDir) ?? error;
+      if (error instanceof MlpError) throw error;
+      throw localDiskError(error, path.dirname(this.runs.dir)) ?? error;
     } finally {
       fs.rmSync(tmp, { force: true });
     }
   }
 
   where(key: Sha256): string {
-    return path.relative(this.repoRoot, this.file(key)).split(path.sep).join('/');
-  }
-}
-
-function safeReaddir(dir: string): string[] {
-  try {
-    return fs.readdirSync(dir);
-  } catch {
-    return [];
+    return this.runs.label(key);
   }
 }

@@ -49,15 +49,16 @@ export class CacheCheckout {
    * Hashes the workspace path `rel` and stores it in the cache in the same pass: each file's
    * object holds exactly the bytes that were hashed (a file changing meanwhile is read again, or
    * the command fails). Large files are copied and hashed without blocking the event loop.
-   * Returns undefined if the path does not exist.
+   * Returns undefined if the path does not exist. `copy` stores copies even where the cache type
+   * is hardlink (outputs git tracks stay private, writable files).
    */
-  async hashAndSave(rel: RepoPath, signal?: AbortSignal, progress?: StoreProgress): Promise<PathHash | undefined> {
+  async hashAndSave(rel: RepoPath, signal?: AbortSignal, copy?: 'copy', progress?: StoreProgress): Promise<PathHash | undefined> {
     checkedInside(this.root, rel);
     const hashed = await this.hasher.hashAndStore(
       rel,
       {
         has: (hash) => this.store.has(hash),
-        add: (fileRel, abs, stat) => this.addFile(fileRel, abs, stat, signal),
+        add: (fileRel, abs, stat) => this.addFile(fileRel, abs, stat, signal, copy),
       },
       progress,
     );
@@ -65,8 +66,8 @@ export class CacheCheckout {
     return hashed;
   }
 
-  private async addFile(rel: string, abs: string, stat: fs.Stats, signal: AbortSignal | undefined): Promise<StoredFile> {
-    if (this.savesByLink) {
+  private async addFile(rel: string, abs: string, stat: fs.Stats, signal: AbortSignal | undefined, copy: 'copy' | undefined): Promise<StoredFile> {
+    if (this.savesByLink && !copy) {
       try {
         return await this.store.addFile(abs, stat, { link: true, label: rel, signal });
       } catch (error) {
@@ -121,9 +122,10 @@ export class CacheCheckout {
   /**
    * Makes workspace path `rel` match `info`, restoring from the cache what differs. Unless
    * `force`, nothing is touched if that would overwrite or delete a file whose content is not in
-   * the cache: an `UnsavedChangesError` lists those files.
+   * the cache: an `UnsavedChangesError` lists those files. `copy` places private copies whatever
+   * the configured cache types (outputs git tracks: they must look like files from git).
    */
-  checkout(rel: RepoPath, info: HashInfo, current?: PathHash, force = false): CheckoutOutcome {
+  checkout(rel: RepoPath, info: HashInfo, current?: PathHash, force = false, copy?: 'copy'): CheckoutOutcome {
     // Checked before anything is read or written: the filesystem may have changed since load.
     const guard = new SymlinkGuard(this.root);
     guard.check(rel);
@@ -134,14 +136,14 @@ export class CacheCheckout {
       this.verifyObject(rel, info.hash);
       if (!force) this.refuseUnsaved(rel, now, info.hash, undefined);
       if (now) removePath(abs);
-      this.materialize(info.hash, abs, rel);
+      this.materialize(info.hash, abs, rel, copy);
       return 'restored';
     }
     if (!this.store.has(info.hash)) throw new MissingObjectError(rel, info.hash);
     const manifest = this.store.readManifest(info.hash);
     for (const entry of manifest) this.verifyObject(`${rel}/${entry.path}`, entry.hash);
     if (!force) this.refuseUnsaved(rel, now, info.hash, manifest);
-    this.checkoutDirectory(rel, abs, manifest, now, guard);
+    this.checkoutDirectory(rel, abs, manifest, now, guard, copy);
     return 'restored';
   }
 
@@ -150,7 +152,7 @@ export class CacheCheckout {
     if (files.length > 0) throw new UnsavedChangesError(rel, files);
   }
 
-  private checkoutDirectory(rel: RepoPath, abs: string, manifest: ManifestEntry[], now: PathHash | undefined, guard: SymlinkGuard): void {
+  private checkoutDirectory(rel: RepoPath, abs: string, manifest: ManifestEntry[], now: PathHash | undefined, guard: SymlinkGuard, copy: 'copy' | undefined): void {
     if (now && !now.manifest) removePath(abs); // a file where a directory belongs
     const existing = new Map((now?.manifest ?? []).map((e) => [e.path as string, e.hash]));
     const wanted = new Set<string>(manifest.map((e) => e.path));
@@ -167,7 +169,7 @@ export class CacheCheckout {
       guard.check(joinEntry(rel, entry.path));
       const fileAbs = path.join(abs, entry.path);
       if (have !== undefined) removePath(fileAbs);
-      this.materialize(entry.hash, fileAbs, joinEntry(rel, entry.path));
+      this.materialize(entry.hash, fileAbs, joinEntry(rel, entry.path), copy);
     }
     fs.mkdirSync(abs, { recursive: true });
   }
@@ -184,10 +186,10 @@ export class CacheCheckout {
     this.store.markVerified(hash);
   }
 
-  private materialize(hash: Sha256, dest: string, rel: RepoPath): void {
+  private materialize(hash: Sha256, dest: string, rel: RepoPath, copy: 'copy' | undefined): void {
     const object = this.store.objectPath(hash);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
-    for (const type of this.linkTypes) {
+    for (const type of copy ? [copy] : this.linkTypes) {
       if (this.unsupported.has(type)) continue;
       try {
         this.placeAtomically(type, object, dest);

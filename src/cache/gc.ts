@@ -10,18 +10,32 @@
  * commands (whose are whose: src/util/temp-files.ts).
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { ExitCode, MlpError } from '../errors.js';
 import { GitRepo } from '../git/git.js';
 import type { HashInfo } from '../hash/hash-path.js';
-import { Lockfile, type LockedPath } from '../lock/lockfile.js';
-import { parsePointer } from '../lock/pointer-file.js';
+import { Lockfile } from '../lock/lockfile.js';
+import { parsePointer, type Pointer } from '../lock/pointer-file.js';
 import { LOCK_FILE, POINTER_SUFFIX } from '../pipeline/schema.js';
-import type { Repo } from '../repo/repo.js';
-import { readRunEntry } from '../repro/run-cache.js';
 import type { Sha256 } from '../schema/sha256.js';
 import { isTempName, removeAbandonedTemps, type SweepResult } from '../util/temp-files.js';
+import type { ObjectStore } from './object-store.js';
+import type { RunCache } from './run-cache.js';
 import { savedRecords } from './saved.js';
+
+/**
+ * What gc needs of a repository (src/repo's `Repo` has all of it): cache/ sits below repo/ and
+ * does not import it.
+ */
+export interface GcRepo {
+  readonly root: string;
+  readonly cacheDir: string;
+  readonly tmpDir: string;
+  readonly store: ObjectStore;
+  readonly runCache: RunCache;
+  readonly lock: Lockfile;
+  readonly state: { prune(): unknown };
+  pointers(): Pointer[];
+}
 
 export interface GcScope {
   workspace: boolean;
@@ -63,7 +77,7 @@ export interface GcReferences {
 }
 
 /** The hashes recorded by the workspace, the saved outputs and the commits in `scope`. */
-export function collectReferences(repo: Repo, scope: GcScope): GcReferences {
+export function collectReferences(repo: GcRepo, scope: GcScope): GcReferences {
   const refs: HashInfo[] = [];
   for (const name of repo.lock.names()) refs.push(...(repo.lock.get(name)?.outs ?? []));
   for (const p of repo.pointers()) refs.push(p.info);
@@ -133,7 +147,7 @@ export function keepSet(refs: readonly HashInfo[], manifest: (hash: Sha256) => S
 }
 
 /** Entries of a manifest in the local cache, or undefined if it is absent or unreadable. */
-export function localManifest(repo: Repo, hash: Sha256): Sha256[] | undefined {
+export function localManifest(repo: GcRepo, hash: Sha256): Sha256[] | undefined {
   if (!repo.store.has(hash)) return undefined;
   try {
     return repo.store.readManifest(hash).map((e) => e.hash);
@@ -151,14 +165,14 @@ export interface GcPlan {
   remove: GcObject[];
   bytes: number;
   kept: number;
-  /** Run-cache entry files to remove. */
-  runs: string[];
+  /** Run-cache entries to remove. */
+  runs: Sha256[];
   /** Temp files (partial objects, rewrites) that no live mlp process owns. */
   temps: SweepResult;
 }
 
 /** What a gc of the local cache would remove, keeping `keep`. */
-export function planLocalGc(repo: Repo, keep: ReadonlySet<Sha256>): GcPlan {
+export function planLocalGc(repo: GcRepo, keep: ReadonlySet<Sha256>): GcPlan {
   const remove: GcObject[] = [];
   let kept = 0;
   let bytes = 0;
@@ -171,20 +185,11 @@ export function planLocalGc(repo: Repo, keep: ReadonlySet<Sha256>): GcPlan {
     remove.push({ hash, size });
     bytes += size;
   }
-  const runs: string[] = [];
-  const runsDir = path.join(repo.cacheDir, 'runs');
-  for (const prefix of fs.existsSync(runsDir) ? fs.readdirSync(runsDir) : []) {
-    for (const name of fs.readdirSync(path.join(runsDir, prefix))) {
-      const file = path.join(runsDir, prefix, name);
-      let outs: LockedPath[] = [];
-      try {
-        outs = readRunEntry(repo, file) ?? [];
-      } catch {
-        // Invalid or unreadable entries are removed.
-      }
-      if (outs.length > 0 && outs.every((o) => keep.has(o.hash))) continue;
-      runs.push(file);
-    }
+  // An entry goes with any object it references (a restore would fail), and so do invalid ones.
+  const runs: Sha256[] = [];
+  for (const { key, outs } of repo.runCache.entries()) {
+    if (outs !== undefined && outs.length > 0 && outs.every((o) => keep.has(o.hash))) continue;
+    runs.push(key);
   }
   // Counted now, removed by applyLocalGc (by the same rule: what a live process owns stays).
   const temps = repo.store.sweepTemps(true);
@@ -193,9 +198,9 @@ export function planLocalGc(repo: Repo, keep: ReadonlySet<Sha256>): GcPlan {
 }
 
 /** Removes what `plan` lists from the local cache. */
-export function applyLocalGc(repo: Repo, plan: GcPlan): void {
+export function applyLocalGc(repo: GcRepo, plan: GcPlan): void {
   for (const o of plan.remove) fs.rmSync(repo.store.objectPath(o.hash), { force: true });
-  for (const file of plan.runs) fs.rmSync(file, { force: true });
+  for (const key of plan.runs) repo.runCache.remove(key);
   repo.store.sweepTemps();
   removeAbandonedTemps(repo.tmpDir, isTempName);
   // The hash state's records of removed objects and deleted files can never match again.

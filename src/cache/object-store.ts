@@ -21,7 +21,9 @@ import { serializeManifest, type ManifestEntry } from '../hash/hash-path.js';
 import { objectKey as verifiedKey, type StateCache } from '../hash/state-cache.js';
 import { parseManifest } from '../schema/manifest.js';
 import { hashFromNames, type Sha256 } from '../schema/sha256.js';
+import { sameFile } from '../util/stat-signature.js';
 import { isAbandoned, isTempName, removeAbandonedTemps, tempOwnerTag, type SweepResult } from '../util/temp-files.js';
+import { RunCache } from './run-cache.js';
 
 export { LINK_TYPES, type LinkType } from '../schema/config.js';
 
@@ -76,10 +78,6 @@ export class AddInterrupted extends MlpError {
   constructor(label: string) {
     super(`interrupted while storing ${label}; nothing was stored`, { hint: 'run the command again', exitCode: 130 });
   }
-}
-
-function sameFile(a: fs.Stats, b: fs.Stats): boolean {
-  return a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeMs === b.mtimeMs;
 }
 
 const isRacy = (stat: fs.Stats): boolean => Date.now() - stat.mtimeMs < RACY_MS;
@@ -170,7 +168,7 @@ export class ObjectStore {
   sweepTemps(dryRun = false): SweepResult {
     const result: SweepResult = { files: 0, bytes: 0 };
     removeAbandonedTemps(this.tmpDir, () => true, result, dryRun);
-    for (const base of [this.objectsDir, path.join(this.cacheDir, 'runs')]) {
+    for (const base of [this.objectsDir, RunCache.dirIn(this.cacheDir)]) {
       let shards: string[];
       try {
         shards = fs.readdirSync(base);

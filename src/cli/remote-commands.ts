@@ -262,7 +262,7 @@ async function runVerify(targets: string[], flags: VerifyFlags): Promise<number>
 
 export async function openRemote(repo: Repo, name: string | undefined) {
   const { resolveRemote } = await import('../remote/remote-config.js');
-  const { openBackend } = await import('../remote/backend.js');
+  const { openBackend } = await import('../remote/open-backend.js');
   const spec = resolveRemote(repo.config, repo.root, name);
   return { spec, backend: await openBackend(spec, repo.root) };
 }

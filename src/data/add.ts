@@ -53,7 +53,7 @@ export async function addPaths(repo: Repo, relPaths: readonly RepoPath[], progre
   }
   const results: AddResult[] = [];
   for (const rel of relPaths) {
-    const hashed = await repo.cache.hashAndSave(rel, undefined, progress);
+    const hashed = await repo.cache.hashAndSave(rel, undefined, undefined, progress);
     if (!hashed) throw new MlpError(`${rel} disappeared while being added`);
     const info: HashInfo = { hash: hashed.hash, size: hashed.size, ...(hashed.nfiles === undefined ? {} : { nfiles: hashed.nfiles }) };
     const pointer = writePointer(repo.root, { path: rel, info });

@@ -5,10 +5,9 @@
 import { MissingObjectError } from '../cache/checkout.js';
 import { UnsavedChangesError } from '../cache/unsaved.js';
 import { ExitCode, MlpError } from '../errors.js';
-import type { HashInfo } from '../hash/hash-path.js';
+import type { RecordedPath } from '../lock/recorded-path.js';
 import type { Repo } from '../repo/repo.js';
 import { resolveTargets } from '../repro/targets.js';
-import type { RepoPath } from '../schema/repo-path.js';
 import { isSameOrInside } from '../util/fs.js';
 
 export interface CheckoutItem {
@@ -26,15 +25,9 @@ export interface CheckoutOptions {
   force?: boolean;
 }
 
-interface Wanted {
-  path: RepoPath;
-  source: string;
-  info: HashInfo;
-}
-
 /** What the lockfile and pointers say the workspace should hold, narrowed to `targets`. */
-export function recordedPaths(repo: Repo, targets: readonly string[]): Wanted[] {
-  const wanted: Wanted[] = [];
+export function recordedPaths(repo: Repo, targets: readonly string[]): RecordedPath[] {
+  const wanted: RecordedPath[] = [];
   const pointerTargets: string[] = [];
   const stageTargets: string[] = [];
   for (const t of targets) {

@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import { MlpError } from '../errors.js';
 import type { Sha256 } from '../schema/sha256.js';
+import { forEachLimit } from '../util/pool.js';
 import { isReadProblem, type ObjectDb } from './object-db.js';
 
 /** A mutable counter the CLI renders while a transfer runs. */
@@ -116,30 +117,25 @@ const interruptedError = (): MlpError =>
   new MlpError('transfer interrupted', { hint: 'rerun the same command: what was transferred is kept', exitCode: 130 });
 
 /**
- * Runs `work` over `items`, `jobs` at a time. An `ItemFailure` is collected and the rest go on;
- * any other error stops new work, waits for what is in flight, and is rethrown. An abort of
- * `signal` stops new work with an "interrupted" error (exit 130).
+ * Runs `work` over `items`, `jobs` at a time, through the one worker pool (src/util/pool.ts). An
+ * `ItemFailure` is collected and the rest go on; any other error stops new work, waits for what
+ * is in flight, and is rethrown. An abort of `signal` stops new work with an "interrupted" error
+ * (exit 130).
  */
 export async function pool<T, F = never>(items: readonly T[], jobs: number, signal: AbortSignal | undefined, work: (item: T) => Promise<void>): Promise<F[]> {
   const failures: F[] = [];
-  let next = 0;
-  let fatal: unknown;
-  const worker = async (): Promise<void> => {
-    while (fatal === undefined && next < items.length) {
-      if (signal?.aborted) {
-        fatal ??= interruptedError();
-        return;
-      }
-      const item = items[next++] as T;
+  await forEachLimit(
+    items,
+    jobs,
+    async (item) => {
       try {
         await work(item);
       } catch (error) {
-        if (error instanceof ItemFailure) failures.push(error.failure as F);
-        else fatal ??= error;
+        if (!(error instanceof ItemFailure)) throw error;
+        failures.push(error.failure as F);
       }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, items.length)) }, worker));
-  if (fatal !== undefined) throw fatal;
+    },
+    { ...(signal ? { signal } : {}), aborted: interruptedError },
+  );
   return failures;
 }

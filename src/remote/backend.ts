@@ -4,8 +4,8 @@
  * run-cache entries. Backends report connection-level problems as `MlpError`s (they stop the
  * transfer) and a missing key as a `false` result (it does not).
  */
+import { RunCache } from '../cache/run-cache.js';
 import type { Sha256 } from '../schema/sha256.js';
-import type { RemoteSpec } from './remote-config.js';
 
 export type BytesProgress = (bytes: number) => void;
 
@@ -65,42 +65,7 @@ export function objectKey(hash: Sha256): string {
   return `files/sha256/${hash.slice(0, 2)}/${hash.slice(2)}`;
 }
 
+/** A run-cache entry's key on a remote (the layout is src/cache/run-cache.ts's). */
 export function runKey(key: Sha256): string {
-  return `runs/${key.slice(0, 2)}/${key.slice(2)}`;
-}
-
-/** Opens the backend for `spec`, importing its (heavy) client library only now. */
-export async function openBackend(spec: RemoteSpec, repoRoot: string): Promise<RemoteBackend> {
-  switch (spec.location.kind) {
-    case 'local': {
-      const { LocalBackend } = await import('./local.js');
-      return new LocalBackend(spec.location.path, spec.url);
-    }
-    case 'ssh': {
-      const { SshBackend } = await import('./ssh.js');
-      return SshBackend.connect(spec, spec.location, repoRoot);
-    }
-    case 's3': {
-      const { S3Backend } = await import('./s3.js');
-      return S3Backend.open(spec, spec.location);
-    }
-  }
-}
-
-/**
- * Runs `count` copies of `worker` and waits for all of them, even after one fails (so none
- * touches a file handle that is being closed); `stopped()` tells the others to finish early.
- * Rethrows the first failure.
- */
-export async function runWorkers(count: number, worker: (stopped: () => boolean) => Promise<void>): Promise<void> {
-  let failure: { error: unknown } | undefined;
-  const stopped = (): boolean => failure !== undefined;
-  await Promise.all(
-    Array.from({ length: count }, () =>
-      worker(stopped).catch((error: unknown) => {
-        failure ??= { error };
-      }),
-    ),
-  );
-  if (failure) throw failure.error;
+  return RunCache.remoteKey(key);
 }

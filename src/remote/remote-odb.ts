@@ -15,7 +15,8 @@ import type { RunEntryDb } from '../objects/run-entries.js';
 import { pool } from '../objects/transfer.js';
 import { hashFromNames, isShardName, type Sha256 } from '../schema/sha256.js';
 import { tempOwnerTag } from '../util/temp-files.js';
-import { objectKey, runKey, type RemoteBackend } from './backend.js';
+import { RunCache } from '../cache/run-cache.js';
+import { objectKey, type RemoteBackend } from './backend.js';
 
 /** A shard with at least this many wanted objects is listed instead of asked object by object. */
 const LIST_THRESHOLD = 4;
@@ -151,24 +152,15 @@ export class RemoteObjectDb implements ObjectDb {
 export class RemoteRunEntries implements RunEntryDb {
   constructor(private readonly remote: RemoteObjectDb) {}
 
-  /** A listing is remote input: only `<2 hex>/<62 hex>` names become keys (and so local file names). */
+  /** Through `RunCache`, which owns the layout and reads the listing as untrusted input. */
   async keys(): Promise<Sha256[]> {
-    const backend = this.remote.backend;
-    const keys: Sha256[] = [];
-    for (const shard of await backend.list('runs')) {
-      if (!isShardName(shard)) continue;
-      for (const rest of await backend.list(`runs/${shard}`)) {
-        const key = hashFromNames(shard, rest);
-        if (key !== undefined) keys.push(key);
-      }
-    }
-    return keys;
+    return RunCache.remoteKeys((dir) => this.remote.backend.list(dir));
   }
 
   async read(key: Sha256): Promise<Buffer | undefined> {
     const tmp = this.remote.scratchPath();
     try {
-      if ((await this.remote.backend.get(runKey(key), tmp, undefined, () => {})) === false) return undefined;
+      if ((await this.remote.backend.get(RunCache.remoteKey(key), tmp, undefined, () => {})) === false) return undefined;
       return fs.readFileSync(tmp);
     } finally {
       fs.rmSync(tmp, { force: true });
@@ -176,10 +168,10 @@ export class RemoteRunEntries implements RunEntryDb {
   }
 
   async write(key: Sha256, data: Buffer): Promise<void> {
-    await this.remote.backend.put(runKey(key), { file: '', size: data.length, data }, () => {});
+    await this.remote.backend.put(RunCache.remoteKey(key), { file: '', size: data.length, data }, () => {});
   }
 
   where(key: Sha256): string {
-    return `${runKey(key)} on the remote ${this.remote.label}`;
+    return `${RunCache.remoteKey(key)} on the remote ${this.remote.label}`;
   }
 }

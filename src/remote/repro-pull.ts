@@ -11,7 +11,8 @@ import type { Repo } from '../repo/repo.js';
 import { resolveTargets } from '../repro/targets.js';
 import { isSameOrInside } from '../util/fs.js';
 import type { RemoteBackend } from './backend.js';
-import { fetch, type RecordedPath, type TransferOptions, type TransferSummary } from './transfer.js';
+import type { RecordedPath } from '../lock/recorded-path.js';
+import { fetch, type TransferOptions, type TransferSummary } from './transfer.js';
 
 export async function pullForRepro(
   repo: Repo,

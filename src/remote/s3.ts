@@ -21,7 +21,8 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { MlpError } from '../errors.js';
-import { runWorkers, type BytesProgress, type PutSource, type RemoteBackend, type RemoteFile } from './backend.js';
+import { runWorkers } from '../util/pool.js';
+import type { BytesProgress, PutSource, RemoteBackend, RemoteFile } from './backend.js';
 import type { RemoteSpec, S3Location } from './remote-config.js';
 
 const DEFAULT_PART_SIZE = 64 * 1024 * 1024;

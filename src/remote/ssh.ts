@@ -13,7 +13,8 @@ import ssh2 from 'ssh2';
 import type { ConnectConfig, SFTPWrapper } from 'ssh2';
 import { MlpError } from '../errors.js';
 import { isAbandoned, isTempName, tempOwnerTag } from '../util/temp-files.js';
-import { runWorkers, type BytesProgress, type PutSource, type RemoteBackend, type RemoteFile } from './backend.js';
+import { runWorkers } from '../util/pool.js';
+import type { BytesProgress, PutSource, RemoteBackend, RemoteFile } from './backend.js';
 import { fingerprint, hostPattern, preferredHostKeyAlgorithms, verifyHostKey, type HostKeyVerdict } from './known-hosts.js';
 import type { RemoteSpec, SshLocation } from './remote-config.js';
 

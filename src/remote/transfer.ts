@@ -21,7 +21,7 @@ import { recordedPaths } from '../data/checkout-workspace.js';
 import { isReadProblem } from '../objects/object-db.js';
 import { syncRunEntries } from '../objects/run-entries.js';
 import { newProgress, pool, transfer, type SourceFailure, type TransferItem, type TransferProgress } from '../objects/transfer.js';
-import type { RepoPath } from '../schema/repo-path.js';
+import type { RecordedPath } from '../lock/recorded-path.js';
 import { parseManifest } from '../schema/manifest.js';
 import type { Sha256 } from '../schema/sha256.js';
 import { objectKey, type RemoteBackend } from './backend.js';
@@ -38,12 +38,6 @@ export interface TransferOptions {
   allowMissing?: boolean | undefined;
   /** The recorded paths to transfer, instead of resolving `targets`. */
   wanted?: RecordedPath[] | undefined;
-}
-
-export interface RecordedPath {
-  path: RepoPath;
-  source: string;
-  info: HashInfo;
 }
 
 export interface ObjectFailure {
@@ -173,7 +167,7 @@ export async function push(repo: Repo, backend: RemoteBackend, targets: readonly
     failures.push(...sentManifests.failed.map(pushFailure));
 
     const runCacheEntries = options.runCache
-      ? await syncRunEntries(new CacheRunEntries(repo.cacheDir, repo.root), new RemoteRunEntries(remote), jobs, options.signal)
+      ? await syncRunEntries(new CacheRunEntries(repo.runCache), new RemoteRunEntries(remote), jobs, options.signal)
       : 0;
     progress.phase = 'done';
     return {
@@ -198,7 +192,7 @@ export async function fetch(repo: Repo, backend: RemoteBackend, targets: readonl
   const remote = new RemoteObjectDb(backend);
   try {
     const runCacheEntries = options.runCache
-      ? await syncRunEntries(new RemoteRunEntries(remote), new CacheRunEntries(repo.cacheDir, repo.root), jobs, options.signal)
+      ? await syncRunEntries(new RemoteRunEntries(remote), new CacheRunEntries(repo.runCache), jobs, options.signal)
       : 0;
     const wanted = options.wanted ?? recordedPaths(repo, targets);
     progress.phase = 'transferring';

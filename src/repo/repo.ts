@@ -7,6 +7,7 @@ import path from 'node:path';
 import { ExitCode, MlpError } from '../errors.js';
 import { CacheCheckout } from '../cache/checkout.js';
 import { ObjectStore } from '../cache/object-store.js';
+import { RunCache } from '../cache/run-cache.js';
 import { runGit } from '../git/git.js';
 import { GitIgnorer } from '../git/gitignore.js';
 import { PathHasher } from '../hash/hash-path.js';
@@ -37,6 +38,7 @@ export class Repo {
     state?: StateCache;
     hasher?: PathHasher;
     store?: ObjectStore;
+    runCache?: RunCache;
     cache?: CacheCheckout;
     pipeline?: Pipeline;
     lock?: Lockfile;
@@ -119,6 +121,11 @@ export class Repo {
 
   get store(): ObjectStore {
     return (this.cached.store ??= new ObjectStore(this.cacheDir, () => this.state));
+  }
+
+  /** The run-cache entries (`.mlp/cache/runs`): read and written only through this. */
+  get runCache(): RunCache {
+    return (this.cached.runCache ??= new RunCache(this.cacheDir, this.root));
   }
 
   get cache(): CacheCheckout {

@@ -8,7 +8,7 @@ import { buildDag, selectStages } from '../pipeline/dag.js';
 import type { Stage } from '../pipeline/types.js';
 import type { Repo } from '../repo/repo.js';
 import { commitOutputs, lockEntryFor } from './commit.js';
-import { runCacheKey, saveRun } from './run-cache.js';
+import { saveRun } from './run-cache.js';
 import { checkStage } from './staleness.js';
 import { resolveTargets } from './targets.js';
 
@@ -34,7 +34,7 @@ export async function commitStages(repo: Repo, targets: readonly string[]): Prom
     }
     const outs = await commitOutputs(repo, stage);
     repo.lock.set(name, lockEntryFor(stage, check, outs));
-    const warning = saveRun(repo, runCacheKey(stage, check), outs);
+    const warning = saveRun(repo, stage, check, outs);
     results.push({ name, changed: check.reasons.length > 0, ...(warning ? { warning } : {}) });
   }
   if (targets.length === 0) {

@@ -27,7 +27,9 @@ export class OutputMissingError extends MlpError {
 export async function commitOutputs(repo: Repo, stage: Stage): Promise<LockedPath[]> {
   const outs: LockedPath[] = [];
   for (const out of stage.outs) {
-    const hashed = await repo.cache.hashAndSave(out.path);
+    // Outputs git tracks are stored by copy, as DVC does: linking would make the workspace file
+    // the cache's read-only object.
+    const hashed = await repo.cache.hashAndSave(out.path, undefined, out.cache ? undefined : 'copy');
     if (!hashed) {
       const target = danglingSymlinkTarget(path.join(repo.root, out.path));
       if (target !== undefined) {

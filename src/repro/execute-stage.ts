@@ -21,7 +21,7 @@ import { OutputMissingError, commitOutputs, lockEntryFor } from './commit.js';
 import type { StageFailure } from './failure.js';
 import type { StaleReason } from './reasons.js';
 import { saveUnsavedOutputs } from './output-safety.js';
-import { lookupRun, runCacheKey, saveRun } from './run-cache.js';
+import { lookupRun, saveRun } from './run-cache.js';
 import { checkStage, type StageCheck } from './staleness.js';
 
 export type StageResult =
@@ -77,15 +77,16 @@ export async function executeStage(ctx: StageContext, stage: Stage): Promise<Sta
     }
 
     await saveUnsavedOutputs(repo, stage, entry, ctx.output); // nothing unsaved is deleted or overwritten below
-    const key = runCacheKey(stage, check);
-    if (ctx.runCache && !ctx.force && !stage.alwaysChanged) {
-      const outs = lookupRun(repo, stage, key);
+    if (ctx.runCache && !ctx.force) {
+      const outs = lookupRun(repo, stage, check);
       if (outs) {
         ctx.stageStarting?.(stage, reasons, 'restore');
         touched = true;
         for (const out of outs) {
-          repo.cache.checkout(out.path, out);
-          if (stage.outs.find((o) => o.path === out.path)?.cache) repo.gitignore.ignore(out.path);
+          // Outputs git tracks are restored as private copies, as DVC does: like a file from git.
+          const cached = stage.outs.find((o) => o.path === out.path)?.cache !== false;
+          repo.cache.checkout(out.path, out, undefined, false, cached ? undefined : 'copy');
+          if (cached) repo.gitignore.ignore(out.path);
         }
         recordRun(repo, stage, check, outs);
         return { status: 'restored', reasons };
@@ -113,7 +114,7 @@ export async function executeStage(ctx: StageContext, stage: Stage): Promise<Sta
     const outs = await commitOutputs(repo, stage);
     recordRun(repo, stage, check, outs);
     // The lock is the truth: a run-cache entry that cannot be written costs a warning, not the stage.
-    const warning = saveRun(repo, key, outs);
+    const warning = saveRun(repo, stage, check, outs);
     if (warning) ctx.warning?.(stage, warning);
     return { status: 'ran', reasons, seconds: (performance.now() - started) / 1000 };
   } catch (thrown) {

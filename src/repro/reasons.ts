@@ -4,6 +4,8 @@ export type StaleReason =
   | { kind: 'never-run' }
   | { kind: 'forced' }
   | { kind: 'always-changed' }
+  /** A stage with a command and neither deps nor params (DVC's "callback stage") runs on every repro. */
+  | { kind: 'no-deps' }
   | { kind: 'cmd-changed' }
   | { kind: 'dep-modified'; path: string }
   | { kind: 'dep-missing'; path: string }

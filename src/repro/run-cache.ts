@@ -1,25 +1,34 @@
 /**
- * The run-cache maps what a stage ran with — (cmd, dep hashes, params, declared outs) — to the
- * outputs it produced, in `.mlp/cache/runs/`. A stale stage whose key was seen before gets its
- * outputs checked out from the cache instead of running, so switching branches back and forth
- * costs nothing.
+ * When and how stage execution uses the run-cache: the key of a run — (cmd, dep hashes, params,
+ * declared outs) — and the outputs it produced, so that a stale stage whose key was seen before
+ * gets its outputs checked out from the cache instead of running (switching branches back and
+ * forth costs nothing). Where entries live is src/cache/run-cache.ts's business.
  *
- * An entry names the paths a restore writes to, and entries also arrive from remotes
- * (`--run-cache`), so each is validated when read (src/schema/run-entry.ts) and must record
- * exactly the outputs the stage declares: a damaged or crafted entry is a located error, never
- * a write outside the stage's outputs.
+ * Which stages may use it follows DVC 3 (`_can_hash` in dvc/stage/cache.py): not a stage that is
+ * always changed, has no deps (nor params, which DVC counts as deps) or no outs, or has a `persist` output (its content is accumulated
+ * across runs, so no single run's result may replace it). Outputs with `cache: false` take part
+ * (their content is stored in the cache too) and are restored as private copies, like files git
+ * tracks.
+ *
+ * An entry must record exactly the outputs the stage declares: a damaged or crafted entry is a
+ * located error, never a write outside the stage's outputs.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { PipelineError, errorCode, fileSystemError } from '../errors.js';
+import { PipelineError, fileSystemError } from '../errors.js';
 import { hashBytes } from '../hash/hash-file.js';
 import type { LockedPath } from '../lock/lockfile.js';
 import type { Stage } from '../pipeline/types.js';
 import type { Repo } from '../repo/repo.js';
-import { parseRunEntry } from '../schema/run-entry.js';
 import type { Sha256 } from '../schema/sha256.js';
-import { writeFileAtomic } from '../util/fs.js';
-import { canonicalJson, lockedDeps, type StageCheck } from './staleness.js';
+import { canonicalJson, isCallbackStage, lockedDeps, type StageCheck } from './staleness.js';
+
+/** Why stage `stage` never uses the run-cache (neither saves to it nor restores from it), if it does not. */
+export function runCacheExclusion(stage: Stage): 'always-changed' | 'no-deps' | 'no-outs' | 'persist' | undefined {
+  if (stage.alwaysChanged) return 'always-changed';
+  if (isCallbackStage(stage)) return 'no-deps'; // params count as deps, as in DVC
+  if (stage.outs.length === 0) return 'no-outs';
+  if (stage.outs.some((o) => o.persist)) return 'persist';
+  return undefined;
+}
 
 export function runCacheKey(stage: Stage, check: StageCheck): Sha256 {
   return hashBytes(
@@ -33,18 +42,16 @@ export function runCacheKey(stage: Stage, check: StageCheck): Sha256 {
   );
 }
 
-function entryPath(repo: Repo, key: Sha256): string {
-  return path.join(repo.cacheDir, 'runs', key.slice(0, 2), key.slice(2));
-}
-
 /**
- * Records a run. The run-cache is an optimisation: when the entry cannot be written (a read-only
- * or full cache) the stage's result still stands — pipeline.lock records it — so this returns a
- * warning for the caller to show instead of throwing.
+ * Records a run of `stage`, when the stage may use the run-cache. The run-cache is an
+ * optimisation: when the entry cannot be written (a read-only or full cache) the stage's result
+ * still stands — pipeline.lock records it — so this returns a warning for the caller to show
+ * instead of throwing.
  */
-export function saveRun(repo: Repo, key: Sha256, outs: LockedPath[]): string | undefined {
+export function saveRun(repo: Repo, stage: Stage, check: StageCheck, outs: LockedPath[]): string | undefined {
+  if (runCacheExclusion(stage) !== undefined) return undefined;
   try {
-    writeFileAtomic(entryPath(repo, key), `${JSON.stringify({ outs })}\n`);
+    repo.runCache.write(runCacheKey(stage, check), outs);
     return undefined;
   } catch (error) {
     const fsError = fileSystemError(error);
@@ -53,22 +60,14 @@ export function saveRun(repo: Repo, key: Sha256, outs: LockedPath[]): string | u
   }
 }
 
-/** Reads and validates run-cache entry `file`; undefined if there is none. */
-export function readRunEntry(repo: Repo, file: string): LockedPath[] | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined;
-    throw error;
-  }
-  return parseRunEntry(text, path.relative(repo.root, file).split(path.sep).join('/'));
-}
-
-/** Outputs recorded for `key`, if every object they need is still in the cache. */
-export function lookupRun(repo: Repo, stage: Stage, key: Sha256): LockedPath[] | undefined {
-  const file = entryPath(repo, key);
-  const outs = readRunEntry(repo, file);
+/**
+ * Outputs recorded for this run of `stage`, if it may use the run-cache, an entry exists and
+ * every object it needs is still in the cache.
+ */
+export function lookupRun(repo: Repo, stage: Stage, check: StageCheck): LockedPath[] | undefined {
+  if (runCacheExclusion(stage) !== undefined) return undefined;
+  const key = runCacheKey(stage, check);
+  const outs = repo.runCache.read(key);
   if (outs === undefined) return undefined;
   const declared = new Set<string>(stage.outs.map((o) => o.path));
   const recorded = new Set<string>(outs.map((o) => o.path));
@@ -78,7 +77,7 @@ export function lookupRun(repo: Repo, stage: Stage, key: Sha256): LockedPath[] |
       stray !== undefined
         ? `this run-cache entry records output ${stray.path}, which stage '${stage.name}' does not declare`
         : `this run-cache entry does not record exactly the outputs stage '${stage.name}' declares`,
-      { file: path.relative(repo.root, file).split(path.sep).join('/') },
+      { file: repo.runCache.label(key) },
       { hint: 'delete the entry (mlp writes it again the next time the stage runs), or run with --no-run-cache' },
     );
   }

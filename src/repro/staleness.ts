@@ -73,6 +73,11 @@ function compareParams(locked: LockedParams, now: LockedParams, reasons: StaleRe
   }
 }
 
+/** A stage with neither deps nor params: it runs on every repro (DVC's "callback stage"). */
+export function isCallbackStage(stage: Stage): boolean {
+  return stage.deps.length === 0 && stage.params.length === 0;
+}
+
 export function checkStage(repo: Repo, stage: Stage, entry: LockEntry | undefined): StageCheck {
   const reasons: StaleReason[] = [];
   const params = currentParams(repo, stage);
@@ -80,6 +85,8 @@ export function checkStage(repo: Repo, stage: Stage, entry: LockEntry | undefine
 
   if (!entry) reasons.push({ kind: 'never-run' });
   if (stage.alwaysChanged) reasons.push({ kind: 'always-changed' });
+  // As in DVC: nothing tells that its result is still valid (params count as deps there too).
+  else if (isCallbackStage(stage)) reasons.push({ kind: 'no-deps' });
   if (entry && entry.cmd.join('\n') !== stage.cmd.join('\n')) reasons.push({ kind: 'cmd-changed' });
   if (entry) compareParams(entry.params, params, reasons);
 

@@ -13,6 +13,8 @@ export function describeReason(reason: StaleReason): string {
       return 'forced';
     case 'always-changed':
       return 'always_changed is set';
+    case 'no-deps':
+      return 'no deps (a callback stage: it runs on every repro)';
     case 'cmd-changed':
       return 'cmd changed';
     case 'dep-modified':

@@ -1,8 +1,9 @@
 /**
  * A file's stat signature — inode, mtime and size — is how mlp's caches tell that a file did not
  * change without reading it: the hash state (src/hash/state-cache.ts), the parse cache
- * (src/util/parse-cache.ts) and the lock journal's base (src/lock/lock-journal.ts) all use this
- * one definition, so "unchanged" means the same thing everywhere. The hash state keeps it as
+ * (src/util/parse-cache.ts), the lock journal's base (src/lock/lock-journal.ts) and the object
+ * store's check that a file did not change while it was stored (`sameFile`) all use this one
+ * definition, so "unchanged" means the same thing everywhere. The hash state keeps it as
  * numbers (it compares tens of thousands per command, and turning a fractional mtime into text
  * costs microseconds each); a fingerprint of a few files is text.
  */
@@ -17,6 +18,14 @@ export function statSignature(stat: fs.Stats): StatSignature {
 /** Whether `stat` has the signature held in the first three elements of `recorded`. */
 export function sameSignature(recorded: readonly unknown[], stat: fs.Stats): boolean {
   return recorded[0] === stat.ino && recorded[1] === stat.mtimeMs && recorded[2] === stat.size;
+}
+
+/**
+ * Whether two stats (e.g. before and after reading a file) describe the same, unchanged file: the
+ * signature, and the device too, since the two may come from different paths (a hardlink).
+ */
+export function sameFile(a: fs.Stats, b: fs.Stats): boolean {
+  return a.dev === b.dev && sameSignature(statSignature(a), b);
 }
 
 /** The signature of `file` (symlinks followed) as text, or undefined if it cannot be stat'ed. */

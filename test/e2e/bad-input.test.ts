@@ -264,7 +264,8 @@ describe('permission and disk errors name the path and say what to do (exit 1)',
   });
 
   test('saving the run-cache on a read-only cache is a warning: the stage succeeded and the lock records it', () => {
-    const dir = repo({ 'pipeline.yaml': 'stages:\n  s:\n    cmd: echo run >> runs.log && echo same > out.txt\n    outs: [out.txt]\n' });
+    // A dep: a stage without deps never uses the run-cache (as in DVC).
+    const dir = repo({ 'in.txt': 'x\n', 'pipeline.yaml': 'stages:\n  s:\n    cmd: echo run >> runs.log && echo same > out.txt\n    deps: [in.txt]\n    outs: [out.txt]\n' });
     expect(runMlp(dir, ['repro']).code).toBe(0);
     fs.rmSync(path.join(dir, '.mlp/cache/runs'), { recursive: true, force: true });
     fs.mkdirSync(path.join(dir, '.mlp/cache/runs'));

@@ -36,9 +36,10 @@ stages:
 describe('interrupts', () => {
   test('SIGINT kills running stage processes, keeps finished stages, and leaves the lock consistent', async () => {
     const dir = makeRepo({
+      'in.txt': 'in\n',
       'pipeline.yaml': `
 stages:
-  quick: {cmd: echo quick >> runs.log && touch quick.txt, outs: [quick.txt]}
+  quick: {cmd: echo quick >> runs.log && touch quick.txt, deps: [in.txt], outs: [quick.txt]}
   slow:
     cmd: echo $$ > slow.pid && sleep 30 && touch slow.txt
     deps: [quick.txt]

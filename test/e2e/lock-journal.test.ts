@@ -5,7 +5,7 @@ import { count, makeRepo, read, runMlp, startMlp, waitFor } from '../helpers/cli
 
 const PIPELINE = `
 stages:
-  a: {cmd: echo a >> runs.log && echo a > a.txt, outs: [a.txt]}
+  a: {cmd: echo a >> runs.log && echo a > a.txt, deps: [in.txt], outs: [a.txt]}
   b: {cmd: echo b >> runs.log && cat a.txt > b.txt, deps: [a.txt], outs: [b.txt]}
   slow:
     cmd: echo $$ > slow.pid && exec sleep 60
@@ -26,7 +26,7 @@ describe('a repro killed with SIGKILL', () => {
   });
 
   test('keeps every finished stage: status sees them up to date, the next repro runs only the rest', async () => {
-    const dir = makeRepo({ 'pipeline.yaml': PIPELINE });
+    const dir = makeRepo({ 'in.txt': 'in\n', 'pipeline.yaml': PIPELINE });
     const { child, done } = startMlp(dir, ['repro', '-j', '1']);
     await waitFor(() => fs.existsSync(path.join(dir, 'slow.pid')) && read(dir, 'slow.pid').trim() !== '');
     stagePid = Number(read(dir, 'slow.pid').trim());

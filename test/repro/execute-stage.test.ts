@@ -141,7 +141,7 @@ describe('executeStage', () => {
   });
 
   test('a run seen before is restored from the run-cache without running', async () => {
-    const dir = repoWith();
+    const dir = repoWith({ 'pipeline.yaml': PIPELINE.replace(', {keep: {persist: true}}', '') });
     const executor = working();
     await execute(dir, 'make', executor);
     writeFiles(dir, { 'params.yaml': 'n: 2\n' });
@@ -152,6 +152,18 @@ describe('executeStage', () => {
     expect(result.status).toBe('restored');
     expect(executor.calls).toEqual(['make', 'make']);
     expect(read(dir, 'out.txt')).toBe('hello\n');
+  });
+
+  test('a stage with a persist output runs again instead: the run-cache is not used for it (as in DVC)', async () => {
+    const dir = repoWith();
+    const executor = working();
+    await execute(dir, 'make', executor);
+    writeFiles(dir, { 'params.yaml': 'n: 2\n' });
+    await execute(dir, 'make', executor);
+    writeFiles(dir, { 'params.yaml': 'n: 1\n' });
+    const result = await execute(dir, 'make', executor);
+    expect(result.status).toBe('ran');
+    expect(executor.calls).toEqual(['make', 'make', 'make']);
   });
 
   test('an unexpected error is thrown as is, for the scheduler to report as internal', async () => {

@@ -134,9 +134,11 @@ const PIPELINE = `
 stages:
   gen_a:
     cmd: mkdir -p out/a && for i in $(seq 1 40); do echo "a $i" > out/a/f$i.txt; done && sleep 0.2
+    deps: [seed.txt]
     outs: [out/a]
   gen_b:
     cmd: head -c 3000000 /dev/zero | tr '\\0' b > out/b.bin && sleep 0.2
+    deps: [seed.txt]
     outs: [out/b.bin]
   join:
     cmd: cat out/a/f1.txt out/b.bin > out/join.bin && sleep 0.1
@@ -150,7 +152,7 @@ stages:
 
 describe('kill -9 at random points', () => {
   test('repro -j 2', async () => {
-    const w = world({ 'pipeline.yaml': PIPELINE });
+    const w = world({ 'seed.txt': 'seed\n', 'pipeline.yaml': PIPELINE }); // deps: a stage without deps always reruns
     const canary = snapshotTree(w.canary);
     const { ms } = timed(w.repo, ['repro', '-j', '2', '-f']);
     for (let trial = 0; trial < TRIALS; trial++) {

@@ -15,6 +15,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { errorCode } from '../../../src/errors.js';
+import { forEachLimit } from '../../../src/util/pool.js';
 import { inputError } from '../../common/errors.js';
 import type { Documents } from './labelled-csv.js';
 import { decodeUtf8Strict, InvalidUtf8Error } from './utf8.js';
@@ -79,23 +80,18 @@ export async function readSpamAssassin(dataDir: string): Promise<Documents> {
   const names = list as string[];
   const documents: Documents = { file: dataDir, texts: new Array(names.length), labels: new Array(names.length), lines: [] };
   // Bounded parallel reads: thousands of small files, order kept by index.
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < names.length) {
-      const index = next++;
-      const file = path.join(dataDir, names[index]!.replace(/\.txt$/, '.json'));
-      const message = await readJson(file);
-      const { text, group } = (message ?? {}) as { text?: unknown; group?: unknown };
-      if (typeof text !== 'string' || typeof group !== 'string') {
-        throw inputError({ file }, 'expected a JSON object with string fields "text" and "group"');
-      }
-      const label = spamAssassinLabel(group);
-      if (label === undefined) throw inputError({ file }, `unknown group ${JSON.stringify(group)} (expected *ham* or *spam*)`);
-      documents.texts[index] = text;
-      documents.labels[index] = label;
+  await forEachLimit(names, 16, async (name, index) => {
+    const file = path.join(dataDir, name.replace(/\.txt$/, '.json'));
+    const message = await readJson(file);
+    const { text, group } = (message ?? {}) as { text?: unknown; group?: unknown };
+    if (typeof text !== 'string' || typeof group !== 'string') {
+      throw inputError({ file }, 'expected a JSON object with string fields "text" and "group"');
     }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
+    const label = spamAssassinLabel(group);
+    if (label === undefined) throw inputError({ file }, `unknown group ${JSON.stringify(group)} (expected *ham* or *spam*)`);
+    documents.texts[index] = text;
+    documents.labels[index] = label;
+  });
   documents.lines = names.map((_, index) => index + 1);
   return documents;
 }

@@ -1,0 +1,13 @@
+/**
+ * A path that the repository records — a stage output in pipeline.lock or data in a pointer
+ * file — with what records it: what checkout restores and what push, fetch and verify transfer.
+ */
+import type { HashInfo } from '../hash/hash-path.js';
+import type { RepoPath } from '../schema/repo-path.js';
+
+export interface RecordedPath {
+  path: RepoPath;
+  /** The stage or pointer file that records it, for messages. */
+  source: string;
+  info: HashInfo;
+}
