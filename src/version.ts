@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 
+/** mlp's name on the npm registry (`mlp` there is an unrelated library); the command stays `mlp`. */
+export const MLP_PACKAGE_NAME = 'mlp-pipeline';
+
 let version: string | undefined;
 
 /** mlp's own version, from package.json (two levels up when built into dist/src, one from src/). */
@@ -8,7 +11,7 @@ export function mlpVersion(): string {
   for (const relative of ['../../package.json', '../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { name?: string; version: string };
-      if (pkg.name === 'mlp') return (version = pkg.version);
+      if (pkg.name === MLP_PACKAGE_NAME) return (version = pkg.version);
     } catch {
       // try the next layout
     }

@@ -53,8 +53,9 @@ for (const { name, input } of inputs) {
     const runs = { mlp: [], sklearn: [] };
     for (let r = 0; r < repeat; r++) {
       const metricsFile = path.join(work, 'metrics.json');
-      mlp('-q', 'text', 'train', '--data', data, '--out', path.join(work, 'model'), '--params', `${paramsFile}#text`, '--metrics', metricsFile);
-      const m = JSON.parse(readFileSync(metricsFile, 'utf8'));
+      const timingsFile = path.join(work, 'timings.json');
+      mlp('-q', 'text', 'train', '--data', data, '--out', path.join(work, 'model'), '--params', `${paramsFile}#text`, '--metrics', metricsFile, '--timings', timingsFile);
+      const m = { ...JSON.parse(readFileSync(metricsFile, 'utf8')), timing: JSON.parse(readFileSync(timingsFile, 'utf8')) };
       runs.mlp.push({
         vocab: m.n_features,
         accuracy: m.accuracy,

@@ -5,6 +5,7 @@ import { ExitCode, MlpError } from '../errors.js';
 import type { Repo } from '../repo/repo.js';
 import { commandLine, print, printJson, withRepo } from './context.js';
 import { parsePositiveInt } from './options.js';
+import { plural } from '../ui/plural.js';
 
 export function registerDataCommands(program: Command): void {
   program
@@ -28,7 +29,7 @@ export function registerDataCommands(program: Command): void {
           progress.stop();
         }
         for (const r of results) {
-          const files = r.info.nfiles === undefined ? '' : `, ${r.info.nfiles} file${r.info.nfiles === 1 ? '' : 's'}`;
+          const files = r.info.nfiles === undefined ? '' : `, ${plural(r.info.nfiles, 'file')}`;
           print(`Added ${r.path} (${formatBytes(r.info.size)}${files}) -> ${r.pointer}`);
         }
         const ignores = new Set(results.map((r) => path.posix.join(path.posix.dirname(r.path), '.gitignore')));

@@ -2,7 +2,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { FileSource } from '../git/file-source.js';
 import { ExitCode, MlpError } from '../errors.js';
-import { print, printJson, withRepo } from './context.js';
+import { print, printJson, warn, withRepo } from './context.js';
 
 interface OutputFlags {
   json?: boolean;
@@ -62,7 +62,7 @@ export function registerGitCommands(program: Command): void {
       const { RevisionSource, WorkspaceSource } = await import('../git/file-source.js');
       const { showMetrics } = await import('../params/metrics.js');
       const { toTargets } = await import('../params/targets.js');
-      const { DEFAULT_PRECISION, metricsShowJson, renderMetricsShow } = await import('../ui/compare.js');
+      const { DEFAULT_PRECISION, metricsShowJson, metricsShowWarnings, renderMetricsShow } = await import('../ui/compare.js');
       const sources: FileSource[] = [new WorkspaceSource(repo.root)];
       if (flags.allBranches || flags.allTags) {
         const git = GitRepo.open(repo.root);
@@ -72,6 +72,8 @@ export function registerGitCommands(program: Command): void {
       const result = showMetrics(repo.root, sources, toTargets(repo.root, targets), (hash) => repo.store.objectPath(hash));
       if (flags.json) printJson(metricsShowJson(result));
       else process.stdout.write(renderMetricsShow(result, { format: flags.md ? 'md' : 'text', precision: flags.precision ?? DEFAULT_PRECISION }));
+      // A broken file does not hide the others (exit 0, as DVC); it is named on stderr.
+      for (const message of metricsShowWarnings(result)) warn(message);
     });
   });
 

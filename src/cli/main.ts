@@ -38,7 +38,17 @@ export async function main(argv: string[]): Promise<number> {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw error;
   });
+  // A closed stderr (`2>&-`, a reader gone) loses the message, not the exit code: without this
+  // listener the EPIPE became an uncaught error and every failure exited 1.
+  process.stderr.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
   const program = buildProgram();
+  if (argv.length <= 2) {
+    // `mlp` alone does what `git` alone does: the usage on stdout, exit 1 (nothing was done).
+    process.stdout.write(program.helpInformation());
+    return ExitCode.failure;
+  }
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;

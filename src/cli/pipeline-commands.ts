@@ -1,4 +1,5 @@
 /** `mlp init`, `repro`, `status`, `dag`, `commit`. */
+import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { ExitCode } from '../errors.js';
 import { commandLine, print, printJson, warn, withRepo } from './context.js';
@@ -23,6 +24,12 @@ export function registerPipelineCommands(program: Command): void {
     .description('create .mlp/ in the current directory')
     .action(async () => {
       const { Repo } = await import('../repo/repo.js');
+      const enclosing = enclosingRepoRoot(Repo, process.cwd());
+      if (enclosing !== undefined) {
+        // A second .mlp/ here would split one project's cache, config and lock in two.
+        print(`Already inside the mlp repository at ${enclosing}: mlp commands here use its .mlp/; nothing to do.`);
+        return;
+      }
       const { created } = Repo.init(process.cwd());
       print(created ? 'Initialized mlp repository in .mlp/ — commit .mlp/config.yaml and .mlp/.gitignore.' : '.mlp/ already exists; nothing to do.');
     });
@@ -120,4 +127,15 @@ export function registerPipelineCommands(program: Command): void {
       });
     });
 
+}
+
+/** The root of an mlp repository above `cwd` (not `cwd` itself), if there is one. */
+function enclosingRepoRoot(Repo: { find(cwd: string): { root: string } }, cwd: string): string | undefined {
+  const parent = path.dirname(path.resolve(cwd));
+  if (parent === path.resolve(cwd)) return undefined;
+  try {
+    return Repo.find(parent).root;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,12 +1,13 @@
 /** Presentation of `mlp repro`: progress lines, stage output, the summary, the exit code. */
 import os from 'node:os';
-import chalk from 'chalk';
+import { Chalk } from 'chalk';
 import { ExitCode } from '../errors.js';
 import type { Repo } from '../repo/repo.js';
 import type { OutputSink } from '../executors/executor.js';
 import { repro, type StageResult } from '../repro/repro.js';
 import { describeReason } from '../ui/reasons.js';
 import { renderStageFailure } from '../ui/stage-failure.js';
+import { useColour } from '../ui/colour.js';
 
 export interface ReproCliOptions {
   force: boolean;
@@ -34,7 +35,9 @@ function defaultJobs(repo: Repo): number {
 
 export async function runRepro(repo: Repo, targets: string[], options: ReproCliOptions): Promise<number> {
   const jobs = options.jobs ?? defaultJobs(repo);
-  const colour = chalk.level > 0;
+  // Stage prefixes go to stdout and stderr alike: colour them only if both may carry colour.
+  const colour = useColour(process.stdout) && useColour(process.stderr);
+  const chalk = new Chalk({ level: colour ? 1 : 0 });
   const palette = [chalk.cyan, chalk.magenta, chalk.yellow, chalk.green, chalk.blue];
   const colours = new Map<string, (s: string) => string>();
   const output: OutputSink = {

@@ -14,6 +14,19 @@ import type { Repo } from '../repo/repo.js';
 import type { RepoPath } from '../schema/repo-path.js';
 import { danglingSymlinkTarget, isSameOrInside } from '../util/fs.js';
 
+/** The first of `rel` and its parent directories that is a symlink to a directory, if any. */
+function symlinkedDirectory(root: string, rel: string): string | undefined {
+  const parts = rel.split('/');
+  for (let i = 1; i <= parts.length; i++) {
+    const prefix = parts.slice(0, i).join('/');
+    const abs = path.join(root, prefix);
+    const lstat = fs.lstatSync(abs, { throwIfNoEntry: false });
+    if (!lstat?.isSymbolicLink()) continue;
+    if (fs.statSync(abs, { throwIfNoEntry: false })?.isDirectory()) return prefix;
+  }
+  return undefined;
+}
+
 export interface AddResult {
   path: string;
   pointer: string;
@@ -23,7 +36,26 @@ export interface AddResult {
 /** `progress` hears of every file found and stored (the CLI shows it). */
 export async function addPaths(repo: Repo, relPaths: readonly RepoPath[], progress?: StoreProgress): Promise<AddResult[]> {
   const outs = allOuts(repo.pipeline);
+  const tracked = repo.pointers();
   for (const rel of relPaths) {
+    // As DVC: data is tracked by one pointer only. Re-adding the same path updates its pointer.
+    const overlap = tracked.find((p) => p.path !== rel && (isSameOrInside(rel, p.path) || isSameOrInside(p.path, rel)));
+    if (overlap) {
+      const inside = isSameOrInside(rel, overlap.path);
+      throw new MlpError(`${rel} ${inside ? 'is inside' : 'contains'} ${overlap.path}, already tracked by ${overlap.file}`, {
+        hint: inside
+          ? `re-add the whole directory after changing it: mlp add ${overlap.path}`
+          : `stop tracking it first (remove ${overlap.file} and ${overlap.path} from .gitignore), then add ${rel}`,
+      });
+    }
+    const other = relPaths.find((p) => p !== rel && isSameOrInside(rel, p));
+    if (other) throw new MlpError(`${rel} is inside ${other}, which is added too`, { hint: `add only ${other}` });
+    const link = symlinkedDirectory(repo.root, rel);
+    if (link !== undefined) {
+      throw new MlpError(`${link === rel ? `${rel} is` : `${rel} is inside ${link}, which is`} a symlink to a directory`, {
+        hint: 'mlp (as DVC) does not track data through a symlinked directory: add the directory it points to, inside the repository',
+      });
+    }
     const owner = outs.find((o) => isSameOrInside(rel, o.path) || isSameOrInside(o.path, rel));
     if (owner) {
       throw new MlpError(`${rel} overlaps output ${owner.path} of stage '${owner.stage}'`, {

@@ -21,8 +21,10 @@ export type ObjectPath = (hash: Sha256) => string;
 
 export interface MetricsFile {
   path: string;
-  /** Flattened metrics; undefined when the file does not exist on this side. */
+  /** Flattened metrics; undefined when the file does not exist on this side, or is broken. */
   values: Map<string, unknown> | undefined;
+  /** Why the file could not be read (not JSON or YAML, not a mapping): `show` lists the others, as DVC. */
+  error?: MlpError;
 }
 
 export interface RevisionMetrics {
@@ -47,13 +49,18 @@ export function declaredMetrics(pipeline: Pipeline, targets: readonly Target[]):
       if (out.kind === 'metric' && (stageSelected || targets.some((t) => t.path === out.path))) paths.add(out.path);
     }
   }
+  // Top-level `metrics:` (files no stage writes): shown without targets, or when named.
+  for (const file of pipeline.sections?.metrics ?? []) if (targets.length === 0 || targets.some((t) => t.path === file)) paths.add(file);
   return [...paths].sort(compareStrings);
 }
 
 /** Targets that name neither a stage nor a declared metrics file (on any of `pipelines`). */
 function unmatchedTargets(pipelines: readonly Pipeline[], targets: readonly Target[]): Target[] {
   return targets.filter(
-    (t) => !pipelines.some((p) => [...p.stages.values()].some((s) => isStageTarget(t, s.name) || s.outs.some((o) => o.kind === 'metric' && o.path === t.path))),
+    (t) =>
+      !pipelines.some(
+        (p) => [...p.stages.values()].some((s) => isStageTarget(t, s.name) || s.outs.some((o) => o.kind === 'metric' && o.path === t.path)) || (p.sections?.metrics ?? []).some((m) => m === t.path),
+      ),
   );
 }
 
@@ -71,7 +78,13 @@ export class MetricsReader {
 
   read(file: string): MetricsFile {
     const text = readText(this.source, file) ?? this.fromCache(file);
-    return { path: file, values: text === undefined ? undefined : parseMetrics(text, file, this.source) };
+    if (text === undefined) return { path: file, values: undefined };
+    try {
+      return { path: file, values: parseMetrics(text, file, this.source) };
+    } catch (error) {
+      if (error instanceof MlpError) return { path: file, values: undefined, error };
+      throw error;
+    }
   }
 
   private fromCache(file: string): string | undefined {
@@ -132,13 +145,16 @@ export function showMetrics(root: string, sources: readonly FileSource[], target
   });
   // A target that is no stage nor declared metrics file may still be a metrics file to read.
   for (const target of extra) {
-    if (!result.some((r) => r.files.some((f) => f.path === target.path && f.values !== undefined))) throw unknownTarget(target, 'metrics file');
+    if (!result.some((r) => r.files.some((f) => f.path === target.path && (f.values !== undefined || f.error)))) throw unknownTarget(target, 'metrics file');
   }
-  return result.map((r) => ({ ...r, files: r.files.filter((f) => f.values !== undefined || !extra.some((t) => t.path === f.path)) }));
+  return result.map((r) => ({ ...r, files: r.files.filter((f) => f.values !== undefined || f.error || !extra.some((t) => t.path === f.path)) }));
 }
 
 export function diffMetrics(root: string, a: FileSource, b: FileSource, targets: readonly Target[], objectPath: ObjectPath): MetricsDiff {
   const [before, after] = showMetrics(root, [a, b], targets, objectPath) as [RevisionMetrics, RevisionMetrics];
+  // A broken file on either side would show as removed or added metrics: that is no diff.
+  const broken = [...before.files, ...after.files].find((f) => f.error);
+  if (broken?.error) throw broken.error;
   const paths = [...new Set([...before.files, ...after.files].map((f) => f.path))].sort(compareStrings);
   const values = (side: RevisionMetrics, file: string): Map<string, unknown> => side.files.find((f) => f.path === file)?.values ?? new Map();
   return { old: a.label, new: b.label, metrics: paths.flatMap((file) => diffValues(file, values(before, file), values(after, file))) };

@@ -9,7 +9,7 @@ import { loadPipelineAt } from '../git/pipeline-at.js';
 import type { Pipeline } from '../pipeline/types.js';
 import { compareStrings } from '../hash/hash-path.js';
 import { flatten } from './flatten.js';
-import { getDotted, isMissing, parseYamlText } from './params-file.js';
+import { getDotted, isMissing, parseParamsText, parseYamlText } from './params-file.js';
 import { isStageTarget, unknownTarget, type Target } from './targets.js';
 import { diffValues, type ValueDiff } from './value-diff.js';
 
@@ -71,6 +71,13 @@ function declaredParams(pipeline: Pipeline, targets: readonly Target[]): Map<str
       result.set(spec.file, d);
     }
   }
+  // Top-level `params:` files (DVC 3): every key, shown without targets or when named.
+  for (const file of pipeline.sections?.params ?? []) {
+    if (targets.length > 0 && !targets.some((t) => t.path === file)) continue;
+    const d = result.get(file) ?? { all: false, keys: new Set<string>(), stages: [] };
+    d.all = true;
+    result.set(file, d);
+  }
   return result;
 }
 
@@ -80,6 +87,11 @@ function readParams(source: FileSource, file: string, selection: DeclaredFile, d
   const text = readText(source, file);
   if (text === undefined) {
     // Missing where this side's own pipeline uses it: that revision could not have run.
+    if (declaredHere && declaredHere.stages.length === 0) {
+      throw new MlpError(`params file '${file}' does not exist ${describeSource(source)}, but the pipeline lists it under top-level \`params:\``, {
+        hint: source.commit === undefined ? `restore it (git checkout -- ${file}) or remove it from \`params:\`` : `was it committed? (git log --stat -- ${file}); compare other revisions, or commit it`,
+      });
+    }
     if (declaredHere) {
       const stages = declaredHere.stages;
       throw new MlpError(`params file '${file}' does not exist ${describeSource(source)}, but stage${stages.length > 1 ? 's' : ''} '${stages.join("', '")}' declare${stages.length > 1 ? '' : 's'} params from it there`, {
@@ -90,9 +102,9 @@ function readParams(source: FileSource, file: string, selection: DeclaredFile, d
   }
   let data: unknown;
   try {
-    data = parseYamlText(text, file) ?? {};
+    data = /\.(py|toml)$/i.test(file) ? parseParamsText(text, file) : (parseYamlText(text, file) ?? {});
   } catch (error) {
-    if (error instanceof MlpError) throw new MlpError(`${describeSource(source)}: ${error.message}`, { hint: 'params files must be valid YAML or JSON', exitCode: error.exitCode, cause: error });
+    if (error instanceof MlpError) throw new MlpError(`${describeSource(source)}: ${error.message}`, { hint: error.hint ?? 'params files must be valid YAML or JSON', exitCode: error.exitCode, cause: error });
     throw error;
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { PipelineError } from '../errors.js';
 import { parseJsonLocated } from '../util/json-text.js';
+import { parsePythonParams } from './python-params.js';
 import type { ParseCache } from '../util/parse-cache.js';
 import { yaml } from '../util/yaml.js';
 
@@ -32,7 +33,9 @@ export function parseYamlDocument(
 ): { doc: YamlDocument; linePos: (offset: number) => { line: number; col: number } } {
   const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, intAsBigInt: options.intAsBigInt === true });
+  // `merge`: YAML 1.1 merge keys (`<<: *defaults`), which DVC's parser (ruamel) honours and real
+  // pipelines use to share stage definitions; without it `<<` is an ordinary key and is lost.
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, merge: true, intAsBigInt: options.intAsBigInt === true });
   const first = doc.errors[0];
   if (first) {
     const pos = first.linePos?.[0];
@@ -56,9 +59,17 @@ export function parseYamlText(text: string, file: string, options: YamlParseOpti
 
 /**
  * Parses the text of a params file: a mapping of keys to values (an empty file is an empty one).
- * A `.json` file is strict JSON (errors say "invalid JSON"); anything else is YAML.
+ * A `.json` file is strict JSON (errors say "invalid JSON"), a `.py` file Python constants
+ * (params/python-params.ts); anything else is YAML.
  */
 export function parseParamsText(text: string, file: string, options: YamlParseOptions = {}): Record<string, unknown> {
+  // A `.py` file: its constants and class attributes, as DVC reads Python params files.
+  if (file.toLowerCase().endsWith('.py')) return parsePythonParams(text);
+  if (file.toLowerCase().endsWith('.toml')) {
+    // DVC reads TOML params; mlp has no TOML parser among its dependencies yet. Read as YAML, a
+    // TOML file would give a confusing syntax error, or worse, wrong values.
+    throw new PipelineError('TOML params files are not supported yet', { file }, { hint: 'convert it to params.yaml (or JSON), or to Python constants in a .py file' });
+  }
   const isJson = file.toLowerCase().endsWith('.json');
   const json = isJson && text.trim() !== '' ? parseJsonLocated(text, file, 'fix the JSON syntax (a .json file is strict JSON: no comments, no trailing commas)') : undefined;
   // Integers as bigint come from the YAML parser only (JSON is YAML, so it reads valid JSON alike).

@@ -13,19 +13,24 @@ import { ParseCache } from '../util/parse-cache.js';
 import { fingerprint } from '../util/stat-signature.js';
 import { yaml } from '../util/yaml.js';
 import {
+  ARTIFACT_KEYS,
+  ARTIFACT_NAME,
   DEFAULT_PARAMS_FILE,
   FOREACH_KEYS,
   MATRIX_KEY,
   OUT_FLAGS,
   PIPELINE_FILE,
+  PLOT_PROPS,
   STAGE_KEYS,
   STAGE_NAME,
   TOP_LEVEL_KEYS,
+  TOP_PLOT_KEYS,
+  URL_PATH,
   describeAllowed,
 } from './schema.js';
 import { parseResources } from './resources.js';
-import { TemplateError, interpolate, type Context } from './template.js';
-import type { OutKind, OutSpec, ParamsSpec, Pipeline, SourceLocation, Stage } from './types.js';
+import { DEFAULT_PARSING, TemplateError, interpolate, type Context, type ParsingOptions } from './template.js';
+import type { Artifact, OutKind, OutSpec, ParamsSpec, Pipeline, PipelineSections, SourceLocation, Stage, TopLevelPlot } from './types.js';
 import { validatePipeline } from './validate.js';
 
 interface RawStage {
@@ -34,6 +39,24 @@ interface RawStage {
   location: SourceLocation;
   keyLocations: Map<string, SourceLocation>;
   context: Context;
+  /** Params read through `${…}` from params.yaml or a vars file: file → dotted keys (DVC tracks them). */
+  tracked: Map<RepoPath, Set<string>>;
+}
+
+export interface LoadOptions {
+  /** How `${mapping}` in `cmd` becomes arguments (the `parsing` section of the config). */
+  parsing?: ParsingOptions;
+}
+
+/**
+ * Which file each top-level name of the interpolation context came from (params.yaml or a vars
+ * file); names from inline `vars` mappings have none, and are not tracked as params.
+ */
+type Origins = Map<string, RepoPath>;
+
+interface CachedPipeline {
+  stages: Stage[];
+  sections?: PipelineSections;
 }
 
 /**
@@ -42,15 +65,20 @@ interface RawStage {
  * pipeline and its params files are read through it instead (e.g. at a git revision), without
  * the cache.
  */
-export function loadPipeline(root: string, file = PIPELINE_FILE, cache = ParseCache.inMemory(), readText?: ReadText): Pipeline {
+export function loadPipeline(root: string, file = PIPELINE_FILE, cache = ParseCache.inMemory(), readText?: ReadText, options: LoadOptions = {}): Pipeline {
+  const parsing = options.parsing ?? DEFAULT_PARSING;
   if (readText) {
     const text = readText(file);
-    return text === undefined ? { root, file, stages: new Map(), missing: true } : resolvePipeline(root, file, text, new ParamsReader(root, cache, readText));
+    return text === undefined ? { root, file, stages: new Map(), missing: true } : resolvePipeline(root, file, text, new ParamsReader(root, cache, readText), parsing);
   }
-  const cacheKey = `pipeline:${root}:${file}`;
-  const cached = cache.get<Stage[]>(cacheKey);
+  const cacheKey = `pipeline2:${root}:${file}:${parsing.bool}:${parsing.list}`;
+  const cached = cache.get<CachedPipeline>(cacheKey);
   // The cache holds stages validated when they were stored; their paths are checked again anyway.
-  if (cached?.every(hasValidPaths)) return { root, file, stages: new Map(cached.map((s) => [s.name, s])) };
+  if (cached && Array.isArray(cached.stages) && cached.stages.every(hasValidPaths) && (cached.sections === undefined || [...cached.sections.metrics, ...cached.sections.params].every(isRepoPath))) {
+    const pipeline: Pipeline = { root, file, stages: new Map(cached.stages.map((s) => [s.name, s])) };
+    if (cached.sections) pipeline.sections = cached.sections;
+    return pipeline;
+  }
   const pipelineAbs = path.join(root, file);
   const before = fingerprint([pipelineAbs]);
   let text: string;
@@ -64,11 +92,13 @@ export function loadPipeline(root: string, file = PIPELINE_FILE, cache = ParseCa
     throw error;
   }
   const params = new ParamsReader(root, cache);
-  const pipeline = resolvePipeline(root, file, text, params);
+  const pipeline = resolvePipeline(root, file, text, params, parsing);
   // Without `${…}` the params files cannot change what the pipeline means.
   const files = text.includes('${') ? [pipelineAbs, ...params.filesRead] : [pipelineAbs];
   const now = fingerprint(files);
-  if (now.startsWith(before)) cache.set(cacheKey, files, now, [...pipeline.stages.values()]);
+  const value: CachedPipeline = { stages: [...pipeline.stages.values()] };
+  if (pipeline.sections) value.sections = pipeline.sections;
+  if (now.startsWith(before)) cache.set(cacheKey, files, now, value);
   return pipeline;
 }
 
@@ -94,9 +124,11 @@ export function requirePipeline(pipeline: Pipeline): Pipeline {
   return pipeline;
 }
 
-function resolvePipeline(root: string, file: string, text: string, params: ParamsReader): Pipeline {
-  const loader = new PipelineLoader(root, file, text, params);
-  const pipeline = { root, file, stages: loader.stages() };
+function resolvePipeline(root: string, file: string, text: string, params: ParamsReader, parsing: ParsingOptions): Pipeline {
+  const loader = new PipelineLoader(root, file, text, params, parsing);
+  const pipeline: Pipeline = { root, file, stages: loader.stages() };
+  const sections = loader.sections();
+  if (sections) pipeline.sections = sections;
   const paramsFiles = params.filesRead.map((f) => path.relative(root, f).split(path.sep).join('/'));
   validatePipeline(pipeline, { paramsFiles, locate: (stage, out) => loader.keyLocation(stage.name, OUT_KEYS[out.kind]) });
   return pipeline;
@@ -109,7 +141,7 @@ function resolvePipeline(root: string, file: string, text: string, params: Param
 export function outputLocation(pipeline: Pipeline, stage: Stage, kind: OutKind): SourceLocation {
   try {
     const text = fs.readFileSync(path.join(pipeline.root, pipeline.file), 'utf8');
-    const loader = new PipelineLoader(pipeline.root, pipeline.file, text, new ParamsReader(pipeline.root, ParseCache.inMemory()));
+    const loader = new PipelineLoader(pipeline.root, pipeline.file, text, new ParamsReader(pipeline.root, ParseCache.inMemory()), DEFAULT_PARSING);
     loader.stages();
     return loader.keyLocation(stage.name, OUT_KEYS[kind]) ?? stage.location;
   } catch {
@@ -124,17 +156,32 @@ const isMap = (n: unknown): n is YAMLMap => yaml().isMap(n);
 const isScalar = (n: unknown): n is import('yaml').Scalar => yaml().isScalar(n);
 const isSeq = (n: unknown): n is import('yaml').YAMLSeq => yaml().isSeq(n);
 
+/** A key of a mapping as written, with the nodes of the pair (merge keys expanded). */
+interface Pair {
+  key: string;
+  keyNode: Node;
+  value: Node;
+}
+
+/** `<<` (a YAML merge key): the yaml library reads it as a symbol when `merge` is on. */
+function isMergeKey(node: Node): boolean {
+  return isScalar(node) && (typeof node.value === 'symbol' || node.value === '<<');
+}
+
 class PipelineLoader {
   private readonly doc: Document;
   private readonly linePos: (offset: number) => { line: number; col: number };
   /** Where each key of each (expanded) stage was written, for errors found after loading. */
   private readonly keyLocations = new Map<string, Map<string, SourceLocation>>();
+  private globalContext: Context | undefined;
+  private readonly origins: Origins = new Map();
 
   constructor(
     private readonly root: string,
     private readonly file: string,
     text: string,
     private readonly params: ParamsReader,
+    private readonly parsing: ParsingOptions,
   ) {
     ({ doc: this.doc, linePos: this.linePos } = parseYamlDocument(text, file));
   }
@@ -149,13 +196,38 @@ class PipelineLoader {
     throw new PipelineError(message, this.locate(node), { hint });
   }
 
-  private checkKeys(map: YAMLMap, allowed: readonly string[], what: string): Map<string, SourceLocation> {
-    const seen = new Map<string, SourceLocation>();
+  /**
+   * The pairs of `map` as YAML means them: `<<: *anchor` (or a list of anchors) brings in the
+   * anchored mapping's pairs, which keys written in `map` itself override.
+   */
+  private pairs(map: YAMLMap): Pair[] {
+    const own: Pair[] = [];
+    const merged: Pair[] = [];
     for (const pair of map.items) {
       const keyNode = pair.key as Node;
-      const key = isScalar(keyNode) ? String(keyNode.value) : undefined;
-      if (key === undefined || !allowed.includes(key)) {
-        this.fail(`unknown key '${String(key)}' in ${what}`, keyNode, `allowed keys: ${describeAllowed(allowed)}`);
+      if (!isMergeKey(keyNode)) {
+        own.push({ key: isScalar(keyNode) ? String(keyNode.value) : '', keyNode, value: pair.value as Node });
+        continue;
+      }
+      const sources = isSeq(pair.value) ? (pair.value.items as Node[]) : [pair.value as Node];
+      for (const source of sources) {
+        const target = yaml().isAlias(source) ? (source.resolve(this.doc) as Node | undefined) : source;
+        if (!isMap(target)) this.fail('`<<` (a YAML merge key) must refer to a mapping, e.g. `<<: *defaults`', source);
+        for (const p of this.pairs(target)) if (!merged.some((m) => m.key === p.key)) merged.push(p);
+      }
+    }
+    return [...own, ...merged.filter((m) => !own.some((o) => o.key === m.key))];
+  }
+
+  private get(map: YAMLMap, key: string): Node | undefined {
+    return this.pairs(map).find((p) => p.key === key)?.value;
+  }
+
+  private checkKeys(map: YAMLMap, allowed: readonly string[], what: string): Map<string, SourceLocation> {
+    const seen = new Map<string, SourceLocation>();
+    for (const { key, keyNode } of this.pairs(map)) {
+      if (!allowed.includes(key)) {
+        this.fail(`unknown key '${key}' in ${what}`, keyNode, `allowed keys: ${describeAllowed(allowed)}`);
       }
       seen.set(key, this.locate(keyNode));
     }
@@ -166,24 +238,32 @@ class PipelineLoader {
     return this.keyLocations.get(stage)?.get(key);
   }
 
-  stages(): Map<string, Stage> {
+  private top(): YAMLMap | undefined {
     const contents = this.doc.contents;
-    if (contents === null || (isScalar(contents) && contents.value === null)) return new Map();
+    if (contents === null || (isScalar(contents) && contents.value === null)) return undefined;
     if (!isMap(contents)) this.fail('the pipeline must be a mapping with a `stages` key', contents as Node);
     this.checkKeys(contents, TOP_LEVEL_KEYS, 'the pipeline');
-    const context = this.collectVars(contents.get('vars', true) as Node | undefined);
-    const stagesNode = contents.get('stages', true) as Node | undefined;
+    return contents;
+  }
+
+  private context(contents: YAMLMap): Context {
+    return (this.globalContext ??= this.collectVars(this.get(contents, 'vars')));
+  }
+
+  stages(): Map<string, Stage> {
+    const contents = this.top();
+    if (!contents) return new Map();
+    const context = this.context(contents);
+    const stagesNode = this.get(contents, 'stages');
     if (stagesNode === undefined || (isScalar(stagesNode) && stagesNode.value === null)) return new Map();
     if (!isMap(stagesNode)) this.fail('`stages` must be a mapping of stage names to definitions', stagesNode);
 
     const result = new Map<string, Stage>();
-    for (const pair of stagesNode.items) {
-      const keyNode = pair.key as Node;
-      const name = isScalar(keyNode) ? String(keyNode.value) : '';
+    for (const { key: name, keyNode, value } of this.pairs(stagesNode)) {
       if (!STAGE_NAME.test(name)) {
         this.fail(`invalid stage name '${name}'`, keyNode, 'use letters, digits, `_`, `.` and `-` (`@` is reserved for foreach/matrix)');
       }
-      for (const raw of this.expandStage(name, keyNode, pair.value as Node, context)) {
+      for (const raw of this.expandStage(name, keyNode, value, context)) {
         if (result.has(raw.name)) this.fail(`stage '${raw.name}' is defined twice`, keyNode);
         result.set(raw.name, new StageNormalizer(this.root, raw).stage());
         this.keyLocations.set(raw.name, raw.keyLocations);
@@ -192,68 +272,223 @@ class PipelineLoader {
     return result;
   }
 
+  /** The top-level sections besides `stages` and `vars` (DVC 3), validated; undefined if none. */
+  sections(): PipelineSections | undefined {
+    const contents = this.top();
+    if (!contents || !['metrics', 'params', 'plots', 'artifacts', 'datasets'].some((k) => this.get(contents, k) !== undefined)) return undefined;
+    const context = this.context(contents);
+    const value = (key: string): { node: Node; value: unknown } | undefined => {
+      const node = this.get(contents, key);
+      if (node === undefined || (isScalar(node) && node.value === null)) return undefined;
+      try {
+        return { node, value: interpolate(node.toJS(this.doc), context) };
+      } catch (error) {
+        if (error instanceof TemplateError) this.fail(`\`${key}\`: ${error.message}`, node, error.hint ?? 'define it in params.yaml or under `vars`');
+        throw error;
+      }
+    };
+    const paths = (key: 'metrics' | 'params'): RepoPath[] => {
+      const entry = value(key);
+      if (!entry) return [];
+      if (!Array.isArray(entry.value) || !entry.value.every((v) => typeof v === 'string' && v.trim() !== '')) {
+        this.fail(`top-level \`${key}\` must be a list of ${key} file paths`, entry.node, `e.g. ${key}: [${key === 'metrics' ? 'metrics/eval.json' : 'config/train.yaml'}]`);
+      }
+      return (entry.value as string[]).map((p) => {
+        if (URL_PATH.test(p)) this.fail(`top-level \`${key}\`: '${p}' is a URL; mlp reads ${key} files from the repository only`, entry.node);
+        const checked = normalizeRepoPath(path.posix.normalize(p));
+        if ('problem' in checked) this.fail(`top-level \`${key}\`: ${describePathProblem(p, checked.problem)}`, entry.node, 'paths must stay inside the repository');
+        return checked.path;
+      });
+    };
+    return {
+      metrics: paths('metrics'),
+      params: paths('params'),
+      plots: this.topPlots(value('plots')),
+      artifacts: this.artifacts(value('artifacts')),
+      datasets: this.datasets(value('datasets')),
+    };
+  }
+
+  private topPlots(entry: { node: Node; value: unknown } | undefined): TopLevelPlot[] {
+    if (!entry) return [];
+    const { node, value } = entry;
+    const hint = 'e.g. plots: [{loss: {x: step, y: {logs/train.csv: loss, logs/val.csv: loss}}}, plots/confusion.png]';
+    // DVC 3 writes a list; older files a mapping of plot ids: both mean the same.
+    const items: Array<[string, unknown]> = Array.isArray(value)
+      ? value.flatMap((item): Array<[string, unknown]> => {
+          if (typeof item === 'string') return [[item, null]];
+          if (item !== null && typeof item === 'object' && !Array.isArray(item) && Object.keys(item).length === 1) return Object.entries(item);
+          return this.fail('each entry of top-level `plots` must be a path or `plot-id: {x, y, …}`', node, hint);
+        })
+      : value !== null && typeof value === 'object'
+        ? Object.entries(value)
+        : this.fail('top-level `plots` must be a list of plots', node, hint);
+    const fieldOrFiles = (v: unknown, list: boolean): boolean => {
+      const field = (f: unknown): boolean => typeof f === 'string' || (list && Array.isArray(f) && f.every((x) => typeof x === 'string'));
+      if (field(v)) return true;
+      return v !== null && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every(field);
+    };
+    return items.map(([id, props]) => {
+      const plot: TopLevelPlot = { id };
+      if (props === null || props === undefined) return plot;
+      if (typeof props !== 'object' || Array.isArray(props)) this.fail(`plot '${id}' must be a mapping of ${describeAllowed(TOP_PLOT_KEYS)}`, node, hint);
+      for (const [k, v] of Object.entries(props)) {
+        if (!(TOP_PLOT_KEYS as readonly string[]).includes(k)) this.fail(`unknown key '${k}' in plot '${id}'`, node, `allowed keys: ${describeAllowed(TOP_PLOT_KEYS)}`);
+        const ok = k === 'x' ? fieldOrFiles(v, false) : k === 'y' ? fieldOrFiles(v, true) : typeof v === 'string';
+        if (!ok) this.fail(`plot '${id}': \`${k}\` must be ${k === 'x' || k === 'y' ? `a field name${k === 'y' ? ' (or a list of them)' : ''} or a mapping from data file to field` : 'a string'}`, node, hint);
+        (plot as unknown as Record<string, unknown>)[k] = v;
+      }
+      return plot;
+    });
+  }
+
+  private artifacts(entry: { node: Node; value: unknown } | undefined): Record<string, Artifact> {
+    if (!entry) return {};
+    const { node, value } = entry;
+    const hint = 'e.g. artifacts: {text-classifier: {path: models/text, type: model, desc: …, labels: [nlp]}}';
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) this.fail('`artifacts` must map artifact names to {path, type, desc, labels, meta}', node, hint);
+    const result: Record<string, Artifact> = {};
+    for (const [name, spec] of Object.entries(value)) {
+      if (!ARTIFACT_NAME.test(name)) this.fail(`invalid artifact name '${name}'`, node, 'use lowercase letters and digits, with `-` as a separator (not first or last), as DVC does');
+      if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) this.fail(`artifact '${name}' must be a mapping with a \`path\``, node, hint);
+      const s = spec as Record<string, unknown>;
+      for (const k of Object.keys(s)) if (!(ARTIFACT_KEYS as readonly string[]).includes(k)) this.fail(`unknown key '${k}' in artifact '${name}'`, node, `allowed keys: ${describeAllowed(ARTIFACT_KEYS)}`);
+      if (typeof s.path !== 'string' || s.path === '') this.fail(`artifact '${name}' needs a \`path\``, node, hint);
+      for (const k of ['type', 'desc'] as const) if (s[k] !== undefined && typeof s[k] !== 'string') this.fail(`artifact '${name}': \`${k}\` must be a string`, node);
+      if (s.labels !== undefined && (!Array.isArray(s.labels) || !s.labels.every((l) => typeof l === 'string'))) this.fail(`artifact '${name}': \`labels\` must be a list of strings`, node);
+      result[name] = s as unknown as Artifact;
+    }
+    return result;
+  }
+
+  private datasets(entry: { node: Node; value: unknown } | undefined): unknown[] {
+    if (!entry) return [];
+    const { node, value } = entry;
+    if (!Array.isArray(value) || !value.every((d) => d !== null && typeof d === 'object' && !Array.isArray(d) && typeof (d as Record<string, unknown>).name === 'string')) {
+      this.fail('`datasets` must be a list of mappings, each with a `name`', node, 'e.g. datasets: [{name: dogs, url: dvcx://dogs, type: dvcx}]');
+    }
+    return value;
+  }
+
   private collectVars(varsNode: Node | undefined): Context {
     const context: Context = {};
     const defaults = this.params.read(DEFAULT_PARAMS_FILE);
-    if (defaults) Object.assign(context, defaults);
+    if (defaults) {
+      Object.assign(context, defaults);
+      for (const key of Object.keys(defaults)) this.origins.set(key, DEFAULT_PARAMS_FILE as RepoPath);
+    }
     if (varsNode === undefined || (isScalar(varsNode) && varsNode.value === null)) return context;
     if (!isSeq(varsNode)) this.fail('`vars` must be a list of params files and mappings', varsNode);
     for (const item of varsNode.items as Node[]) {
-      if (isMap(item)) {
-        Object.assign(context, item.toJS(this.doc) as Context);
-        continue;
-      }
-      if (!isScalar(item) || typeof item.value !== 'string') {
-        this.fail('each `vars` entry must be a file name (optionally `file.yaml:key1,key2`) or a mapping', item);
-      }
-      const [fileName = '', keyList] = item.value.split(':');
-      // A vars file is read into commands (and so into the lockfile): it must be in the repository.
-      const checked = normalizeRepoPath(fileName);
-      if ('problem' in checked) this.fail(`vars file ${describePathProblem(fileName, checked.problem).replace(/^path /, '')}`, item, 'vars files must be inside the repository');
-      const data = this.params.read(checked.path);
-      if (!data) this.fail(`vars file '${fileName}' does not exist`, item, 'create it or remove it from `vars`');
-      if (keyList === undefined) {
-        Object.assign(context, data);
-        continue;
-      }
-      for (const key of keyList.split(',').map((k) => k.trim())) {
-        const value = getDotted(data, key);
-        if (isMissing(value)) this.fail(`key '${key}' is not in ${fileName}`, item);
-        context[key] = value;
-      }
+      this.addVars(isMap(item) ? item.toJS(this.doc) : isScalar(item) ? item.value : undefined, '.', context, this.origins, this.locate(item));
     }
     return context;
+  }
+
+  /**
+   * Adds one `vars` entry (a mapping, `file.yaml` or `file.yaml:key1,key2`; files relative to
+   * `base`) to `context`, recording where each name came from in `origins`.
+   */
+  private addVars(entry: unknown, base: string, context: Context, origins: Origins, at: SourceLocation): void {
+    const fail = (message: string, hint?: string): never => {
+      throw new PipelineError(message, at, { hint });
+    };
+    if (entry !== null && typeof entry === 'object' && !Array.isArray(entry)) {
+      Object.assign(context, entry as Context);
+      for (const key of Object.keys(entry)) origins.delete(key);
+      return;
+    }
+    if (typeof entry !== 'string') fail('each `vars` entry must be a file name (optionally `file.yaml:key1,key2`) or a mapping');
+    const [fileName = '', keyList] = (entry as string).split(':');
+    // A vars file is read into commands (and so into the lockfile): it must be in the repository.
+    const checked = normalizeRepoPath(path.posix.join(base, fileName));
+    if ('problem' in checked) fail(`vars file ${describePathProblem(fileName, checked.problem).replace(/^path /, '')}`, 'vars files must be inside the repository');
+    const file = (checked as { path: RepoPath }).path;
+    const data = this.params.read(file);
+    if (!data) return fail(`vars file '${fileName}' does not exist`, 'create it or remove it from `vars`');
+    if (keyList === undefined) {
+      Object.assign(context, data);
+      for (const key of Object.keys(data)) origins.set(key, file);
+      return;
+    }
+    for (const key of keyList.split(',').map((k) => k.trim())) {
+      const value = getDotted(data, key);
+      if (isMissing(value)) fail(`key '${key}' is not in ${fileName}`);
+      context[key] = value;
+      origins.set(key, file);
+    }
   }
 
   private expandStage(name: string, keyNode: Node, node: Node, context: Context): RawStage[] {
     if (!isMap(node)) this.fail(`stage '${name}' must be a mapping`, node, `allowed keys: ${describeAllowed(STAGE_KEYS)}`);
     const location = this.locate(keyNode);
     const where = `stage '${name}'`;
-    const interpolated = (value: unknown, extra: Context, at: SourceLocation): unknown => {
-      try {
-        return interpolate(value, { ...context, ...extra });
-      } catch (error) {
-        if (error instanceof TemplateError) throw new PipelineError(`${where}: ${error.message}`, at, { hint: error.hint ?? 'define it in params.yaml or under `vars`' });
-        throw error;
+    /**
+     * Interpolates one expanded definition: stage `vars` first (they may use `${item}`), then
+     * `cmd` (where a mapping becomes `--key value` arguments), then the rest; every value read
+     * from params.yaml or a vars file is tracked as a param of the stage, as DVC does.
+     */
+    const resolve = (definition: Record<string, unknown>, extra: Context, keys: Map<string, SourceLocation>): Pick<RawStage, 'definition' | 'tracked'> => {
+      const origins: Origins = new Map(this.origins);
+      const stageContext: Context = { ...context };
+      const used = new Set<string>();
+      const run = <T>(at: SourceLocation, f: () => T): T => {
+        try {
+          return f();
+        } catch (error) {
+          if (error instanceof TemplateError) throw new PipelineError(`${where}: ${error.message}`, at, { hint: error.hint ?? 'define it in params.yaml or under `vars`' });
+          throw error;
+        }
+      };
+      const { vars, cmd, ...rest } = definition;
+      if (vars !== undefined && vars !== null) {
+        const at = keys.get('vars') ?? location;
+        const entries = run(at, () => interpolate(vars, { ...stageContext, ...extra }));
+        if (!Array.isArray(entries)) throw new PipelineError(`${where}: \`vars\` must be a list of params files and mappings`, at);
+        const wdir = typeof rest.wdir === 'string' && !rest.wdir.includes('${') ? rest.wdir : '.';
+        for (const entry of entries) this.addVars(entry, wdir, stageContext, origins, at);
       }
+      const full = { ...stageContext, ...extra };
+      const resolved = run(location, () => interpolate(rest, full, { used })) as Record<string, unknown>;
+      if (cmd !== undefined) resolved.cmd = run(location, () => interpolate(cmd, full, { used, cmdArgs: this.parsing }));
+      const tracked = new Map<RepoPath, Set<string>>();
+      for (const expression of used) {
+        const head = expression.split('.')[0] ?? '';
+        if (head in extra) continue; // `${item…}`, `${key}`: the foreach/matrix value, not a param
+        const file = origins.get(expression) ?? origins.get(head);
+        if (file === undefined) continue;
+        const set = tracked.get(file) ?? new Set<string>();
+        set.add(expression);
+        tracked.set(file, set);
+      }
+      return { definition: resolved, tracked };
     };
 
-    if (node.has('foreach')) {
+    if (this.get(node, 'foreach') !== undefined) {
       const keyLocations = this.checkKeys(node, FOREACH_KEYS, where);
-      const doNode = node.get('do', true) as Node | undefined;
+      const doNode = this.get(node, 'do');
       if (!doNode || !isMap(doNode)) this.fail(`${where}: \`foreach\` needs a \`do\` mapping with the stage definition`, node);
       const doKeys = this.checkKeys(doNode, STAGE_KEYS, `${where} (do)`);
       const foreachAt = keyLocations.get('foreach') ?? location;
-      const items = interpolated((node.get('foreach', true) as Node).toJSON(), {}, foreachAt);
+      const foreachNode = this.get(node, 'foreach') as Node;
+      let items: unknown;
+      try {
+        items = interpolate(foreachNode.toJS(this.doc), context);
+      } catch (error) {
+        if (error instanceof TemplateError) throw new PipelineError(`${where}: ${error.message}`, foreachAt, { hint: error.hint ?? 'define it in params.yaml or under `vars`' });
+        throw error;
+      }
       const definition = doNode.toJS(this.doc) as Record<string, unknown>;
+      // As DVC: a list of scalars names stages by value; a list with any list or mapping in it by index.
+      const byIndex = Array.isArray(items) && items.some((item) => item !== null && typeof item === 'object');
       const entries: Array<[string, Context]> = Array.isArray(items)
-        ? items.map((item, index) => [isPrimitive(item) ? String(item) : String(index), { item, key: index }])
+        ? items.map((item, index) => [!byIndex && isPrimitive(item) ? String(item) : String(index), { item, key: index }])
         : items !== null && typeof items === 'object'
           ? Object.entries(items).map(([key, item]) => [key, { item, key }])
-          : this.fail(`${where}: \`foreach\` must be a list or a mapping`, node.get('foreach', true) as Node);
+          : this.fail(`${where}: \`foreach\` must be a list or a mapping`, foreachNode);
       return entries.map(([suffix, extra]) => ({
         name: `${name}@${suffix}`,
-        definition: interpolated(definition, extra, location) as Record<string, unknown>,
+        ...resolve(definition, extra, doKeys),
         location,
         keyLocations: doKeys,
         context: extra,
@@ -262,11 +497,17 @@ class PipelineLoader {
 
     const keyLocations = this.checkKeys(node, [...STAGE_KEYS, MATRIX_KEY], where);
     const definition = node.toJS(this.doc) as Record<string, unknown>;
-    if (!node.has(MATRIX_KEY)) {
-      return [{ name, definition: interpolated(definition, {}, location) as Record<string, unknown>, location, keyLocations, context: {} }];
+    if (this.get(node, MATRIX_KEY) === undefined) {
+      return [{ name, ...resolve(definition, {}, keyLocations), location, keyLocations, context: {} }];
     }
     const matrixAt = keyLocations.get(MATRIX_KEY) ?? location;
-    const matrix = interpolated(definition[MATRIX_KEY], {}, matrixAt);
+    let matrix: unknown;
+    try {
+      matrix = interpolate(definition[MATRIX_KEY], context);
+    } catch (error) {
+      if (error instanceof TemplateError) throw new PipelineError(`${where}: ${error.message}`, matrixAt, { hint: error.hint ?? 'define it in params.yaml or under `vars`' });
+      throw error;
+    }
     delete definition[MATRIX_KEY];
     if (matrix === null || typeof matrix !== 'object' || Array.isArray(matrix)) {
       throw new PipelineError(`${where}: \`matrix\` must map names to lists of values`, matrixAt);
@@ -285,7 +526,7 @@ class PipelineLoader {
     }
     return combos.map((combo) => ({
       name: `${name}@${combo.suffix.join('-')}`,
-      definition: interpolated(definition, { item: combo.item }, location) as Record<string, unknown>,
+      ...resolve(definition, { item: combo.item }, keyLocations),
       location,
       keyLocations,
       context: { item: combo.item },
@@ -326,7 +567,7 @@ class StageNormalizer {
         ...this.outs('metrics', d.metrics, 'metric', false),
         ...this.outs('plots', d.plots, 'plot', true),
       ],
-      params: this.params(d.params),
+      params: this.params(d.params, this.raw.tracked),
       frozen: this.bool('frozen', d.frozen),
       alwaysChanged: this.bool('always_changed', d.always_changed),
       desc: d.desc === undefined ? undefined : this.string('desc', d.desc),
@@ -376,6 +617,15 @@ class StageNormalizer {
   private path(key: string, value: unknown, allowRoot: true): RepoPath | '.';
   private path(key: string, value: unknown, allowRoot = false): RepoPath | '.' {
     if (typeof value !== 'string' || value.trim() === '') this.fail(key, `each entry of \`${key}\` must be a path string`);
+    if (URL_PATH.test(value)) {
+      this.fail(
+        key,
+        `'${value}' is an external ${key === 'deps' ? 'dependency' : 'location'} (a URL); mlp supports only paths inside the repository`,
+        key === 'deps'
+          ? 'download it in a stage of its own (e.g. `cmd: aws s3 cp s3://… data/raw.csv` with `outs: [data/raw.csv]`, `always_changed: true`), or add it with `mlp add`'
+          : 'write the output inside the repository and push it with `mlp push` (per-output `remote:` chooses the remote)',
+      );
+    }
     const base = key === 'wdir' ? '.' : this.wdir;
     const relative = path.isAbsolute(value) ? path.relative(this.root, value).split(path.sep).join('/') : path.posix.join(base, value);
     const normalized = normalizeRepoPath(relative === '' ? '.' : relative);
@@ -392,6 +642,7 @@ class StageNormalizer {
   }
 
   private outs(key: string, value: unknown, kind: OutKind, cacheByDefault: boolean): OutSpec[] {
+    const allowed: readonly string[] = kind === 'plot' ? [...OUT_FLAGS, ...PLOT_PROPS] : OUT_FLAGS;
     return this.list(key, value).map((entry) => {
       if (typeof entry === 'string') return { path: this.path(key, entry), kind, cache: cacheByDefault, persist: false };
       if (entry === null || typeof entry !== 'object' || Array.isArray(entry) || Object.keys(entry).length !== 1) {
@@ -402,21 +653,53 @@ class StageNormalizer {
       if (flags === null || flags === undefined) return spec;
       if (typeof flags !== 'object' || Array.isArray(flags)) this.fail(key, `flags of '${outPath}' must be a mapping`);
       for (const [flag, flagValue] of Object.entries(flags)) {
-        if (!(OUT_FLAGS as readonly string[]).includes(flag)) {
-          this.fail(key, `unknown flag '${flag}' on '${outPath}'`, `allowed flags: ${describeAllowed(OUT_FLAGS)}`);
+        if (!allowed.includes(flag)) {
+          this.fail(key, `unknown flag '${flag}' on '${outPath}'`, `allowed flags: ${describeAllowed(allowed)}`);
         }
-        if (flag === 'desc') continue;
-        if (typeof flagValue !== 'boolean') this.fail(key, `flag '${flag}' of '${outPath}' must be true or false`);
-        spec[flag as 'cache' | 'persist'] = flagValue;
+        const mustBe = (ok: boolean, what: string): void => {
+          if (!ok) this.fail(key, `flag '${flag}' of '${outPath}' must be ${what}`);
+        };
+        switch (flag) {
+          case 'cache':
+          case 'persist':
+          case 'push':
+            mustBe(typeof flagValue === 'boolean', 'true or false');
+            if (flag === 'push') {
+              if (flagValue === false) spec.push = false;
+            } else spec[flag] = flagValue as boolean;
+            break;
+          case 'remote':
+            mustBe(typeof flagValue === 'string' && flagValue !== '', 'a remote name');
+            spec.remote = flagValue as string;
+            break;
+          case 'desc':
+          case 'type':
+            mustBe(typeof flagValue === 'string', 'a string');
+            (spec.annotations ??= {})[flag] = flagValue as string;
+            break;
+          case 'labels':
+            mustBe(Array.isArray(flagValue) && flagValue.every((l) => typeof l === 'string'), 'a list of strings');
+            (spec.annotations ??= {}).labels = flagValue as string[];
+            break;
+          case 'meta':
+            (spec.annotations ??= {}).meta = flagValue;
+            break;
+          default: // a plot prop: x, y, x_label, y_label, title, template
+            mustBe(typeof flagValue === 'string', 'a string');
+            (spec.plot ??= {})[flag as keyof NonNullable<OutSpec['plot']>] = flagValue as string;
+        }
       }
       return spec;
     });
   }
 
-  private params(value: unknown): ParamsSpec[] {
+  /** The declared params plus those read through `${…}` (`tracked`); a file with no keys means every key. */
+  private params(value: unknown, tracked: ReadonlyMap<RepoPath, ReadonlySet<string>>): ParamsSpec[] {
     const byFile = new Map<RepoPath, Set<string>>();
-    const add = (file: RepoPath, keys: string[]): void => {
+    const everyKey = new Set<RepoPath>();
+    const add = (file: RepoPath, keys: readonly string[]): void => {
       const set = byFile.get(file) ?? new Set<string>();
+      if (keys.length === 0) everyKey.add(file);
       for (const k of keys) set.add(k);
       byFile.set(file, set);
     };
@@ -435,7 +718,13 @@ class StageNormalizer {
         this.fail('params', 'each entry of `params` must be a key or `file.yaml: [keys]`');
       }
     }
-    return [...byFile].map(([file, keys]) => ({ file, keys: [...keys].sort() }));
+    for (const [file, keys] of tracked) {
+      // A key already covered by a declared parent (`train` covers `train.lr`) is not repeated.
+      const declared = byFile.get(file);
+      const extra = [...keys].filter((k) => !everyKey.has(file) && !(declared && [...declared].some((d) => k.startsWith(`${d}.`))));
+      if (extra.length > 0) add(file, extra);
+    }
+    return [...byFile].map(([file, keys]) => ({ file, keys: everyKey.has(file) ? [] : [...keys].sort() }));
   }
 
   private env(value: unknown): Record<string, string> {

@@ -11,6 +11,53 @@ export interface OutSpec {
   cache: boolean;
   /** Kept (not deleted) before the stage runs. */
   persist: boolean;
+  /** `push: false`: never sent to (nor fetched from) a remote. Set only when false. */
+  push?: false;
+  /** The remote this output goes to instead of the default one. */
+  remote?: string;
+  /** DVC's annotations (`desc`, `type`, `labels`, `meta`): recorded, not interpreted. */
+  annotations?: OutAnnotations;
+  /** How a `plots` entry is drawn (`x`, `y`, `title`, `template`, …): recorded for plot tools. */
+  plot?: PlotProps;
+}
+
+export interface OutAnnotations {
+  desc?: string;
+  type?: string;
+  labels?: string[];
+  meta?: unknown;
+}
+
+export interface PlotProps {
+  x?: string;
+  y?: string;
+  x_label?: string;
+  y_label?: string;
+  title?: string;
+  template?: string;
+}
+
+/**
+ * A named plot of the top-level `plots:` section. `x`/`y` are a field name, a list of them, or
+ * a mapping from data file to field(s) (plots across files); an entry that is just a path is a
+ * plot of that file with `y` unset.
+ */
+export interface TopLevelPlot {
+  id: string;
+  x?: string | Record<string, string>;
+  y?: string | string[] | Record<string, string | string[]>;
+  x_label?: string;
+  y_label?: string;
+  title?: string;
+  template?: string;
+}
+
+export interface Artifact {
+  path: string;
+  type?: string;
+  desc?: string;
+  labels?: string[];
+  meta?: unknown;
 }
 
 export interface ParamsSpec {
@@ -57,4 +104,17 @@ export interface Pipeline {
   stages: Map<string, Stage>;
   /** True when the pipeline file does not exist (a repository that only tracks data with `mlp add`). */
   missing?: boolean;
+  /** The top-level sections besides `stages` (DVC 3's dvc.yaml); absent when none is written. */
+  sections?: PipelineSections;
+}
+
+export interface PipelineSections {
+  /** Top-level `metrics:`: metrics files no stage produces, read by `metrics show/diff`. */
+  metrics: RepoPath[];
+  /** Top-level `params:`: params files read by `params diff` (every key). */
+  params: RepoPath[];
+  plots: TopLevelPlot[];
+  artifacts: Record<string, Artifact>;
+  /** `datasets:` entries, kept as written (mlp has no dataset registry). */
+  datasets: unknown[];
 }

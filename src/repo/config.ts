@@ -17,6 +17,8 @@ export interface Config {
   remotes?: Record<string, Record<string, unknown>>;
   /** Sizes of resource pools (validated at load; parsed by src/pipeline/resources.ts). */
   resources?: Record<string, unknown> | null;
+  /** How `${mapping}` in `cmd` becomes arguments (DVC's `parsing` section). */
+  parsing?: { bool?: 'store_true' | 'boolean_optional'; list?: 'nargs' | 'append' };
 }
 
 /**

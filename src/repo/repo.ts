@@ -17,6 +17,7 @@ import { Lockfile } from '../lock/lockfile.js';
 import { readPointer, type Pointer } from '../lock/pointer-file.js';
 import { ParamsReader } from '../params/params-file.js';
 import { loadPipeline } from '../pipeline/load.js';
+import { DEFAULT_PARSING } from '../pipeline/template.js';
 import { POINTER_SUFFIX } from '../pipeline/schema.js';
 import type { Pipeline } from '../pipeline/types.js';
 import { CONFIG_FILE, linkTypes, loadConfig, type Config } from './config.js';
@@ -133,7 +134,7 @@ export class Repo {
   }
 
   get pipeline(): Pipeline {
-    return (this.cached.pipeline ??= loadPipeline(this.root, undefined, this.parseCache));
+    return (this.cached.pipeline ??= loadPipeline(this.root, undefined, this.parseCache, undefined, { parsing: { ...DEFAULT_PARSING, ...this.config.parsing } }));
   }
 
   get lock(): Lockfile {

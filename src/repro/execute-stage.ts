@@ -66,7 +66,7 @@ export async function executeStage(ctx: StageContext, stage: Stage): Promise<Sta
   // Previous outputs are put back after a failure only once this run has changed them.
   let touched = false;
   try {
-    const check = checkStage(repo, stage, entry);
+    const check = checkStage(repo, stage, entry, ctx.dry ? 'report' : 'throw');
     reasons = [...check.reasons];
     if (ctx.force && reasons.length === 0) reasons.push({ kind: 'forced' });
     if (ctx.dry) return dryRun(ctx, stage, reasons);

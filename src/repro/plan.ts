@@ -38,7 +38,7 @@ export function planRepro(repo: Repo, options: PlanOptions): ReproPlan {
   const selected = selectStages(dag, resolveTargets(pipeline, options.targets), options.single);
   const stages = selected.map((n) => pipeline.stages.get(n) as Stage);
   const resources = resourceLimits(stages, resourceCapacity(repo.config));
-  checkStageInputs(repo, stages);
+  checkStageInputs(repo, stages, options.dry);
   if (!options.dry) {
     checkMissingDeps(repo, stages);
     // Before any stage runs: an output reached through a symlink to outside is refused (exit 3).

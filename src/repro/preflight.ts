@@ -13,12 +13,13 @@ import type { Stage } from '../pipeline/types.js';
 import type { Repo } from '../repo/repo.js';
 import { currentParams } from './staleness.js';
 
-export function checkStageInputs(repo: Repo, stages: readonly Stage[]): void {
+export function checkStageInputs(repo: Repo, stages: readonly Stage[], dry = false): void {
   const outs = new OutIndex(allOuts(repo.pipeline));
   for (const stage of stages) {
     checkWdir(repo, stage);
-    // A params file that a stage writes is read when its turn comes; every other one now.
-    if (stage.params.every((spec) => outs.producersOf(spec.file).length === 0)) currentParams(repo, stage);
+    // A params file that a stage writes is read when its turn comes; every other one now. A dry
+    // run reports a missing file as the reason the stage would run (as `status` does), as DVC.
+    if (stage.params.every((spec) => outs.producersOf(spec.file).length === 0)) currentParams(repo, stage, dry ? [] : undefined);
   }
 }
 

@@ -14,6 +14,8 @@ export type StaleReason =
   | { kind: 'param-changed'; file: string; key: string; old: unknown; new: unknown }
   | { kind: 'param-added'; file: string; key: string; new: unknown }
   | { kind: 'param-removed'; file: string; key: string; old: unknown }
+  /** A declared params file that does not exist (DVC: `deleted`); reported, not an error, by status and --dry. */
+  | { kind: 'params-missing'; file: string }
   | { kind: 'out-missing'; path: string }
   | { kind: 'out-modified'; path: string }
   | { kind: 'out-added'; path: string }

@@ -62,6 +62,9 @@ export function stageEnv(root: string, stage: Stage, shimDir: string): NodeJS.Pr
     ...stage.env,
     MLP_STAGE: stage.name,
     MLP_ROOT: root,
+    // DVC's names for the same, so that scripts written for `dvc repro` run unchanged.
+    DVC_STAGE: stage.name,
+    DVC_ROOT: root,
     PATH: pathParts.filter(Boolean).join(path.delimiter),
   };
 }
@@ -84,6 +87,34 @@ export async function runStage(root: string, stage: Stage, options: RunStageOpti
   return { ok: true };
 }
 
+/** Shells that take `-e` and `-c` as POSIX sh does; any other `$SHELL` (fish, csh) is not used. */
+const POSIX_SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'mksh', 'ash']);
+
+/**
+ * How a command runs: through the user's `$SHELL` when it is a POSIX-family shell (DVC runs
+ * `$SHELL -c`, with bash's and zsh's startup files skipped as DVC does), else `/bin/sh`. A
+ * multi-line command gets `-e`: it stops at the first failing line, where `sh -c` would run on
+ * and report only the last line's status (DVC does that; a failed middle line recorded as a
+ * success is the worse outcome, so mlp stops).
+ */
+export function shellCommand(cmd: string, env: NodeJS.ProcessEnv): { file: string; args: string[] } {
+  const shell = env.SHELL;
+  const name = shell ? path.basename(shell).toLowerCase() : '';
+  const file = shell && path.isAbsolute(shell) && POSIX_SHELLS.has(name) && isExecutable(shell) ? shell : '/bin/sh';
+  const startup: Record<string, string[]> = { bash: ['--noprofile', '--norc'], zsh: ['--no-rcs'] };
+  const multiLine = cmd.trim().includes('\n');
+  return { file, args: [...(file === shell ? (startup[name] ?? []) : []), ...(multiLine ? ['-e'] : []), '-c', cmd] };
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function runCommand(
   cmd: string,
   cwd: string,
@@ -92,7 +123,8 @@ function runCommand(
   { output, signal, onSpawn, groups }: RunStageOptions,
 ): Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', cmd], {
+    const shell = shellCommand(cmd, env);
+    const child = spawn(shell.file, shell.args, {
       cwd,
       env,
       detached: true,

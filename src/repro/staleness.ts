@@ -21,11 +21,25 @@ export interface StageCheck {
   params: LockedParams;
 }
 
-/** The current values of a stage's declared params; a missing file or key is an error. */
-export function currentParams(repo: Repo, stage: Stage): LockedParams {
+/**
+ * What a missing params file or key is: an error (before running or committing a stage), or —
+ * for `status` and `repro --dry`, as DVC reports it — a reason the stage is stale (`deleted`).
+ */
+export type MissingParams = 'throw' | 'report';
+
+/**
+ * The current values of a stage's declared params; a missing file or key is an error, or with
+ * `reasons` given, a missing file is a `params-missing` reason. A key missing from a file that
+ * exists stays an error everywhere: the pipeline is wrong, not the workspace.
+ */
+export function currentParams(repo: Repo, stage: Stage, reasons?: StaleReason[]): LockedParams {
   const result: LockedParams = {};
   for (const spec of stage.params) {
     const data = repo.params.read(spec.file);
+    if (!data && reasons) {
+      reasons.push({ kind: 'params-missing', file: spec.file });
+      continue;
+    }
     if (!data) {
       throw new PipelineError(`stage '${stage.name}': params file ${spec.file} does not exist`, stage.location, {
         hint: `create ${spec.file} or remove it from the stage's params`,
@@ -78,9 +92,12 @@ export function isCallbackStage(stage: Stage): boolean {
   return stage.deps.length === 0 && stage.params.length === 0;
 }
 
-export function checkStage(repo: Repo, stage: Stage, entry: LockEntry | undefined): StageCheck {
+export function checkStage(repo: Repo, stage: Stage, entry: LockEntry | undefined, missingParams: MissingParams = 'throw'): StageCheck {
   const reasons: StaleReason[] = [];
-  const params = currentParams(repo, stage);
+  const missing: StaleReason[] = [];
+  const params = currentParams(repo, stage, missingParams === 'report' ? missing : undefined);
+  const deletedFiles = new Set(missing.map((r) => (r.kind === 'params-missing' ? r.file : '')));
+  reasons.push(...missing);
   const deps = new Map<RepoPath, PathHash | undefined>();
 
   if (!entry) reasons.push({ kind: 'never-run' });
@@ -88,7 +105,8 @@ export function checkStage(repo: Repo, stage: Stage, entry: LockEntry | undefine
   // As in DVC: nothing tells that its result is still valid (params count as deps there too).
   else if (isCallbackStage(stage)) reasons.push({ kind: 'no-deps' });
   if (entry && entry.cmd.join('\n') !== stage.cmd.join('\n')) reasons.push({ kind: 'cmd-changed' });
-  if (entry) compareParams(entry.params, params, reasons);
+  // A deleted params file is one reason, not one per key it held.
+  if (entry) compareParams(Object.fromEntries(Object.entries(entry.params).filter(([file]) => !deletedFiles.has(file))), params, reasons);
 
   const lockedOuts = new Map((entry?.outs ?? []).map((o) => [o.path, o]));
   for (const out of stage.outs) {

@@ -29,6 +29,8 @@ export interface ConfigFile {
   core?: { jobs?: number; remote?: string } | null;
   remotes?: Record<string, Record<string, unknown> | null | undefined> | null;
   resources?: Record<string, unknown> | null;
+  /** DVC's `parsing` options: how `${mapping}` in a stage's `cmd` becomes arguments. */
+  parsing?: { bool?: 'store_true' | 'boolean_optional'; list?: 'nargs' | 'append' } | null;
 }
 
 export const CONFIG_KIND: FileKind = { hint: 'see "Configuration" and "Remotes" in the README' };
@@ -87,6 +89,15 @@ export function configSchema(): V.GenericSchema<unknown, ConfigFile> {
       cache: v.nullish(strictMap({ type: v.nullish(cacheType) }, 'a mapping')),
       core: v.nullish(strictMap({ jobs: v.optional(integerSchema(1, 'jobs: 4')), remote: v.optional(stringSchema('remote: origin')) }, 'a mapping')),
       remotes: v.nullish(mapOf(remote, 'a mapping of remote names to their options')),
+      parsing: v.nullish(
+        strictMap(
+          {
+            bool: v.optional(v.picklist(['store_true', 'boolean_optional'], (issue) => `must be store_true or boolean_optional, got ${issue.received}`)),
+            list: v.optional(v.picklist(['nargs', 'append'], (issue) => `must be nargs or append, got ${issue.received}`)),
+          },
+          'a mapping',
+        ),
+      ),
       resources: v.nullish(
         v.pipe(
           mapOf(v.unknown(), 'a mapping of resource names to amounts'),
@@ -105,7 +116,7 @@ export function configSchema(): V.GenericSchema<unknown, ConfigFile> {
         ),
       ),
     },
-    'a mapping of sections (cache, core, remotes, resources)',
+    'a mapping of sections (cache, core, remotes, resources, parsing)',
   ));
 }
 

@@ -104,9 +104,20 @@ export function renderMetricsShow(revisions: readonly RevisionMetrics[], options
   );
 }
 
-/** `{revision: {file: {metric: value}}}`; a file absent at a revision is left out. */
+/**
+ * `{revision: {file: {metric: value}}}`; a file absent at a revision is left out; a broken one is
+ * `{file: {error: message}}` (as DVC's `metrics show --json` reports it).
+ */
 export function metricsShowJson(revisions: readonly RevisionMetrics[]): Record<string, Record<string, Record<string, unknown>>> {
   return Object.fromEntries(
-    revisions.map((r) => [r.label, Object.fromEntries(r.files.filter((f) => f.values).map((f) => [f.path, Object.fromEntries(f.values ?? [])]))]),
+    revisions.map((r) => [
+      r.label,
+      Object.fromEntries(r.files.filter((f) => f.values || f.error).map((f) => [f.path, f.error ? { error: f.error.message } : Object.fromEntries(f.values ?? [])])),
+    ]),
   );
+}
+
+/** One warning per metrics file that could not be read, for `metrics show` (which still exits 0). */
+export function metricsShowWarnings(revisions: readonly RevisionMetrics[]): string[] {
+  return revisions.flatMap((r) => r.files.flatMap((f) => (f.error ? [`${f.error.message}${f.error.hint ? `\nhint: ${f.error.hint}` : ''}`] : [])));
 }

@@ -12,6 +12,8 @@
  * Redraws happen inside `update()` (throttled), not on a timer: the trainers compute on the main
  * thread, and a timer-driven display would freeze exactly while they work.
  */
+import { useColour } from './colour.js';
+import { singularUnit } from './plural.js';
 import { formatBytes, formatDuration, formatRate } from './render.js';
 
 export interface ProgressUpdate {
@@ -82,7 +84,7 @@ export async function startProgress(options: ProgressOptions = {}): Promise<Prog
   }
   const { default: ora } = await import('ora');
   // discardStdin false: the display must not take over stdin (that can keep the process alive).
-  const spinner = ora({ stream: stream as NodeJS.WritableStream, discardStdin: false, isEnabled: true }).start();
+  const spinner = ora({ stream: stream as NodeJS.WritableStream, discardStdin: false, isEnabled: true, ...(useColour(stream) ? {} : { color: false }) }).start();
   const redraw = options.redrawMs ?? 100;
   let last = -Infinity;
   return {
@@ -124,7 +126,7 @@ export function formatProgress(update: ProgressUpdate, options: { rate?: number 
     }
     parts.push(bytes ? `${formatBytes(update.done)}/${formatBytes(total)}` : `${update.done}/${total} ${update.unit}`);
   } else {
-    parts.push(bytes ? formatBytes(update.done) : `${update.done} ${update.unit}`);
+    parts.push(bytes ? formatBytes(update.done) : `${update.done} ${update.done === 1 ? singularUnit(update.unit) : update.unit}`);
   }
   if (update.items) parts.push(`${update.items.done}/${update.items.total} ${update.items.unit}`);
   const { rate } = options;

@@ -31,6 +31,8 @@ export function describeReason(reason: StaleReason): string {
       return `param ${reason.key} added: ${show(reason.new)}`;
     case 'param-removed':
       return `param ${reason.key} removed`;
+    case 'params-missing':
+      return `params file ${reason.file} deleted`;
     case 'out-missing':
       return `out ${reason.path} missing`;
     case 'out-modified':

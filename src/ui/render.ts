@@ -4,6 +4,13 @@ import type { StatusReport } from '../repro/status.js';
 import { describeReason } from './reasons.js';
 
 export function renderStatus(report: StatusReport): string {
+  const notLoaded = report.notLoaded?.length
+    ? `Not loaded: ${report.notLoaded.join(', ')} (mlp runs only the root pipeline.yaml; pipelines in subdirectories are not supported yet, so their stages are not checked).\n`
+    : '';
+  return statusLines(report) + notLoaded;
+}
+
+function statusLines(report: StatusReport): string {
   const lines: string[] = [];
   for (const s of report.stages) {
     if (s.state === 'up-to-date') continue;
@@ -21,6 +28,13 @@ export function renderStatus(report: StatusReport): string {
     return report.data.length === 0 ? 'No pipeline.yaml, and no data tracked with `mlp add` yet.\n' : 'Tracked data is up to date (no pipeline.yaml).\n';
   }
   if (lines.length === 0) return 'Pipeline and tracked data are up to date.\n';
+  const stale = report.stages.some((s) => s.state === 'stale') || report.data.some((d) => d.state !== 'up-to-date');
+  if (!stale) {
+    // Only frozen stages to list: say in one line that nothing else needs doing (as repro does).
+    const upToDate = report.stages.filter((s) => s.state === 'up-to-date').length;
+    const frozen = report.stages.length - upToDate;
+    lines.push(`Pipeline and tracked data are up to date (${upToDate} up to date, ${frozen} frozen).`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -30,6 +44,7 @@ export function statusJson(report: StatusReport): unknown {
       report.stages.map((s) => [s.name, { state: s.state, reasons: s.reasons.map((r) => ({ ...r, text: describeReason(r) })) }]),
     ),
     data: Object.fromEntries(report.data.map((d) => [d.path, { pointer: d.pointer, state: d.state }])),
+    ...(report.notLoaded ? { not_loaded: report.notLoaded } : {}),
   };
 }
 

@@ -1,9 +1,9 @@
 /** Small filesystem helpers shared by the core modules. */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { isErrnoException, withPath } from '../errors.js';
-import { tempOwnerTag } from './temp-files.js';
+import { isProcessAlive } from './processes.js';
+import { isAbandoned, tempOwnerTag } from './temp-files.js';
 
 /**
  * Writes `data` to a temp file next to `file` and renames it into place (atomic on POSIX). With
@@ -45,14 +45,20 @@ export function isSameOrInside(child: string, parent: string): boolean {
  * Builds directory `out` in a sibling temp directory, then swaps it into place; the previous
  * `out`, if any, is removed only once the new one is complete, so a failure never leaves a
  * half-written output behind. Returns the paths of the top-level entries written.
+ *
+ * The temp names carry their owner (`.<name>.tmp.<owner>`): Ctrl-C or SIGTERM while building
+ * removes this process's temp directory before the signal takes its course, and what a killed
+ * process left (SIGKILL, a crash) is swept by the next build of the same `out`.
  */
 export async function writeDirectoryAtomically(out: string, build: (dir: string) => Promise<void>): Promise<string[]> {
   const parent = path.dirname(path.resolve(out));
   await fs.promises.mkdir(parent, { recursive: true });
-  const stamp = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const temp = path.join(parent, `.${path.basename(out)}.tmp-${stamp}`);
-  const old = path.join(parent, `.${path.basename(out)}.old-${stamp}`);
+  sweepAbandonedBuilds(parent, path.basename(out));
+  const owner = tempOwnerTag();
+  const temp = path.join(parent, `.${path.basename(out)}.tmp.${owner}`);
+  const old = path.join(parent, `.${path.basename(out)}.old.${owner}`);
   await fs.promises.mkdir(temp);
+  const release = removeOnSignal(temp);
   try {
     await build(temp);
     const files = (await fs.promises.readdir(temp)).sort();
@@ -64,5 +70,50 @@ export async function writeDirectoryAtomically(out: string, build: (dir: string)
   } catch (error) {
     await fs.promises.rm(temp, { recursive: true, force: true });
     throw error;
+  } finally {
+    release();
   }
+}
+
+/** Temp and old directories of earlier builds of `base` in `parent` whose owner is gone. */
+function sweepAbandonedBuilds(parent: string, base: string): void {
+  const prefixes = [`.${base}.tmp`, `.${base}.old`];
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return;
+  }
+  const now = Date.now();
+  for (const name of names) {
+    const rest = prefixes.map((p) => (name.startsWith(p) ? name.slice(p.length) : undefined)).find((r) => r !== undefined);
+    if (rest === undefined) continue;
+    // `.<owner>` since owners were recorded; `-<pid>-<hex>` before (pid only, this host).
+    const legacy = /^-(\d+)-[0-9a-f]{8}$/.exec(rest);
+    const stat = fs.lstatSync(path.join(parent, name), { throwIfNoEntry: false });
+    if (!stat?.isDirectory()) continue;
+    const abandoned = legacy ? !isProcessAlive(Number(legacy[1])) : rest.startsWith('.') && isAbandoned(rest.slice(1), stat.mtimeMs, now);
+    if (abandoned) fs.rmSync(path.join(parent, name), { recursive: true, force: true });
+  }
+}
+
+const building = new Set<string>();
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+function onBuildSignal(signal: NodeJS.Signals): void {
+  for (const dir of building) fs.rmSync(dir, { recursive: true, force: true });
+  building.clear();
+  for (const s of SIGNALS) process.removeListener(s, onBuildSignal);
+  // Nobody else handles the signal: let it end the process as it would have (exit 130/143).
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+}
+
+/** Until the returned function is called, SIGINT/SIGTERM remove `dir` first. */
+function removeOnSignal(dir: string): () => void {
+  if (building.size === 0) for (const s of SIGNALS) process.on(s, onBuildSignal);
+  building.add(dir);
+  return () => {
+    building.delete(dir);
+    if (building.size === 0) for (const s of SIGNALS) process.removeListener(s, onBuildSignal);
+  };
 }

@@ -62,7 +62,7 @@ export function registerCifar10Commands(program: Command): void {
     .description('train the CNN on prepared data and save it in the TensorFlow.js format')
     .requiredOption('--data <dir>', 'directory written by `mlp cifar10 prepare`')
     .requiredOption('--out <dir>', 'model directory (model.json, weights.bin, cifar10.json, history.json)')
-    .option('--params <file#key>', 'params section (model, train), e.g. params.yaml#cifar10')
+    .option('--params <file#key>', 'params section (model, train) (default: params.yaml#cifar10 when that file has the section, else the built-in defaults)')
     .option('--history <file>', 'per-epoch metrics series, .json or .csv (default <out>/history.json)')
     .option('--metrics <file>', 'write a training summary (time, img/s, final accuracies) as JSON')
     .option('--epochs <n>', 'override train.epochs', parsePositiveInt)
@@ -188,6 +188,7 @@ interface PredictCliOptions {
  * wasm pthread workers would otherwise keep the process alive.
  */
 async function withTf(action: () => Promise<void>): Promise<void> {
+  (await import('./tf-runtime.js')).assertTensorFlowInstalled();
   let ok = false;
   try {
     await action();

@@ -4,7 +4,7 @@
  * training kernels of ./wasm-kernels.ts and, where possible, XNNPACK's thread pool.
  */
 import type * as TF from '@tensorflow/tfjs';
-import { MlpError } from '../../src/errors.js';
+import { MlpError, errorCode } from '../../src/errors.js';
 import { enableWasmThreads } from './wasm-threads.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 import { registerBatchNormKernels } from './fast-batch-norm.js';
@@ -52,7 +52,7 @@ async function load(choice: BackendChoice, threads: number): Promise<TfRuntime> 
       });
     }
   }
-  const tf = await import('@tensorflow/tfjs');
+  const tf = await importTensorFlow(() => import('@tensorflow/tfjs'));
   // webgl registers itself on import but has no GL context in Node; keep it from being picked.
   if (tf.findBackend('webgl')) tf.removeBackend('webgl');
   if (choice === 'cpu') {
@@ -60,7 +60,7 @@ async function load(choice: BackendChoice, threads: number): Promise<TfRuntime> 
     await tf.ready();
     return { tf, backend: 'cpu', threads: 1 };
   }
-  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  const wasm = await importTensorFlow(() => import('@tensorflow/tfjs-backend-wasm'));
   const actualThreads = await enableWasmThreads(tf, wasm, threads);
   if (!(await tf.setBackend('wasm'))) {
     const hint = actualThreads > 0 ? 'this was the multi-threaded build: set MLP_WASM_THREADS=0 to use the single-threaded one' : 'try --backend cpu';
@@ -70,6 +70,40 @@ async function load(choice: BackendChoice, threads: number): Promise<TfRuntime> 
   registerWasmTrainingKernels(tf);
   registerBatchNormKernels(tf);
   return { tf, backend: 'wasm', threads: actualThreads > 0 ? wasm.getThreadsCount() : 1 };
+}
+
+/** The npm packages `mlp cifar10 train|evaluate|predict` need: optional peers of mlp-pipeline. */
+export const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs@4', '@tensorflow/tfjs-backend-wasm@4'] as const;
+
+/**
+ * TensorFlow.js (286 MB installed) is an optional peer dependency so that an install of the
+ * pipeline runner stays lean; a missing package is an install step to take, not a crash.
+ */
+function tensorFlowMissing(cause: unknown): MlpError {
+  return new MlpError('TensorFlow.js is not installed: `mlp cifar10 train`, `evaluate` and `predict` need it', {
+    hint:
+      `install it where mlp is installed: \`npm install ${TENSORFLOW_PACKAGES.join(' ')}\` next to a project's mlp-pipeline, ` +
+      `or \`npm install -g ${TENSORFLOW_PACKAGES.join(' ')}\` next to a global one`,
+    cause,
+  });
+}
+
+async function importTensorFlow<T>(load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    if (errorCode(error) === 'ERR_MODULE_NOT_FOUND') throw tensorFlowMissing(error);
+    throw error;
+  }
+}
+
+/** Throws the install hint before a command reads any data, without loading TensorFlow.js. */
+export function assertTensorFlowInstalled(): void {
+  try {
+    import.meta.resolve('@tensorflow/tfjs');
+  } catch (error) {
+    throw tensorFlowMissing(error);
+  }
 }
 
 async function importTfjsNode(): Promise<Tf | undefined> {

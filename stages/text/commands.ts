@@ -47,14 +47,14 @@ export function registerTextCommands(program: Command): void {
     .requiredOption('--data <dir>', 'prepared data directory (from `mlp text prepare`)')
     .requiredOption('--out <dir>', 'model directory to write (replaced)')
     .option('--params <file#key>', 'hyperparameters: a params section, e.g. params.yaml#text (default: scikit-learn defaults)')
-    .option('--metrics <file>', 'metrics JSON to write (default: <out>/metrics.json)')
+    .option('--metrics <file>', 'metrics JSON to write: scores and solver figures, the same bytes for the same data and params (default: none)')
+    .option('--timings <file>', 'timings JSON to write: seconds and peak memory, different every run (default: none)')
     .action(async (options: TrainFlags, command: Command) => {
-      const [{ trainText }, { formatTrainSummary, trainProgressUpdate }, params, { startProgress }, path] = await Promise.all([
+      const [{ trainText }, { formatTrainSummary, trainProgressUpdate }, params, { startProgress }] = await Promise.all([
         import('./train.js'),
         import('./render.js'),
         import('./params.js'),
         import('../../src/ui/progress.js'),
-        import('node:path'),
       ]);
       const textParams = options.params ? (await params.loadTextParams(options.params)).params : params.defaultTextParams();
       const progress = await startProgress({ mode: isQuiet(command) ? 'off' : 'auto' });
@@ -64,7 +64,8 @@ export function registerTextCommands(program: Command): void {
           dataDir: options.data,
           outDir: options.out,
           params: textParams,
-          metricsFile: options.metrics ?? path.join(options.out, 'metrics.json'),
+          ...(options.metrics !== undefined ? { metricsFile: options.metrics } : {}),
+          ...(options.timings !== undefined ? { timingsFile: options.timings } : {}),
           onProgress: (p) => progress.update(trainProgressUpdate(p)),
         });
       } finally {
@@ -84,15 +85,15 @@ export function registerTextCommands(program: Command): void {
     .description('score a trained model on labelled documents')
     .requiredOption('--model <dir>', 'model directory (from `mlp text train`)')
     .requiredOption('--data <dir|csv>', 'prepared data directory (uses its test.csv) or a CSV file with text,label')
-    .requiredOption('--metrics <file>', 'metrics JSON to write')
-    .option('--train-metrics <file>', 'training metrics to take train_seconds from (default: <model>/metrics.json)')
+    .option('--metrics <file>', 'metrics JSON to write (default: none; the scores are printed)')
+    .option('--timings <file>', 'timings JSON to write: seconds and peak memory (default: none)')
     .action(async (options: EvaluateFlags, command: Command) => {
       const [{ evaluateText }, { formatEvaluateSummary }] = await Promise.all([import('./evaluate.js'), import('./render.js')]);
       const result = await evaluateText({
         modelDir: options.model,
         data: options.data,
-        metricsFile: options.metrics,
-        trainMetricsFile: options.trainMetrics,
+        ...(options.metrics !== undefined ? { metricsFile: options.metrics } : {}),
+        ...(options.timings !== undefined ? { timingsFile: options.timings } : {}),
       });
       if (!isQuiet(command)) process.stdout.write(formatEvaluateSummary(result));
     });
@@ -139,13 +140,14 @@ interface TrainFlags {
   out: string;
   params?: string;
   metrics?: string;
+  timings?: string;
 }
 
 interface EvaluateFlags {
   model: string;
   data: string;
-  metrics: string;
-  trainMetrics?: string;
+  metrics?: string;
+  timings?: string;
 }
 
 interface PredictFlags {

@@ -1,8 +1,7 @@
 /**
- * `mlp text evaluate`: a trained model on labelled documents → scores, confusion matrix, timings.
+ * `mlp text evaluate`: a trained model on labelled documents → scores, confusion matrix (and,
+ * apart from them, timings).
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { writeMetricsFile } from '../common/metrics.js';
 import { classIndices } from './io/class-labels.js';
 import { argmaxRows, predictProbabilities } from './solver/logistic-regression.js';
@@ -16,25 +15,28 @@ export interface EvaluateOptions {
   modelDir: string;
   /** Prepared directory (its test.csv is used) or a CSV file with text,label columns. */
   data: string;
-  metricsFile: string;
-  /** Training metrics to copy `train_seconds` from; default `<modelDir>/metrics.json` if present. */
-  trainMetricsFile?: string;
+  /** Where to write the metrics JSON; none when undefined (the command prints the scores). */
+  metricsFile?: string;
+  /** Where to write the timings JSON (kept out of the metrics: they change every run). */
+  timingsFile?: string;
 }
 
 export interface EvaluateMetrics extends Omit<ClassificationReport, 'n'> {
   n_test: number;
-  timing: {
-    train_seconds: number | null;
-    vectorize_seconds: number;
-    predict_seconds: number;
-    peak_rss_mb: number;
-  };
+}
+
+export interface EvaluateTiming {
+  vectorize_seconds: number;
+  predict_seconds: number;
+  peak_rss_mb: number;
 }
 
 export interface EvaluateResult {
-  metricsFile: string;
+  metricsFile: string | undefined;
+  timingsFile: string | undefined;
   dataFile: string;
   metrics: EvaluateMetrics;
+  timing: EvaluateTiming;
 }
 
 export async function evaluateText(options: EvaluateOptions): Promise<EvaluateResult> {
@@ -55,24 +57,13 @@ export async function evaluateText(options: EvaluateOptions): Promise<EvaluateRe
     n_test: report.n,
     per_class: report.per_class,
     confusion_matrix: report.confusion_matrix,
-    timing: {
-      train_seconds: await trainSeconds(options.trainMetricsFile ?? path.join(options.modelDir, 'metrics.json')),
-      vectorize_seconds: round(vectorizeSeconds, 4),
-      predict_seconds: round(predictSeconds, 4),
-      peak_rss_mb: peakRssMb(),
-    },
   };
-  writeMetricsFile(options.metricsFile, metrics);
-  return { metricsFile: options.metricsFile, dataFile: documents.file, metrics };
-}
-
-/** `timing.train_seconds` of a training metrics file, or null when there is none. */
-async function trainSeconds(file: string): Promise<number | null> {
-  try {
-    const metrics = JSON.parse(await readFile(file, 'utf8')) as { timing?: { train_seconds?: unknown } };
-    const value = metrics.timing?.train_seconds;
-    return typeof value === 'number' ? value : null;
-  } catch {
-    return null;
-  }
+  const timing: EvaluateTiming = {
+    vectorize_seconds: round(vectorizeSeconds, 4),
+    predict_seconds: round(predictSeconds, 4),
+    peak_rss_mb: peakRssMb(),
+  };
+  if (options.metricsFile !== undefined) writeMetricsFile(options.metricsFile, metrics);
+  if (options.timingsFile !== undefined) writeMetricsFile(options.timingsFile, timing);
+  return { metricsFile: options.metricsFile, timingsFile: options.timingsFile, dataFile: documents.file, metrics, timing };
 }

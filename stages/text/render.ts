@@ -36,12 +36,12 @@ export function formatTrainSummary(result: TrainResult): string {
   } else {
     lines.push('  no test.csv in the data directory: nothing to score');
   }
-  const t = metrics.timing;
+  const t = result.timing;
   lines.push(
     `  time: vectorize ${t.vectorize_seconds.toFixed(2)} s, train ${t.train_seconds.toFixed(2)} s, ` +
       `predict ${t.predict_seconds.toFixed(3)} s; peak memory ${t.peak_rss_mb} MiB`,
-    `Metrics written to ${result.metricsFile}`,
   );
+  lines.push(...written(result));
   return lines.join('\n') + '\n';
 }
 
@@ -69,9 +69,16 @@ export function formatEvaluateSummary(result: EvaluateResult): string {
     `Evaluated on ${m.n_test} rows of ${result.dataFile}: accuracy ${fixed(m.accuracy)}, ` +
       `F1 macro ${fixed(m.f1_macro)}, F1 weighted ${fixed(m.f1_weighted)}`,
     ...perClassTable(m),
-    `Metrics written to ${result.metricsFile}`,
+    ...written(result),
   ];
   return lines.join('\n') + '\n';
+}
+
+function written(result: { metricsFile: string | undefined; timingsFile: string | undefined }): string[] {
+  return [
+    ...(result.metricsFile !== undefined ? [`Metrics written to ${result.metricsFile}`] : []),
+    ...(result.timingsFile !== undefined ? [`Timings written to ${result.timingsFile}`] : []),
+  ];
 }
 
 function perClassTable(report: Pick<ClassificationReport, 'per_class'>): string[] {

@@ -17,8 +17,10 @@ export interface TrainOptions {
   dataDir: string;
   outDir: string;
   params: TextParams;
-  /** Where to write the metrics JSON. */
-  metricsFile: string;
+  /** Where to write the metrics JSON (scores and solver figures only: the same data and params give the same bytes). */
+  metricsFile?: string;
+  /** Where to write the timings JSON: they change every run, so they are kept out of metrics and the model. */
+  timingsFile?: string;
   /** Where training is (for a progress display; called synchronously, often). */
   onProgress?: (progress: TrainProgress) => void;
 }
@@ -41,15 +43,16 @@ export interface TrainMetrics extends Partial<Omit<ClassificationReport, 'n'>> {
   n_test: number;
   n_features: number;
   training: { iterations: number; converged: boolean; stop_reason: string; loss: number };
-  timing: Timing;
 }
 
 export interface TrainResult {
   outDir: string;
-  metricsFile: string;
+  metricsFile: string | undefined;
+  timingsFile: string | undefined;
   classes: string[];
   info: FitInfo;
   metrics: TrainMetrics;
+  timing: Timing;
 }
 
 export async function trainText(options: TrainOptions): Promise<TrainResult> {
@@ -118,16 +121,17 @@ export async function trainText(options: TrainOptions): Promise<TrainResult> {
     n_features: fit.vocabulary.terms.length,
     ...(report ? { per_class: report.per_class, confusion_matrix: report.confusion_matrix } : {}),
     training: { iterations: info.iterations, converged: info.converged, stop_reason: info.stopReason, loss: round(info.loss) },
-    timing: {
-      vectorize_seconds: round(vectorizeSeconds, 4),
-      train_seconds: round(trainSeconds, 4),
-      predict_seconds: round(predictSeconds, 4),
-      peak_rss_mb: peakRssMb(),
-    },
+  };
+  const timing: Timing = {
+    vectorize_seconds: round(vectorizeSeconds, 4),
+    train_seconds: round(trainSeconds, 4),
+    predict_seconds: round(predictSeconds, 4),
+    peak_rss_mb: peakRssMb(),
   };
   await saveModel(options.outDir, model);
-  writeMetricsFile(options.metricsFile, metrics);
-  return { outDir: options.outDir, metricsFile: options.metricsFile, classes, info, metrics };
+  if (options.metricsFile !== undefined) writeMetricsFile(options.metricsFile, metrics);
+  if (options.timingsFile !== undefined) writeMetricsFile(options.timingsFile, timing);
+  return { outDir: options.outDir, metricsFile: options.metricsFile, timingsFile: options.timingsFile, classes, info, metrics, timing };
 }
 
 /** The single-number scores, first in the metrics file so they are what a reader sees. */

@@ -80,12 +80,14 @@ describe('mlp metrics show', () => {
     expect(Object.keys(tags)).toEqual(['workspace', 'v1']);
   });
 
-  test('a metrics file that is not valid JSON or YAML is a clear error, in the workspace and at a revision', () => {
+  test('a metrics file that is not valid JSON or YAML is named, the others still shown (exit 0, as DVC); diff stops on it', () => {
     const dir = project();
     writeFiles(dir, { 'metrics/small.json': '{"accuracy": 0.8,,}' });
     const result = runMlp(dir, ['metrics', 'show']);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^error: metrics file 'metrics\/small\.json' in the workspace is not valid JSON or YAML \(line 1:\d+: /);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('metrics/large.json');
+    expect(result.stdout).not.toContain('metrics/small.json');
+    expect(result.stderr).toMatch(/^warning: metrics file 'metrics\/small\.json' in the workspace is not valid JSON or YAML \(line 1:\d+: /);
     expect(result.stderr).toContain('hint: metrics files are JSON or YAML mappings');
     git(dir, 'commit', '-qam', 'broken');
     writeFiles(dir, { 'metrics/small.json': json(0.8, 0.6) });

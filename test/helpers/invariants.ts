@@ -32,7 +32,7 @@ export function badObjects(storeRoot: string): string[] {
 /** Files under `root` whose names mark them as temp files of an interrupted write. */
 export function tempFiles(root: string): string[] {
   if (!fs.existsSync(root)) return [];
-  return (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => /\.tmp$|[/.]tmp-|mlp-unprotect/.test(f));
+  return (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => /\.tmp$|[/.]tmp-|\.(tmp|old)\.[0-9a-f]{8}-\d+-|mlp-unprotect/.test(f));
 }
 
 /** A random integer in [0, n): trials are reproducible with MLP_FAULT_SEED. */

@@ -21,6 +21,11 @@ export interface CsvColumns {
   textColumn: string;
   /** Omit to read unlabelled documents (prediction input). */
   labelColumn?: string;
+  /**
+   * The columns are the split format's, not a choice of the command (train, evaluate): a hint
+   * must not suggest --text-col/--label-col, which those commands do not have.
+   */
+  fixed?: boolean;
 }
 
 /** Reads a file's bytes as strict UTF-8; a missing file or bad byte is a user error. */
@@ -69,9 +74,9 @@ export function parseDocumentsCsv(text: string, file: string, columns: CsvColumn
     throw inputError({ file, row: error.recordIndex, line: error.line }, `malformed CSV: ${error.message}`);
   }
   const header = records[0]!;
-  const textIndex = columnIndex(header, columns.textColumn, file, '--text-col');
+  const textIndex = columnIndex(header, columns.textColumn, file, columnHint(columns, '--text-col'));
   const labelIndex =
-    columns.labelColumn === undefined ? -1 : columnIndex(header, columns.labelColumn, file, '--label-col');
+    columns.labelColumn === undefined ? -1 : columnIndex(header, columns.labelColumn, file, columnHint(columns, '--label-col'));
   if (records.length === 1) {
     throw inputError({ file }, 'the file has a header but no data rows');
   }
@@ -103,13 +108,18 @@ export async function readDocumentsCsv(file: string, columns: CsvColumns): Promi
   return parseDocumentsCsv(await readUtf8File(file, 'CSV file'), file, columns);
 }
 
-function columnIndex(header: CsvRecord, name: string, file: string, flag: string): number {
+function columnHint(columns: CsvColumns, flag: string): string {
+  if (!columns.fixed) return `pick the column with ${flag} <name>`;
+  return 'this command reads the columns text,label that `mlp text prepare` writes: run prepare on your CSV (its --text-col and --label-col pick other columns)';
+}
+
+function columnIndex(header: CsvRecord, name: string, file: string, hint: string): number {
   const matches = header.fields.flatMap((field, index) => (field === name ? [index] : []));
   if (matches.length === 1) return matches[0]!;
   const where = { file, row: 0, line: header.line };
   if (matches.length > 1) throw inputError(where, `column "${name}" appears ${matches.length} times in the header`);
   const shown = header.fields.map((field) => JSON.stringify(field)).join(', ');
-  throw inputError(where, `missing column "${name}"; the columns are ${shown}`, `pick the column with ${flag} <name>`);
+  throw inputError(where, `missing column "${name}"; the columns are ${shown}`, hint);
 }
 
 function headerHint(columns: CsvColumns): string {

@@ -15,7 +15,7 @@ import { readDocumentsCsv, type Documents } from './labelled-csv.js';
 export const TRAIN_FILE = 'train.csv';
 export const TEST_FILE = 'test.csv';
 export const SPLIT_FILE = 'split.json';
-export const SPLIT_COLUMNS = { textColumn: 'text', labelColumn: 'label' } as const;
+export const SPLIT_COLUMNS = { textColumn: 'text', labelColumn: 'label', fixed: true } as const;
 
 export function formatSplitCsv(texts: readonly string[], labels: readonly string[], rows: readonly number[]): string {
   const parts = ['text,label\n'];

@@ -2,7 +2,7 @@
  * End to end through the built CLI (`npm test` builds first): node bin/mlp.js text … in a temp dir.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { labelledCsv, tempDir, writeFile } from './helpers.js';
 
@@ -40,10 +40,18 @@ describe('mlp text (built CLI)', () => {
     expect(model.tfidf.ngram_range).toEqual([1, 2]);
     expect(model.logreg.C).toBe(2);
 
-    const evaluate = mlp(['text', 'evaluate', '--model', 'models/text', '--data', 'data/text', '--metrics', 'metrics/eval.json', '--train-metrics', 'metrics/text.json']);
+    const evaluate = mlp(['text', 'evaluate', '--model', 'models/text', '--data', 'data/text', '--metrics', 'metrics/eval.json']);
     expect(evaluate.status).toBe(0);
     expect(evaluate.stdout).toContain('Evaluated on 15 rows of data/text/test.csv: accuracy 1.0000');
-    expect(JSON.parse(readFileSync(path.join(cwd, 'metrics/eval.json'), 'utf8')).timing.train_seconds).toBe(metrics.timing.train_seconds);
+    expect(evaluate.stdout).toContain('Metrics written to metrics/eval.json');
+    expect(JSON.parse(readFileSync(path.join(cwd, 'metrics/eval.json'), 'utf8')).accuracy).toBe(1);
+
+    // Without --metrics, evaluate prints the scores and writes nothing.
+    const printed = mlp(['text', 'evaluate', '--model', 'models/text', '--data', 'data/text']);
+    expect(printed.stderr).toBe('');
+    expect(printed.status).toBe(0);
+    expect(printed.stdout).toMatch(/^Evaluated on 15 rows of data\/text\/test.csv: accuracy 1\.0000, F1 macro 1\.0000, F1 weighted 1\.0000\n  class +precision +recall +f1 +support\n  ham /);
+    expect(printed.stdout).not.toContain('written');
 
     const predict = mlp(['text', 'predict', '--model', 'models/text'], 'claim your free prize now\nfamily lunch this weekend\n');
     expect(predict.status).toBe(0);
@@ -54,6 +62,19 @@ describe('mlp text (built CLI)', () => {
     writeFile(cwd, 'docs.txt', 'winner cash offer\n');
     const fromFile = mlp(['text', 'predict', '--model', 'models/text', '--input', 'docs.txt', '--probabilities']);
     expect(JSON.parse(fromFile.stdout)).toEqual({ label: 'spam', confidence: expect.any(Number), probabilities: { ham: expect.any(Number), spam: expect.any(Number) } });
+  });
+
+  test('train without --metrics writes only the model: the same bytes on every run; timings go to --timings', () => {
+    const first = mlp(['text', 'train', '--data', 'data/text', '--out', 'models/a', '--params', 'params.yaml#text']);
+    expect(first.status).toBe(0);
+    expect(first.stdout).not.toContain('written');
+    const second = mlp(['text', 'train', '--data', 'data/text', '--out', 'models/b', '--params', 'params.yaml#text', '--timings', 'timings.json']);
+    expect(second.stdout).toContain('Timings written to timings.json');
+    const files = (dir: string): Record<string, string> =>
+      Object.fromEntries(readdirSync(path.join(cwd, dir)).sort().map((f) => [f, readFileSync(path.join(cwd, dir, f)).toString('base64')]));
+    expect(Object.keys(files('models/a'))).toEqual(['model.json', 'vocabulary.json', 'weights.bin']);
+    expect(files('models/b')).toEqual(files('models/a'));
+    expect(Object.keys(JSON.parse(readFileSync(path.join(cwd, 'timings.json'), 'utf8')))).toEqual(['vectorize_seconds', 'train_seconds', 'predict_seconds', 'peak_rss_mb']);
   });
 
   test('--quiet prints nothing on success', () => {
