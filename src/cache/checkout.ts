@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MlpError, errorCode } from '../errors.js';
-import type { HashInfo, ManifestEntry, PathHash, PathHasher } from '../hash/hash-path.js';
+import type { HashInfo, ManifestEntry, PathHash, PathHasher, StoreProgress } from '../hash/hash-path.js';
 import { SymlinkGuard, checkedInside, joinEntry, joinInside, type RepoPath } from '../schema/repo-path.js';
 import type { Sha256 } from '../schema/sha256.js';
 import { removePath } from '../util/fs.js';
@@ -52,12 +52,16 @@ export class CacheCheckout {
    * Returns undefined if the path does not exist. `copy` stores copies even where the cache type
    * is hardlink (outputs git tracks stay private, writable files).
    */
-  async hashAndSave(rel: RepoPath, signal?: AbortSignal, copy?: 'copy'): Promise<PathHash | undefined> {
+  async hashAndSave(rel: RepoPath, signal?: AbortSignal, copy?: 'copy', progress?: StoreProgress): Promise<PathHash | undefined> {
     checkedInside(this.root, rel);
-    const hashed = await this.hasher.hashAndStore(rel, {
-      has: (hash) => this.store.has(hash),
-      add: (fileRel, abs, stat) => this.addFile(fileRel, abs, stat, signal, copy),
-    });
+    const hashed = await this.hasher.hashAndStore(
+      rel,
+      {
+        has: (hash) => this.store.has(hash),
+        add: (fileRel, abs, stat) => this.addFile(fileRel, abs, stat, signal, copy),
+      },
+      progress,
+    );
     if (hashed?.manifest) this.store.putManifest(hashed.manifest);
     return hashed;
   }

@@ -16,7 +16,18 @@ export function registerDataCommands(program: Command): void {
       await withRepo(commandLine(), async (repo) => {
         const { addPaths } = await import('../data/add.js');
         const { formatBytes } = await import('../ui/render.js');
-        const results = await addPaths(repo, paths.map((p) => repo.relative(p)));
+        const { startStoreProgress } = await import('../ui/progress.js');
+        const progress = await startStoreProgress('add');
+        let results;
+        try {
+          results = await addPaths(
+            repo,
+            paths.map((p) => repo.relative(p)),
+            progress,
+          );
+        } finally {
+          progress.stop();
+        }
         for (const r of results) {
           const files = r.info.nfiles === undefined ? '' : `, ${plural(r.info.nfiles, 'file')}`;
           print(`Added ${r.path} (${formatBytes(r.info.size)}${files}) -> ${r.pointer}`);

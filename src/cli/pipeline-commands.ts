@@ -92,13 +92,14 @@ export function registerPipelineCommands(program: Command): void {
     .option('-R, --recursive', 'a directory target means every pipeline and pointer file below it')
     .option('--json', 'print JSON')
     .option('-q, --quiet', 'print nothing; exit 1 if anything is stale')
-    .option('-c, --remote', 'compare the cache with a remote instead: what to push, what to pull')
-    .option('-r <name>', 'the remote for --remote (default: core.remote)')
-    .action(async (targets: string[], flags: { json?: boolean; quiet?: boolean; remote?: boolean; r?: string; recursive?: boolean }) => {
+    .option('-c, --cloud', 'compare the cache with a remote instead: what to push, what to pull (reads only)')
+    .option('-r, --remote [name]', 'the remote to compare with (default: core.remote); implies --cloud')
+    .action(async (targets: string[], flags: { json?: boolean; quiet?: boolean; cloud?: boolean; remote?: string | boolean; recursive?: boolean }) => {
       await withRepo(undefined, async (repo) => {
-        if (flags.remote || flags.r !== undefined) {
+        // `--remote` alone (the old spelling of -c) means the default remote.
+        if (flags.cloud || flags.remote !== undefined) {
           const { runRemoteStatus } = await import('./remote-commands.js');
-          process.exitCode = await runRemoteStatus(repo, targets, flags.r, flags.json === true);
+          process.exitCode = await runRemoteStatus(repo, targets, typeof flags.remote === 'string' ? flags.remote : undefined, flags.json === true);
           return;
         }
         const { status } = await import('../repro/status.js');

@@ -1,9 +1,10 @@
-/** `mlp remote add|list|remove|default|modify|verify`, `push`, `pull`, `fetch`. */
+/** `mlp remote add|list|remove|rename|default|modify|verify`, `push`, `pull`, `fetch`: parse → call the core → render (src/ui/remote.ts). */
 import type { Command } from 'commander';
 import { ExitCode, MlpError } from '../errors.js';
 import type { Repo } from '../repo/repo.js';
-import type { TransferProgress, TransferSummary } from '../remote/transfer.js';
-import { isSameOrInside } from '../util/fs.js';
+import { describeRemoteOptions } from '../schema/remote-options.js';
+import type { TransferSummary } from '../remote/transfer.js';
+import type { CheckoutCounts } from '../ui/remote.js';
 import { commandLine, print, printJson, withRepo } from './context.js';
 import { parsePositiveInt } from './options.js';
 
@@ -28,19 +29,9 @@ export function registerRemoteCommands(program: Command): void {
     .option('-f, --force', 'replace an existing remote of that name')
     .action(async (name: string, url: string, flags: { default?: boolean; local?: boolean; force?: boolean }) => {
       await withRepo(undefined, async (repo) => {
-        const { ConfigFileEditor, parseRemoteUrl } = await import('../remote/remote-config.js');
-        if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) {
-          throw new MlpError(`invalid remote name '${name}'`, { hint: 'use letters, digits, ".", "_" and "-"', exitCode: ExitCode.usage });
-        }
-        const location = parseRemoteUrl(url, repo.root);
-        if (repo.config.remotes?.[name] && !flags.force) {
-          throw new MlpError(`remote '${name}' already exists`, { hint: `pass -f to replace it, or change it with \`mlp remote modify ${name} url <url>\``, exitCode: ExitCode.usage });
-        }
-        const editor = ConfigFileEditor.for(repo.mlpDir, flags.local === true);
-        editor.set(['remotes', name], { url });
-        if (flags.default) editor.set(['core', 'remote'], name);
-        editor.save();
-        print(`Added remote '${name}' (${location.kind}: ${url})${flags.default ? ' as the default' : ''} to .mlp/${flags.local ? 'config.local.yaml' : 'config.yaml'}.`);
+        const { addRemote, configFileName } = await import('../remote/remote-config.js');
+        const location = addRemote(repo, name, url, flags);
+        print(`Added remote '${name}' (${location.kind}: ${url})${flags.default ? ' as the default' : ''} to .mlp/${configFileName(flags.local === true)}.`);
       });
     });
 
@@ -50,16 +41,11 @@ export function registerRemoteCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (flags: { json?: boolean }) => {
       await withRepo(undefined, async (repo) => {
-        const { remoteNames } = await import('../remote/remote-config.js');
-        const names = remoteNames(repo.config);
+        const [{ remoteNames }, { renderRemoteList }] = await Promise.all([import('../remote/remote-config.js'), import('../ui/remote.js')]);
         const def = repo.config.core?.remote;
-        const rows = names.map((n) => ({ name: n, url: String(repo.config.remotes?.[n]?.url ?? ''), default: n === def }));
+        const rows = remoteNames(repo.config).map((n) => ({ name: n, url: String(repo.config.remotes?.[n]?.url ?? ''), default: n === def }));
         if (flags.json) printJson(rows);
-        else if (rows.length === 0) print('No remotes. Add one with `mlp remote add -d <name> <url>`.');
-        else {
-          const width = Math.max(...rows.map((r) => r.name.length));
-          for (const r of rows) print(`${r.name.padEnd(width)}  ${r.url}${r.default ? '  (default)' : ''}`);
-        }
+        else for (const line of renderRemoteList(rows)) print(line);
       });
     });
 
@@ -69,17 +55,22 @@ export function registerRemoteCommands(program: Command): void {
     .argument('<name>')
     .action(async (name: string) => {
       await withRepo(undefined, async (repo) => {
-        const { ConfigFileEditor } = await import('../remote/remote-config.js');
-        let found = false;
-        for (const local of [false, true]) {
-          const editor = ConfigFileEditor.for(repo.mlpDir, local);
-          let changed = editor.delete(['remotes', name]);
-          found ||= changed;
-          if (editor.get(['core', 'remote']) === name) changed = editor.delete(['core', 'remote']) || changed;
-          if (changed) editor.save();
-        }
-        if (!found) throw new MlpError(`remote '${name}' is not configured`, { hint: 'see `mlp remote list`', exitCode: ExitCode.usage });
+        const { removeRemote } = await import('../remote/remote-config.js');
+        removeRemote(repo, name);
         print(`Removed remote '${name}'.`);
+      });
+    });
+
+  remote
+    .command('rename')
+    .description('rename a remote (in config.yaml and config.local.yaml, and as the default)')
+    .argument('<old>')
+    .argument('<new>')
+    .action(async (from: string, to: string) => {
+      await withRepo(undefined, async (repo) => {
+        const { renameRemote } = await import('../remote/remote-config.js');
+        renameRemote(repo, from, to);
+        print(`Renamed remote '${from}' to '${to}'.`);
       });
     });
 
@@ -91,25 +82,16 @@ export function registerRemoteCommands(program: Command): void {
     .option('--unset', 'remove the default')
     .action(async (name: string | undefined, flags: { local?: boolean; unset?: boolean }) => {
       await withRepo(undefined, async (repo) => {
-        const { ConfigFileEditor } = await import('../remote/remote-config.js');
-        const editor = ConfigFileEditor.for(repo.mlpDir, flags.local === true);
+        const { setDefaultRemote, unsetDefaultRemote } = await import('../remote/remote-config.js');
         if (flags.unset) {
-          editor.delete(['core', 'remote']);
-          editor.save();
+          unsetDefaultRemote(repo, flags.local === true);
           print('Unset the default remote.');
-          return;
+        } else if (name === undefined) {
+          print(repo.config.core?.remote ?? 'No default remote.');
+        } else {
+          setDefaultRemote(repo, name, flags.local === true);
+          print(`Default remote: ${name}.`);
         }
-        if (name === undefined) {
-          const current = repo.config.core?.remote;
-          print(current ?? 'No default remote.');
-          return;
-        }
-        if (!repo.config.remotes?.[name]) {
-          throw new MlpError(`remote '${name}' is not configured`, { hint: 'add it first with `mlp remote add <name> <url>`', exitCode: ExitCode.usage });
-        }
-        editor.set(['core', 'remote'], name);
-        editor.save();
-        print(`Default remote: ${name}.`);
       });
     });
 
@@ -117,36 +99,18 @@ export function registerRemoteCommands(program: Command): void {
     .command('modify')
     .description('set an option of a remote (secrets only with --local)')
     .argument('<name>')
-    .argument('<option>', 'url, jobs; ssh: user, port, key_file, known_hosts, password_env, timeout; s3: endpoint_url, region, profile, path_style, checksum, part_size, access_key_id, secret_access_key')
+    .argument('<option>', describeRemoteOptions())
     .argument('[value]')
     .option('--local', 'write to .mlp/config.local.yaml (not committed)')
     .option('--unset', 'remove the option')
     .action(async (name: string, option: string, value: string | undefined, flags: { local?: boolean; unset?: boolean }) => {
       await withRepo(undefined, async (repo) => {
-        const { ConfigFileEditor, REMOTE_OPTIONS, SECRET_OPTIONS, parseOptionValue, parseRemoteUrl } = await import('../remote/remote-config.js');
-        const existing = repo.config.remotes?.[name];
-        if (!existing) throw new MlpError(`remote '${name}' is not configured`, { hint: 'see `mlp remote list`', exitCode: ExitCode.usage });
-        const kind = parseRemoteUrl(option === 'url' && value ? value : String(existing.url ?? ''), repo.root).kind;
-        if (!REMOTE_OPTIONS[kind].includes(option)) {
-          throw new MlpError(`unknown option '${option}' for ${kind} remote '${name}'`, { hint: `options: ${REMOTE_OPTIONS[kind].join(', ')}`, exitCode: ExitCode.usage });
-        }
-        if (SECRET_OPTIONS.has(option) && !flags.local && !flags.unset) {
-          throw new MlpError(`${option} is a secret and may not go into the committed config.yaml`, {
-            hint: `add --local to write it to .mlp/config.local.yaml (or use the environment: AWS_*, MLP_SSH_PASSWORD)`,
-            exitCode: ExitCode.usage,
-          });
-        }
-        const editor = ConfigFileEditor.for(repo.mlpDir, flags.local === true);
-        if (flags.unset) {
-          if (!editor.delete(['remotes', name, option])) print(`${option} was not set in ${flags.local ? 'config.local.yaml' : 'config.yaml'}.`);
-          else print(`Unset ${option} of remote '${name}'.`);
-          editor.save();
-          return;
-        }
-        if (value === undefined) throw new MlpError(`no value given for ${option}`, { hint: `mlp remote modify ${name} ${option} <value>`, exitCode: ExitCode.usage });
-        editor.set(['remotes', name, option], parseOptionValue(option, value));
-        editor.save();
-        print(`Set ${option} of remote '${name}'${SECRET_OPTIONS.has(option) ? '' : ` to ${value}`} in .mlp/${flags.local ? 'config.local.yaml' : 'config.yaml'}.`);
+        const { configFileName, modifyRemote } = await import('../remote/remote-config.js');
+        const file = configFileName(flags.local === true);
+        const result = modifyRemote(repo, name, option, value, flags);
+        if (result.kind === 'was-not-set') print(`${option} was not set in ${file}.`);
+        else if (result.kind === 'unset') print(`Unset ${option} of remote '${name}'.`);
+        else print(`Set ${option} of remote '${name}'${result.secret ? '' : ` to ${value}`} in .mlp/${file}.`);
       });
     });
 
@@ -188,7 +152,7 @@ export function registerRemoteCommands(program: Command): void {
 
 async function runTransfer(command: 'push' | 'pull' | 'fetch', targets: string[], flags: TransferFlags): Promise<number> {
   return withRepo(commandLine(), async (repo) => {
-    const { push, fetch, newProgress } = await import('../remote/transfer.js');
+    const [{ push, fetch, newProgress }, { renderTransfer, showTransferProgress }] = await Promise.all([import('../remote/transfer.js'), import('../ui/remote.js')]);
     const progress = newProgress();
     const controller = new AbortController();
     const onSignal = (): void => controller.abort();
@@ -197,26 +161,25 @@ async function runTransfer(command: 'push' | 'pull' | 'fetch', targets: string[]
     let remoteName = flags.remote;
     let stopProgress = (): void => {};
     let summary: TransferSummary;
-    let checkout: { restored: number; unchanged: number; unavailable: number; kept: number; problems: { path: string; message: string }[] } | undefined;
+    let checkout: CheckoutCounts | undefined;
     let checkoutItems: import('../data/checkout-workspace.js').CheckoutItem[] = [];
     try {
       const { backend, spec } = await openRemote(repo, flags.remote);
       remoteName = spec.name;
-      stopProgress = await showProgress(command, progress, flags.json === true);
+      stopProgress = await showTransferProgress(command, progress, flags.json === true);
       try {
         const options = { jobs: flags.jobs, runCache: flags.runCache === true, progress, signal: controller.signal };
         summary = command === 'push' ? await push(repo, backend, targets, options) : await fetch(repo, backend, targets, options);
         if (command === 'pull') {
           progress.phase = 'checkout';
           const { checkoutWorkspace } = await import('../data/checkout-workspace.js');
-          const items = checkoutWorkspace(repo, targets, { force: flags.force === true });
-          checkoutItems = items;
-          const problems = items.filter((i) => i.outcome === 'missing' || i.outcome === 'failed');
+          checkoutItems = checkoutWorkspace(repo, targets, { force: flags.force === true });
+          const problems = checkoutItems.filter((i) => i.outcome === 'missing' || i.outcome === 'failed');
           checkout = {
-            restored: items.filter((i) => i.outcome === 'restored').length,
-            unchanged: items.filter((i) => i.outcome === 'unchanged').length,
+            restored: checkoutItems.filter((i) => i.outcome === 'restored').length,
+            unchanged: checkoutItems.filter((i) => i.outcome === 'unchanged').length,
             unavailable: problems.length,
-            kept: items.filter((i) => i.outcome === 'unsaved').length,
+            kept: checkoutItems.filter((i) => i.outcome === 'unsaved').length,
             problems: problems.map((i) => ({ path: i.path, message: i.message ?? `${i.path} could not be checked out` })),
           };
         }
@@ -242,44 +205,17 @@ async function runTransfer(command: 'push' | 'pull' | 'fetch', targets: string[]
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
-    const { formatBytes, formatRate } = await import('../ui/render.js');
     const unsaved = checkoutItems.filter((i) => i.outcome === 'unsaved').map((i) => ({ path: i.path, source: i.source, files: i.files ?? [] }));
-    const checkoutFailed = (checkout?.unavailable ?? 0) > 0;
-    const ok = summary.failures.length === 0 && !checkoutFailed;
+    const ok = summary.failures.length === 0 && (checkout?.unavailable ?? 0) === 0;
+    const rendered = renderTransfer(command, remoteName ?? '', summary, checkout);
     if (flags.json) printJson({ command, ...summary, remote: remoteName, url: summary.remote, ok, checkout, ...(unsaved.length ? { unsaved } : {}) });
     else {
-      const verb = command === 'push' ? 'Pushed' : 'Fetched';
-      const where = command === 'push' ? `to '${remoteName}'` : `from '${remoteName}'`;
-      const already = command === 'push' ? 'already on the remote' : 'already in the cache';
-      const rate = summary.seconds > 0 && summary.bytes > 0 ? `, ${formatRate(summary.bytes / summary.seconds)}` : '';
-      print(`${verb} ${summary.transferred} objects (${formatBytes(summary.bytes)}) ${where} in ${summary.seconds.toFixed(1)} s${rate}; ${summary.upToDate} ${already}.`);
-      if (summary.runCacheEntries > 0) print(`${command === 'push' ? 'Sent' : 'Received'} ${summary.runCacheEntries} run-cache entries.`);
-      if (checkout) print(`Checkout: ${checkout.restored} restored, ${checkout.unchanged} unchanged, ${checkout.unavailable} not available${checkout.kept ? `, ${checkout.kept} kept (unsaved changes)` : ''}.`);
+      for (const line of rendered.out) print(line);
       const { renderUnsaved } = await import('../ui/unsaved.js');
       for (const line of renderUnsaved(checkoutItems, ['mlp pull --force', ...targets].join(' '))) process.stderr.write(`${line}\n`);
     }
     if (ok) return unsaved.length > 0 ? ExitCode.unsavedChanges : ExitCode.ok;
-    // A path that could not be fetched cannot be checked out either: say it once.
-    const unfetched = summary.failures.map((f) => f.path);
-    const checkoutOnly = (checkout?.problems ?? []).filter((p) => !unfetched.some((f) => isSameOrInside(f, p.path) || isSameOrInside(p.path, f)));
-    const messages = [...summary.failures.map((f) => f.message), ...checkoutOnly.map((p) => p.message)];
-    const shown = messages.slice(0, 20);
-    for (const m of shown) process.stderr.write(`error: ${m}\n`);
-    if (messages.length > shown.length) process.stderr.write(`error: … and ${messages.length - shown.length} more\n`);
-    const reasons = new Set(summary.failures.map((f) => f.reason));
-    if (reasons.has('corrupted-local')) {
-      process.stderr.write(
-        'hint: nothing damaged was sent; if the workspace still holds the right data, `mlp commit` (stage outputs and tracked data) or `mlp add <path>` stores it again; otherwise `mlp repro -f` the stage or pull a good copy from another remote; then push again\n',
-      );
-    } else if (reasons.has('corrupted-remote')) {
-      process.stderr.write('hint: nothing corrupted entered the local cache; `mlp remote verify --repair` on a machine whose cache has good copies fixes the remote\n');
-    } else if (reasons.has('missing-remote')) {
-      process.stderr.write('hint: push the data from the machine that produced it (`mlp push`), or rebuild it with `mlp repro`\n');
-    } else if (reasons.has('missing-local')) {
-      process.stderr.write('hint: the cache lacks that data: `mlp pull` it from another remote or rebuild it with `mlp repro`, then push again\n');
-    } else if (checkoutFailed) {
-      process.stderr.write('hint: rerun `mlp pull` (a damaged cache object was removed and is fetched again), or rebuild the data with `mlp repro`\n');
-    }
+    for (const line of rendered.err) process.stderr.write(`${line}\n`);
     return ExitCode.failure;
   });
 }
@@ -294,15 +230,18 @@ interface VerifyFlags {
 
 async function runVerify(targets: string[], flags: VerifyFlags): Promise<number> {
   return withRepo(commandLine(), async (repo) => {
-    const { verifyRemote } = await import('../remote/verify.js');
-    const { newProgress } = await import('../remote/transfer.js');
+    const [{ verifyRemote }, { newProgress }, { renderVerify, showTransferProgress }] = await Promise.all([
+      import('../remote/verify.js'),
+      import('../remote/transfer.js'),
+      import('../ui/remote.js'),
+    ]);
     const controller = new AbortController();
     const onSignal = (): void => controller.abort();
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     const progress = newProgress();
     const { backend, spec } = await openRemote(repo, flags.remote);
-    const stopProgress = await showProgress('verify', progress, flags.json === true);
+    const stopProgress = await showTransferProgress('verify', progress, flags.json === true);
     let summary;
     try {
       summary = await verifyRemote(repo, backend, targets, { jobs: flags.jobs, allCommits: flags.allCommits === true, repair: flags.repair === true, signal: controller.signal, progress });
@@ -312,29 +251,12 @@ async function runVerify(targets: string[], flags: VerifyFlags): Promise<number>
       process.off('SIGTERM', onSignal);
       await backend.close();
     }
-    const unresolved = summary.problems.filter((p) => p.repair !== 'uploaded');
-    if (flags.json) {
-      printJson({ ...summary, remote: spec.name, url: summary.remote, ok: unresolved.length === 0 });
-    } else {
-      const width = Math.max(0, ...summary.problems.map((p) => p.path.length));
-      const done = { uploaded: 'repaired: uploaded the good local copy', deleted: 'deleted it from the remote: no good copy here', 'not-repaired': 'not repaired: no good copy here' };
-      for (const p of summary.problems) {
-        const what = `${p.state === 'corrupted' ? 'corrupted' : 'missing'} on the remote (${p.hash.slice(0, 12)})`;
-        print(`${p.path.padEnd(width)}  ${what}${p.repair ? `; ${done[p.repair]}` : ''}`);
-      }
-      if (summary.problems.length === 0) print(`Verified ${summary.checked} objects on '${spec.name}': all good.`);
-      else {
-        const repaired = flags.repair ? `; ${summary.repaired} repaired, ${summary.deleted} deleted` : '';
-        print(`Verified ${summary.checked} objects on '${spec.name}': ${summary.corrupted} corrupted, ${summary.missing} missing${repaired}.`);
-      }
-    }
-    if (unresolved.length === 0) return ExitCode.ok;
-    if (!flags.repair) {
-      process.stderr.write('hint: run `mlp remote verify --repair` to upload good local copies over them (damaged objects with no good copy here are deleted)\n');
-    } else {
-      process.stderr.write('hint: push the data from a machine that has it (`mlp push`; `mlp commit` or `mlp add` first if its workspace holds it), or rebuild it with `mlp repro`\n');
-    }
-    return ExitCode.failure;
+    const ok = summary.problems.every((p) => p.repair === 'uploaded');
+    const rendered = renderVerify(spec.name, summary, flags.repair === true);
+    if (flags.json) printJson({ ...summary, remote: spec.name, url: summary.remote, ok });
+    else for (const line of rendered.out) print(line);
+    for (const line of rendered.err) process.stderr.write(`${line}\n`);
+    return ok ? ExitCode.ok : ExitCode.failure;
   });
 }
 
@@ -345,39 +267,9 @@ export async function openRemote(repo: Repo, name: string | undefined) {
   return { spec, backend: await openBackend(spec, repo.root) };
 }
 
-/** A spinner with files, bytes and rate on a TTY; a plain line every few seconds otherwise. */
-async function showProgress(command: string, progress: TransferProgress, quiet: boolean): Promise<() => void> {
-  if (quiet) return () => {};
-  const { formatBytes, formatRate } = await import('../ui/render.js');
-  const started = Date.now();
-  const text = (): string => {
-    const seconds = (Date.now() - started) / 1000;
-    if (progress.phase === 'collecting' || progress.phase === 'checking') return `${command}: checking what the other side has…`;
-    if (progress.phase === 'checkout') return `${command}: checking out…`;
-    const rate = formatRate(seconds > 0 ? progress.bytes / seconds : 0);
-    const pct = progress.totalBytes > 0 ? ` ${Math.floor((100 * progress.bytes) / progress.totalBytes)}%` : '';
-    return `${command}:${pct} ${progress.files}/${progress.totalFiles} files, ${formatBytes(progress.bytes)}/${formatBytes(progress.totalBytes)}, ${rate}`;
-  };
-  // A terminal that reports no width (some pseudo-terminals) gets plain lines: the spinner's
-  // line accounting needs the width.
-  if (process.stderr.isTTY && (process.stderr.columns ?? 0) > 0) {
-    const { default: ora } = await import('ora');
-    // discardStdin false: the spinner must not take over stdin (that can keep the process alive).
-    const spinner = ora({ text: text(), stream: process.stderr, discardStdin: false }).start();
-    const timer = setInterval(() => (spinner.text = text()), 100);
-    return () => {
-      clearInterval(timer);
-      spinner.stop();
-    };
-  }
-  const timer = setInterval(() => process.stderr.write(`${text()}\n`), 5000);
-  timer.unref();
-  return () => clearInterval(timer);
-}
-
-/** `mlp status --remote`: per recorded path, whether it is in sync with the remote. */
+/** `mlp status -c`: per recorded path, whether it is in sync with the remote. Reads only. */
 export async function runRemoteStatus(repo: Repo, targets: string[], remoteName: string | undefined, json: boolean): Promise<number> {
-  const { remoteStatus } = await import('../remote/transfer.js');
+  const [{ remoteStatus }, { renderRemoteStatus }] = await Promise.all([import('../remote/transfer.js'), import('../ui/remote.js')]);
   const { backend, spec } = await openRemote(repo, remoteName);
   let items;
   try {
@@ -385,31 +277,8 @@ export async function runRemoteStatus(repo: Repo, targets: string[], remoteName:
   } finally {
     await backend.close();
   }
-  if (json) {
-    printJson({ remote: spec.name, url: spec.url, items });
-    return ExitCode.ok;
-  }
-  const objects = (n: number): string => `${n} object${n === 1 ? '' : 's'}`;
-  const describe = (i: (typeof items)[number]): string => {
-    switch (i.state) {
-      case 'in-sync':
-        return 'in sync';
-      case 'not-pushed':
-        return `new here, not pushed (${objects(i.localOnly)})`;
-      case 'not-fetched':
-        return `on the remote only (${objects(i.remoteOnly)}): run \`mlp pull\``;
-      case 'missing-everywhere':
-        return `missing here and on the remote (${objects(i.missing)})`;
-      case 'partly':
-        return `partly: ${i.localOnly} to push, ${i.remoteOnly} to pull, ${i.missing} missing everywhere`;
-    }
-  };
-  print(`Remote '${spec.name}' (${spec.url}):`);
-  if (items.length === 0) print('  nothing recorded yet');
-  const width = Math.max(0, ...items.map((i) => i.path.length));
-  for (const i of items) print(`  ${i.path.padEnd(width)}  ${describe(i)}`);
-  const count = (s: string): number => items.filter((i) => i.state === s).length;
-  print(`${count('in-sync')} in sync, ${count('not-pushed') + items.filter((i) => i.state === 'partly' && i.localOnly > 0).length} to push, ${count('not-fetched') + items.filter((i) => i.state === 'partly' && i.remoteOnly > 0).length} to pull, ${count('missing-everywhere')} missing everywhere.`);
+  if (json) printJson({ remote: spec.name, url: spec.url, items });
+  else for (const line of renderRemoteStatus(spec.name, spec.url, items)) print(line);
   return ExitCode.ok;
 }
 
@@ -420,7 +289,7 @@ export async function pullBeforeRepro(repo: Repo, targets: string[], remoteName:
   const { backend, spec } = await openRemote(repo, remoteName);
   try {
     const { summary, restored } = await pullForRepro(repo, backend, targets, single, { runCache });
-    print(`Pulled ${summary.transferred} objects (${formatBytes(summary.bytes)}) from '${spec.name}'${restored.length ? `; restored ${restored.join(', ')}` : ''}.`);
+    print(`Pulled ${summary.transferred} object${summary.transferred === 1 ? '' : 's'} (${formatBytes(summary.bytes)}) from '${spec.name}'${restored.length ? `; restored ${restored.join(', ')}` : ''}.`);
     for (const f of summary.failures) process.stderr.write(`warning: ${f.message}\n`);
   } finally {
     await backend.close();

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MlpError } from '../errors.js';
 import { trackedPaths } from '../git/tracked.js';
-import { specialFileError, type HashInfo } from '../hash/hash-path.js';
+import { specialFileError, type HashInfo, type StoreProgress } from '../hash/hash-path.js';
 import { writePointer } from '../lock/pointer-file.js';
 import { allOuts } from '../pipeline/dag.js';
 import type { Repo } from '../repo/repo.js';
@@ -33,7 +33,8 @@ export interface AddResult {
   info: HashInfo;
 }
 
-export async function addPaths(repo: Repo, relPaths: readonly RepoPath[]): Promise<AddResult[]> {
+/** `progress` hears of every file found and stored (the CLI shows it). */
+export async function addPaths(repo: Repo, relPaths: readonly RepoPath[], progress?: StoreProgress): Promise<AddResult[]> {
   const outs = allOuts(repo.pipeline);
   const tracked = repo.pointers();
   for (const rel of relPaths) {
@@ -84,7 +85,7 @@ export async function addPaths(repo: Repo, relPaths: readonly RepoPath[]): Promi
   }
   const results: AddResult[] = [];
   for (const rel of relPaths) {
-    const hashed = await repo.cache.hashAndSave(rel);
+    const hashed = await repo.cache.hashAndSave(rel, undefined, undefined, progress);
     if (!hashed) throw new MlpError(`${rel} disappeared while being added`);
     const info: HashInfo = { hash: hashed.hash, size: hashed.size, ...(hashed.nfiles === undefined ? {} : { nfiles: hashed.nfiles }) };
     const pointer = writePointer(repo.root, { path: rel, info });

@@ -50,6 +50,14 @@ export interface FileSink {
   add(rel: string, abs: string, stat: fs.Stats): Promise<{ hash: Sha256; stat: fs.Stats }>;
 }
 
+/** Where a long hash-and-store is (`mlp add` of many or large files shows it). */
+export interface StoreProgress {
+  /** Files found under a path, and their bytes (called once per path, before they are stored). */
+  found(files: number, bytes: number): void;
+  /** One file done (stored, or already in the store). */
+  stored(bytes: number): void;
+}
+
 export class PathHasher {
   constructor(
     private readonly root: string,
@@ -76,16 +84,28 @@ export class PathHasher {
    * Hashes `rel` and stores every file in `sink` in the same pass (one read per file), unless the
    * state cache knows the file's hash and the sink has that object already.
    */
-  async hashAndStore(rel: RepoPath, sink: FileSink): Promise<PathHash | undefined> {
+  async hashAndStore(rel: RepoPath, sink: FileSink, progress?: StoreProgress): Promise<PathHash | undefined> {
     const abs = joinInside(this.root, rel);
     const stat = fs.statSync(abs, { throwIfNoEntry: false });
     if (!stat) return undefined;
     if (!stat.isDirectory()) {
       if (!stat.isFile()) throw specialFileError(rel, stat);
-      return this.storeFile(rel, abs, stat, sink);
+      progress?.found(1, stat.size);
+      const stored = await this.storeFile(rel, abs, stat, sink);
+      progress?.stored(stored.size);
+      return stored;
     }
     const manifest: ManifestEntry[] = [];
-    for (const f of walkFiles(rel, abs, this.ignore?.scope(rel))) manifest.push({ path: f.rel, ...(await this.storeFile(`${rel}/${f.rel}`, f.abs, f.stat, sink)) });
+    const files = walkFiles(rel, abs, this.ignore?.scope(rel));
+    progress?.found(
+      files.length,
+      files.reduce((n, f) => n + f.stat.size, 0),
+    );
+    for (const f of files) {
+      const stored = await this.storeFile(`${rel}/${f.rel}`, f.abs, f.stat, sink);
+      manifest.push({ path: f.rel, ...stored });
+      progress?.stored(stored.size);
+    }
     return this.manifestOf(manifest);
   }
 

@@ -51,6 +51,12 @@ export interface RemoteBackend {
    * the way (the engine hashes the file otherwise), and whether it made the file read-only.
    */
   get(key: string, dest: string, size: number | undefined, progress: BytesProgress): Promise<false | { hash?: string; readOnly?: boolean }>;
+  /**
+   * Before a push: creates the remote's root where that is the user's expectation (a local
+   * directory remote is created on first push, as DVC does). Reads never create it: a missing
+   * mount must not look like an empty remote.
+   */
+  prepareForPush?(): Promise<void>;
   close(): Promise<void>;
 }
 

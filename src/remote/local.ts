@@ -49,6 +49,19 @@ export class LocalBackend implements RemoteBackend {
     }
   }
 
+  async prepareForPush(): Promise<void> {
+    try {
+      await fs.promises.mkdir(this.root, { recursive: true });
+    } catch (error) {
+      const wrapped = this.wrap(error, '');
+      if (wrapped instanceof MlpError) throw wrapped;
+      throw new MlpError(`cannot create the local remote directory ${this.root} (${errorCode(error) ?? 'error'})`, {
+        hint: "a part of that path is not a directory: fix the remote's url (`mlp remote modify <name> url <path>`)",
+        cause: error,
+      });
+    }
+  }
+
   async exists(key: string): Promise<boolean> {
     try {
       await fs.promises.access(this.abs(key));

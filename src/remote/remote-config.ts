@@ -11,7 +11,9 @@ import { CONFIG_FILE, LOCAL_CONFIG_FILE } from '../repo/config.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { yaml } from '../util/yaml.js';
 
-export { REMOTE_OPTIONS, type RemoteKind } from '../schema/config.js';
+import { REMOTE_OPTIONS, SECRET_OPTIONS } from '../schema/remote-options.js';
+
+export { REMOTE_OPTIONS, SECRET_OPTIONS, type RemoteKind } from '../schema/remote-options.js';
 
 export interface SshLocation {
   kind: 'ssh';
@@ -38,9 +40,6 @@ export interface RemoteSpec {
   /** Every option of the merged config (config.yaml overlaid by config.local.yaml). */
   options: Record<string, unknown>;
 }
-
-/** Options that may only be written to config.local.yaml. */
-export const SECRET_OPTIONS = new Set(['password', 'access_key_id', 'secret_access_key', 'session_token']);
 
 const usage = (message: string, hint: string): MlpError => new MlpError(message, { hint, exitCode: ExitCode.usage });
 
@@ -126,9 +125,123 @@ export function resolveRemote(config: Config, repoRoot: string, name?: string): 
   return { name: chosen, url, location: parseRemoteUrl(url, repoRoot), options };
 }
 
+/** A remote's name: letters, digits, '.', '_' and '-', starting with a letter or digit (it is a YAML key and a word in commands). */
+export function checkRemoteName(name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) {
+    throw usage(`invalid remote name '${name}'`, 'use letters, digits, ".", "_" and "-"');
+  }
+}
+
+/** Where a config change goes: `.mlp/config.yaml` (committed) or `.mlp/config.local.yaml`. */
+export function configFileName(local: boolean): string {
+  return local ? LOCAL_CONFIG_FILE : CONFIG_FILE;
+}
+
+/** What the remote operations need of a repository. */
+export interface ConfigScope {
+  root: string;
+  mlpDir: string;
+  /** The merged configuration (config.yaml overlaid by config.local.yaml). */
+  config: Config;
+}
+
+const notConfigured = (name: string, hint = 'see `mlp remote list`'): MlpError => usage(`remote '${name}' is not configured`, hint);
+
+export function addRemote(scope: ConfigScope, name: string, url: string, flags: { default?: boolean; local?: boolean; force?: boolean }): RemoteLocation {
+  checkRemoteName(name);
+  const location = parseRemoteUrl(url, scope.root);
+  if (scope.config.remotes?.[name] && !flags.force) {
+    throw usage(`remote '${name}' already exists`, `pass -f to replace it, or change it with \`mlp remote modify ${name} url <url>\``);
+  }
+  const editor = ConfigFileEditor.for(scope.mlpDir, flags.local === true);
+  editor.set(['remotes', name], { url });
+  if (flags.default) editor.set(['core', 'remote'], name);
+  editor.save();
+  return location;
+}
+
+/** Removes remote `name` from both config files (and as the default). */
+export function removeRemote(scope: ConfigScope, name: string): void {
+  let found = false;
+  for (const local of [false, true]) {
+    const editor = ConfigFileEditor.for(scope.mlpDir, local);
+    let changed = editor.delete(['remotes', name]);
+    found ||= changed;
+    if (editor.get(['core', 'remote']) === name) changed = editor.delete(['core', 'remote']) || changed;
+    if (changed) editor.save();
+  }
+  if (!found) throw notConfigured(name);
+}
+
+/** Renames remote `from` to `to` in both config files, keeping its place, options and default status. */
+export function renameRemote(scope: ConfigScope, from: string, to: string): void {
+  checkRemoteName(to);
+  if (!scope.config.remotes?.[from]) throw notConfigured(from);
+  if (from !== to && scope.config.remotes?.[to]) throw usage(`remote '${to}' already exists`, `remove it first (\`mlp remote remove ${to}\`) or pick another name`);
+  for (const local of [false, true]) {
+    const editor = ConfigFileEditor.for(scope.mlpDir, local);
+    let changed = editor.renameKey(['remotes'], from, to);
+    if (editor.get(['core', 'remote']) === from) {
+      editor.set(['core', 'remote'], to);
+      changed = true;
+    }
+    if (changed) editor.save();
+  }
+}
+
+export function setDefaultRemote(scope: ConfigScope, name: string, local: boolean): void {
+  if (!scope.config.remotes?.[name]) throw notConfigured(name, 'add it first with `mlp remote add <name> <url>`');
+  const editor = ConfigFileEditor.for(scope.mlpDir, local);
+  editor.set(['core', 'remote'], name);
+  editor.save();
+}
+
+export function unsetDefaultRemote(scope: ConfigScope, local: boolean): void {
+  const editor = ConfigFileEditor.for(scope.mlpDir, local);
+  editor.delete(['core', 'remote']);
+  editor.save();
+}
+
+/**
+ * Secrets never land in the committed config.yaml: a secret option may be written only to
+ * config.local.yaml (unsetting it anywhere is fine).
+ */
+export function checkSecretPlacement(option: string, local: boolean): void {
+  if (SECRET_OPTIONS.has(option) && !local) {
+    throw usage(`${option} is a secret and may not go into the committed config.yaml`, 'add --local to write it to .mlp/config.local.yaml (or use the environment: AWS_*, MLP_SSH_PASSWORD)');
+  }
+}
+
+export type ModifyResult = { kind: 'set'; secret: boolean } | { kind: 'unset' } | { kind: 'was-not-set' };
+
+/** Sets (or with `unset` removes) `option` of remote `name`, after checking it fits the remote's kind and the secrets rule. */
+export function modifyRemote(scope: ConfigScope, name: string, option: string, value: string | undefined, flags: { local?: boolean; unset?: boolean }): ModifyResult {
+  const existing = scope.config.remotes?.[name];
+  if (!existing) throw notConfigured(name);
+  const kind = parseRemoteUrl(option === 'url' && value ? value : String(existing.url ?? ''), scope.root).kind;
+  if (!REMOTE_OPTIONS[kind].includes(option)) {
+    throw usage(`unknown option '${option}' for ${kind} remote '${name}'`, `options: ${REMOTE_OPTIONS[kind].join(', ')}`);
+  }
+  const local = flags.local === true;
+  const editor = ConfigFileEditor.for(scope.mlpDir, local);
+  if (flags.unset) {
+    const removed = editor.delete(['remotes', name, option]);
+    editor.save();
+    return removed ? { kind: 'unset' } : { kind: 'was-not-set' };
+  }
+  checkSecretPlacement(option, local);
+  if (value === undefined) throw usage(`no value given for ${option}`, `mlp remote modify ${name} ${option} <value>`);
+  editor.set(['remotes', name, option], parseOptionValue(option, value));
+  editor.save();
+  return { kind: 'set', secret: SECRET_OPTIONS.has(option) };
+}
+
 /** Reads and edits one config file, keeping its comments and layout. */
 export class ConfigFileEditor {
   private readonly doc: ReturnType<ReturnType<typeof yaml>['parseDocument']>;
+  /** The serializer options that reproduce the file as the user wrote it (see `layoutOf`). */
+  private readonly layout: Record<string, unknown>;
+  private readonly original: string;
 
   constructor(
     readonly file: string,
@@ -140,6 +253,8 @@ export class ConfigFileEditor {
     if (this.doc.errors.length > 0) {
       throw new MlpError(`${file}: ${this.doc.errors[0]?.message ?? 'invalid YAML'}`, { hint: 'fix the YAML syntax, then retry' });
     }
+    this.original = text;
+    this.layout = layoutOf(this.doc, text);
   }
 
   static for(mlpDir: string, local: boolean): ConfigFileEditor {
@@ -160,6 +275,23 @@ export class ConfigFileEditor {
     this.doc.setIn(keys, value);
   }
 
+  /** Renames key `from` of the mapping at `keys` to `to`, in place (its value, comments and position stay). */
+  renameKey(keys: string[], from: string, to: string): boolean {
+    const map = this.doc.getIn(keys, true) as { items?: { key: unknown }[] } | undefined;
+    for (const pair of map?.items ?? []) {
+      const key = pair.key as { value?: unknown } | string | undefined;
+      if (key === from) {
+        pair.key = to;
+        return true;
+      }
+      if (key && typeof key === 'object' && key.value === from) {
+        key.value = to;
+        return true;
+      }
+    }
+    return false;
+  }
+
   delete(keys: string[]): boolean {
     if (!this.doc.hasIn(keys)) return false;
     this.doc.deleteIn(keys);
@@ -173,10 +305,42 @@ export class ConfigFileEditor {
   }
 
   save(): void {
-    // No padding inside flow lists: `[reflink, copy]` stays as `mlp init` (and people) write it.
-    const text = this.doc.contents === null ? '' : this.doc.toString({ flowCollectionPadding: false });
+    const text = this.doc.contents === null ? '' : keepOriginalLines(this.original, this.doc.toString(this.layout));
     writeFileAtomic(this.file, text, this.mode);
   }
+}
+
+/**
+ * The yaml serializer re-emits the whole document, so its defaults would restyle what the user
+ * wrote (`[reflink, copy]` became `[ reflink, copy ]`). Of the options that decide such style,
+ * take those under which the unchanged document prints back exactly as it was read.
+ */
+function layoutOf(doc: { toString(options?: Record<string, unknown>): string; contents: unknown }, text: string): Record<string, unknown> {
+  const candidates: Record<string, unknown>[] = [];
+  for (const flowCollectionPadding of [false, true]) for (const indentSeq of [true, false]) candidates.push({ flowCollectionPadding, indentSeq });
+  if (doc.contents === null) return candidates[0] as Record<string, unknown>;
+  for (const options of candidates) if (keepOriginalLines(text, doc.toString(options)) === text) return options;
+  // No exact match (hand-made spacing): the style most of the file uses.
+  return { flowCollectionPadding: /[[{] +[^\s\]}]/.test(text), indentSeq: !/^(\s*)[\w"'-]+:\s*\n\1- /m.test(text) };
+}
+
+/**
+ * The serializer also normalises spacing inside lines (`x  # note` becomes `x # note`, trailing
+ * blanks go): an emitted line that differs from a line of the original only there is replaced by
+ * the original. Lines with quotes are left alone (spacing inside a quoted string is its value).
+ */
+function keepOriginalLines(original: string, emitted: string): string {
+  const key = (line: string): string => {
+    const trimmed = line.trimEnd();
+    const comment = /^([^'"#]*?\S)\s+(#.*)$/.exec(trimmed);
+    return comment ? `${comment[1]} ${comment[2]}` : trimmed;
+  };
+  const byKey = new Map<string, string>();
+  for (const line of original.split('\n')) if (!/['"]/.test(line) && !byKey.has(key(line))) byKey.set(key(line), line);
+  return emitted
+    .split('\n')
+    .map((line) => byKey.get(key(line)) ?? line)
+    .join('\n');
 }
 
 /** Converts a command-line option value to the type the option needs. */

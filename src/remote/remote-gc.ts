@@ -9,11 +9,12 @@
  */
 import { keepSet, localManifest, type GcObject } from '../cache/gc.js';
 import type { HashInfo } from '../hash/hash-path.js';
+import { pool } from '../objects/transfer.js';
 import type { Repo } from '../repo/repo.js';
-import { hashFromNames, isShardName } from '../schema/sha256.js';
-import { forEachLimit } from '../util/pool.js';
-import { objectKey, type RemoteBackend } from './backend.js';
-import { fetchManifests } from './transfer.js';
+import type { Sha256 } from '../schema/sha256.js';
+import type { RemoteBackend } from './backend.js';
+import { RemoteObjectDb } from './remote-odb.js';
+import { readRemoteManifests } from './transfer.js';
 
 export interface RemoteGcPlan {
   /** Manifests first: `remove.slice(0, manifests)`. */
@@ -25,28 +26,22 @@ export interface RemoteGcPlan {
   unknownManifests: string[];
 }
 
-/** Every object on the remote (temp files of interrupted uploads are not objects). */
-export async function listRemoteObjects(backend: RemoteBackend, jobs: number): Promise<GcObject[]> {
-  const shards = (await backend.list('files/sha256')).filter(isShardName);
-  const objects: GcObject[] = [];
-  await forEachLimit(shards, jobs, async (shard) => {
-    for (const f of await backend.listFiles(`files/sha256/${shard}`)) {
-      const hash = hashFromNames(shard, f.name);
-      if (hash) objects.push({ hash, size: f.size });
-    }
-  });
-  return objects.sort((a, b) => (a.hash < b.hash ? -1 : 1));
-}
-
 /** What a gc of the remote would remove, keeping everything `refs` need. */
 export async function planRemoteGc(repo: Repo, backend: RemoteBackend, refs: readonly HashInfo[], jobs: number): Promise<RemoteGcPlan> {
+  const remote = new RemoteObjectDb(backend);
   const dirs = [...new Set(refs.filter((r) => r.nfiles !== undefined && !repo.store.has(r.hash)).map((r) => r.hash))];
-  await fetchManifests(repo, backend, dirs, jobs);
-  const keep = keepSet(refs, (hash) => localManifest(repo, hash));
+  let fromRemote: Map<Sha256, { hash: Sha256 }[]>;
+  try {
+    fromRemote = await readRemoteManifests(remote, dirs, jobs);
+  } finally {
+    await remote.releaseScratch();
+  }
+  const manifest = (hash: Sha256): Sha256[] | undefined => localManifest(repo, hash) ?? fromRemote.get(hash)?.map((e) => e.hash);
+  const keep = keepSet(refs, manifest);
   const remove: GcObject[] = [];
   let kept = 0;
   let bytes = 0;
-  for (const o of await listRemoteObjects(backend, jobs)) {
+  for (const o of await remote.list(jobs)) {
     if (keep.hashes.has(o.hash)) kept++;
     else {
       remove.push(o);
@@ -54,7 +49,7 @@ export async function planRemoteGc(repo: Repo, backend: RemoteBackend, refs: rea
     }
   }
   // Manifests first (see the module comment).
-  const manifests = remove.filter((o) => localManifest(repo, o.hash) !== undefined);
+  const manifests = remove.filter((o) => manifest(o.hash) !== undefined);
   const first = new Set(manifests);
   const files = remove.filter((o) => !first.has(o));
   return { remove: [...manifests, ...files], manifests: manifests.length, bytes, kept, unknownManifests: keep.unknownManifests };
@@ -62,18 +57,17 @@ export async function planRemoteGc(repo: Repo, backend: RemoteBackend, refs: rea
 
 /** Removes what `plan` lists from the remote, `jobs` at a time: manifests, then files. Returns how many went. */
 export async function applyRemoteGc(backend: RemoteBackend, plan: RemoteGcPlan, jobs: number): Promise<number> {
+  const remote = new RemoteObjectDb(backend);
   let removed = 0;
-  const run = (list: readonly GcObject[]): Promise<void> =>
-    forEachLimit(list, jobs, async (o) => {
-      await backend.remove(objectKey(o.hash));
+  const run = async (list: readonly GcObject[]): Promise<void> => {
+    await pool(list, jobs, undefined, async (o) => {
+      await remote.remove(o.hash);
       removed++;
     });
+  };
   await run(plan.remove.slice(0, plan.manifests));
   await run(plan.remove.slice(plan.manifests));
   // And the partial uploads of killed pushes (src/util/temp-files.ts says whose are abandoned).
-  const shards = (await backend.list('files/sha256')).filter(isShardName);
-  await forEachLimit(shards, jobs, async (shard) => {
-    await backend.sweepTemps(`files/sha256/${shard}`);
-  });
+  await remote.sweepAllTemps(jobs);
   return removed;
 }

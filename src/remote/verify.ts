@@ -9,14 +9,16 @@
  */
 import fs from 'node:fs';
 import { MlpError } from '../errors.js';
-import { hashFile } from '../hash/hash-file.js';
 import type { HashInfo, ManifestEntry } from '../hash/hash-path.js';
 import type { Repo } from '../repo/repo.js';
 import { parseManifest } from '../schema/manifest.js';
 import type { Sha256 } from '../schema/sha256.js';
 import { recordedPaths } from '../data/checkout-workspace.js';
+import { CacheObjectDb } from '../cache/cache-odb.js';
+import { isReadProblem } from '../objects/object-db.js';
+import { newProgress, pool, type TransferProgress } from '../objects/transfer.js';
 import { objectKey, type RemoteBackend } from './backend.js';
-import { newProgress, pool, readForUpload, type TransferProgress } from './transfer.js';
+import { RemoteObjectDb } from './remote-odb.js';
 
 export interface RemoteObjectProblem {
   hash: Sha256;
@@ -66,17 +68,18 @@ export async function verifyRemote(repo: Repo, backend: RemoteBackend, targets: 
   const manifestEntries = new Map<string, ManifestEntry[]>();
   const states = new Map<string, RemoteState>();
 
+  const remote = new RemoteObjectDb(backend);
+  // Downloaded like a fetch (verified against the name on the way), into a temp file that is
+  // always removed: verifying never stores anything.
   const fetchState = async (o: Checked, keep?: (data: Buffer) => void): Promise<RemoteState> => {
-    const tmp = repo.store.tempPath();
+    const into = repo.store.tempPath();
     try {
-      const got = await backend.get(objectKey(o.hash), tmp, o.size, (n) => (progress.bytes += n));
-      if (got === false) return 'missing';
-      const actual = got.hash ?? (await hashFile(tmp, options.signal));
-      if (actual !== o.hash) return 'corrupted';
-      keep?.(fs.readFileSync(tmp));
+      const got = await remote.read(o.hash, { into, size: o.size, signal: options.signal, progress: (n) => (progress.bytes += n) });
+      if (isReadProblem(got)) return got.problem === 'missing' ? 'missing' : 'corrupted';
+      keep?.(fs.readFileSync(into));
       return 'good';
     } finally {
-      fs.rmSync(tmp, { force: true });
+      fs.rmSync(into, { force: true });
       progress.files++;
     }
   };
@@ -135,7 +138,7 @@ export async function verifyRemote(repo: Repo, backend: RemoteBackend, targets: 
     const state = states.get(o.hash);
     if (state && state !== 'good') problems.push({ hash: o.hash, path: o.path, state });
   }
-  if (options.repair) await repair(repo, backend, problems, manifests, manifestEntries, jobs, options.signal);
+  if (options.repair) await repair(new CacheObjectDb(repo.store), remote, problems, manifests, manifestEntries, jobs, options.signal);
   progress.phase = 'done';
   const count = (s: RemoteObjectProblem['state']): number => problems.filter((p) => p.state === s).length;
   return {
@@ -152,8 +155,8 @@ export async function verifyRemote(repo: Repo, backend: RemoteBackend, targets: 
 }
 
 async function repair(
-  repo: Repo,
-  backend: RemoteBackend,
+  cache: CacheObjectDb,
+  remote: RemoteObjectDb,
   problems: RemoteObjectProblem[],
   manifests: Map<string, Checked>,
   entries: Map<string, ManifestEntry[]>,
@@ -161,12 +164,12 @@ async function repair(
   signal: AbortSignal | undefined,
 ): Promise<void> {
   const fix = async (p: RemoteObjectProblem, size: number | undefined, mayUpload: boolean): Promise<void> => {
-    const source = mayUpload ? await readForUpload(repo, p.hash, size, signal) : 'missing';
-    if (typeof source === 'object') {
-      await backend.put(objectKey(p.hash), source, () => {});
+    const source = mayUpload ? await cache.read(p.hash, { size, signal }) : undefined;
+    if (source !== undefined && !isReadProblem(source)) {
+      await remote.write(p.hash, source);
       p.repair = 'uploaded';
     } else if (p.state === 'corrupted') {
-      await backend.remove(objectKey(p.hash));
+      await remote.remove(p.hash);
       p.repair = 'deleted';
     } else {
       p.repair = 'not-repaired';

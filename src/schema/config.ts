@@ -13,14 +13,9 @@ import { valibot } from './valibot.js';
 export type LinkType = 'reflink' | 'hardlink' | 'symlink' | 'copy';
 export const LINK_TYPES: readonly LinkType[] = ['reflink', 'hardlink', 'symlink', 'copy'];
 
-export type RemoteKind = 'local' | 'ssh' | 's3';
+import { REMOTE_OPTIONS, type RemoteKind } from './remote-options.js';
 
-/** Options each kind accepts; `url` and `jobs` go with every kind. */
-export const REMOTE_OPTIONS: Record<RemoteKind, readonly string[]> = {
-  local: ['url', 'jobs'],
-  ssh: ['url', 'jobs', 'user', 'port', 'key_file', 'known_hosts', 'password', 'password_env', 'timeout'],
-  s3: ['url', 'jobs', 'endpoint_url', 'region', 'profile', 'path_style', 'checksum', 'part_size', 'access_key_id', 'secret_access_key', 'session_token'],
-};
+export { REMOTE_OPTIONS, type RemoteKind } from './remote-options.js';
 
 /** The kind of remote a URL names (its syntax is checked when the remote is used). */
 export function remoteKindOf(url: string): RemoteKind {

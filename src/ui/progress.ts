@@ -138,6 +138,30 @@ export function formatProgress(update: ProgressUpdate, options: { rate?: number 
   return parts.join('  ');
 }
 
+/**
+ * Progress of hashing and storing files (`mlp add`), fed file by file: the counts grow as paths
+ * are walked. `stop()` removes the display.
+ */
+export async function startStoreProgress(label: string, options: ProgressOptions = {}): Promise<{ found(files: number, bytes: number): void; stored(bytes: number): void; stop(): void }> {
+  const display = await startProgress(options);
+  const counts = { files: 0, totalFiles: 0, bytes: 0, totalBytes: 0 };
+  const show = (): void =>
+    display.update({ label, done: counts.bytes, total: counts.totalBytes, unit: 'bytes', items: { done: counts.files, total: counts.totalFiles, unit: 'files' } });
+  return {
+    found(files, bytes) {
+      counts.totalFiles += files;
+      counts.totalBytes += bytes;
+      show();
+    },
+    stored(bytes) {
+      counts.files++;
+      counts.bytes += bytes;
+      show();
+    },
+    stop: () => display.done(),
+  };
+}
+
 /** Units per second since the current label started (an epoch, a phase of a transfer). */
 class RateMeter {
   private label: string | undefined;

@@ -65,9 +65,45 @@ describe('local remote', () => {
     expect(items.find((i) => i.path === 'data/labels.csv')?.state).toBe('missing-everywhere');
   });
 
+  test('status -c / -r NAME / --remote NAME only read: nothing enters the cache', () => {
+    const { dir } = withLocalRemote();
+    expect(runMlp(dir, ['push']).code).toBe(0);
+    const clone = cloneWithoutData(dir);
+    const cacheFiles = (): string[] => {
+      const base = path.join(clone, '.mlp/cache');
+      return fs.existsSync(base) ? (fs.readdirSync(base, { recursive: true }) as string[]).sort() : [];
+    };
+    const before = cacheFiles();
+    for (const args of [['-c'], ['--cloud'], ['-r', 'store'], ['--remote', 'store'], ['--remote'], ['-c', '-r', 'store']]) {
+      const status = runMlp(clone, ['status', ...args]);
+      expect({ args, code: status.code, stderr: status.stderr }).toEqual({ args, code: 0, stderr: '' });
+      // The directory's manifest is only on the remote: read from there, into memory.
+      expect(status.stdout).toMatch(/data\/images\s+on the remote only \(32 objects\)/);
+    }
+    expect(cacheFiles()).toEqual(before);
+    const wrong = runMlp(clone, ['status', '--remote', 'nope']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain("remote 'nope' is not configured");
+  });
+
+  test('push creates a missing local remote directory (as DVC does); pull from a missing one is an error', () => {
+    const { dir } = withLocalRemote();
+    const remote = path.join(tempDir('mlp-new-remote-'), 'not', 'yet');
+    expect(runMlp(dir, ['remote', 'modify', 'store', 'url', remote]).code).toBe(0);
+    const pushed = runMlp(dir, ['push']);
+    expect(pushed.code).toBe(0);
+    expect(objectsUnder(remote)).toEqual(cacheObjects(dir));
+    fs.rmSync(path.dirname(remote), { recursive: true });
+    const clone = cloneWithoutData(dir);
+    expect(runMlp(clone, ['remote', 'modify', 'store', 'url', remote]).code).toBe(0);
+    const pulled = runMlp(clone, ['pull']);
+    expect(pulled.code).toBe(1);
+    expect(pulled.stderr).toContain(`error: local remote ${remote} does not exist`);
+  });
+
   test('repro --pull fetches what stages need instead of rerunning them, with the run-cache', () => {
     const { dir } = withLocalRemote();
-    expect(runMlp(dir, ['push', '--run-cache']).stdout).toContain('Sent 1 run-cache entries');
+    expect(runMlp(dir, ['push', '--run-cache']).stdout).toContain('Sent 1 run-cache entry.');
     const clone = cloneWithoutData(dir);
     const runsBefore = count(clone);
     const result = runMlp(clone, ['repro', '--pull']);
@@ -107,14 +143,5 @@ describe('local remote', () => {
     expect(result.stderr).toContain('data/labels.csv: its data');
     expect(result.stderr).toContain('is not on the remote');
     expect(result.stderr).toContain('hint: push the data from the machine that produced it');
-  });
-
-  test('a missing remote directory is an error, not an empty remote', () => {
-    const { dir } = withLocalRemote();
-    runMlp(dir, ['remote', 'modify', 'store', 'url', '/nonexistent/mlp-remote']);
-    const result = runMlp(dir, ['push']);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('error: local remote /nonexistent/mlp-remote does not exist');
-    expect(result.stderr).toContain('hint: create it');
   });
 });

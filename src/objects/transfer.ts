@@ -1,0 +1,141 @@
+/**
+ * The one transfer between object databases, either way: push is `transfer(cache, remote)`,
+ * fetch is `transfer(remote, cache)`. It asks the destination what it lacks (in bulk), moves the
+ * rest with `jobs` in flight — each object read verified from the source and written verified
+ * into the destination — and returns a typed result. What to transfer and in which order
+ * (directory manifests after or before their files) is the caller's policy (src/remote/sync.ts).
+ * Core only: no printing.
+ */
+import fs from 'node:fs';
+import { MlpError } from '../errors.js';
+import type { Sha256 } from '../schema/sha256.js';
+import { forEachLimit } from '../util/pool.js';
+import { isReadProblem, type ObjectDb } from './object-db.js';
+
+/** A mutable counter the CLI renders while a transfer runs. */
+export interface TransferProgress {
+  phase: 'collecting' | 'checking' | 'transferring' | 'checkout' | 'done';
+  files: number;
+  totalFiles: number;
+  bytes: number;
+  totalBytes: number;
+}
+
+export function newProgress(): TransferProgress {
+  return { phase: 'collecting', files: 0, totalFiles: 0, bytes: 0, totalBytes: 0 };
+}
+
+/** One object to move; `path` is the workspace path that needs it, for messages. */
+export interface TransferItem {
+  hash: Sha256;
+  size: number | undefined;
+  path: string;
+}
+
+/** An object that could not be moved because the source lacks it or holds it damaged. */
+export interface SourceFailure {
+  item: TransferItem;
+  problem: 'missing' | 'corrupt';
+  /** What the damaged bytes hash to, when known. */
+  actual?: string | undefined;
+}
+
+export interface TransferResult {
+  /** Objects written to the destination. */
+  transferred: Sha256[];
+  /** Objects the destination already had. */
+  skipped: number;
+  failed: SourceFailure[];
+  /** Bytes that crossed the wire. */
+  bytes: number;
+}
+
+export interface TransferOpts {
+  jobs: number;
+  signal?: AbortSignal | undefined;
+  progress?: TransferProgress | undefined;
+  /** The caller already knows the destination lacks all of `items`: skip asking. */
+  destinationLacks?: boolean;
+}
+
+export async function transfer(src: ObjectDb, dst: ObjectDb, items: readonly TransferItem[], opts: TransferOpts): Promise<TransferResult> {
+  const progress = opts.progress;
+  const unique = new Map<Sha256, TransferItem>();
+  for (const item of items) if (!unique.has(item.hash)) unique.set(item.hash, item);
+  const there = opts.destinationLacks ? new Set<Sha256>() : await dst.hasMany([...unique.keys()], opts.jobs, opts.signal);
+  const send = [...unique.values()].filter((o) => !there.has(o.hash));
+  if (progress) {
+    progress.totalFiles += send.length;
+    progress.totalBytes += send.reduce((n, o) => n + (o.size ?? 0), 0);
+  }
+  await dst.prepareWrites?.(
+    send.map((o) => o.hash),
+    opts.jobs,
+    opts.signal,
+  );
+  const result: TransferResult = { transferred: [], skipped: there.size, failed: [], bytes: 0 };
+  const counted = (n: number): void => {
+    result.bytes += n;
+    if (progress) progress.bytes += n;
+  };
+  result.failed = await pool(send, opts.jobs, opts.signal, async (o) => {
+    const into = dst.stagingPath?.(o.hash);
+    let handedOver = false;
+    try {
+      let content;
+      try {
+        content = await src.read(o.hash, { size: o.size, into, signal: opts.signal, progress: counted });
+      } catch (error) {
+        throw (into !== undefined ? dst.writeError?.(error) : undefined) ?? error;
+      }
+      if (isReadProblem(content)) {
+        throw new ItemFailure<SourceFailure>({ item: o, problem: content.problem, actual: content.problem === 'corrupt' ? content.actual : undefined });
+      }
+      try {
+        await dst.write(o.hash, content, counted);
+      } catch (error) {
+        throw dst.writeError?.(error) ?? error;
+      }
+      handedOver = true;
+      result.transferred.push(o.hash);
+      if (progress) progress.files++;
+    } finally {
+      if (into !== undefined && !handedOver) fs.rmSync(into, { force: true });
+    }
+  });
+  return result;
+}
+
+/** A per-item outcome that does not stop a `pool`: collected, and the other items go on. */
+export class ItemFailure<F> extends Error {
+  constructor(readonly failure: F) {
+    super('item failed');
+  }
+}
+
+const interruptedError = (): MlpError =>
+  new MlpError('transfer interrupted', { hint: 'rerun the same command: what was transferred is kept', exitCode: 130 });
+
+/**
+ * Runs `work` over `items`, `jobs` at a time, through the one worker pool (src/util/pool.ts). An
+ * `ItemFailure` is collected and the rest go on; any other error stops new work, waits for what
+ * is in flight, and is rethrown. An abort of `signal` stops new work with an "interrupted" error
+ * (exit 130).
+ */
+export async function pool<T, F = never>(items: readonly T[], jobs: number, signal: AbortSignal | undefined, work: (item: T) => Promise<void>): Promise<F[]> {
+  const failures: F[] = [];
+  await forEachLimit(
+    items,
+    jobs,
+    async (item) => {
+      try {
+        await work(item);
+      } catch (error) {
+        if (!(error instanceof ItemFailure)) throw error;
+        failures.push(error.failure as F);
+      }
+    },
+    { ...(signal ? { signal } : {}), aborted: interruptedError },
+  );
+  return failures;
+}
