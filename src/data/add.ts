@@ -8,7 +8,7 @@ import path from 'node:path';
 import { MlpError } from '../errors.js';
 import { trackedPaths } from '../git/tracked.js';
 import { specialFileError, type HashInfo, type StoreProgress } from '../hash/hash-path.js';
-import { writePointer } from '../lock/pointer-file.js';
+import { writePointer } from '../pointer/pointer-file.js';
 import { allOuts } from '../pipeline/dag.js';
 import type { Repo } from '../repo/repo.js';
 import type { RepoPath } from '../schema/repo-path.js';
@@ -35,6 +35,12 @@ export interface AddResult {
 
 /** `progress` hears of every file found and stored (the CLI shows it). */
 export async function addPaths(repo: Repo, relPaths: readonly RepoPath[], progress?: StoreProgress): Promise<AddResult[]> {
+  // What can never be data comes first: it is about the argument, not about the repository's files.
+  for (const rel of relPaths) {
+    if (rel === '.' || rel.split('/')[0] === '.git' || rel.split('/')[0] === '.mlp' || rel.endsWith('.mlp')) {
+      throw new MlpError(`cannot track ${rel}`, { hint: 'track data files or directories inside the repository' });
+    }
+  }
   const outs = allOuts(repo.pipeline);
   const tracked = repo.pointers();
   for (const rel of relPaths) {
@@ -62,9 +68,6 @@ export async function addPaths(repo: Repo, relPaths: readonly RepoPath[], progre
         hint: 'stage outputs are tracked by pipeline.lock already; use `mlp commit` to record them',
       });
     }
-    if (rel === '.' || rel.split('/')[0] === '.git' || rel.split('/')[0] === '.mlp' || rel.endsWith('.mlp')) {
-      throw new MlpError(`cannot track ${rel}`, { hint: 'track data files or directories inside the repository' });
-    }
     const abs = path.join(repo.root, rel);
     const stat = fs.statSync(abs, { throwIfNoEntry: false });
     if (!stat) {
@@ -85,7 +88,7 @@ export async function addPaths(repo: Repo, relPaths: readonly RepoPath[], progre
   }
   const results: AddResult[] = [];
   for (const rel of relPaths) {
-    const hashed = await repo.cache.hashAndSave(rel, undefined, undefined, progress);
+    const hashed = await repo.workspace.hashAndSave(rel, undefined, undefined, progress);
     if (!hashed) throw new MlpError(`${rel} disappeared while being added`);
     const info: HashInfo = { hash: hashed.hash, size: hashed.size, ...(hashed.nfiles === undefined ? {} : { nfiles: hashed.nfiles }) };
     const pointer = writePointer(repo.root, { path: rel, info });

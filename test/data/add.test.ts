@@ -31,7 +31,7 @@ describe('addPaths', () => {
     const [file, dir] = results;
     expect(file?.info).toEqual({ hash: hashBytes('a,b\n'), size: 4 });
     expect(dir?.info).toMatchObject({ size: 6, nfiles: 2 });
-    for (const hash of [hashBytes('a,b\n'), hashBytes('one'), hashBytes('two'), dir?.info.hash]) expect(r.repo.store.has(hash as never)).toBe(true);
+    for (const hash of [hashBytes('a,b\n'), hashBytes('one'), hashBytes('two'), dir?.info.hash]) expect(r.repo.objects.has(hash as never)).toBe(true);
     expect(read(r.root, 'data/labels.csv.mlp')).toContain(`sha256: ${hashBytes('a,b\n')}`);
     expect(read(r.root, 'data/images.mlp')).toMatch(/path: images\n/);
     expect(read(r.root, 'data/.gitignore').split('\n')).toEqual(expect.arrayContaining(['/labels.csv', '/images']));
@@ -55,8 +55,8 @@ describe('addPaths', () => {
     writeFiles(r.root, { 'd/a.txt': 'v2' });
     const [changed] = await addPaths(reopen(r), [P('d')]);
     expect(changed?.info.hash).not.toBe(first?.info.hash);
-    expect(r.repo.store.has(hashBytes('v1'))).toBe(true);
-    expect(r.repo.store.has(hashBytes('v2'))).toBe(true);
+    expect(r.repo.objects.has(hashBytes('v1'))).toBe(true);
+    expect(r.repo.objects.has(hashBytes('v2'))).toBe(true);
     // One .gitignore line, however often it is added.
     expect(read(r.root, '.gitignore').split('\n').filter((l) => l === '/d')).toHaveLength(1);
   });
@@ -84,7 +84,7 @@ describe('addPaths', () => {
     const error = await rejection(addPaths(r.repo, [P('good.txt'), P(target)]));
     expect(error.message).toContain(message);
     expect(fs.existsSync(path.join(r.root, 'good.txt.mlp'))).toBe(false);
-    expect(r.repo.store.has(hashBytes('good'))).toBe(false);
+    expect(r.repo.objects.has(hashBytes('good'))).toBe(false);
     expect(fs.existsSync(path.join(r.root, '.gitignore'))).toBe(false);
   });
 

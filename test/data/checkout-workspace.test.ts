@@ -23,7 +23,7 @@ const PIPELINE = [
 
 /** Records `rel` (written from `files`) as an output of `stage` in pipeline.lock. */
 async function recordOutput(repo: Repo, stage: string, rel: string): Promise<HashInfo> {
-  const hashed = await repo.cache.hashAndSave(P(rel));
+  const hashed = await repo.workspace.hashAndSave(P(rel));
   if (!hashed) throw new Error(`${rel} missing`);
   const info = { hash: hashed.hash, size: hashed.size, ...(hashed.nfiles === undefined ? {} : { nfiles: hashed.nfiles }) };
   const entry = repo.lock.get(stage) ?? { cmd: [`echo ${stage}`], deps: [], params: {}, outs: [] };
@@ -78,7 +78,7 @@ describe('checkoutWorkspace', () => {
       expect(recordedPaths(r.repo, ['raw.mlp']).map((w) => w.path)).toEqual(['raw']);
       expect(recordedPaths(r.repo, ['raw/x.csv']).map((w) => w.path)).toEqual(['raw']);
       expect(recordedPaths(r.repo, [path.join(r.root, 'raw')]).map((w) => w.path)).toEqual(['raw']);
-      expect(() => recordedPaths(r.repo, ['elsewhere'])).toThrow('nothing recorded matches elsewhere');
+      expect(() => recordedPaths(r.repo, ['elsewhere'])).toThrow("unknown target 'elsewhere'");
       expect(() => recordedPaths(r.repo, ['../outside'])).toThrow('is outside the repository');
 
       removeWorkspaceData(r);
@@ -110,7 +110,7 @@ describe('checkoutWorkspace', () => {
     const r = await recorded();
     removeWorkspaceData(r);
     const model = r.repo.lock.get('train')?.outs[0];
-    fs.rmSync(r.repo.store.objectPath(model?.hash as never));
+    fs.rmSync(r.repo.objects.objectPath(model?.hash as never));
     const items = checkoutWorkspace(r.repo, []);
     expect(outcomes(items)).toEqual({ 'data/prep': 'restored', 'models/m.bin': 'missing', raw: 'restored' });
     expect(items.find((i) => i.path === 'models/m.bin')?.message).toContain('is not in the cache');
