@@ -14,7 +14,7 @@ import { ExitCode, MlpError } from '../errors.js';
 import { GitRepo } from '../git/git.js';
 import type { HashInfo } from '../hash/hash-path.js';
 import { Lockfile } from '../lock/lockfile.js';
-import { parsePointer, type Pointer } from '../lock/pointer-file.js';
+import { parsePointer, type Pointer } from '../pointer/pointer-file.js';
 import { LOCK_FILE, POINTER_SUFFIX } from '../pipeline/schema.js';
 import type { Sha256 } from '../schema/sha256.js';
 import { isTempName, removeAbandonedTemps, type SweepResult } from '../util/temp-files.js';
@@ -30,10 +30,10 @@ export interface GcRepo {
   readonly root: string;
   readonly cacheDir: string;
   readonly tmpDir: string;
-  readonly store: ObjectStore;
+  readonly objects: ObjectStore;
   readonly runCache: RunCache;
   readonly lock: Lockfile;
-  readonly state: { prune(): unknown };
+  readonly hashState: { prune(): unknown };
   pointers(): Pointer[];
 }
 
@@ -148,9 +148,9 @@ export function keepSet(refs: readonly HashInfo[], manifest: (hash: Sha256) => S
 
 /** Entries of a manifest in the local cache, or undefined if it is absent or unreadable. */
 export function localManifest(repo: GcRepo, hash: Sha256): Sha256[] | undefined {
-  if (!repo.store.has(hash)) return undefined;
+  if (!repo.objects.has(hash)) return undefined;
   try {
-    return repo.store.readManifest(hash).map((e) => e.hash);
+    return repo.objects.readManifest(hash).map((e) => e.hash);
   } catch {
     return undefined;
   }
@@ -176,12 +176,12 @@ export function planLocalGc(repo: GcRepo, keep: ReadonlySet<Sha256>): GcPlan {
   const remove: GcObject[] = [];
   let kept = 0;
   let bytes = 0;
-  for (const hash of [...repo.store.listObjects()]) {
+  for (const hash of [...repo.objects.listObjects()]) {
     if (keep.has(hash)) {
       kept++;
       continue;
     }
-    const size = fs.statSync(repo.store.objectPath(hash), { throwIfNoEntry: false })?.size ?? 0;
+    const size = fs.statSync(repo.objects.objectPath(hash), { throwIfNoEntry: false })?.size ?? 0;
     remove.push({ hash, size });
     bytes += size;
   }
@@ -192,17 +192,17 @@ export function planLocalGc(repo: GcRepo, keep: ReadonlySet<Sha256>): GcPlan {
     runs.push(key);
   }
   // Counted now, removed by applyLocalGc (by the same rule: what a live process owns stays).
-  const temps = repo.store.sweepTemps(true);
+  const temps = repo.objects.sweepTemps(true);
   removeAbandonedTemps(repo.tmpDir, isTempName, temps, true);
   return { remove, bytes, kept, runs, temps };
 }
 
 /** Removes what `plan` lists from the local cache. */
 export function applyLocalGc(repo: GcRepo, plan: GcPlan): void {
-  for (const o of plan.remove) fs.rmSync(repo.store.objectPath(o.hash), { force: true });
+  for (const o of plan.remove) fs.rmSync(repo.objects.objectPath(o.hash), { force: true });
   for (const key of plan.runs) repo.runCache.remove(key);
-  repo.store.sweepTemps();
+  repo.objects.sweepTemps();
   removeAbandonedTemps(repo.tmpDir, isTempName);
   // The hash state's records of removed objects and deleted files can never match again.
-  repo.state.prune();
+  repo.hashState.prune();
 }

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { HashInfo } from '../hash/hash-path.js';
-import { parsePointer, pointerFileFor, writePointer, type Pointer } from '../lock/pointer-file.js';
+import { parsePointer, pointerFileFor, writePointer, type Pointer } from '../pointer/pointer-file.js';
 import { POINTER_SUFFIX } from '../pipeline/schema.js';
 import type { RepoPath } from '../schema/repo-path.js';
 

@@ -128,7 +128,7 @@ export function registerExpCommands(program: Command): void {
       await withRepo(undefined, async (repo) => {
         const { showExperiments } = await import('../exp/show.js');
         const { expShowJson, renderExpShow } = await import('../ui/exp.js');
-        const rows = showExperiments(repo.root, (hash) => repo.store.objectPath(hash), { allCommits: flags.allCommits === true });
+        const rows = showExperiments(repo.root, (hash) => repo.objects.objectPath(hash), { allCommits: flags.allCommits === true });
         const sort = { sortBy: flags.sortBy, sortOrder: flags.sortOrder, onlyChanged: flags.onlyChanged === true };
         if (flags.json) {
           printJson(expShowJson(rows, sort));
@@ -155,7 +155,7 @@ export function registerExpCommands(program: Command): void {
         const { RevisionSource, WorkspaceSource } = await import('../git/file-source.js');
         const { resolveExperimentOrRevision } = await import('../exp/store.js');
         const { diffParams } = await import('../params/params-diff.js');
-        const { diffMetrics } = await import('../params/metrics.js');
+        const { diffMetrics } = await import('../metrics/metrics.js');
         const { DEFAULT_PRECISION, diffJson, renderMetricsDiff, renderParamsDiff } = await import('../ui/compare.js');
         const git = GitRepo.open(repo.root);
         const source = (name: string): InstanceType<typeof RevisionSource> => {
@@ -165,7 +165,7 @@ export function registerExpCommands(program: Command): void {
         const old = source(a ?? 'HEAD');
         const now = b === undefined ? new WorkspaceSource(repo.root) : source(b);
         const params = diffParams(repo.root, old, now);
-        const metrics = diffMetrics(repo.root, old, now, [], (hash) => repo.store.objectPath(hash));
+        const metrics = diffMetrics(repo.root, old, now, [], (hash) => repo.objects.objectPath(hash));
         const all = flags.all === true;
         if (flags.json) {
           printJson({ params: diffJson(params.params, all, false), metrics: diffJson(metrics.metrics, all, true) });

@@ -65,7 +65,7 @@ export function recordedPaths(repo: Repo, targets: readonly string[], options: P
 export function checkoutWorkspace(repo: Repo, targets: readonly string[], options: CheckoutOptions = {}): CheckoutItem[] {
   return recordedPaths(repo, targets, options).map(({ path, source, info }): CheckoutItem => {
     try {
-      return { path, source, outcome: repo.cache.checkout(path, info, undefined, options.force === true) };
+      return { path, source, outcome: repo.workspace.checkout(path, info, undefined, options.force === true) };
     } catch (error) {
       if (error instanceof UnsavedChangesError) return { path, source, outcome: 'unsaved', files: [...error.files], message: error.message };
       // A file that tries to reach outside the repository stops the checkout (exit 3).

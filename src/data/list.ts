@@ -85,9 +85,9 @@ export function listRepo(repo: Repo, target = '.', options: ListOptions = {}): L
 }
 
 function manifestOf(repo: Repo, r: Recorded): { path: string; size: number }[] | undefined {
-  if (!repo.store.has(r.info.hash)) return undefined;
+  if (!repo.objects.has(r.info.hash)) return undefined;
   try {
-    return repo.store.readManifest(r.info.hash);
+    return repo.objects.readManifest(r.info.hash);
   } catch {
     return undefined;
   }

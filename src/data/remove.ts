@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UnsavedChangesError, filesToDiscard } from '../cache/unsaved.js';
 import { ExitCode, MlpError } from '../errors.js';
-import { pointerFileFor, writePointer, type Pointer } from '../lock/pointer-file.js';
+import { pointerFileFor, writePointer, type Pointer } from '../pointer/pointer-file.js';
 import { definitionOf, PipelineFileEditor } from '../pipeline/edit.js';
 import { POINTER_SUFFIX } from '../pipeline/schema.js';
 import { resolveTargets } from '../pipeline/targets.js';
@@ -104,7 +104,7 @@ function isLink(abs: string): boolean {
 function refuseUnsaved(repo: Repo, rel: RepoPath): void {
   const now = repo.hasher.hash(rel);
   // No hash equals '' : every file there counts, saved ones are let through by `inCache`.
-  const files = filesToDiscard(rel, now, '' as Sha256, [], (h) => repo.store.has(h));
+  const files = filesToDiscard(rel, now, '' as Sha256, [], (h) => repo.objects.has(h));
   if (files.length > 0) {
     const error = new UnsavedChangesError(rel, files);
     throw new MlpError(`${rel}: not removed: ${files.length === 1 && files[0] === rel ? 'its content is' : `${files.length} file(s) in it are`} not saved in the cache`, {

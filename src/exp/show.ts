@@ -6,7 +6,7 @@
 import { RevisionSource, WorkspaceSource, type FileSource } from '../git/file-source.js';
 import { GitRepo, runGit } from '../git/git.js';
 import { loadPipelineAt } from '../git/pipeline-at.js';
-import { declaredMetrics, showMetrics, type ObjectPath } from '../params/metrics.js';
+import { declaredMetrics, showMetrics, type ObjectPath } from '../metrics/metrics.js';
 import { showParams } from '../params/params-diff.js';
 import { DEFAULT_PARAMS_FILE, LOCK_FILE, PIPELINE_FILE } from '../pipeline/schema.js';
 import type { Pipeline } from '../pipeline/types.js';

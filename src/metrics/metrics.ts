@@ -11,10 +11,10 @@ import { compareStrings } from '../hash/hash-path.js';
 import { Lockfile, type LockEntry } from '../lock/lockfile.js';
 import { LOCK_FILE } from '../pipeline/schema.js';
 import type { Pipeline } from '../pipeline/types.js';
-import { flatten } from './flatten.js';
-import { parseYamlText } from './params-file.js';
+import { flatten } from '../params/flatten.js';
+import { parseYamlText } from '../params/params-file.js';
 import { isStageTarget, unknownTarget, type Target } from '../pipeline/targets.js';
-import { diffValues, type ValueDiff } from './value-diff.js';
+import { diffValues, type ValueDiff } from '../params/value-diff.js';
 
 /** Where cached outputs can be found: the path of a cache object by its hash. */
 export type ObjectPath = (hash: Sha256) => string;

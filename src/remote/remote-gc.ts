@@ -29,7 +29,7 @@ export interface RemoteGcPlan {
 /** What a gc of the remote would remove, keeping everything `refs` need. */
 export async function planRemoteGc(repo: Repo, backend: RemoteBackend, refs: readonly HashInfo[], jobs: number): Promise<RemoteGcPlan> {
   const remote = new RemoteObjectDb(backend);
-  const dirs = [...new Set(refs.filter((r) => r.nfiles !== undefined && !repo.store.has(r.hash)).map((r) => r.hash))];
+  const dirs = [...new Set(refs.filter((r) => r.nfiles !== undefined && !repo.objects.has(r.hash)).map((r) => r.hash))];
   let fromRemote: Map<Sha256, { hash: Sha256 }[]>;
   try {
     fromRemote = await readRemoteManifests(remote, dirs, jobs);

@@ -39,8 +39,8 @@ export async function pullForRepro(
   for (const w of wanted) {
     if (fs.existsSync(path.join(repo.root, w.path))) continue;
     try {
-      if (!repo.cache.isComplete(w.info)) continue;
-      repo.cache.checkout(w.path, w.info);
+      if (!repo.workspace.isComplete(w.info)) continue;
+      repo.workspace.checkout(w.path, w.info);
       restored.push(w.path);
     } catch {
       // Left to repro: the stage reruns.

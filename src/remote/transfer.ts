@@ -76,15 +76,15 @@ function localObjects(
       return;
     }
     if (manifests.has(info.hash)) return;
-    if (!repo.store.has(info.hash)) {
+    if (!repo.objects.has(info.hash)) {
       missing.push(missingLocal(info.hash, rel));
       return;
     }
     let entries: ManifestEntry[];
     try {
-      entries = repo.store.readManifest(info.hash);
+      entries = repo.objects.readManifest(info.hash);
     } catch (error) {
-      if (!(error instanceof MlpError) || repo.store.has(info.hash)) throw error;
+      if (!(error instanceof MlpError) || repo.objects.has(info.hash)) throw error;
       missing.push(corruptedLocal(info.hash, rel)); // readManifest removed it
       return;
     }
@@ -134,7 +134,7 @@ export async function push(repo: Repo, backend: RemoteBackend, targets: readonly
   const started = performance.now();
   const progress = options.progress ?? newProgress();
   const jobs = options.jobs ?? backend.defaultJobs;
-  const cache = new CacheObjectDb(repo.store);
+  const cache = new CacheObjectDb(repo.objects);
   const remote = new RemoteObjectDb(backend);
   try {
     await backend.prepareForPush?.();
@@ -148,21 +148,21 @@ export async function push(repo: Repo, backend: RemoteBackend, targets: readonly
       options.signal,
     );
     const needed = new Set(plain);
-    for (const m of manifests) if (!manifestsThere.has(m.hash)) for (const e of repo.store.readManifest(m.hash)) needed.add(e.hash);
+    for (const m of manifests) if (!manifestsThere.has(m.hash)) for (const e of repo.objects.readManifest(m.hash)) needed.add(e.hash);
     const present = files.filter((f) => {
       if (!needed.has(f.hash)) return false;
-      if (repo.store.has(f.hash)) return true;
+      if (repo.objects.has(f.hash)) return true;
       failures.push(missingLocal(f.hash, f.path));
       return false;
     });
     const sendManifests = manifests.filter((m) => !manifestsThere.has(m.hash));
-    for (const m of sendManifests) m.size = fs.statSync(repo.store.objectPath(m.hash)).size;
+    for (const m of sendManifests) m.size = fs.statSync(repo.objects.objectPath(m.hash)).size;
     progress.phase = 'transferring';
     const sent = await transfer(cache, remote, present, { jobs, signal: options.signal, progress });
     failures.push(...sent.failed.map(pushFailure));
     // Manifests last, and only those whose files all made it.
     const failedHashes = new Set(failures.map((f) => f.hash));
-    const complete = sendManifests.filter((m) => repo.store.readManifest(m.hash).every((e) => !failedHashes.has(e.hash)));
+    const complete = sendManifests.filter((m) => repo.objects.readManifest(m.hash).every((e) => !failedHashes.has(e.hash)));
     const sentManifests = await transfer(cache, remote, complete, { jobs, signal: options.signal, progress, destinationLacks: true });
     failures.push(...sentManifests.failed.map(pushFailure));
 
@@ -188,7 +188,7 @@ export async function fetch(repo: Repo, backend: RemoteBackend, targets: readonl
   const started = performance.now();
   const progress = options.progress ?? newProgress();
   const jobs = options.jobs ?? backend.defaultJobs;
-  const cache = new CacheObjectDb(repo.store);
+  const cache = new CacheObjectDb(repo.objects);
   const remote = new RemoteObjectDb(backend);
   try {
     const runCacheEntries = options.runCache
@@ -204,8 +204,8 @@ export async function fetch(repo: Repo, backend: RemoteBackend, targets: readonl
     const files: TransferItem[] = [];
     for (const { path: rel, info } of wanted) {
       if (info.nfiles === undefined) files.push({ hash: info.hash, size: info.size, path: rel });
-      else if (repo.store.has(info.hash)) {
-        for (const e of repo.store.readManifest(info.hash)) files.push({ hash: e.hash, size: e.size, path: `${rel}/${e.path}` });
+      else if (repo.objects.has(info.hash)) {
+        for (const e of repo.objects.readManifest(info.hash)) files.push({ hash: e.hash, size: e.size, path: `${rel}/${e.path}` });
       } // else: its manifest failed above
     }
     const gotFiles = await transfer(remote, cache, files, opts);
@@ -260,7 +260,7 @@ export async function remoteStatus(repo: Repo, backend: RemoteBackend, targets: 
     const unknownManifests: Sha256[] = [];
     for (const { info } of wanted) {
       all.add(info.hash);
-      if (info.nfiles !== undefined && !repo.store.has(info.hash)) unknownManifests.push(info.hash);
+      if (info.nfiles !== undefined && !repo.objects.has(info.hash)) unknownManifests.push(info.hash);
     }
     // A directory whose manifest is only on the remote: read the manifest from there (into memory).
     const remoteManifests = await readRemoteManifests(remote, unknownManifests, jobs, options.signal);
@@ -268,7 +268,7 @@ export async function remoteStatus(repo: Repo, backend: RemoteBackend, targets: 
     for (const { info } of wanted) {
       let hashes = [info.hash];
       if (info.nfiles !== undefined) {
-        const entries = repo.store.has(info.hash) ? repo.store.readManifest(info.hash) : remoteManifests.get(info.hash);
+        const entries = repo.objects.has(info.hash) ? repo.objects.readManifest(info.hash) : remoteManifests.get(info.hash);
         if (entries) hashes = hashes.concat(entries.map((e) => e.hash));
       }
       hashesOf.set(info.hash, hashes);
@@ -280,7 +280,7 @@ export async function remoteStatus(repo: Repo, backend: RemoteBackend, targets: 
       let remoteOnly = 0;
       let missing = 0;
       for (const h of hashesOf.get(info.hash) ?? [info.hash]) {
-        const here = repo.store.has(h);
+        const here = repo.objects.has(h);
         const there = onRemote.has(h);
         if (here && !there) localOnly++;
         else if (!here && there) remoteOnly++;

@@ -72,7 +72,7 @@ export async function verifyRemote(repo: Repo, backend: RemoteBackend, targets: 
   // Downloaded like a fetch (verified against the name on the way), into a temp file that is
   // always removed: verifying never stores anything.
   const fetchState = async (o: Checked, keep?: (data: Buffer) => void): Promise<RemoteState> => {
-    const into = repo.store.tempPath();
+    const into = repo.objects.tempPath();
     try {
       const got = await remote.read(o.hash, { into, size: o.size, signal: options.signal, progress: (n) => (progress.bytes += n) });
       if (isReadProblem(got)) return got.problem === 'missing' ? 'missing' : 'corrupted';
@@ -105,9 +105,9 @@ export async function verifyRemote(repo: Repo, backend: RemoteBackend, targets: 
   progress.totalFiles = manifests.size;
   await pool([...manifests.values()], jobs, options.signal, async (m) => {
     let local: ManifestEntry[] | undefined;
-    if (repo.store.has(m.hash)) {
+    if (repo.objects.has(m.hash)) {
       try {
-        local = repo.store.readManifest(m.hash);
+        local = repo.objects.readManifest(m.hash);
       } catch (error) {
         if (!(error instanceof MlpError)) throw error; // a damaged local copy was removed: use the remote's
       }
@@ -138,7 +138,7 @@ export async function verifyRemote(repo: Repo, backend: RemoteBackend, targets: 
     const state = states.get(o.hash);
     if (state && state !== 'good') problems.push({ hash: o.hash, path: o.path, state });
   }
-  if (options.repair) await repair(new CacheObjectDb(repo.store), remote, problems, manifests, manifestEntries, jobs, options.signal);
+  if (options.repair) await repair(new CacheObjectDb(repo.objects), remote, problems, manifests, manifestEntries, jobs, options.signal);
   progress.phase = 'done';
   const count = (s: RemoteObjectProblem['state']): number => problems.filter((p) => p.state === s).length;
   return {

@@ -15,7 +15,7 @@ import { MlpIgnore } from '../hash/mlpignore.js';
 import { StateCache, objectOfKey } from '../hash/state-cache.js';
 import { LOCK_JOURNAL } from '../lock/lock-journal.js';
 import { Lockfile } from '../lock/lockfile.js';
-import { readPointer, type Pointer } from '../lock/pointer-file.js';
+import { readPointer, type Pointer } from '../pointer/pointer-file.js';
 import { ParamsReader } from '../params/params-file.js';
 import { loadPipeline } from '../pipeline/load.js';
 import { DEFAULT_PARSING } from '../pipeline/template.js';
@@ -37,16 +37,16 @@ export class Repo {
   readonly cacheDir: string;
   private cached: {
     config?: Config;
-    state?: StateCache;
+    hashState?: StateCache;
     hasher?: PathHasher;
-    store?: ObjectStore;
+    objects?: ObjectStore;
     runCache?: RunCache;
-    cache?: CacheCheckout;
+    workspace?: CacheCheckout;
     pipeline?: Pipeline;
     lock?: Lockfile;
     params?: ParamsReader;
     gitignore?: GitIgnorer;
-    parseCache?: ParseCache;
+    parsedFiles?: ParseCache;
   } = {};
   private repoLock: RepoLock | undefined;
 
@@ -86,12 +86,12 @@ export class Repo {
   }
 
   /** Parsed YAML files and the resolved pipeline, reused across commands while unchanged. */
-  get parseCache(): ParseCache {
-    return (this.cached.parseCache ??= ParseCache.load(path.join(this.tmpDir, 'parsed.json'), mlpVersion()));
+  get parsedFiles(): ParseCache {
+    return (this.cached.parsedFiles ??= ParseCache.load(path.join(this.tmpDir, 'parsed.json'), mlpVersion()));
   }
 
   get config(): Config {
-    return (this.cached.config ??= loadConfig(this.mlpDir, this.parseCache));
+    return (this.cached.config ??= loadConfig(this.mlpDir, this.parsedFiles));
   }
 
   /**
@@ -103,8 +103,9 @@ export class Repo {
     void this.config;
   }
 
-  get state(): StateCache {
-    return (this.cached.state ??= StateCache.load(path.join(this.tmpDir, 'state.json'), (key) => this.stateKeyFile(key)));
+  /** Hashes of workspace files and cache objects by stat signature (`.mlp/tmp/state.json`), so unchanged files are not read again. */
+  get hashState(): StateCache {
+    return (this.cached.hashState ??= StateCache.load(path.join(this.tmpDir, 'state.json'), (key) => this.stateKeyFile(key)));
   }
 
   /**
@@ -113,16 +114,17 @@ export class Repo {
    */
   private stateKeyFile(key: string): string | undefined {
     const hash = objectOfKey(key);
-    if (hash !== undefined) return isSha256(hash) ? this.store.objectPath(hash) : undefined;
+    if (hash !== undefined) return isSha256(hash) ? this.objects.objectPath(hash) : undefined;
     return isRepoPath(key) ? path.join(this.root, key) : undefined;
   }
 
   get hasher(): PathHasher {
-    return (this.cached.hasher ??= new PathHasher(this.root, this.state, new MlpIgnore(this.root)));
+    return (this.cached.hasher ??= new PathHasher(this.root, this.hashState, new MlpIgnore(this.root)));
   }
 
-  get store(): ObjectStore {
-    return (this.cached.store ??= new ObjectStore(this.cacheDir, () => this.state));
+  /** The content-addressed object store (`.mlp/cache/files/sha256`). */
+  get objects(): ObjectStore {
+    return (this.cached.objects ??= new ObjectStore(this.cacheDir, () => this.hashState));
   }
 
   /** The run-cache entries (`.mlp/cache/runs`): read and written only through this. */
@@ -130,16 +132,17 @@ export class Repo {
     return (this.cached.runCache ??= new RunCache(this.cacheDir, this.root));
   }
 
-  get cache(): CacheCheckout {
-    return (this.cached.cache ??= new CacheCheckout(this.root, this.store, linkTypes(this.config), this.hasher));
+  /** Between the workspace and the object store: hash and save workspace paths, check cached content out into them. */
+  get workspace(): CacheCheckout {
+    return (this.cached.workspace ??= new CacheCheckout(this.root, this.objects, linkTypes(this.config), this.hasher));
   }
 
   get pipeline(): Pipeline {
-    return (this.cached.pipeline ??= loadPipeline(this.root, undefined, this.parseCache, undefined, { parsing: { ...DEFAULT_PARSING, ...this.config.parsing } }));
+    return (this.cached.pipeline ??= loadPipeline(this.root, undefined, this.parsedFiles, undefined, { parsing: { ...DEFAULT_PARSING, ...this.config.parsing } }));
   }
 
   get lock(): Lockfile {
-    return (this.cached.lock ??= Lockfile.load(this.root, this.parseCache, path.join(this.tmpDir, LOCK_JOURNAL)));
+    return (this.cached.lock ??= Lockfile.load(this.root, this.parsedFiles, path.join(this.tmpDir, LOCK_JOURNAL)));
   }
 
   /**
@@ -154,7 +157,7 @@ export class Repo {
   }
 
   get params(): ParamsReader {
-    return (this.cached.params ??= new ParamsReader(this.root, this.parseCache));
+    return (this.cached.params ??= new ParamsReader(this.root, this.parsedFiles));
   }
 
   get gitignore(): GitIgnorer {
@@ -186,7 +189,7 @@ export class Repo {
 
   /** Every `*.mlp` pointer file in the workspace (git's view when in a git repository). */
   pointers(): Pointer[] {
-    return this.pointerFiles().map((file) => readPointer(this.root, file, this.parseCache));
+    return this.pointerFiles().map((file) => readPointer(this.root, file, this.parsedFiles));
   }
 
   private pointerFiles(): string[] {
@@ -233,8 +236,8 @@ export class Repo {
     try {
       const lock = this.cached.lock;
       if (lock && (this.repoLock || lock.recording)) lock.flush();
-      this.cached.state?.save();
-      this.cached.parseCache?.save();
+      this.cached.hashState?.save();
+      this.cached.parsedFiles?.save();
     } finally {
       this.repoLock?.release();
       this.repoLock = undefined;

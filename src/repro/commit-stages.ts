@@ -3,7 +3,7 @@
  * running them (e.g. after producing them by hand), and re-records changed tracked data.
  */
 import { MlpError } from '../errors.js';
-import { writePointer } from '../lock/pointer-file.js';
+import { writePointer } from '../pointer/pointer-file.js';
 import { buildDag } from '../pipeline/dag.js';
 import { resolveTargets, selectTargetStages } from '../pipeline/targets.js';
 import type { Stage } from '../pipeline/types.js';
@@ -52,7 +52,7 @@ export async function commitStages(repo: Repo, targets: readonly string[], optio
     results.push({ name, changed: check.reasons.length > 0, ...(warning ? { warning } : {}) });
   }
   for (const pointer of pointers.filter((p) => named.some((t) => t.file === p.file))) {
-    const now = await repo.cache.hashAndSave(pointer.path);
+    const now = await repo.workspace.hashAndSave(pointer.path);
     if (!now) {
       if (targets.length > 0) throw new MlpError(`cannot commit ${pointer.file}: ${pointer.path} is missing`, { hint: `restore it with \`mlp checkout ${pointer.file}\`, or remove the pointer with \`mlp remove ${pointer.file}\`` });
       continue;

@@ -29,7 +29,7 @@ export async function commitOutputs(repo: Repo, stage: Stage): Promise<LockedPat
   for (const out of stage.outs) {
     // Outputs git tracks are stored by copy, as DVC does: linking would make the workspace file
     // the cache's read-only object.
-    const hashed = await repo.cache.hashAndSave(out.path, undefined, out.cache ? undefined : 'copy');
+    const hashed = await repo.workspace.hashAndSave(out.path, undefined, out.cache ? undefined : 'copy');
     if (!hashed) {
       const target = danglingSymlinkTarget(path.join(repo.root, out.path));
       if (target !== undefined) {

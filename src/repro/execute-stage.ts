@@ -85,7 +85,7 @@ export async function executeStage(ctx: StageContext, stage: Stage): Promise<Sta
         for (const out of outs) {
           // Outputs git tracks are restored as private copies, as DVC does: like a file from git.
           const cached = stage.outs.find((o) => o.path === out.path)?.cache !== false;
-          repo.cache.checkout(out.path, out, undefined, false, cached ? undefined : 'copy');
+          repo.workspace.checkout(out.path, out, undefined, false, cached ? undefined : 'copy');
           if (cached) repo.gitignore.ignore(out.path);
         }
         recordRun(repo, stage, check, outs);
@@ -135,7 +135,7 @@ export async function executeStage(ctx: StageContext, stage: Stage): Promise<Sta
 export function prepareOutputs(repo: Repo, stage: Stage): void {
   for (const out of stage.outs) {
     const abs = checkedInside(repo.root, out.path); // checked again: a stage may have made a symlink
-    if (out.persist) repo.cache.unprotect(out.path);
+    if (out.persist) repo.workspace.unprotect(out.path);
     else removePath(abs);
     fs.mkdirSync(path.dirname(abs), { recursive: true });
   }
@@ -167,7 +167,7 @@ function restorePrevious(repo: Repo, stage: Stage, entry: LockEntry | undefined)
   for (const out of entry.outs) {
     if (!declared.has(out.path)) continue;
     try {
-      if (repo.cache.isComplete(out)) repo.cache.checkout(out.path, out, undefined, true); // replaces what the failed run wrote
+      if (repo.workspace.isComplete(out)) repo.workspace.checkout(out.path, out, undefined, true); // replaces what the failed run wrote
     } catch {
       // Best effort: status will report the output as modified.
     }

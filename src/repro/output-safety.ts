@@ -33,7 +33,7 @@ import type { OutputSink } from '../executors/executor.js';
  */
 export function refuseGitTrackedOutputs(repo: Repo, stages: readonly Stage[]): void {
   const cached = stages.flatMap((s) => s.outs.filter((o) => o.cache).map((o) => ({ stage: s, out: o })));
-  const tracked = new Set(trackedPathsCached(repo.root, [...new Set(cached.map((c) => c.out.path))], repo.parseCache));
+  const tracked = new Set(trackedPathsCached(repo.root, [...new Set(cached.map((c) => c.out.path))], repo.parsedFiles));
   const first = cached.find((c) => tracked.has(c.out.path));
   if (!first) return;
   const { stage, out } = first;
@@ -58,8 +58,8 @@ export async function saveUnsavedOutputs(repo: Repo, stage: Stage, entry: LockEn
   const saved: SavedOutput[] = [];
   for (const out of stage.outs) {
     const now = repo.hasher.hash(out.path);
-    if (!now || repo.cache.isComplete(now)) continue;
-    await repo.cache.save(out.path, now); // fails if it changed since it was hashed
+    if (!now || repo.workspace.isComplete(now)) continue;
+    await repo.workspace.save(out.path, now); // fails if it changed since it was hashed
     const info: HashInfo = { hash: now.hash, size: now.size, ...(now.nfiles === undefined ? {} : { nfiles: now.nfiles }) };
     if (entry?.outs.some((o) => o.path === out.path && o.hash === now.hash)) continue;
     if (!out.cache && committedToGit(repo.root, out.path)) continue;

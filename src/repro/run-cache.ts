@@ -82,7 +82,7 @@ export function lookupRun(repo: Repo, stage: Stage, check: StageCheck): LockedPa
     );
   }
   try {
-    return outs.every((o) => repo.cache.isComplete(o)) ? outs : undefined;
+    return outs.every((o) => repo.workspace.isComplete(o)) ? outs : undefined;
   } catch (error) {
     if (error instanceof PipelineError) throw error; // an invalid manifest: say so
     return undefined;

@@ -1,6 +1,6 @@
 /** Renders `params diff`, `metrics show` and `metrics diff` results as text, Markdown or JSON. */
-import type { MetricsDiff, RevisionMetrics } from '../params/metrics.js';
-import { numericChange } from '../params/metrics.js';
+import type { MetricsDiff, RevisionMetrics } from '../metrics/metrics.js';
+import { numericChange } from '../metrics/metrics.js';
 import type { ParamsDiff } from '../params/params-diff.js';
 import type { ValueDiff } from '../params/value-diff.js';
 import { renderTable, type TableFormat } from './table.js';

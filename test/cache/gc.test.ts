@@ -86,12 +86,12 @@ describe('local gc on a repository', () => {
     commitAll(r.root, 'v1');
     writeFiles(r.root, { 'data/a.txt': 'A2' });
     const [v2] = await addPaths(reopen(r), [P('data')]);
-    r.repo.store.putBytes('orphan');
-    const saved = r.repo.store.putBytes('saved output');
+    r.repo.objects.putBytes('orphan');
+    const saved = r.repo.objects.putBytes('saved output');
     writeSavedRecord(r.repo.cacheDir, 'train', P('models/m.bin'), { hash: saved, size: 12 });
     r.repo.runCache.write(hashBytes('key v1'), [{ path: P('out'), hash: hashBytes('A1'), size: 2 }]);
     r.repo.runCache.write(hashBytes('key orphan'), [{ path: P('out'), hash: hashBytes('orphan'), size: 6 }]);
-    const deadTemp = path.join(r.repo.store.tmpDir, `${HOST_TAG}-${deadPid()}-0123abcd-0`);
+    const deadTemp = path.join(r.repo.objects.tmpDir, `${HOST_TAG}-${deadPid()}-0123abcd-0`);
     fs.mkdirSync(path.dirname(deadTemp), { recursive: true });
     fs.writeFileSync(deadTemp, 'partial');
     const run = (key: string): string => r.repo.runCache.file(hashBytes(key));
@@ -114,16 +114,16 @@ describe('local gc on a repository', () => {
     expect(p.runs.map((k) => s.r.repo.runCache.file(k)).sort()).toEqual([s.runV1, s.runOrphan].sort());
     expect(p.temps).toEqual({ files: 1, bytes: 7 });
     // Planning removes nothing.
-    expect(s.r.repo.store.has(hashBytes('orphan'))).toBe(true);
+    expect(s.r.repo.objects.has(hashBytes('orphan'))).toBe(true);
     expect(fs.existsSync(s.deadTemp)).toBe(true);
 
     applyLocalGc(s.r.repo, p);
-    const left = new Set(s.r.repo.store.listObjects());
+    const left = new Set(s.r.repo.objects.listObjects());
     expect([...left].sort()).toEqual([s.v2, hashBytes('A2'), hashBytes('B'), hashBytes('saved output')].sort());
     expect(fs.existsSync(s.runV1) || fs.existsSync(s.runOrphan) || fs.existsSync(s.deadTemp)).toBe(false);
     // The workspace can still be checked out from what is left.
     fs.rmSync(path.join(s.r.root, 'data'), { recursive: true });
-    expect(reopen(s.r).cache.checkout(P('data'), { hash: s.v2, size: 3, nfiles: 2 })).toBe('restored');
+    expect(reopen(s.r).workspace.checkout(P('data'), { hash: s.v2, size: 3, nfiles: 2 })).toBe('restored');
   });
 
   test('-A (and --rev of the old commit) also keeps what the commits recorded', async () => {
@@ -137,7 +137,7 @@ describe('local gc on a repository', () => {
 
   test('a directory whose manifest is missing is reported: its files cannot be told apart', async () => {
     const s = await scenario();
-    fs.rmSync(s.r.repo.store.objectPath(s.v2));
+    fs.rmSync(s.r.repo.objects.objectPath(s.v2));
     const { unknown } = plan(s.r, { workspace: true });
     expect(unknown).toEqual([s.v2]);
   });

@@ -150,7 +150,7 @@ describe('the repository lock', () => {
     writeFiles(r.root, { 'f.txt': 'content' });
     const hash = r.repo.hasher.hash('f.txt' as never)?.hash;
     const next = reopen(r);
-    expect(next.state.get('f.txt', fs.statSync(path.join(r.root, 'f.txt')))).toBe(hash);
+    expect(next.hashState.get('f.txt', fs.statSync(path.join(r.root, 'f.txt')))).toBe(hash);
   });
 });
 

@@ -56,7 +56,7 @@ describe('saveRun / lookupRun', () => {
     const r = repo();
     const s = stage();
     const check = checkStage(r, s, undefined);
-    const out = await r.cache.hashAndSave(toRepoPath('out.txt'));
+    const out = await r.workspace.hashAndSave(toRepoPath('out.txt'));
     const outs = [{ path: toRepoPath('out.txt'), hash: out!.hash, size: out!.size }];
     expect(saveRun(r, s, check, outs)).toBeUndefined();
     expect(r.runCache.read(runCacheKey(s, check))).toEqual(outs);
@@ -68,7 +68,7 @@ describe('saveRun / lookupRun', () => {
     const r = repo();
     const s = stage({ outs: [{ path: toRepoPath('out.txt'), kind: 'out', cache: true, persist: true }] });
     const check = checkStage(r, s, undefined);
-    const out = await r.cache.hashAndSave(toRepoPath('out.txt'));
+    const out = await r.workspace.hashAndSave(toRepoPath('out.txt'));
     const outs = [{ path: toRepoPath('out.txt'), hash: out!.hash, size: out!.size }];
     saveRun(r, s, check, outs);
     expect(r.runCache.keys()).toEqual([]);
@@ -81,7 +81,7 @@ describe('saveRun / lookupRun', () => {
     const r = repo();
     const s = stage();
     const check = checkStage(r, s, undefined);
-    const out = await r.cache.hashAndSave(toRepoPath('out.txt'));
+    const out = await r.workspace.hashAndSave(toRepoPath('out.txt'));
     r.runCache.write(runCacheKey(s, check), [{ path: toRepoPath('elsewhere.txt'), hash: out!.hash, size: out!.size }]);
     expect(() => lookupRun(r, s, check)).toThrow(PipelineError);
     expect(() => lookupRun(r, s, check)).toThrow(/\.mlp\/cache\/runs\/.*records output elsewhere\.txt, which stage 's' does not declare/);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ExitCode, PipelineError } from '../../src/errors.js';
 import { hashBytes } from '../../src/hash/hash-file.js';
 import { Lockfile } from '../../src/lock/lockfile.js';
-import { parsePointer, readPointer } from '../../src/lock/pointer-file.js';
+import { parsePointer, readPointer } from '../../src/pointer/pointer-file.js';
 import { linkTypes, loadConfig } from '../../src/repo/config.js';
 import { validate } from '../../src/schema/located.js';
 import { isValidManifest, manifestSchema, parseManifest } from '../../src/schema/manifest.js';
