@@ -35,8 +35,10 @@ export function recordedPaths(repo: Repo, targets: readonly string[], options: P
     const stage = repo.pipeline.stages.get(name);
     const entry = repo.lock.get(name);
     if (!stage || !entry) return [];
-    const declared = new Set(stage.outs.map((o) => o.path as string));
-    return entry.outs.filter((o) => declared.has(o.path) && (!only || only.has(o.path))).map((out) => ({ path: out.path, source: name, info: out }));
+    const declared = new Map(stage.outs.map((o) => [o.path as string, o]));
+    return entry.outs
+      .filter((o) => declared.has(o.path) && (!only || only.has(o.path)))
+      .map((out) => ({ path: out.path, source: name, info: out, ...(declared.get(out.path)?.push === false ? { noPush: true as const } : {}) }));
   };
   if (targets.length === 0) {
     return [...[...repo.pipeline.stages.keys()].flatMap((name) => fromStage(name)), ...pointers.map((p) => ({ path: p.path, source: p.file, info: p.info }))];

@@ -10,4 +10,6 @@ export interface RecordedPath {
   /** The stage or pointer file that records it, for messages. */
   source: string;
   info: HashInfo;
+  /** The stage declares `push: false` for this output: `mlp push` leaves it out (as DVC). */
+  noPush?: true;
 }

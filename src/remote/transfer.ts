@@ -60,7 +60,7 @@ export interface TransferSummary {
   seconds: number;
 }
 
-/** The objects recorded for `targets`: files first, then directory manifests. */
+/** The objects recorded for `targets` that may be pushed (not `push: false`): files first, then directory manifests. */
 function localObjects(
   repo: Repo,
   targets: readonly string[],
@@ -93,7 +93,7 @@ function localObjects(
     }
     manifests.set(info.hash, { hash: info.hash, size: undefined, path: rel });
   };
-  for (const { path: rel, info } of recordedPaths(repo, targets)) addInfo(rel, info);
+  for (const { path: rel, info, noPush } of recordedPaths(repo, targets)) if (!noPush) addInfo(rel, info);
   return { files: [...files.values()], manifests: [...manifests.values()], plain, missing };
 }
 

@@ -1,7 +1,10 @@
 /** push / pull / fetch / status --remote / repro --pull against a local-directory remote. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { count, git, read, runMlp, tempDir } from '../helpers/cli.js';
+import { createHash } from 'node:crypto';
+import { count, git, makeRepo, read, runMlp, tempDir } from '../helpers/cli.js';
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 import { cacheObjects, cloneWithoutData, json, objectsUnder, repoWithData } from './fixtures.js';
 
 function withLocalRemote(): { dir: string; remote: string } {
@@ -32,6 +35,19 @@ describe('local remote', () => {
     expect(read(clone, 'models/model.bin')).toBe('a,b\n1,2\ntrained\n');
     expect(runMlp(clone, ['status']).stdout).toBe('Pipeline and tracked data are up to date.\n');
     expect(cacheObjects(clone)).toEqual(cacheObjects(dir));
+  });
+
+  test('an output declared `push: false` is not pushed; the other outputs are', () => {
+    const dir = makeRepo({
+      'pipeline.yaml': 'stages:\n  s:\n    cmd: echo keep > keep.txt && echo local > local.txt\n    deps: [pipeline.yaml]\n    outs: [keep.txt, {local.txt: {push: false}}]\n',
+    });
+    expect(runMlp(dir, ['repro']).code).toBe(0);
+    const remote = tempDir('mlp-local-remote-');
+    expect(runMlp(dir, ['remote', 'add', '-d', 'store', remote]).code).toBe(0);
+    expect(runMlp(dir, ['push']).code).toBe(0);
+    const pushed = objectsUnder(remote);
+    expect(pushed).toContain(sha256('keep\n'));
+    expect(pushed).not.toContain(sha256('local\n'));
   });
 
   test('partial pull by stage and by tracked path', () => {
