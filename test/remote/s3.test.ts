@@ -4,6 +4,7 @@ import path from 'node:path';
 import { git, read, runMlp, startMlp, writeFiles } from '../helpers/cli.js';
 import { S3Server } from '../helpers/s3-server.js';
 import { cacheObjects, cloneWithoutData, copyOf, json, repoWithData } from './fixtures.js';
+import { freePort } from '../helpers/sshd.js';
 
 let s3: S3Server;
 let buckets = 0;
@@ -135,7 +136,6 @@ describe('S3 remote', () => {
     expect(missing.stderr).toContain("error: the bucket 'no-such-bucket' does not exist");
     expect(missing.stderr).toContain('hint: create it');
 
-    const { freePort } = await import('../helpers/sshd.js');
     runMlp(dir, ['remote', 'modify', 'cloud', 'endpoint_url', `http://127.0.0.1:${await freePort()}`]);
     const down = runMlp(dir, ['push'], env);
     expect(down.code).toBe(1);
