@@ -9,6 +9,7 @@ import type { ObjectFailure, RemoteStatusItem, TransferSummary } from '../remote
 import { isSameOrInside } from '../util/fs.js';
 import { startProgress, type ProgressUpdate } from './progress.js';
 import { formatBytes, formatRate } from './render.js';
+import { plural } from './plural.js';
 
 /** Lines for stdout and for stderr. */
 export interface Rendered {
@@ -28,7 +29,7 @@ export function renderRemoteList(rows: readonly RemoteRow[]): string[] {
   return rows.map((r) => `${r.name.padEnd(width)}  ${r.url}${r.default ? '  (default)' : ''}`);
 }
 
-const objects = (n: number): string => `${n} object${n === 1 ? '' : 's'}`;
+const objects = (n: number): string => plural(n, 'object');
 
 function describeStatus(i: RemoteStatusItem): string {
   switch (i.state) {
@@ -78,7 +79,7 @@ export function renderTransfer(command: 'push' | 'pull' | 'fetch', remoteName: s
   const already = command === 'push' ? 'already on the remote' : 'already in the cache';
   const rate = summary.seconds > 0 && summary.bytes > 0 ? `, ${formatRate(summary.bytes / summary.seconds)}` : '';
   out.push(`${verb} ${objects(summary.transferred)} (${formatBytes(summary.bytes)}) ${where} in ${summary.seconds.toFixed(1)} s${rate}; ${summary.upToDate} ${already}.`);
-  if (summary.runCacheEntries > 0) out.push(`${command === 'push' ? 'Sent' : 'Received'} ${summary.runCacheEntries} run-cache entr${summary.runCacheEntries === 1 ? 'y' : 'ies'}.`);
+  if (summary.runCacheEntries > 0) out.push(`${command === 'push' ? 'Sent' : 'Received'} ${plural(summary.runCacheEntries, 'run-cache entry', 'run-cache entries')}.`);
   if (checkout) {
     out.push(`Checkout: ${checkout.restored} restored, ${checkout.unchanged} unchanged, ${checkout.unavailable} not available${checkout.kept ? `, ${checkout.kept} kept (unsaved changes)` : ''}.`);
   }
