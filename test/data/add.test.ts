@@ -3,21 +3,12 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { addPaths } from '../../src/data/add.js';
-import { MlpError } from '../../src/errors.js';
 import { hashBytes } from '../../src/hash/hash-file.js';
 import { git, read, writeFiles } from '../helpers/cli.js';
 import { P, coreRepo, removeCoreRepos, reopen } from '../helpers/core-repo.js';
+import { rejectedMlpError } from '../helpers/errors.js';
 
 afterEach(removeCoreRepos);
-
-async function rejection(promise: Promise<unknown>): Promise<MlpError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof MlpError)) throw new Error(`expected an MlpError, got ${String(error)}`);
-  return error;
-}
 
 describe('addPaths', () => {
   test('stores a file and a directory, writes their pointer files and git-ignores the data', async () => {
@@ -65,7 +56,7 @@ describe('addPaths', () => {
     const r = coreRepo({ 'pipeline.yaml': 'stages:\n  train:\n    cmd: echo\n    outs: [models]\n' });
     writeFiles(r.root, { 'models/m.bin': 'm' });
     for (const target of ['models', 'models/m.bin']) {
-      const error = await rejection(addPaths(reopen(r), [P(target)]));
+      const error = await rejectedMlpError(addPaths(reopen(r), [P(target)]));
       expect(error.message).toBe(`${target} overlaps output models of stage 'train'`);
       expect(error.hint).toContain('mlp commit');
     }
@@ -81,7 +72,7 @@ describe('addPaths', () => {
     const r = coreRepo();
     writeFiles(r.root, { 'good.txt': 'good' });
     make(r.root);
-    const error = await rejection(addPaths(r.repo, [P('good.txt'), P(target)]));
+    const error = await rejectedMlpError(addPaths(r.repo, [P('good.txt'), P(target)]));
     expect(error.message).toContain(message);
     expect(fs.existsSync(path.join(r.root, 'good.txt.mlp'))).toBe(false);
     expect(r.repo.objects.has(hashBytes('good'))).toBe(false);
@@ -91,7 +82,7 @@ describe('addPaths', () => {
   test('a path git already tracks is refused with the command that stops tracking it', async () => {
     const r = coreRepo({ 'data/committed.csv': 'x' });
     writeFiles(r.root, { 'data/new.csv': 'y' });
-    const error = await rejection(addPaths(r.repo, [P('data')]));
+    const error = await rejectedMlpError(addPaths(r.repo, [P('data')]));
     expect(error.message).toBe('data is already tracked by git');
     expect(error.hint).toBe("stop tracking with git first: git rm -r --cached 'data'");
     expect(fs.existsSync(path.join(r.root, 'data.mlp'))).toBe(false);

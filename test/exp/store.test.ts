@@ -1,7 +1,7 @@
 /** Experiments as commits under refs/exps: saved without touching the branch, HEAD, index or stash. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ExitCode, MlpError } from '../../src/errors.js';
+import { ExitCode } from '../../src/errors.js';
 import { GitRepo } from '../../src/git/git.js';
 import {
   branchExperiment,
@@ -15,6 +15,7 @@ import {
   saveExperiment,
 } from '../../src/exp/store.js';
 import { git, tempDir, writeFiles } from '../helpers/cli.js';
+import { thrownMlpError } from '../helpers/errors.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -48,16 +49,6 @@ function gitState(dir: string): { head: string; branch: string; branches: string
     status: git(dir, 'status', '--porcelain'),
     stash: git(dir, 'stash', 'list'),
   };
-}
-
-function thrown(run: () => unknown): MlpError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(MlpError);
-    return error as MlpError;
-  }
-  throw new Error('expected an error');
 }
 
 describe('experiment names', () => {
@@ -111,7 +102,7 @@ describe('saveExperiment', () => {
     const dir = repo();
     const first = saveExperiment(dir, { name: 'x', tmpDir: tmp(dir), include: ['metrics.json'] });
     writeFiles(dir, { 'params.yaml': 'lr: 0.2\n' });
-    const error = thrown(() => saveExperiment(dir, { name: 'x', tmpDir: tmp(dir), include: ['metrics.json'] }));
+    const error = thrownMlpError(() => saveExperiment(dir, { name: 'x', tmpDir: tmp(dir), include: ['metrics.json'] }));
     expect(error.exitCode).toBe(ExitCode.usage);
     expect(error.message).toContain("'x' already exists");
     expect(git(dir, 'rev-parse', first.ref).trim()).toBe(first.commit);
@@ -126,14 +117,14 @@ describe('saveExperiment', () => {
 
   test('invalid names are usage errors, before anything is written', () => {
     const dir = repo();
-    const error = thrown(() => saveExperiment(dir, { name: 'a/b', tmpDir: tmp(dir), include: ['metrics.json'] }));
+    const error = thrownMlpError(() => saveExperiment(dir, { name: 'a/b', tmpDir: tmp(dir), include: ['metrics.json'] }));
     expect(error.exitCode).toBe(ExitCode.usage);
     expect(git(dir, 'for-each-ref', 'refs/exps')).toBe('');
   });
 
   test('no commit yet: a clear error with a hint (no git identity: test/e2e/exp.test.ts)', () => {
     const empty = repo(false);
-    const noCommit = thrown(() => saveExperiment(empty, { name: 'x', tmpDir: tmp(empty), include: [] }));
+    const noCommit = thrownMlpError(() => saveExperiment(empty, { name: 'x', tmpDir: tmp(empty), include: [] }));
     expect(noCommit.message).toContain('no commit yet');
     expect(noCommit.hint).toContain('git commit');
 
@@ -148,11 +139,11 @@ describe('finding, branching and removing', () => {
     expect(findExperiment(g, 'best')?.commit).toBe(exp.commit);
     expect(resolveExperimentOrRevision(g, 'best')).toMatchObject({ commit: exp.commit, label: 'best' });
     expect(resolveExperimentOrRevision(g, 'main').commit).toBe(git(dir, 'rev-parse', 'main').trim());
-    expect(thrown(() => resolveExperimentOrRevision(g, 'nothing')).exitCode).toBe(ExitCode.usage);
+    expect(thrownMlpError(() => resolveExperimentOrRevision(g, 'nothing')).exitCode).toBe(ExitCode.usage);
 
     branchExperiment(g, exp, 'keep-best');
     expect(git(dir, 'rev-parse', 'keep-best').trim()).toBe(exp.commit);
-    expect(thrown(() => branchExperiment(g, exp, 'keep-best')).message).toContain('already exists');
+    expect(thrownMlpError(() => branchExperiment(g, exp, 'keep-best')).message).toContain('already exists');
     expect(git(dir, 'symbolic-ref', 'HEAD').trim()).toBe('refs/heads/main');
 
     removeExperiments(g, [exp]);

@@ -1,8 +1,8 @@
-import { MlpError } from '../../src/errors.js';
 import { buildDag } from '../../src/pipeline/dag.js';
 import { globToRegExp, resolveTargets, selectTargetStages } from '../../src/pipeline/targets.js';
 import type { OutSpec, Pipeline, Stage } from '../../src/pipeline/types.js';
 import type { RepoPath } from '../../src/schema/repo-path.js';
+import { thrownMlpError } from '../helpers/errors.js';
 
 const ROOT = '/repo';
 
@@ -40,16 +40,6 @@ const tracked = [{ file: 'raw.csv.mlp', path: 'raw.csv' }];
 const dag = buildDag(pipeline);
 const select = (targets: string[], options = {}): string[] => selectTargetStages(pipeline, dag, targets, { cwd: ROOT, tracked, ...options });
 
-function thrown(f: () => unknown): MlpError {
-  try {
-    f();
-  } catch (error) {
-    if (error instanceof MlpError) return error;
-    throw error;
-  }
-  throw new Error('expected an MlpError');
-}
-
 describe('resolveTargets', () => {
   test('stage names, groups, file:stage addresses and pipeline files', () => {
     expect(resolveTargets(pipeline, ['train'], { cwd: ROOT }).stages).toEqual(['train@a', 'train@b']);
@@ -75,38 +65,38 @@ describe('resolveTargets', () => {
 
   test('-R: a directory means the pipeline and pointer files below it', () => {
     expect(resolveTargets(pipeline, ['sub'], { cwd: ROOT, recursive: true }).stages).toEqual(['other']);
-    expect(thrown(() => resolveTargets(pipeline, ['sub'], { cwd: ROOT })).message).toContain("unknown target 'sub'");
+    expect(thrownMlpError(() => resolveTargets(pipeline, ['sub'], { cwd: ROOT })).message).toContain("unknown target 'sub'");
   });
 
   test('--glob matches stage names as fnmatch does', () => {
     expect(resolveTargets(pipeline, ['train@*'], { cwd: ROOT, glob: true }).stages).toEqual(['train@a', 'train@b']);
     expect(resolveTargets(pipeline, ['?valuate', 'prep*'], { cwd: ROOT, glob: true }).stages).toEqual(['prepare', 'evaluate']);
-    expect(thrown(() => resolveTargets(pipeline, ['zz*'], { cwd: ROOT, glob: true })).message).toBe("unknown target 'zz*': no stage name matches that pattern");
+    expect(thrownMlpError(() => resolveTargets(pipeline, ['zz*'], { cwd: ROOT, glob: true })).message).toBe("unknown target 'zz*': no stage name matches that pattern");
     // Without --glob a pattern is a path, and nothing is at that path.
-    expect(thrown(() => resolveTargets(pipeline, ['train@*'], { cwd: ROOT })).exitCode).toBe(2);
+    expect(thrownMlpError(() => resolveTargets(pipeline, ['train@*'], { cwd: ROOT })).exitCode).toBe(2);
     expect(globToRegExp('a[!b]c').test('axc')).toBe(true);
     expect(globToRegExp('a[!b]c').test('abc')).toBe(false);
     expect(globToRegExp('a.c').test('abc')).toBe(false);
   });
 
   test('unknown targets: a close name is suggested, otherwise the stages are listed', () => {
-    const typo = thrown(() => resolveTargets(pipeline, ['evalute'], { cwd: ROOT }));
+    const typo = thrownMlpError(() => resolveTargets(pipeline, ['evalute'], { cwd: ROOT }));
     expect(typo.message).toBe("unknown target 'evalute': no stage or output of that name or path");
     expect(typo.hint).toBe("did you mean 'evaluate'?");
     expect(typo.exitCode).toBe(2);
-    expect(thrown(() => resolveTargets(pipeline, ['raw.csv.ml'], { cwd: ROOT, tracked })).hint).toBe("did you mean 'raw.csv.mlp'?");
-    const far = thrown(() => resolveTargets(pipeline, ['deploy'], { cwd: ROOT }));
+    expect(thrownMlpError(() => resolveTargets(pipeline, ['raw.csv.ml'], { cwd: ROOT, tracked })).hint).toBe("did you mean 'raw.csv.mlp'?");
+    const far = thrownMlpError(() => resolveTargets(pipeline, ['deploy'], { cwd: ROOT }));
     expect(far.hint).toBe('stages in pipeline.yaml: prepare, train@a, train@b, evaluate, other');
-    const addressed = thrown(() => resolveTargets(pipeline, ['pipeline.yaml:prepar'], { cwd: ROOT }));
+    const addressed = thrownMlpError(() => resolveTargets(pipeline, ['pipeline.yaml:prepar'], { cwd: ROOT }));
     expect(addressed.message).toBe("unknown target 'pipeline.yaml:prepar': pipeline.yaml has no stage 'prepar'");
     expect(addressed.hint).toBe("did you mean 'pipeline.yaml:prepare'?");
-    expect(thrown(() => resolveTargets(pipeline, ['../elsewhere'], { cwd: ROOT })).message).toContain('outside the repository');
+    expect(thrownMlpError(() => resolveTargets(pipeline, ['../elsewhere'], { cwd: ROOT })).message).toContain('outside the repository');
   });
 
   test('without a pipeline file, tracked data is still a target; anything else is the missing file (exit 3)', () => {
     const none: Pipeline = { root: ROOT, file: 'pipeline.yaml', stages: new Map(), missing: true };
     expect(resolveTargets(none, ['raw.csv'], { cwd: ROOT, tracked }).tracked).toEqual(tracked);
-    const missing = thrown(() => resolveTargets(none, ['train'], { cwd: ROOT, tracked }));
+    const missing = thrownMlpError(() => resolveTargets(none, ['train'], { cwd: ROOT, tracked }));
     expect(missing.exitCode).toBe(3);
     expect(missing.message).toContain('pipeline.yaml does not exist');
   });

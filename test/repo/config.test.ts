@@ -1,10 +1,10 @@
 /** loadConfig / linkTypes (src/repo/config.ts) on real .mlp directories. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { MlpError } from '../../src/errors.js';
 import { DEFAULT_LINK_TYPES, linkTypes, loadConfig } from '../../src/repo/config.js';
 import { Repo } from '../../src/repo/repo.js';
 import { tempDir, writeFiles } from '../helpers/cli.js';
+import { thrownMlpError } from '../helpers/errors.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -19,16 +19,6 @@ function mlpDir(files: Record<string, string>): string {
   writeFiles(dir, files);
   fs.mkdirSync(dir, { recursive: true });
   return dir;
-}
-
-function thrown(fn: () => unknown): MlpError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof MlpError) return error;
-    throw error;
-  }
-  throw new Error('expected an MlpError');
 }
 
 describe('loadConfig', () => {
@@ -69,14 +59,14 @@ describe('loadConfig', () => {
     ['config.local.yaml', 'core:\n  remtoe: x\n', /\.mlp\/config\.local\.yaml:2:3: unknown key 'remtoe' in core/],
     ['config.local.yaml', 'remotes:\n  r:\n    url: s3://bucket/x\n    key_file: /k\n', /\.mlp\/config\.local\.yaml:4:5: unknown key 'key_file' in remotes\.r/],
   ])('an invalid %s is a located error (exit 3)', (file, text, where) => {
-    const error = thrown(() => loadConfig(mlpDir({ [file]: text })));
+    const error = thrownMlpError(() => loadConfig(mlpDir({ [file]: text })));
     expect(error.exitCode).toBe(3);
     expect(error.message).toMatch(where);
   });
 
   test('an option is checked against the kind of remote its URL, set in the other file, names', () => {
     const dir = mlpDir({ 'config.yaml': 'remotes:\n  r:\n    url: /srv/remote\n', 'config.local.yaml': 'remotes:\n  r:\n    region: eu-west-1\n' });
-    const error = thrown(() => loadConfig(dir));
+    const error = thrownMlpError(() => loadConfig(dir));
     expect(error.message).toMatch(/config\.local\.yaml:3:5: unknown key 'region' in remotes\.r/);
   });
 

@@ -1,10 +1,10 @@
 /** Repo (src/repo/repo.ts): finding and initialising a repository, user paths, pointers, the lock and close(). */
 import fs from 'node:fs';
 import path from 'node:path';
-import { MlpError } from '../../src/errors.js';
 import { Repo } from '../../src/repo/repo.js';
 import { tempDir, writeFiles } from '../helpers/cli.js';
 import { coreRepo, removeCoreRepos, reopen } from '../helpers/core-repo.js';
+import { thrownMlpError } from '../helpers/errors.js';
 
 afterEach(removeCoreRepos);
 
@@ -12,16 +12,6 @@ const made: string[] = [];
 afterAll(() => {
   for (const d of made) fs.rmSync(d, { recursive: true, force: true });
 });
-
-function thrown(fn: () => unknown): MlpError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof MlpError) return error;
-    throw error;
-  }
-  throw new Error('expected an MlpError');
-}
 
 describe('Repo.init and Repo.find', () => {
   test('init creates .mlp with a config and a .gitignore; a second init keeps what is there', () => {
@@ -48,7 +38,7 @@ describe('Repo.init and Repo.find', () => {
   test('find outside any repository says to run mlp init', () => {
     const dir = tempDir('mlp-norepo-');
     made.push(dir);
-    const error = thrown(() => Repo.find(dir));
+    const error = thrownMlpError(() => Repo.find(dir));
     expect(error.message).toContain(`no .mlp/ directory in ${dir} or above`);
     expect(error.hint).toContain('mlp init');
   });
@@ -72,7 +62,7 @@ describe('relative paths', () => {
     ['a path inside .mlp', '.mlp/cache/x', '.mlp'],
   ])('%s is a usage error (exit 2)', (_name, userPath, message) => {
     const { repo, root } = coreRepo({}, false);
-    const error = thrown(() => repo.relative(userPath, root));
+    const error = thrownMlpError(() => repo.relative(userPath, root));
     expect(error.exitCode).toBe(2);
     expect(error.message).toContain(message);
   });
@@ -103,7 +93,7 @@ describe('pointers', () => {
   test('an invalid pointer file is a located error (exit 3)', () => {
     const r = coreRepo({}, false);
     writeFiles(r.root, { 'bad.mlp': 'outs:\n- path: ../escape\n  sha256: abc\n  size: 1\n' });
-    const error = thrown(() => r.repo.pointers());
+    const error = thrownMlpError(() => r.repo.pointers());
     expect(error.exitCode).toBe(3);
     expect(error.message).toMatch(/bad\.mlp:\d+:\d+/);
   });
@@ -117,7 +107,7 @@ describe('the repository lock', () => {
     expect(JSON.parse(fs.readFileSync(lockFile, 'utf8'))).toMatchObject({ pid: process.pid, command: 'mlp repro' });
     expect(r.repo.stageGroups?.env.MLP_RUN_ID).toMatch(/^[0-9a-f]{16}$/);
     const other = new Repo(r.root);
-    const error = thrown(() => other.acquireLock('mlp gc', () => undefined));
+    const error = thrownMlpError(() => other.acquireLock('mlp gc', () => undefined));
     expect(error.exitCode).toBe(5);
     expect(error.message).toContain('`mlp repro`');
     r.repo.close();
