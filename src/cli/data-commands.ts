@@ -47,22 +47,18 @@ export function registerDataCommands(program: Command): void {
     .action(async (targets: string[], flags: { json?: boolean; force?: boolean; recursive?: boolean }) => {
       await withRepo(commandLine(), async (repo) => {
         const { checkoutWorkspace } = await import('../data/checkout-workspace.js');
-        const { renderUnsaved } = await import('../ui/unsaved.js');
+        const { MISSING_DATA_HINT, renderUnsaved, tallyCheckout } = await import('../ui/unsaved.js');
         const items = checkoutWorkspace(repo, targets, { force: flags.force === true, recursive: flags.recursive === true });
-        const problems = items.filter((i) => i.outcome === 'missing' || i.outcome === 'failed');
-        const kept = items.filter((i) => i.outcome === 'unsaved');
+        const tally = tallyCheckout(items);
         if (flags.json) printJson(items);
         else {
           for (const i of items) if (i.outcome === 'restored') print(`restored ${i.path}`);
-          for (const p of problems) process.stderr.write(`error: ${p.message}\n`);
-          const restored = items.filter((i) => i.outcome === 'restored').length;
-          const unchanged = items.filter((i) => i.outcome === 'unchanged').length;
-          print(`${restored} restored, ${unchanged} unchanged, ${problems.length} not available${kept.length ? `, ${kept.length} kept (unsaved changes)` : ''}.`);
+          for (const p of tally.problems) process.stderr.write(`error: ${p.message}\n`);
+          print(`${tally.restored} restored, ${tally.unchanged} unchanged, ${tally.problems.length} not available${tally.kept ? `, ${tally.kept} kept (unsaved changes)` : ''}.`);
           for (const line of renderUnsaved(items, ['mlp checkout --force', ...targets].join(' '))) process.stderr.write(`${line}\n`);
+          if (tally.problems.length > 0) process.stderr.write(`${MISSING_DATA_HINT}\n`);
         }
-        if (problems.length > 0 && !flags.json) process.stderr.write('hint: run `mlp pull` to fetch missing data from a remote, or `mlp repro` to rebuild it\n');
-        if (kept.length > 0) process.exitCode = ExitCode.unsavedChanges;
-        else if (problems.length > 0) process.exitCode = ExitCode.failure;
+        process.exitCode = tally.exitCode;
       });
     });
 

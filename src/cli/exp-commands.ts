@@ -189,7 +189,8 @@ export function registerExpCommands(program: Command): void {
         const { applyExperiment } = await import('../exp/apply.js');
         const { baselineCommit, requireExperiment } = await import('../exp/store.js');
         const { checkoutWorkspace } = await import('../data/checkout-workspace.js');
-        const { renderUnsaved } = await import('../ui/unsaved.js');
+        const { MISSING_DATA_HINT, renderUnsaved, tallyCheckout } = await import('../ui/unsaved.js');
+        const { plural } = await import('../ui/plural.js');
         const git = GitRepo.open(repo.root);
         const experiment = requireExperiment(git, name);
         const head = baselineCommit(git);
@@ -197,17 +198,14 @@ export function registerExpCommands(program: Command): void {
         const result = applyExperiment(git, experiment, head, { force: flags.force === true });
         repo.reloadPipeline();
         const items = checkoutWorkspace(repo, [], { force: flags.force === true });
+        const tally = tallyCheckout(items);
         for (const c of result.changed) print(`${c.action === 'written' ? 'updated' : 'deleted'} ${c.path}`);
         for (const i of items) if (i.outcome === 'restored') print(`restored ${i.path}`);
-        const problems = items.filter((i) => i.outcome === 'missing' || i.outcome === 'failed');
-        for (const p of problems) process.stderr.write(`error: ${p.message}\n`);
-        const restored = items.filter((i) => i.outcome === 'restored').length;
-        print(`Applied experiment '${experiment.name}': ${result.changed.length} file${result.changed.length === 1 ? '' : 's'} changed, ${restored} output${restored === 1 ? '' : 's'} restored.`);
-        const kept = items.filter((i) => i.outcome === 'unsaved');
+        for (const p of tally.problems) process.stderr.write(`error: ${p.message}\n`);
+        print(`Applied experiment '${experiment.name}': ${plural(result.changed.length, 'file')} changed, ${plural(tally.restored, 'output')} restored.`);
         for (const line of renderUnsaved(items, `mlp exp apply --force ${name}`)) process.stderr.write(`${line}\n`);
-        if (problems.length > 0) process.stderr.write('hint: run `mlp pull` to fetch missing data from a remote, or `mlp repro` to rebuild it\n');
-        if (kept.length > 0) process.exitCode = ExitCode.unsavedChanges;
-        else if (problems.length > 0) process.exitCode = ExitCode.failure;
+        if (tally.problems.length > 0) process.stderr.write(`${MISSING_DATA_HINT}\n`);
+        process.exitCode = tally.exitCode;
       });
     });
 

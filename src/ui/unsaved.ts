@@ -1,5 +1,6 @@
 /** How `checkout`, `pull` and the post-checkout hook report paths they left alone to keep unsaved work. */
 import type { CheckoutItem } from '../data/checkout-workspace.js';
+import { ExitCode } from '../errors.js';
 import { POINTER_SUFFIX } from '../pipeline/schema.js';
 
 /** Files listed before "… and N more". */
@@ -22,3 +23,29 @@ export function renderUnsaved(items: readonly CheckoutItem[], discard: string): 
   lines.push(`hint: to keep them, record them with ${keep.join(' and ')}; to discard them, run \`${discard}\``);
   return lines;
 }
+
+/** What a checkout of `items` came to: counts, the paths it could not restore, and its exit code. */
+export interface CheckoutTally {
+  restored: number;
+  unchanged: number;
+  /** Data missing from the cache, or a failure: reported as errors. */
+  problems: CheckoutItem[];
+  /** Paths left alone to keep unsaved work. */
+  kept: number;
+  exitCode: number;
+}
+
+export function tallyCheckout(items: readonly CheckoutItem[]): CheckoutTally {
+  const problems = items.filter((i) => i.outcome === 'missing' || i.outcome === 'failed');
+  const kept = items.filter((i) => i.outcome === 'unsaved').length;
+  return {
+    restored: items.filter((i) => i.outcome === 'restored').length,
+    unchanged: items.filter((i) => i.outcome === 'unchanged').length,
+    problems,
+    kept,
+    exitCode: kept > 0 ? ExitCode.unsavedChanges : problems.length > 0 ? ExitCode.failure : ExitCode.ok,
+  };
+}
+
+/** The stderr line after data that could not be restored. */
+export const MISSING_DATA_HINT = 'hint: run `mlp pull` to fetch missing data from a remote, or `mlp repro` to rebuild it';
