@@ -3,6 +3,8 @@ import { jest } from '@jest/globals';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { PNG } from 'pngjs';
+import { record, writeArchive } from '../stages/cifar10/helpers.js';
 import { MLP_BIN, makeRepo, runMlp, startMlp, tempDir, waitFor, writeFiles, type RunResult } from '../helpers/cli.js';
 
 jest.setTimeout(120_000);
@@ -247,6 +249,39 @@ describe('mlp serve', () => {
     expect(failures).toBe(0);
     expect(answered).toBeGreaterThan(0);
     expect(server.output()).toContain('Stopped');
+  });
+
+  test('an image model takes PNG uploads, base64 JSON and pixel arrays', async () => {
+    const dir = workdir();
+    const archive = await writeArchive(path.join(dir, 'downloads'), { perBatch: 40, testCount: 30 });
+    writeFiles(dir, {
+      'params.yaml': `cifar10:\n  source: downloads/cifar-10-binary.tar.gz\n  sha256: ${archive.sha256}\n  model: {width: 4, blocks: 2, pool_first: true}\n  train: {epochs: 5, batch_size: 20, learning_rate: 0.05, threads: 1, val_limit: 30}\n`,
+    });
+    expect(runMlp(dir, ['-q', 'cifar10', 'prepare', '--params', 'params.yaml#cifar10', '--out', 'data']).code).toBe(0);
+    expect(runMlp(dir, ['-q', 'cifar10', 'train', '--data', 'data', '--out', 'model', '--params', 'params.yaml#cifar10']).code).toBe(0);
+    const rec = record(6, 77); // a "frog" in the fixtures' colours
+    const pixels = Array.from({ length: 32 }, (_, y) => Array.from({ length: 32 }, (_, x) => [0, 1, 2].map((c) => rec[1 + c * 1024 + y * 32 + x]!)));
+    const png = new PNG({ width: 32, height: 32 });
+    pixels.flat().forEach((rgb, p) => png.data.set([...rgb, 255], p * 4));
+    const pngBytes = PNG.sync.write(png);
+
+    const server = await serve(dir, ['model', '--name', 'cifar']);
+    const asJson = await post(`${server.url}/predict`, { image: pngBytes.toString('base64') });
+    expect([asJson.status, asJson.json.label]).toEqual([200, 'frog']);
+    expect(Object.keys(asJson.json.probabilities)).toHaveLength(10);
+    expect((await post(`${server.url}/predict`, { images: [pixels, pngBytes.toString('base64')] })).json.predictions.map((p: { label: string }) => p.label)).toEqual(['frog', 'frog']);
+    expect((await post(`${server.url}/predict`, new Uint8Array(pngBytes), 'image/png')).json.label).toBe('frog');
+    const form = new FormData();
+    form.append('image', new Blob([new Uint8Array(pngBytes)], { type: 'image/png' }), 'frog.png');
+    const multipart = await fetch(`${server.url}/predict`, { method: 'POST', body: form });
+    expect(((await multipart.json()) as { label: string }).label).toBe('frog');
+    const infer = await post(`${server.url}/v2/models/cifar/infer`, { inputs: [{ name: 'image', shape: [1, 32, 32, 3], datatype: 'UINT8', data: pixels.flat(2) }] });
+    expect(infer.json.outputs[0].data).toEqual(['frog']);
+    const bad = await post(`${server.url}/predict`, { image: [[1, 2, 3]] });
+    expect([bad.status, bad.json.error]).toEqual([400, 'expected 32×32×3 = 3072 pixel values, got 3']);
+    const notImage = await post(`${server.url}/predict`, new Uint8Array(Buffer.from('hello')), 'image/png');
+    expect([notImage.status, notImage.json.error]).toEqual([400, 'the request body: not a PNG or JPEG file']);
+    expect((await stop(server)).code).toBe(0);
   });
 
   test('a real Prometheus scrapes /metrics and its API returns the series', async () => {
