@@ -14,6 +14,7 @@
  * stops accepting, finishes the requests in flight, then releases the model.
  */
 import http from 'node:http';
+import { MlpError } from '../errors.js';
 import type { AddressInfo } from 'node:net';
 import { ServeMetrics } from './metrics.js';
 import { InputRejected, type ModelKind, type RawInput, type ServableModel } from './model.js';
@@ -118,9 +119,15 @@ export class ModelServer {
   /** Listens first (liveness answers at once, readiness 503), then loads the model. */
   async start(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
+      this.server.once('error', (error: NodeJS.ErrnoException) => {
+        const where = `${this.options.host}:${this.options.port}`;
+        if (error.code === 'EADDRINUSE') reject(new MlpError(`${where} is already in use`, { hint: 'stop what listens there, or pick another port with --port (0: any free port)' }));
+        else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') reject(new MlpError(`cannot listen on ${where}: no such address on this machine`, { hint: 'use --host 127.0.0.1, or 0.0.0.0 for every interface' }));
+        else if (error.code === 'EACCES') reject(new MlpError(`not allowed to listen on ${where}`, { hint: 'ports below 1024 need privileges: pick a port from 1024 up' }));
+        else reject(error);
+      });
       this.server.listen(this.options.port, this.options.host, () => {
-        this.server.off('error', reject);
+        this.server.removeAllListeners('error');
         resolve();
       });
     });

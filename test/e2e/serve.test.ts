@@ -214,6 +214,15 @@ describe('mlp serve', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
+  test('a port in use is a clear error, not an errno', async () => {
+    const dir = workdir();
+    trainModel(dir);
+    const first = await serve(dir, ['model', '--no-telemetry']);
+    const port = new URL(first.url).port;
+    const second = runMlp(dir, ['serve', 'model', '--port', port, '--no-telemetry']);
+    expect([second.code, second.stderr]).toEqual([1, `error: 127.0.0.1:${port} is already in use\nhint: stop what listens there, or pick another port with --port (0: any free port)\n`]);
+  });
+
   test('SIGHUP and a retrained model reload without failing a request; SIGTERM finishes what is in flight', async () => {
     const dir = workdir();
     trainModel(dir);
