@@ -1,0 +1,46 @@
+/** The summary of `mlp migrate`: one line per file, the cache import, what was left out, what to do next. */
+import type { MigrationReport, MigrationStep } from '../migrate/migrate.js';
+import { plural } from './plural.js';
+import { formatBytes } from './render.js';
+
+const WORDS: Record<MigrationStep['action'], [done: string, dry: string]> = {
+  write: ['wrote', 'would write'],
+  unchanged: ['unchanged', 'unchanged'],
+  kept: ['kept', 'would keep'],
+  skipped: ['skipped', 'would skip'],
+  remove: ['removed', 'would remove'],
+  'add-remote': ['added', 'would add'],
+  'update-remote': ['updated', 'would update'],
+};
+
+export function renderMigration(report: MigrationReport): string {
+  const lines: string[] = [];
+  const dry = report.dryRun;
+  const word = (action: MigrationStep['action']): string => WORDS[action][dry ? 1 : 0];
+  const shown = report.changes === 0 ? report.steps.filter((s) => s.action === 'kept' || s.action === 'skipped') : report.steps.filter((s) => s.action !== 'unchanged');
+  const width = Math.max(0, ...shown.map((s) => word(s.action).length));
+  const targetWidth = Math.max(0, ...shown.map((s) => s.target.length));
+  for (const s of shown) lines.push(`  ${word(s.action).padEnd(width)}  ${s.target.padEnd(targetWidth)}  ${s.detail}`);
+  const c = report.cache;
+  if (c && (c.imported > 0 || c.corrupt.length > 0 || c.incomplete.length > 0 || (report.changes > 0 && c.present > 0))) {
+    const parts = [`${plural(c.imported, 'object')} ${dry ? 'to import' : 'imported'} (${formatBytes(c.bytes)}), re-hashed to sha256 and checked against their md5`];
+    if (c.present > 0) parts.push(`${c.present} already in mlp's cache`);
+    if (c.corrupt.length > 0) parts.push(`${c.corrupt.length} damaged (left out)`);
+    if (c.incomplete.length > 0) parts.push(`${plural(c.incomplete.length, 'directory', 'directories')} incomplete (left out)`);
+    lines.push(`  ${(dry ? 'DVC cache' : 'DVC cache').padEnd(width)}  ${c.dir}: ${parts.join(', ')}`);
+  }
+  for (const left of report.leftOut) lines.push(`  left out  ${left.lock}: stage '${left.stage}' will rerun: ${left.reason}`);
+  let head: string;
+  if (report.changes === 0) head = 'Nothing to do: the DVC project is already migrated.';
+  else if (dry) head = `Dry run: ${plural(report.changes, 'change')} would be made in ${report.root} (nothing was written).`;
+  else head = `Migrated the DVC project in ${report.root}: ${plural(report.changes, 'change')}.`;
+  const out = [head, ...lines];
+  if (report.changes > 0 && !dry) {
+    out.push(
+      'Next: `mlp status` (should say up to date), commit the new files (pipeline.yaml, pipeline.lock, *.mlp, .mlp/config.yaml, .mlpignore),',
+      '      and `mlp push` to fill the remote: mlp stores objects by sha256, next to DVC\'s md5 ones.',
+    );
+    if (!report.steps.some((s) => s.action === 'remove')) out.push('      The DVC files are left in place; `mlp migrate --remove-dvc` removes them.');
+  }
+  return `${out.join('\n')}\n`;
+}
