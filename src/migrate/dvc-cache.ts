@@ -74,26 +74,31 @@ function listObjects(cacheDir: string): Found[] {
 }
 
 /**
- * Imports every object of DVC's cache at `cacheDir` (absolute; shown as `shownDir`) into `store`,
- * or with `store` undefined (a dry run) only works out what it would import.
+ * Imports every object of DVC's cache at `cacheDir` (absolute; shown as `shownDir`) into `store`;
+ * with `dryRun`, only works out what it would import (`store` is only asked what it has).
  */
-export function importDvcCache(cacheDir: string, shownDir: string, store: ObjectStore | undefined): CacheImport {
+export function importDvcCache(cacheDir: string, shownDir: string, store: ObjectStore, dryRun: boolean): CacheImport {
   const result: CacheImport = { known: new Map(), listings: new Map(), imported: 0, present: 0, bytes: 0, corrupt: [], incomplete: [] };
   const shown = (abs: string): string => path.join(shownDir, path.relative(cacheDir, abs)).split(path.sep).join('/');
   for (const object of listObjects(cacheDir)) {
     if (result.known.has(object.hash)) continue; // in both layouts
-    if (isDirHash(object.hash)) importListing(object, result, store, shown(object.abs));
-    else importFile(object, result, store, shown(object.abs));
+    if (isDirHash(object.hash)) importListing(object, result, store, dryRun, shown(object.abs));
+    else importFile(object, result, store, dryRun, shown(object.abs));
   }
   return result;
 }
 
-function importFile(object: Found, result: CacheImport, store: ObjectStore | undefined, shown: string): void {
+function importFile(object: Found, result: CacheImport, store: ObjectStore, dryRun: boolean, shown: string): void {
   const md5 = md5Of(object.hash);
   const stat = fs.statSync(object.abs);
-  if (!store) {
-    if (!fileHasMd5(object.abs, md5, object.legacy)) result.corrupt.push(shown);
-    else result.known.set(object.hash, { sha256: hashFileSync(object.abs), size: stat.size });
+  if (dryRun) {
+    if (!fileHasMd5(object.abs, md5, object.legacy)) {
+      result.corrupt.push(shown);
+      return;
+    }
+    const sha256 = hashFileSync(object.abs);
+    result.known.set(object.hash, { sha256, size: stat.size });
+    count(result, store.has(sha256), stat.size);
     return;
   }
   // The stored object itself is checked against the md5: what enters the store is what was verified.
@@ -105,14 +110,18 @@ function importFile(object: Found, result: CacheImport, store: ObjectStore | und
     return;
   }
   result.known.set(object.hash, { sha256: stored.hash, size: stored.size });
-  if (before) result.present++;
+  count(result, before, stored.size);
+}
+
+function count(result: CacheImport, present: boolean, bytes: number): void {
+  if (present) result.present++;
   else {
     result.imported++;
-    result.bytes += stored.size;
+    result.bytes += bytes;
   }
 }
 
-function importListing(object: Found, result: CacheImport, store: ObjectStore | undefined, shown: string): void {
+function importListing(object: Found, result: CacheImport, store: ObjectStore, dryRun: boolean, shown: string): void {
   const text = fs.readFileSync(object.abs, 'utf8');
   let entries: DvcDirEntry[];
   try {
@@ -135,12 +144,8 @@ function importListing(object: Found, result: CacheImport, store: ObjectStore | 
   manifest.sort((a, b) => compareStrings(a.path, b.path));
   const text256 = serializeManifest(manifest);
   const sha256 = hashBytes(text256);
-  if (store) {
-    if (store.has(sha256)) result.present++;
-    else {
-      store.putManifest(manifest);
-      result.imported++;
-    }
-  }
+  const present = store.has(sha256);
+  if (!present && !dryRun) store.putManifest(manifest);
+  count(result, present, 0);
   result.known.set(object.hash, { sha256, size: manifest.reduce((n, e) => n + e.size, 0), nfiles: manifest.length, manifest });
 }

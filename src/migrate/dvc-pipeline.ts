@@ -60,7 +60,8 @@ export function convertDvcYaml(text: string, file: string): ConvertedPipeline {
       });
     }
   }
-  return { text: PIPELINE_HEADER + doc.toString(), stages, cachedMetrics, wdirs };
+  // `[a, b]` as DVC's docs and users write it, not the serializer's default `[ a, b ]`.
+  return { text: PIPELINE_HEADER + doc.toString({ flowCollectionPadding: false }), stages, cachedMetrics, wdirs };
 }
 
 /** Where a lock entry's path is, for located errors. */

@@ -36,7 +36,7 @@ export interface MigrateOptions {
 
 /** What happened to one file (or would, in a dry run). */
 export interface MigrationStep {
-  action: 'write' | 'unchanged' | 'kept' | 'skipped' | 'remove' | 'add-remote' | 'update-remote';
+  action: 'write' | 'import' | 'unchanged' | 'kept' | 'skipped' | 'remove' | 'add-remote' | 'update-remote';
   /** The file written (or the remote's name). */
   target: string;
   /** Where it came from, and what it holds. */
@@ -182,10 +182,14 @@ export async function migrate(repo: Repo, options: MigrateOptions): Promise<Migr
     report.warnings.push(`DVC's cache is at ${cacheAbs}, outside the repository: not imported (mlp migrates nothing from outside the repository); copy it to ${DVC_DIR}/cache and run \`mlp migrate\` again`);
     cache = { known: new Map(), listings: new Map(), imported: 0, present: 0, bytes: 0, corrupt: [], incomplete: [] };
   } else {
-    cache = importDvcCache(cacheAbs, shownCache, options.dryRun ? undefined : repo.objects);
+    cache = importDvcCache(cacheAbs, shownCache, repo.objects, options.dryRun);
     const { known: _known, listings: _listings, ...counts } = cache;
     report.cache = { ...counts, dir: shownCache };
-    if (cache.imported > 0) report.changes++;
+    if (cache.imported > 0) {
+      // Its detail (counts, bytes) is the UI's to word, from `report.cache`.
+      report.steps.push({ action: 'import', target: shownCache, detail: '' });
+      report.changes++;
+    }
     for (const file of cache.corrupt) report.warnings.push(`${file}: its content does not match its md5: not imported`);
     for (const file of cache.incomplete) report.warnings.push(`${file}: names files that are not in DVC's cache: not imported (\`dvc fetch\` them, then run \`mlp migrate\` again)`);
   }

@@ -35,7 +35,7 @@ export interface DvcLockStage {
 }
 
 export interface DvcLock {
-  schema: string;
+  schema?: string;
   stages: Record<string, DvcLockStage>;
 }
 
@@ -81,9 +81,11 @@ export function dvcLockSchema(): V.GenericSchema<unknown, DvcLock> {
   const stage = v.looseObject({ cmd: command, deps: paths, params: v.optional(mapOf(mapOf(v.unknown(), 'a mapping of keys to values'), 'a mapping of params files')), outs: paths });
   return v.looseObject(
     {
-      schema: v.pipe(
-        v.string((issue) => `must be '2.0', got ${issue.received}\na dvc.lock without \`schema: '2.0'\` was written by DVC 1: run \`dvc repro\` with DVC 2 or 3 first`),
-        v.check((s) => s.startsWith('2.'), (issue) => `unsupported dvc.lock schema ${String(issue.input)} (mlp reads 2.x)`),
+      schema: v.optional(
+        v.pipe(
+          v.string((issue) => `must be '2.0', got ${issue.received}`),
+          v.check((s) => s.startsWith('2.'), (issue) => `unsupported dvc.lock schema ${String(issue.input)} (mlp reads 2.x)`),
+        ),
       ),
       stages: v.optional(mapOf(stage, 'a mapping of stage names to entries'), {}),
     },
@@ -105,7 +107,13 @@ export function dvcFileSchema(): V.GenericSchema<unknown, DvcFile> {
 }
 
 export function parseDvcLock(text: string, file: string): DvcLock {
-  return parseYaml(text, file, dvcLockSchema(), DVC_KIND);
+  const lock = parseYaml(text, file, dvcLockSchema(), DVC_KIND);
+  if (lock.schema === undefined) {
+    throw new PipelineError("no `schema: '2.0'`: this dvc.lock was written by DVC 1, whose format mlp does not read", { file, line: 1, column: 1 }, {
+      hint: 'run `dvc repro` with DVC 2 or 3 to rewrite it, or remove it (the stages then rerun after the migration)',
+    });
+  }
+  return lock;
 }
 
 export function parseDvcFile(text: string, file: string): DvcFile {

@@ -5,6 +5,7 @@ import { formatBytes } from './render.js';
 
 const WORDS: Record<MigrationStep['action'], [done: string, dry: string]> = {
   write: ['wrote', 'would write'],
+  import: ['imported', 'would import'],
   unchanged: ['unchanged', 'unchanged'],
   kept: ['kept', 'would keep'],
   skipped: ['skipped', 'would skip'],
@@ -20,15 +21,12 @@ export function renderMigration(report: MigrationReport): string {
   const shown = report.changes === 0 ? report.steps.filter((s) => s.action === 'kept' || s.action === 'skipped') : report.steps.filter((s) => s.action !== 'unchanged');
   const width = Math.max(0, ...shown.map((s) => word(s.action).length));
   const targetWidth = Math.max(0, ...shown.map((s) => s.target.length));
-  for (const s of shown) lines.push(`  ${word(s.action).padEnd(width)}  ${s.target.padEnd(targetWidth)}  ${s.detail}`);
   const c = report.cache;
-  if (c && (c.imported > 0 || c.corrupt.length > 0 || c.incomplete.length > 0 || (report.changes > 0 && c.present > 0))) {
-    const parts = [`${plural(c.imported, 'object')} ${dry ? 'to import' : 'imported'} (${formatBytes(c.bytes)}), re-hashed to sha256 and checked against their md5`];
-    if (c.present > 0) parts.push(`${c.present} already in mlp's cache`);
-    if (c.corrupt.length > 0) parts.push(`${c.corrupt.length} damaged (left out)`);
-    if (c.incomplete.length > 0) parts.push(`${plural(c.incomplete.length, 'directory', 'directories')} incomplete (left out)`);
-    lines.push(`  ${(dry ? 'DVC cache' : 'DVC cache').padEnd(width)}  ${c.dir}: ${parts.join(', ')}`);
-  }
+  const detail = (s: MigrationStep): string =>
+    s.action === 'import' && c
+      ? `${plural(c.imported, 'object')} (${formatBytes(c.bytes)}), re-hashed to sha256, each checked against its md5${c.present > 0 ? `; ${c.present} already there` : ''}`
+      : s.detail;
+  for (const s of shown) lines.push(`  ${word(s.action).padEnd(width)}  ${s.target.padEnd(targetWidth)}  ${detail(s)}`);
   for (const left of report.leftOut) lines.push(`  left out  ${left.lock}: stage '${left.stage}' will rerun: ${left.reason}`);
   let head: string;
   if (report.changes === 0) head = 'Nothing to do: the DVC project is already migrated.';

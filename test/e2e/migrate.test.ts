@@ -135,7 +135,7 @@ describe('mlp migrate', () => {
     expect(result.stdout).toMatch(/wrote\s+data\/raw\.csv\.mlp\s+from data\/raw\.csv\.dvc/);
     expect(result.stdout).toMatch(/wrote\s+data\/images\.mlp\s+from data\/images\.dvc/);
     expect(result.stdout).toMatch(/added\s+remote storage\s+local \.\.\/storage/);
-    expect(result.stdout).toMatch(/DVC cache\s+\.dvc\/cache: 6 objects imported/);
+    expect(result.stdout).toMatch(/imported\s+\.dvc\/cache\s+6 objects/);
 
     expect(read(dir, 'pipeline.yaml')).toContain('    metrics:\n      - metrics.json:\n          cache: true\n');
     expect(read(dir, '.mlpignore')).toBe(read(dir, '.dvcignore'));
