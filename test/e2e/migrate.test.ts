@@ -230,6 +230,27 @@ describe('mlp migrate', () => {
     expect(result.stdout).toMatch(/stage 'train' will rerun: model\.txt is neither in the workspace nor in DVC's cache/);
   });
 
+  test('a dvc.yaml in a subdirectory becomes a pipeline.yaml and pipeline.lock next to it, paths relative to it', () => {
+    const { dir } = dvcProject();
+    const OUT = 'sub out\n';
+    writeFiles(dir, {
+      'sub/dvc.yaml': 'stages:\n  make:\n    wdir: work\n    cmd: cp ../in.txt out.txt\n    deps: [../in.txt]\n    outs: [out.txt]\n',
+      'sub/dvc.lock': `schema: '2.0'\nstages:\n  make:\n    cmd: cp ../in.txt out.txt\n    deps:\n    - path: ../in.txt\n      hash: md5\n      md5: ${md5(OUT)}\n      size: ${OUT.length}\n    outs:\n    - path: out.txt\n      hash: md5\n      md5: ${md5(OUT)}\n      size: ${OUT.length}\n`,
+      'sub/in.txt': OUT,
+      'sub/work/out.txt': OUT,
+    });
+    const result = runMlp(dir, ['migrate']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/wrote\s+sub\/pipeline\.yaml\s+from sub\/dvc\.yaml: 1 stage/);
+    expect(result.stdout).toMatch(/wrote\s+sub\/pipeline\.lock\s+from sub\/dvc\.lock: 1 stage recorded/);
+    const lock = read(dir, 'sub/pipeline.lock');
+    expect(lock).toContain('      - path: in.txt\n');
+    expect(lock).toContain('      - path: work/out.txt\n');
+    // Not in DVC's cache, only in the workspace: saved into mlp's cache so that checkout can restore it.
+    const sha = createHash('sha256').update(OUT).digest('hex');
+    expect(fs.readFileSync(path.join(dir, '.mlp/cache/files/sha256', sha.slice(0, 2), sha.slice(2)), 'utf8')).toBe(OUT);
+  });
+
   test('init, status and repro in a DVC project without pipeline.yaml point to mlp migrate', () => {
     const { dir } = dvcProject();
     const init = runMlp(dir, ['init']);
