@@ -29,6 +29,8 @@ export interface PlannedRemote {
   options: Record<string, unknown>;
   /** For config.local.yaml. */
   local: Record<string, unknown>;
+  /** DVC options left out, in words (said when the remote is written, not on every run). */
+  dropped?: string[];
 }
 
 export interface RemotePlan {
@@ -85,12 +87,12 @@ export function planRemotes(config: DvcConfig, configLocal: DvcConfig, dvcDir: s
       }
       const typed: unknown = option === 'port' || option === 'timeout' ? Number(value) : value;
       if (typeof typed === 'number' && (!Number.isInteger(typed) || typed < 1)) {
-        warnings.push(`remote '${name}': ${key} = ${value} is not a positive integer: left out`);
+        (planned.dropped ??= []).push(`remote '${name}': ${key} = ${value} is not a positive integer: left out`);
         continue;
       }
       (LOCAL_OPTIONS.has(option) ? planned.local : planned.options)[option] = typed;
     }
-    if (unknown.length > 0) warnings.push(`remote '${name}': ${unknown.sort().join(', ')} ${unknown.length === 1 ? 'has' : 'have'} no mlp equivalent: left out`);
+    if (unknown.length > 0) (planned.dropped ??= []).push(`remote '${name}': ${unknown.sort().join(', ')} ${unknown.length === 1 ? 'has' : 'have'} no mlp equivalent: left out`);
     remotes.push(planned);
   }
   const defaultName = merged.get('core')?.get('remote');

@@ -282,6 +282,7 @@ export async function migrate(repo: Repo, options: MigrateOptions): Promise<Migr
       else if (outcome === 'unchanged') report.steps.push({ action: 'unchanged', target: `remote ${remote.name}`, detail: where });
       else {
         report.steps.push({ action: outcome === 'added' ? 'add-remote' : 'update-remote', target: `remote ${remote.name}`, detail: where });
+        report.warnings.push(...(remote.dropped ?? []));
         report.changes++;
         changed = true;
       }

@@ -179,6 +179,7 @@ describe('mlp migrate', () => {
     const again = runMlp(dir, ['migrate']);
     expect(again.code).toBe(0);
     expect(again.stdout).toBe('Nothing to do: the DVC project is already migrated.\n');
+    expect(again.stderr).toBe('');
     expect(snapshot(dir)).toEqual(after);
   });
 

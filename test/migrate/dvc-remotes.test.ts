@@ -39,13 +39,19 @@ test('ssh, s3 and local remotes map to mlp options; secrets and key paths go loc
   const plan = planRemotes(config, local, `${ROOT}/.dvc`, ROOT, '.dvc/config');
   expect(plan.default).toBe('cluster');
   expect(plan.remotes).toEqual([
-    { name: 'cluster', url: 'ssh://alice@example.com:2222/srv/dvc', kind: 'ssh', options: { timeout: 30 }, local: { key_file: '/home/alice/.ssh/id_ed25519', password: 'hunter2' } },
+    {
+      name: 'cluster',
+      url: 'ssh://alice@example.com:2222/srv/dvc',
+      kind: 'ssh',
+      options: { timeout: 30 },
+      local: { key_file: '/home/alice/.ssh/id_ed25519', password: 'hunter2' },
+      dropped: ["remote 'cluster': allow_agent has no mlp equivalent: left out"],
+    },
     // DVC writes a relative local path relative to .dvc/; mlp reads it relative to the root.
     { name: 'near', url: '../shared/dvc', kind: 'local', options: {}, local: {} },
     { name: 's3', url: 's3://bucket/prefix', kind: 's3', options: { endpoint_url: 'http://127.0.0.1:9000', region: 'eu-west-1' }, local: { secret_access_key: 'committed-by-mistake' } },
   ]);
   expect(plan.warnings).toEqual([
-    "remote 'cluster': allow_agent has no mlp equivalent: left out",
     expect.stringMatching(/^remote 'gcs' \(gs:\/\/bucket\/x\): unsupported remote URL 'gs:\/\/bucket\/x'.*left out$/),
   ]);
 });
