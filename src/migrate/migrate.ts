@@ -20,7 +20,7 @@ import { parsePointer, pointerFileFor, writePointer } from '../pointer/pointer-f
 import { ConfigFileEditor } from '../remote/remote-config.js';
 import type { Repo } from '../repo/repo.js';
 import { dvcTarget, parseDvcConfig, parseDvcFile, parseDvcLock, type DvcConfig, type DvcFile, type DvcLock, type DvcOut } from '../schema/dvc.js';
-import { isRepoPath, joinInside, type RepoPath } from '../schema/repo-path.js';
+import { checkedInside, isRepoPath, joinInside, type RepoPath } from '../schema/repo-path.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { importDvcCache, type CacheImport } from './dvc-cache.js';
 import { convertDvcYaml, convertLock, planLockPaths, type ConvertedPipeline } from './dvc-pipeline.js';
@@ -106,6 +106,13 @@ function walk(root: string): string[] {
   return found;
 }
 
+/** Whether `abs` (or, if it exists, where its symlinks lead) is inside the repository. */
+function insideRepository(root: string, abs: string): boolean {
+  const real = fs.existsSync(abs) ? fs.realpathSync(abs) : abs;
+  const realRoot = fs.realpathSync(root);
+  return real === realRoot || real.startsWith(`${realRoot}${path.sep}`);
+}
+
 const dirOf = (file: string): string => path.posix.dirname(file);
 const sibling = (file: string, name: string): RepoPath => (dirOf(file) === '.' ? name : `${dirOf(file)}/${name}`) as RepoPath;
 
@@ -140,7 +147,8 @@ export async function migrate(repo: Repo, options: MigrateOptions): Promise<Migr
     });
   }
   const report: MigrationReport = { root, dryRun: options.dryRun, steps: [], leftOut: [], warnings: [], changes: 0 };
-  const write = options.dryRun ? (): void => undefined : (file: RepoPath, text: string): void => writeFileAtomic(joinInside(root, file), text);
+  // Every write and removal is checked first: no symlinked directory may lead it outside the repository.
+  const write = options.dryRun ? (): void => undefined : (file: RepoPath, text: string): void => writeFileAtomic(checkedInside(root, file), text);
 
   // 1. Read and validate every DVC file before anything is written.
   const files = listDvcFiles(root);
@@ -178,8 +186,8 @@ export async function migrate(repo: Repo, options: MigrateOptions): Promise<Migr
   const cacheAbs = cacheSetting === undefined ? path.join(root, DVC_DIR, 'cache') : path.resolve(root, DVC_DIR, cacheSetting);
   const shownCache = path.relative(root, cacheAbs).split(path.sep).join('/');
   let cache: CacheImport;
-  if (shownCache.startsWith('..') || path.isAbsolute(shownCache)) {
-    report.warnings.push(`DVC's cache is at ${cacheAbs}, outside the repository: not imported (mlp migrates nothing from outside the repository); copy it to ${DVC_DIR}/cache and run \`mlp migrate\` again`);
+  if (!insideRepository(root, cacheAbs)) {
+    report.warnings.push(`DVC's cache is at ${fs.existsSync(cacheAbs) ? fs.realpathSync(cacheAbs) : cacheAbs}, outside the repository: not imported (mlp migrates nothing from outside the repository); copy it to ${DVC_DIR}/cache and run \`mlp migrate\` again`);
     cache = { known: new Map(), listings: new Map(), imported: 0, present: 0, bytes: 0, corrupt: [], incomplete: [] };
   } else {
     cache = importDvcCache(cacheAbs, shownCache, repo.objects, options.dryRun);
@@ -217,6 +225,7 @@ export async function migrate(repo: Repo, options: MigrateOptions): Promise<Migr
     });
     for (const left of conversion.leftOut) report.leftOut.push({ lock: lockTarget, ...left });
     await saveFromWorkspace(repo, toSave, options.dryRun);
+    if (!options.dryRun) checkedInside(root, lockTarget);
     const lock = Lockfile.load(path.join(root, p.dir));
     const added: string[] = [];
     for (const [stage, entry] of conversion.entries) {
@@ -259,6 +268,7 @@ export async function migrate(repo: Repo, options: MigrateOptions): Promise<Migr
         continue;
       }
       if (!options.dryRun) {
+        checkedInside(root, pointerFile);
         writePointer(root, { path: rel, info: resolved.info });
         repo.gitignore.ignore(rel);
       }
@@ -340,7 +350,8 @@ function copyFile(root: string, from: RepoPath, to: RepoPath, report: MigrationR
  */
 function removeDvcFiles(root: string, files: DvcFiles, pointers: ParsedPointer[], notConverted: Set<RepoPath>, cache: CacheImport, report: MigrationReport, dryRun: boolean): void {
   const remove = (target: RepoPath, detail: string): void => {
-    if (!dryRun) fs.rmSync(joinInside(root, target), { recursive: true, force: true });
+    // rm does not follow a symlink it removes; a symlinked directory above the target is refused.
+    if (!dryRun) fs.rmSync(checkedInside(root, target), { recursive: true, force: true });
     report.steps.push({ action: 'remove', target, detail });
     report.changes++;
   };

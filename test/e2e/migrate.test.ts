@@ -231,6 +231,21 @@ describe('mlp migrate', () => {
     expect(result.stdout).toMatch(/stage 'train' will rerun: model\.txt is neither in the workspace nor in DVC's cache/);
   });
 
+  test('a DVC cache outside the repository (a symlink to a shared cache) is not read', () => {
+    const { dir, base } = dvcProject();
+    fs.renameSync(path.join(dir, '.dvc/cache'), path.join(base, 'shared-cache'));
+    fs.symlinkSync(path.join(base, 'shared-cache'), path.join(dir, '.dvc/cache'));
+    const result = runMlp(dir, ['migrate']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`warning: DVC's cache is at ${fs.realpathSync(path.join(base, 'shared-cache'))}, outside the repository: not imported`);
+    expect(result.stdout).not.toContain('imported');
+    // What the workspace holds still matches the md5s: checked by reading it, and saved into mlp's cache.
+    expect(runMlp(dir, ['status']).stdout).toBe('Pipeline and tracked data are up to date.\n');
+    fs.rmSync(path.join(dir, 'model.txt'));
+    expect(runMlp(dir, ['checkout']).code).toBe(0);
+    expect(read(dir, 'model.txt')).toBe(MODEL);
+  });
+
   test('a dvc.yaml in a subdirectory becomes a pipeline.yaml and pipeline.lock next to it, paths relative to it', () => {
     const { dir } = dvcProject();
     const OUT = 'sub out\n';
