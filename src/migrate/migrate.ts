@@ -19,6 +19,8 @@ import { LOCK_FILE, PIPELINE_FILE } from '../pipeline/schema.js';
 import { parsePointer, pointerFileFor, writePointer } from '../pointer/pointer-file.js';
 import { ConfigFileEditor } from '../remote/remote-config.js';
 import type { Repo } from '../repo/repo.js';
+import type { StaleReason } from '../repro/reasons.js';
+import { checkStage } from '../repro/staleness.js';
 import { dvcTarget, parseDvcConfig, parseDvcFile, parseDvcLock, type DvcConfig, type DvcFile, type DvcLock, type DvcOut } from '../schema/dvc.js';
 import { checkedInside, isRepoPath, joinInside, type RepoPath } from '../schema/repo-path.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -50,6 +52,8 @@ export interface MigrationReport {
   cache?: Omit<CacheImport, 'known' | 'listings'> & { dir: string };
   /** Stages not recorded in a pipeline.lock (they will rerun), with why. */
   leftOut: { lock: string; stage: string; reason: string }[];
+  /** Stages of the root pipeline recorded from dvc.lock that mlp would still rerun, and why. */
+  wouldRerun: { stage: string; reasons: StaleReason[] }[];
   warnings: string[];
   /** Files written, removed or remotes added (or that would be, in a dry run). */
   changes: number;
@@ -146,7 +150,7 @@ export async function migrate(repo: Repo, options: MigrateOptions): Promise<Migr
       exitCode: ExitCode.usage,
     });
   }
-  const report: MigrationReport = { root, dryRun: options.dryRun, steps: [], leftOut: [], warnings: [], changes: 0 };
+  const report: MigrationReport = { root, dryRun: options.dryRun, steps: [], leftOut: [], wouldRerun: [], warnings: [], changes: 0 };
   // Every write and removal is checked first: no symlinked directory may lead it outside the repository.
   const write = options.dryRun ? (): void => undefined : (file: RepoPath, text: string): void => writeFileAtomic(checkedInside(root, file), text);
 
@@ -213,6 +217,7 @@ export async function migrate(repo: Repo, options: MigrateOptions): Promise<Migr
   };
 
   // 4. Pipelines and their locks.
+  const recorded = new Set<string>();
   for (const p of pipelines) {
     const target = sibling(p.dvcYaml, PIPELINE_FILE);
     const metrics = p.converted.cachedMetrics > 0 ? `; \`cache: true\` written on ${p.converted.cachedMetrics} metrics ${p.converted.cachedMetrics === 1 ? 'entry' : 'entries'} (DVC caches them)` : '';
@@ -229,6 +234,7 @@ export async function migrate(repo: Repo, options: MigrateOptions): Promise<Migr
     const lock = Lockfile.load(path.join(root, p.dir));
     const added: string[] = [];
     for (const [stage, entry] of conversion.entries) {
+      if (p.dir === '.') recorded.add(stage);
       if (lock.get(stage) !== undefined) continue;
       lock.set(stage, entry as LockEntry);
       added.push(stage);
@@ -309,10 +315,21 @@ export async function migrate(repo: Repo, options: MigrateOptions): Promise<Migr
     }
   }
 
-  // 7. Can mlp load what was written? (Subdirectory pipelines are loaded by their own command.)
+  // 7. Can mlp load what was written, and are the stages recorded up to date? A recorded stage
+  //    that mlp would still rerun (its command resolves differently, a param DVC did not record)
+  //    is named, so that "nothing reruns needlessly" can be checked. (Subdirectory pipelines are
+  //    loaded by their own command.)
   if (!options.dryRun && pipelines.some((p) => p.dir === '.')) {
     try {
-      loadPipeline(root);
+      const pipeline = loadPipeline(root);
+      const lock = Lockfile.load(root);
+      for (const stage of pipeline.stages.values()) {
+        const entry = lock.get(stage.name);
+        if (!entry || stage.frozen || !recorded.has(stage.name)) continue;
+        // A missing output is not a rerun: `mlp checkout` restores it from the cache.
+        const reasons = checkStage(repo, stage, entry, 'report').reasons.filter((r) => r.kind !== 'out-missing' && r.kind !== 'always-changed' && r.kind !== 'no-deps');
+        if (reasons.length > 0) report.wouldRerun.push({ stage: stage.name, reasons });
+      }
     } catch (error) {
       report.warnings.push(`${PIPELINE_FILE} does not load yet: ${error instanceof Error ? error.message : String(error)} — fix it by hand (see "DVC's dvc.yaml keys in mlp" in the README)`);
     }

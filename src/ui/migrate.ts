@@ -1,6 +1,7 @@
 /** The summary of `mlp migrate`: one line per file, the cache import, what was left out, what to do next. */
 import type { MigrationReport, MigrationStep } from '../migrate/migrate.js';
 import { plural } from './plural.js';
+import { describeReason } from './reasons.js';
 import { formatBytes } from './render.js';
 
 const WORDS: Record<MigrationStep['action'], [done: string, dry: string]> = {
@@ -28,6 +29,7 @@ export function renderMigration(report: MigrationReport): string {
       : s.detail;
   for (const s of shown) lines.push(`  ${word(s.action).padEnd(width)}  ${s.target.padEnd(targetWidth)}  ${detail(s)}`);
   for (const left of report.leftOut) lines.push(`  left out  ${left.lock}: stage '${left.stage}' will rerun: ${left.reason}`);
+  for (const stale of report.wouldRerun) lines.push(`  stale     stage '${stale.stage}' is recorded but would rerun: ${stale.reasons.map(describeReason).join('; ')}`);
   let head: string;
   if (report.changes === 0) head = 'Nothing to do: the DVC project is already migrated.';
   else if (dry) head = `Dry run: ${plural(report.changes, 'change')} would be made in ${report.root} (nothing was written).`;

@@ -186,12 +186,15 @@ describe('mlp migrate', () => {
   test('a stage whose workspace files no longer match dvc.lock is left out, so it reruns', () => {
     const { dir } = dvcProject();
     fs.writeFileSync(path.join(dir, 'model.txt'), 'edited by hand\n');
+    // A command edited after the last `dvc repro`: recorded as DVC recorded it, and named as stale.
+    fs.writeFileSync(path.join(dir, 'dvc.yaml'), DVC_YAML.replace('cmd: cp data/raw.csv', 'cmd: cp -p data/raw.csv'));
     const result = runMlp(dir, ['migrate']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/pipeline\.lock: stage 'train' will rerun: model\.txt changed since DVC recorded it/);
+    expect(result.stdout).toMatch(/stale\s+stage 'prepare' is recorded but would rerun: cmd changed/);
     const status = runMlp(dir, ['status']);
     expect(status.stdout).toContain('train:\n    never run');
-    expect(status.stdout).not.toContain('prepare:');
+    expect(status.stdout).toContain('prepare:\n    cmd changed');
   });
 
   test('--remove-dvc removes the DVC files once converted; the project stays up to date', () => {
