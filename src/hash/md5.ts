@@ -43,3 +43,26 @@ export function fileHasMd5(file: string, expected: Md5, legacy: boolean): boolea
   if (data.subarray(0, 8192).includes(0) || !data.includes(13)) return false;
   return md5Bytes(Buffer.from(data.toString('latin1').replace(/\r\n/g, '\n'), 'latin1')) === expected;
 }
+
+/**
+ * The md5 DVC records for `file`: of its bytes, or with `legacy` (DVC 2) of a text file with its
+ * CRLF line ends turned into LF.
+ */
+export function dvcFileMd5(file: string, legacy: boolean): Md5 {
+  if (!legacy || fs.statSync(file).size > DOS2UNIX_LIMIT) return md5FileSync(file);
+  const data = fs.readFileSync(file);
+  if (data.subarray(0, 8192).includes(0) || !data.includes(13)) return md5Bytes(data);
+  return md5Bytes(Buffer.from(data.toString('latin1').replace(/\r\n/g, '\n'), 'latin1'));
+}
+
+/**
+ * The hash DVC gives a directory: the md5 of its `.dir` listing, Python's
+ * `json.dumps(sorted([{md5, relpath}]), sort_keys=True)` (`, ` and `: ` separators, non-ASCII
+ * as \uXXXX escapes), with `.dir` after it.
+ */
+export function dvcDirMd5(entries: readonly { relpath: string; md5: string }[]): { hash: string; listing: string } {
+  const sorted = [...entries].sort((a, b) => (a.relpath < b.relpath ? -1 : a.relpath > b.relpath ? 1 : 0));
+  const ascii = (value: string): string => JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const listing = `[${sorted.map((e) => `{"md5": ${ascii(e.md5)}, "relpath": ${ascii(e.relpath)}}`).join(', ')}]`;
+  return { hash: `${md5Bytes(listing)}.dir`, listing };
+}

@@ -12,7 +12,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ExitCode, MlpError } from '../errors.js';
 import { runGit } from '../git/git.js';
-import type { HashInfo } from '../hash/hash-path.js';
+import { PathHasher, type HashInfo } from '../hash/hash-path.js';
+import { MlpIgnore } from '../hash/mlpignore.js';
 import { Lockfile, type LockEntry } from '../lock/lockfile.js';
 import { loadPipeline } from '../pipeline/load.js';
 import { LOCK_FILE, PIPELINE_FILE } from '../pipeline/schema.js';
@@ -208,8 +209,10 @@ export async function migrate(repo: Repo, options: MigrateOptions): Promise<Migr
 
   // Data only the workspace holds is saved into mlp's cache, so that `mlp checkout` can restore it.
   const toSave = new Set<RepoPath>();
+  // A dry run wrote no .mlpignore: directories are read with DVC's .dvcignore rules, as the real run would.
+  const hasher = options.dryRun ? new PathHasher(root, repo.hashState, new MlpIgnore(root, '.dvcignore')) : repo.hasher;
   const resolve = (rel: RepoPath, out: DvcOut, save: boolean): { ok: true; info: HashInfo } | { ok: false; problem: string } => {
-    const resolved = resolveEntry(root, repo.hasher, cache, rel, out);
+    const resolved = resolveEntry(root, hasher, cache, rel, out);
     if (!resolved.ok) return resolved;
     // Outputs and tracked data only: a dep (a script under git) is not the cache's to hold.
     if (resolved.fromWorkspace && save) toSave.add(rel);

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import type { PathHash, PathHasher } from '../hash/hash-path.js';
-import { fileHasMd5 } from '../hash/md5.js';
+import { dvcDirMd5, dvcFileMd5, fileHasMd5 } from '../hash/md5.js';
 import type { DvcOut } from '../schema/dvc.js';
 import { isDirHash, md5Of, type DvcHash } from '../schema/md5.js';
 import { joinInside, type RepoPath } from '../schema/repo-path.js';
@@ -42,7 +42,11 @@ function infoOf(hash: HashInfo['hash'], size: number, nfiles: number | undefined
 /** A workspace directory against DVC's `.dir` listing: the same files, each with its md5. */
 function directoryMatches(root: string, hasher: PathHasher, cache: CacheImport, rel: RepoPath, md5: DvcHash, now: PathHash, legacy: boolean): boolean | string {
   const listing = cache.listings.get(md5);
-  if (!listing) return `${rel}: its .dir listing is not in DVC's cache, so it cannot be checked (\`dvc fetch\` it first)`;
+  if (!listing) {
+    // No listing to compare with: compute DVC's hash of the directory as DVC would.
+    const entries = (now.manifest ?? []).map((e) => ({ relpath: e.path as string, md5: dvcFileMd5(joinInside(root, `${rel}/${e.path}` as RepoPath), legacy) }));
+    return dvcDirMd5(entries).hash === md5;
+  }
   if (!now.manifest || now.manifest.length !== listing.length) return false;
   const byPath = new Map(now.manifest.map((e) => [e.path as string, e]));
   for (const entry of listing) {

@@ -171,6 +171,9 @@ describe('mlp migrate', () => {
     expect(dry.code).toBe(0);
     expect(dry.stdout).toMatch(/^Dry run: \d+ changes would be made/);
     expect(dry.stdout).toMatch(/would write\s+pipeline\.yaml/);
+    // Read with .dvcignore's rules (no .mlpignore is written yet), data/images matches DVC's listing.
+    expect(dry.stdout).toMatch(/would write\s+data\/images\.mlp/);
+    expect(dry.stdout).toMatch(/would import\s+\.dvc\/cache\s+6 objects/);
     expect(snapshot(dir)).toEqual(untouched);
     expect(fs.existsSync(path.join(dir, '.mlp'))).toBe(false);
 
@@ -242,11 +245,15 @@ describe('mlp migrate', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toContain(`warning: DVC's cache is at ${fs.realpathSync(path.join(base, 'shared-cache'))}, outside the repository: not imported`);
     expect(result.stdout).not.toContain('imported');
+    // Without DVC's .dir listing, the directory's md5 is computed from the workspace as DVC computes it.
+    expect(result.stdout).toMatch(/wrote\s+data\/images\.mlp\s+from data\/images\.dvc/);
     // What the workspace holds still matches the md5s: checked by reading it, and saved into mlp's cache.
     expect(runMlp(dir, ['status']).stdout).toBe('Pipeline and tracked data are up to date.\n');
     fs.rmSync(path.join(dir, 'model.txt'));
+    fs.rmSync(path.join(dir, 'data/images'), { recursive: true });
     expect(runMlp(dir, ['checkout']).code).toBe(0);
     expect(read(dir, 'model.txt')).toBe(MODEL);
+    expect(read(dir, 'data/images/sub/dog.txt')).toBe(IMAGES['sub/dog.txt']);
   });
 
   test('a dvc.yaml in a subdirectory becomes a pipeline.yaml and pipeline.lock next to it, paths relative to it', () => {
