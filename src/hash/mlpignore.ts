@@ -89,7 +89,11 @@ function escapeRegex(c: string): string {
 export class MlpIgnore {
   private readonly byDir = new Map<string, IgnoreRule[]>();
 
-  constructor(private readonly root: string) {}
+  /** `read`: how a repository-relative `.mlpignore` is read (e.g. at a git revision); the disk by default. */
+  constructor(
+    private readonly root: string,
+    private readonly read?: (file: string) => string | undefined,
+  ) {}
 
   rulesOf(dir: string): IgnoreRule[] {
     let rules = this.byDir.get(dir);
@@ -97,7 +101,7 @@ export class MlpIgnore {
       const file = dir === '' ? IGNORE_FILE : `${dir}/${IGNORE_FILE}`;
       let text: string | undefined;
       try {
-        text = fs.readFileSync(path.join(this.root, file), 'utf8');
+        text = this.read ? this.read(file) : fs.readFileSync(path.join(this.root, file), 'utf8');
       } catch {
         text = undefined;
       }
