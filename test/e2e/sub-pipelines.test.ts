@@ -28,7 +28,8 @@ const MONOREPO: Record<string, string> = {
     'stages:\n  train:\n    cmd: cat ../data/shared.txt > model.txt && echo "lr=${lr}" >> model.txt && echo nlp >> ../runs.log\n    deps: [../data/shared.txt]\n    outs: [model.txt]\n    metrics: [{metrics.json: {cache: false}}]\n',
   'vision/pipeline.yaml': 'stages:\n  train:\n    cmd: cp ../nlp/model.txt model.txt && echo vision >> ../runs.log\n    deps: [../nlp/model.txt]\n    outs: [model.txt]\n',
 };
-MONOREPO['nlp/pipeline.yaml'] = (MONOREPO['nlp/pipeline.yaml'] as string).replace('> model.txt &&', '> model.txt && echo \'{"acc": 0.5}\' > metrics.json &&');
+MONOREPO['nlp/pipeline.yaml'] = (MONOREPO['nlp/pipeline.yaml'] as string).replace('> model.txt &&', '> model.txt && cp acc.json metrics.json &&');
+MONOREPO['nlp/acc.json'] = '{"acc": 0.5}\n';
 
 const runs = (dir: string): string[] => (fs.existsSync(path.join(dir, 'runs.log')) ? read(dir, 'runs.log').trim().split('\n') : []);
 
@@ -65,7 +66,7 @@ describe('pipelines in subdirectories', () => {
     expect(status.stdout).toBe('Pipeline and tracked data are up to date.\n');
     // A params change in nlp/params.yaml makes nlp's stage (and vision's, downstream) stale.
     fs.writeFileSync(path.join(dir, 'nlp/params.yaml'), 'lr: 0.2\n');
-    expect(runMlp(dir, ['status']).stdout).toContain('nlp/pipeline.yaml:train:\n    param lr changed in nlp/params.yaml');
+    expect(runMlp(dir, ['status']).stdout).toContain('nlp/pipeline.yaml:train:\n    cmd changed\n    param lr changed: 0.1 -> 0.2\n');
     // -P: every pipeline, wherever mlp runs.
     expect(runMlp(path.join(dir, 'vision'), ['repro', '-P']).code).toBe(0);
     expect(runs(dir)).toEqual(['prepare', 'nlp', 'vision', 'nlp', 'vision']);
@@ -122,7 +123,7 @@ describe('pipelines in subdirectories', () => {
     const escape = repo({ 'pipeline.yaml': 'stages: {}\n', 'sub/pipeline.yaml': 'stages:\n  s:\n    cmd: cat ../../secret > out.txt\n    deps: [../../secret]\n    outs: [out.txt]\n' });
     const refused = runMlp(escape, ['status']);
     expect(refused.code).toBe(3);
-    expect(refused.stderr).toContain("error: sub/pipeline.yaml:5:5: stage 's': path '../../secret' is outside the repository");
+    expect(refused.stderr).toContain("error: sub/pipeline.yaml:4:5: stage 's': path '../../secret' is outside the repository");
     const wdir = repo({ 'sub/pipeline.yaml': 'stages:\n  s:\n    cmd: echo\n    wdir: ../..\n' });
     expect(runMlp(wdir, ['status']).stderr).toContain("error: sub/pipeline.yaml:4:5: stage 's': path '../..' is outside the repository");
 
