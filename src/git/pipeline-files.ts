@@ -13,10 +13,10 @@ import { runGit } from './git.js';
 /** The pipeline files of the workspace at `root`, the root one first. */
 export function workspacePipelineFiles(root: string): string[] {
   const out = runGit(root, ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', PIPELINE_FILE, `*/${PIPELINE_FILE}`]);
-  const listed = out.code === 0 ? out.stdout.toString('utf8').split('\0').filter((f) => f !== '' && fs.existsSync(path.join(root, f))) : walk(root);
+  const ignore = new MlpIgnore(root);
+  const listed = out.code === 0 ? out.stdout.toString('utf8').split('\0').filter((f) => f !== '' && fs.existsSync(path.join(root, f))) : walk(root, ignore);
   // The root pipeline is read from disk whatever git thinks of it (as before there were several).
   if (fs.existsSync(path.join(root, PIPELINE_FILE))) listed.push(PIPELINE_FILE);
-  const ignore = new MlpIgnore(root);
   return pipelineFilesOf(listed, {
     isNestedRepo: (dir) => fs.existsSync(path.join(root, dir, '.git')) || fs.existsSync(path.join(root, dir, '.mlp')),
     isIgnored: (rel, isDir) => ignore.isIgnored(rel, isDir),
@@ -29,8 +29,11 @@ export function pipelineFilesAt(files: readonly string[], read: (file: string) =
   return pipelineFilesOf(files, { isIgnored: (rel, isDir) => ignore.isIgnored(rel, isDir) });
 }
 
-/** Outside git: every `pipeline.yaml` below `root`, not descending into `.git`, `.mlp` or nested repositories. */
-function walk(root: string): string[] {
+/**
+ * Outside git: every `pipeline.yaml` below `root`, not descending into `.git`, `.mlp`, nested
+ * repositories or directories `.mlpignore` leaves out.
+ */
+function walk(root: string, ignore: MlpIgnore): string[] {
   const found: string[] = [];
   const visit = (dir: string, prefix: string): void => {
     let entries: fs.Dirent[];
@@ -42,7 +45,8 @@ function walk(root: string): string[] {
     if (prefix !== '' && entries.some((e) => e.name === '.git' || e.name === '.mlp')) return;
     for (const entry of entries) {
       if (entry.isDirectory()) {
-        if (entry.name !== '.git' && entry.name !== '.mlp') visit(path.join(dir, entry.name), `${prefix}${entry.name}/`);
+        const rel = `${prefix}${entry.name}`;
+        if (entry.name !== '.git' && entry.name !== '.mlp' && !ignore.isIgnored(rel, true)) visit(path.join(dir, entry.name), `${rel}/`);
       } else if (entry.name === PIPELINE_FILE) found.push(`${prefix}${entry.name}`);
     }
   };
