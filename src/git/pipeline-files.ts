@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { MlpIgnore } from '../hash/mlpignore.js';
+import { IGNORE_FILE, MlpIgnore } from '../hash/mlpignore.js';
 import { pipelineFilesOf } from '../pipeline/pipelines.js';
 import { PIPELINE_FILE } from '../pipeline/schema.js';
 import { runGit } from './git.js';
@@ -25,7 +25,7 @@ export function workspacePipelineFiles(root: string): string[] {
 
 /** The pipeline files at a revision, from its file list; `read` reads a file there (for `.mlpignore`). */
 export function pipelineFilesAt(files: readonly string[], read: (file: string) => string | undefined): string[] {
-  const ignore = new MlpIgnore('', read);
+  const ignore = new MlpIgnore('', IGNORE_FILE, read);
   return pipelineFilesOf(files, { isIgnored: (rel, isDir) => ignore.isIgnored(rel, isDir) });
 }
 
