@@ -21,6 +21,9 @@ import { saveModel, type TextModel } from './io/model-files.js';
 import type { TextParams } from './params.js';
 import { readSplit, TRAIN_FILE } from './io/split-files.js';
 
+/** Test documents vectorized and scored at a time. */
+const SCORE_SLICE = 2000;
+
 export interface TrainOptions {
   dataDir: string;
   outDir: string;
@@ -97,12 +100,17 @@ export async function trainText(options: TrainOptions): Promise<TrainResult> {
   let predictSeconds = 0;
   if (test && testY) {
     onProgress?.({ step: 'score', documents: test.texts.length });
-    started = performance.now();
-    const X = fit.transformer.transform(test.texts);
-    vectorizeSeconds += seconds(started);
-    started = performance.now();
-    const predicted = argmaxRows(predictProbabilities(weights, X), classes.length);
-    predictSeconds = seconds(started);
+    // In slices: rows are vectorized independently, so the scores are the same, and the test
+    // split's matrix never has to exist whole next to what training left for the GC.
+    const predicted = new Int32Array(test.texts.length);
+    for (let start = 0; start < test.texts.length; start += SCORE_SLICE) {
+      started = performance.now();
+      const X = fit.transformer.transform(test.texts.slice(start, start + SCORE_SLICE));
+      vectorizeSeconds += seconds(started);
+      started = performance.now();
+      predicted.set(argmaxRows(predictProbabilities(weights, X), classes.length), start);
+      predictSeconds += seconds(started);
+    }
     report = classificationReport(testY, predicted, classes);
   }
 
