@@ -21,7 +21,6 @@ function onTerminal(cwd: string, args: string[]): { code: number; text: string }
   delete env.CI; // CI means "no interactive display"
   const command = `stty cols 100 2>/dev/null; '${process.execPath}' '${MLP_BIN}' ${args.map((a) => `'${a}'`).join(' ')}`;
   const result = spawnSync('script', ['-qec', command, '/dev/null'], { cwd, env, encoding: 'utf8' });
-  // eslint-disable-next-line no-control-regex
   const text = (result.stdout ?? '').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '\n');
   return { code: result.status ?? -1, text };
 }
