@@ -162,12 +162,12 @@ describe('DVC 3 pipelines', () => {
     expect(count(dir)).toBe(0);
   });
 
-  test('status names pipeline.yaml files in subdirectories, which are not loaded, instead of calling everything up to date', () => {
+  test('status checks the stages of pipeline.yaml files in subdirectories instead of calling everything up to date', () => {
     const dir = repo({ 'pipeline.yaml': 'stages: {}\n', 'sub/pipeline.yaml': 'stages:\n  s: {cmd: echo}\n' });
     const result = runMlp(dir, ['status']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('Not loaded: sub/pipeline.yaml (mlp runs only the root pipeline.yaml; pipelines in subdirectories are not supported yet');
-    expect((JSON.parse(runMlp(dir, ['status', '--json']).stdout) as { not_loaded: string[] }).not_loaded).toEqual(['sub/pipeline.yaml']);
+    expect(result.stdout).toContain('sub/pipeline.yaml:s:\n    never run');
+    expect(Object.keys((JSON.parse(runMlp(dir, ['status', '--json']).stdout) as { stages: object }).stages)).toEqual(['sub/pipeline.yaml:s']);
   });
 
   test('a dvc.yaml in the DVC 3 shape runs unchanged: merge keys, plots, artifacts, out flags, ${dict} in cmd', () => {
