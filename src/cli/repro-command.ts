@@ -8,6 +8,8 @@ import { repro, type StageResult } from '../repro/repro.js';
 import { describeReason } from '../ui/reasons.js';
 import { renderStageFailure } from '../ui/stage-failure.js';
 import { useColour } from '../ui/colour.js';
+import type { TrackingBackendName } from '../schema/config.js';
+import type { TrackingSession } from '../tracking/session.js';
 
 export interface ReproCliOptions {
   force: boolean;
@@ -26,6 +28,10 @@ export interface ReproCliOptions {
   runCache: boolean;
   /** `-v`: stack traces of internal errors. */
   verbose: boolean;
+  /** `--track <backend>`: this run's tracking backend instead of tracking.backend. */
+  track?: TrackingBackendName;
+  /** The experiment this run belongs to (`exp run -n`), for the runs' tags. */
+  experiment?: string;
 }
 
 const write = (line: string): void => {
@@ -72,6 +78,13 @@ export async function runRepro(repo: Repo, targets: string[], options: ReproCliO
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  let tracking: TrackingSession | undefined;
+  if (!options.dry) {
+    const { trackingSettings } = await import('../tracking/settings.js');
+    const settings = trackingSettings(repo.root, repo.config, process.env, options.track);
+    if (settings.destination) tracking = (await import('../tracking/session.js')).TrackingSession.open(repo, settings, { experiment: options.experiment });
+  }
+
   try {
     const summary = await repro(
       repo,
@@ -83,7 +96,8 @@ export async function runRepro(repo: Repo, targets: string[], options: ReproCliO
         recursive: options.recursive,
         glob: options.glob,
         allPipelines: options.allPipelines,
-        dry: options.dry, jobs, keepGoing: options.keepGoing, runCache: options.runCache, signal: controller.signal },
+        dry: options.dry, jobs, keepGoing: options.keepGoing, runCache: options.runCache, signal: controller.signal,
+        observer: tracking },
       {
         output,
         stageStarting(stage, reasons, how) {
@@ -99,6 +113,12 @@ export async function runRepro(repo: Repo, targets: string[], options: ReproCliO
         },
       },
     );
+    if (tracking?.settings.destination) {
+      const { renderTrackingReport } = await import('../ui/tracking.js');
+      const rendered = renderTrackingReport(await tracking.flush(), tracking.settings.destination);
+      for (const line of rendered.out) out(line);
+      for (const line of rendered.err) err(line);
+    }
     const counts = new Map<string, number>();
     for (const r of summary.results.values()) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
     const parts: string[] = [];

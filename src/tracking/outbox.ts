@@ -1,0 +1,95 @@
+/**
+ * The outbox: `.mlp/tracking/outbox/`, one JSON file per run that a tracking server does not have
+ * in full yet. A run is written here when its stage starts (status RUNNING: if mlp is killed, the
+ * next mlp ends it as KILLED) and again when it ends; it is removed once the server has all of it.
+ * Files are named by start time and uid, so delivery goes in the order the runs started.
+ *
+ * One process delivers a run at a time: it holds `<file>.lock` (with its pid; a lock whose
+ * process is dead is taken over), so `mlp track sync` and a repro never send the same run twice.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { isErrnoException } from '../errors.js';
+import { parseRunRecord } from '../schema/tracking-record.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { isProcessAlive } from '../util/processes.js';
+import type { RunRecord } from './run-record.js';
+
+export const OUTBOX_DIR = path.join('tracking', 'outbox');
+
+export class Outbox {
+  constructor(readonly dir: string) {}
+
+  static of(mlpDir: string): Outbox {
+    return new Outbox(path.join(mlpDir, OUTBOX_DIR));
+  }
+
+  fileFor(record: RunRecord): string {
+    return path.join(this.dir, `${String(record.startTime).padStart(15, '0')}-${record.uid}.json`);
+  }
+
+  write(record: RunRecord): string {
+    const file = this.fileFor(record);
+    writeFileAtomic(file, `${JSON.stringify(record)}\n`);
+    return file;
+  }
+
+  remove(record: RunRecord): void {
+    fs.rmSync(this.fileFor(record), { force: true });
+  }
+
+  /** The runs waiting, oldest first; a file that cannot be read is a located error. */
+  list(): RunRecord[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch (error) {
+      if (isErrnoException(error) && error.code === 'ENOENT') return [];
+      throw error;
+    }
+    return names
+      .filter((n) => n.endsWith('.json'))
+      .sort()
+      .flatMap((name) => {
+        const file = path.join(this.dir, name);
+        let text: string;
+        try {
+          text = fs.readFileSync(file, 'utf8');
+        } catch (error) {
+          if (isErrnoException(error) && error.code === 'ENOENT') return []; // delivered meanwhile
+          throw error;
+        }
+        return [parseRunRecord(text, path.join('.mlp', OUTBOX_DIR, name))];
+      });
+  }
+
+  /** Takes the delivery lock of `record`; false if a live process holds it. */
+  claim(record: RunRecord): boolean {
+    const lock = `${this.fileFor(record)}.lock`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        fs.mkdirSync(this.dir, { recursive: true });
+        fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+        return true;
+      } catch (error) {
+        if (!isErrnoException(error) || error.code !== 'EEXIST') throw error;
+        const owner = Number(readOr(lock, ''));
+        if (Number.isInteger(owner) && owner > 0 && (owner === process.pid || isProcessAlive(owner))) return owner === process.pid;
+        fs.rmSync(lock, { force: true }); // its owner died: take it over
+      }
+    }
+    return false;
+  }
+
+  release(record: RunRecord): void {
+    fs.rmSync(`${this.fileFor(record)}.lock`, { force: true });
+  }
+}
+
+function readOr(file: string, fallback: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
