@@ -14,7 +14,7 @@
  * Control (tests, through stdin, one command a line; answers `ok <json>` on stdout):
  *   requests | reset | fail <n> <status> | drop <n> | delay <ms> | down | up | quit
  * The first stdout line is `port <n>`. Options: --mlflow-token T, --mlflow-user U:P, --wandb-key K,
- * --port N.
+ * --port N, --serve (keep serving when stdin closes).
  */
 import http from 'node:http';
 import readline from 'node:readline';
@@ -442,4 +442,5 @@ control.on('line', (line) => {
       return process.stdout.write(`error unknown command ${command}\n`);
   }
 });
-control.on('close', () => process.exit(0));
+// Tests end the server by closing its stdin; `--serve` keeps it up without one (by hand: `node … --serve &`).
+if (!args.includes('--serve')) control.on('close', () => process.exit(0));
