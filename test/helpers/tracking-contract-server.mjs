@@ -393,6 +393,10 @@ const server = http.createServer((req, res) => {
   });
 });
 
+// Idle keep-alive connections stay open longer than any test waits between requests: Node's 5 s
+// default closes them under clients that are about to reuse them ("other side closed").
+server.keepAliveTimeout = 120_000;
+
 const sockets = new Set();
 server.on('connection', (s) => {
   sockets.add(s);
