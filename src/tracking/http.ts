@@ -77,7 +77,7 @@ function networkError(method: string, url: string, error: unknown): TrackingErro
   const name = (error as { name?: string }).name;
   if (name === 'TimeoutError' || name === 'AbortError') return new TrackingError(`${method} ${redact(url)}: no answer in time`, 'timeout');
   const why = cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
-  return new TrackingError(`${method} ${redact(url)}: ${why}`, 'unreachable');
+  return new TrackingError(`${method} ${redact(url)}: cannot reach the server (${why})`, 'unreachable');
 }
 
 /** A short excerpt of an error body for messages (servers explain their 4xx there). */

@@ -20,7 +20,7 @@ export function renderPendingRuns(pending: readonly PendingRun[]): string[] {
     lines.push(`  ${new Date(record.startTime).toISOString()}  ${record.stage}  ${state}  → ${describeDestination(record.destination)}${tries}`);
     if (record.delivery.lastError) lines.push(`      last error: ${record.delivery.lastError}`);
   }
-  lines.push('Send them with `mlp track sync`.');
+  lines.push(`Send ${pending.length === 1 ? 'it' : 'them'} with \`mlp track sync\`.`);
   return lines;
 }
 

@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+// What tracking costs: the example pipeline's text stages (and, with --cifar10, a short CIFAR-10
+// training) run with `--track none`, `mlflow` and `wandb`, the servers being the contract
+// servers of the tests on loopback — so the difference is mlp's own overhead (building the run,
+// the outbox, the HTTP calls), not a remote server's latency. Backends alternate within each
+// round so that the machine's load drifts over all of them alike.
+//
+//   node bench/tracking.mjs [--runs N] [--cifar10] [--cifar-limit N]
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { currentBin, median, option, root, timeMlp } from './lib.mjs';
+
+const args = process.argv.slice(2);
+const runs = Number(option(args, '--runs', '5'));
+const withCifar = args.includes('--cifar10');
+const cifarLimit = Number(option(args, '--cifar-limit', '5000'));
+const BACKENDS = ['none', 'mlflow', 'wandb'];
+
+const clone = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-bench-tracking-'));
+const git = (...a) => execFileSync('git', a, { cwd: clone, stdio: ['ignore', 'pipe', 'pipe'] });
+for (const file of execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8' }).split('\0').filter(Boolean)) {
+  if (/^(src|test|bench|stages)\//.test(file) || !fs.existsSync(path.join(root, file))) continue;
+  fs.mkdirSync(path.dirname(path.join(clone, file)), { recursive: true });
+  fs.copyFileSync(path.join(root, file), path.join(clone, file));
+}
+fs.symlinkSync(fs.realpathSync(path.join(root, 'node_modules')), path.join(clone, 'node_modules'));
+if (withCifar) {
+  const archive = path.resolve(root, '../shared/datasets/cifar-10-binary.tar.gz');
+  let params = fs.readFileSync(path.join(clone, 'params.yaml'), 'utf8');
+  params = params.replace('skip_cifar10: true', 'skip_cifar10: false').replace(/source: .*/, `source: ${archive}`).replace(/md5: .*/, "md5: ''");
+  params = params.replace(/sha256: ''/, `sha256: ${execFileSync('sha256sum', [archive], { encoding: 'utf8' }).split(' ')[0]}`);
+  params = params.replace('epochs: 4', 'epochs: 1').replace('train_limit: 0', `train_limit: ${cifarLimit}`);
+  fs.writeFileSync(path.join(clone, 'params.yaml'), params);
+}
+git('init', '-q', '-b', 'main');
+git('-c', 'user.email=b@example.com', '-c', 'user.name=bench', 'add', '-A');
+git('-c', 'user.email=b@example.com', '-c', 'user.name=bench', 'commit', '-qm', 'bench');
+
+const server = spawn(process.execPath, [path.join(root, 'test/helpers/tracking-contract-server.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
+const first = await new Promise((resolve) => readline.createInterface({ input: server.stdout }).once('line', resolve));
+const url = `http://127.0.0.1:${first.split(' ')[1]}`;
+const env = { MLFLOW_TRACKING_URI: url, WANDB_BASE_URL: url, WANDB_API_KEY: 'test-key' };
+
+const stages = [['prepare_data_text', 'train_text'], ...(withCifar ? [['prepare_cifar10', 'train_cifar10']] : [])];
+const results = [];
+try {
+  timeMlp(currentBin, clone, ['repro', '-q', ...stages.flat()], env); // data prepared once, caches warm
+  for (const group of stages) {
+    const times = Object.fromEntries(BACKENDS.map((b) => [b, { total: [], stage: [], cpu: [] }]));
+    for (let i = 0; i < (group[1] === 'train_cifar10' ? 1 : runs); i++) {
+      for (const backend of BACKENDS) {
+        const r = timeMlp(currentBin, clone, ['repro', '-f', '--explain', '--track', backend, ...group], env);
+        const stage = [...r.stdout.matchAll(/'[^']+' done in ([\d.]+) s/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+        if (backend !== 'none' && !r.stdout.includes(`Tracked ${group.length} runs`)) throw new Error(`${backend}: runs not tracked:\n${r.stdout}`);
+        times[backend].total.push(r.seconds);
+        times[backend].stage.push(stage);
+        if (r.cpu !== undefined) times[backend].cpu.push(r.cpu);
+      }
+    }
+    for (const backend of BACKENDS) {
+      const t = times[backend];
+      results.push({ stages: group.join(' + '), backend, runs: t.total.length, total: median(t.total), stage: median(t.stage), cpu: t.cpu.length ? median(t.cpu) : undefined });
+    }
+  }
+} finally {
+  server.stdin.end();
+  fs.rmSync(clone, { recursive: true, force: true });
+}
+
+const base = Object.fromEntries(results.filter((r) => r.backend === 'none').map((r) => [r.stages, r]));
+console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${os.cpus().length} CPUs, Node ${process.version}`);
+console.log('| stages | backend | runs | repro total (s) | stage commands (s) | CPU (s) | overhead vs none (s) |');
+console.log('|---|---|---|---|---|---|---|');
+for (const r of results) {
+  const over = r.backend === 'none' ? '—' : `${(r.total - base[r.stages].total).toFixed(3)} (CPU ${r.cpu === undefined ? '?' : (r.cpu - base[r.stages].cpu).toFixed(3)})`;
+  console.log(`| ${r.stages} | ${r.backend} | ${r.runs} | ${r.total.toFixed(3)} | ${r.stage.toFixed(3)} | ${r.cpu?.toFixed(3) ?? '?'} | ${over} |`);
+}
