@@ -49,6 +49,32 @@ export function readLiveFile(file: string): MetricPoint[] {
   } catch {
     return [];
   }
+  return parseLines(text);
+}
+
+/**
+ * The points of the complete lines written after byte `from` (while the stage still writes), and
+ * where the next read starts.
+ */
+export function readLiveFrom(file: string, from: number): { points: MetricPoint[]; next: number } {
+  let data: Buffer;
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      data = Buffer.alloc(Math.max(0, size - from));
+      fs.readSync(fd, data, 0, data.length, from);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return { points: [], next: from };
+  }
+  const end = data.lastIndexOf(0x0a) + 1; // a line still being written waits for the next read
+  return { points: parseLines(data.subarray(0, end).toString('utf8')), next: from + end };
+}
+
+function parseLines(text: string): MetricPoint[] {
   const points: MetricPoint[] = [];
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;

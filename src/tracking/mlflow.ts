@@ -84,10 +84,18 @@ export class MlflowTracker implements Tracker {
       ...run.series,
       ...Object.entries(run.summary).map(([key, value]) => ({ key, value, timestamp, step: lastStep.get(key) ?? 0 })),
     ];
+    await this.logPoints(remote, points);
+  }
+
+  private async logPoints(remote: RemoteRun, points: MetricPoint[]): Promise<void> {
     const entries = points.map((m) => ({ key: mlflowKey(m.key), value: m.value, timestamp: Math.round(m.timestamp), step: Math.round(m.step) }));
     for (let i = 0; i < entries.length; i += MLFLOW_LIMITS.metricsPerBatch) {
       await this.call('POST', 'runs/log-batch', { run_id: remote.id, metrics: entries.slice(i, i + MLFLOW_LIMITS.metricsPerBatch) });
     }
+  }
+
+  async streamMetrics(remote: RemoteRun, _run: RunRecord, points: MetricPoint[]): Promise<void> {
+    await this.logPoints(remote, points);
   }
 
   async setTags(remote: RemoteRun, run: RunRecord): Promise<void> {

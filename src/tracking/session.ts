@@ -26,7 +26,7 @@ import type { Repo } from '../repo/repo.js';
 import { isProcessAlive } from '../util/processes.js';
 import { mlpVersion } from '../version.js';
 import { deliver } from './deliver.js';
-import { LIVE_ENV, readLiveFile } from './live.js';
+import { LIVE_ENV, readLiveFile, readLiveFrom } from './live.js';
 import { Outbox } from './outbox.js';
 import type { RunRecord, RunStatus } from './run-record.js';
 import { plotSeries } from './series.js';
@@ -43,9 +43,24 @@ export interface TrackingReport {
   warnings: string[];
 }
 
+/** How often live points are sent while a stage runs (W&B's client sends every 1–2.5 s at first). */
+const LIVE_INTERVAL_MS = 2000;
+
+interface OpenRun {
+  record: RunRecord;
+  /** The stage's live-metrics file (MLP_TRACKING_LIVE). */
+  live: string;
+  /** Bytes of it read so far, and history rows (steps) streamed so far. */
+  read: number;
+  rows: number;
+  timer: NodeJS.Timeout;
+  /** Streaming stopped after a failure: the points go at the end, with the rest. */
+  streamBroken: boolean;
+}
+
 export class TrackingSession {
   private readonly outbox: Outbox;
-  private readonly running = new Map<string, { record: RunRecord; live: string }>();
+  private readonly running = new Map<string, OpenRun>();
   private chain: Promise<void> = Promise.resolve();
   private tracker: Tracker | undefined;
   /** Set once the server failed in a way retrying now will not fix: the rest go to the outbox. */
@@ -102,7 +117,9 @@ export class TrackingSession {
       this.report.warnings.push(`stage '${stage.name}' is not tracked: ${error instanceof Error ? error.message : String(error)}`);
       return undefined;
     }
-    this.running.set(stage.name, { record, live });
+    const open: OpenRun = { record, live, read: 0, rows: 0, streamBroken: false, timer: setInterval(() => void this.enqueue(() => this.streamLive(open)), LIVE_INTERVAL_MS) };
+    open.timer.unref();
+    this.running.set(stage.name, open);
     return { [LIVE_ENV]: live, MLP_TRACKING_BACKEND: destination.backend, MLP_TRACKING_RUN_UID: uid };
   }
 
@@ -114,6 +131,7 @@ export class TrackingSession {
     const open = this.running.get(stage.name);
     if (!open) return undefined;
     this.running.delete(stage.name);
+    clearInterval(open.timer);
     const { record, live } = open;
     record.status = statusOf(outcome);
     record.endTime = Date.now();
@@ -153,6 +171,32 @@ export class TrackingSession {
     );
     this.chain = next;
     return next;
+  }
+
+  /**
+   * Sends the live points logged since the last call, while the stage runs: the run is created
+   * on the server at the first points. Best effort: after a failure, the points wait for the end.
+   */
+  private async streamLive(open: OpenRun): Promise<void> {
+    const { record } = open;
+    if (this.unreachable || open.streamBroken || !this.running.has(record.stage)) return;
+    const { points, next } = readLiveFrom(open.live, open.read);
+    if (points.length === 0) return;
+    try {
+      this.tracker ??= openTracker(record.destination, this.repo.config, this.env, this.settings.timeoutMs);
+      if (!record.delivery.remote) {
+        // Counted as an attempt first: if the answer is lost, the final delivery looks the run up instead of creating another.
+        record.delivery.attempts++;
+        record.delivery.remote = await this.tracker.startRun(record, false);
+        record.delivery.done.push('start');
+        this.outbox.write(record);
+      }
+      await this.tracker.streamMetrics(record.delivery.remote, record, points, open.rows);
+      open.read = next;
+      open.rows += new Set(points.map((p) => p.step)).size;
+    } catch {
+      open.streamBroken = true;
+    }
   }
 
   /** Delivers one run; the reason it is still pending, or undefined once delivered. */

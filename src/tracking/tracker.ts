@@ -10,7 +10,7 @@
  * the run in the outbox for later; the others (bad credentials, a rejected request) too, but say
  * that retrying alone will not help.
  */
-import type { RemoteRun, RunRecord } from './run-record.js';
+import type { MetricPoint, RemoteRun, RunRecord } from './run-record.js';
 
 export interface Tracker {
   /**
@@ -26,6 +26,13 @@ export interface Tracker {
   setTags(remote: RemoteRun, run: RunRecord): Promise<void>;
   /** References to the outputs (`run.artifacts`: path and the sha256 of its bytes in mlp's cache). */
   logArtifactRefs(remote: RemoteRun, run: RunRecord): Promise<void>;
+  /**
+   * Live points while the stage runs (after `startRun`); `offset` is how many were streamed
+   * before. `logMetrics` sends every point again at the end, so a backend must take a point it
+   * already has as the same point (MLflow keeps one row per key, step, timestamp and value; W&B
+   * overwrites history lines by offset).
+   */
+  streamMetrics(remote: RemoteRun, run: RunRecord, points: MetricPoint[], offset: number): Promise<void>;
   /** Ends the run with `run.status` (FINISHED, FAILED or KILLED) at `run.endTime`. */
   endRun(remote: RemoteRun, run: RunRecord): Promise<void>;
 }

@@ -8,7 +8,7 @@
  * lines are sent at fixed offsets, which the server overwrites.
  */
 import { requestJson, rejection, type HttpOptions, type JsonResponse } from './http.js';
-import type { RemoteRun, RunRecord } from './run-record.js';
+import type { MetricPoint, RemoteRun, RunRecord } from './run-record.js';
 import { TrackingError, type Tracker } from './tracker.js';
 
 const UPSERT_BUCKET = `mutation UpsertBucket(
@@ -69,18 +69,27 @@ export class WandbTracker implements Tracker {
     await this.upsert({ name: remote.id, project: remote.experimentId, entity: remote.entity, config: JSON.stringify(config) });
   }
 
-  /** History lines, one per step, then the summary: final values and each series' last value. */
+  /**
+   * Live rows at history offsets after those streamed before (`offset` counts points; a row
+   * is a step, so the session streams whole steps and the offset counts the rows sent).
+   */
+  async streamMetrics(remote: RemoteRun, run: RunRecord, points: MetricPoint[], offset: number): Promise<void> {
+    const rows = historyRows(points, run.startTime);
+    if (rows.length === 0) return;
+    await this.stream(remote, { files: { 'wandb-history.jsonl': { offset, content: rows } } });
+  }
+
+  /**
+   * History lines, one per step, then the summary: final values and each series' last value.
+   * Lines streamed live are sent again at their offsets (the server overwrites them).
+   */
   async logMetrics(remote: RemoteRun, run: RunRecord): Promise<void> {
-    const steps = new Map<number, Record<string, number>>();
     const last = new Map<string, { step: number; value: number }>();
     for (const p of run.series) {
-      const row = steps.get(p.step) ?? { _step: p.step, _timestamp: p.timestamp / 1000, _runtime: Math.max(0, (p.timestamp - run.startTime) / 1000) };
-      row[p.key] = p.value;
-      steps.set(p.step, row);
       const seen = last.get(p.key);
       if (!seen || p.step >= seen.step) last.set(p.key, { step: p.step, value: p.value });
     }
-    const history = [...steps.values()].sort((a, b) => (a._step as number) - (b._step as number)).map((row) => JSON.stringify(row));
+    const history = historyRows(run.series, run.startTime);
     const summary: Record<string, number> = { ...Object.fromEntries([...last].map(([k, v]) => [k, v.value])), ...run.summary };
     const files: Record<string, { offset: number; content: string[] }> = { 'wandb-summary.json': { offset: 0, content: [JSON.stringify(summary)] } };
     // The client splits requests at 10 MB; mlp's runs are far smaller, but a long series is sent in parts.
@@ -135,6 +144,17 @@ export class WandbTracker implements Tracker {
     if (response.status < 200 || response.status >= 300) throw rejection('POST', url, response);
     return response;
   }
+}
+
+/** One history line per step, in step order. */
+function historyRows(points: readonly MetricPoint[], startTime: number): string[] {
+  const steps = new Map<number, Record<string, number>>();
+  for (const p of points) {
+    const row = steps.get(p.step) ?? { _step: p.step, _timestamp: p.timestamp / 1000, _runtime: Math.max(0, (p.timestamp - startTime) / 1000) };
+    row[p.key] = p.value;
+    steps.set(p.step, row);
+  }
+  return [...steps.values()].sort((a, b) => (a._step as number) - (b._step as number)).map((row) => JSON.stringify(row));
 }
 
 /** W&B run ids are short and URL-safe: mlp's uid without its dashes. */

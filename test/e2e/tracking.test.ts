@@ -171,6 +171,37 @@ describe('mlp repro --track mlflow', () => {
     expect(runs.map((r) => r.info.status)).toEqual(['KILLED']);
   });
 
+  test('live points reach the server while the stage still runs', async () => {
+    // The stage logs three epochs, then asks the server (through MLflow's API) for them before it ends.
+    const WATCH = `
+import fs from 'node:fs';
+const live = process.env.MLP_TRACKING_LIVE;
+for (let epoch = 0; epoch < 3; epoch++) fs.appendFileSync(live, JSON.stringify({ step: epoch, metrics: { epoch_loss: 1 / (epoch + 1) } }) + '\\n');
+const api = process.env.MLFLOW_TRACKING_URI + '/api/2.0/mlflow/';
+const post = (e, b) => fetch(api + e, { method: 'POST', body: JSON.stringify(b) }).then((r) => r.json());
+let seen = 0;
+for (let i = 0; i < 150 && seen < 3; i++) {
+  await new Promise((r) => setTimeout(r, 200));
+  const exp = await fetch(api + 'experiments/get-by-name?experiment_name=' + process.env.EXPERIMENT).then((r) => r.json());
+  if (!exp.experiment) continue;
+  const found = await post('runs/search', { experiment_ids: [exp.experiment.experiment_id], filter: "tags.\`mlp.run_uid\` = '" + process.env.MLP_TRACKING_RUN_UID + "'", max_results: 1 });
+  const run = found.runs?.[0];
+  if (!run) continue;
+  const history = await fetch(api + 'metrics/get-history?run_id=' + run.info.run_id + '&metric_key=epoch_loss').then((r) => r.json());
+  seen = history.metrics?.length ?? 0;
+}
+fs.writeFileSync('seen.txt', String(seen));
+`;
+    const { dir, experiment } = repo('stages:\n  watch:\n    cmd: node watch.mjs\n    outs: [seen.txt]\n');
+    fs.writeFileSync(path.join(dir, 'watch.mjs'), WATCH);
+    const result = runMlp(dir, ['repro', '--track', 'mlflow'], { MLFLOW_TRACKING_URI: servers.mlflowUri(), EXPERIMENT: experiment });
+    expect(result.code).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'seen.txt'), 'utf8')).toBe('3');
+    const runs = await mlflowRuns(servers.mlflowUri(), experiment);
+    expect(runs).toHaveLength(1); // streaming created the run; the end completed that same run
+    expect(runs[0].info.status).toBe('FINISHED');
+  });
+
   test('credentials: refused in config.yaml (located), kept out of config.yaml by `mlp config`, never in the outbox', () => {
     const { dir } = repo(PIPELINE, '  token: s3cret-token\n');
     const refused = runMlp(dir, ['status']);
