@@ -53,6 +53,7 @@ try {
     for (let i = 0; i < (group[1] === 'train_cifar10' ? 1 : runs); i++) {
       for (const backend of BACKENDS) {
         const r = timeMlp(currentBin, clone, ['repro', '-f', '--explain', '--track', backend, ...group], env);
+        process.stderr.write(`${group.join('+')} ${backend} run ${i + 1}: ${r.seconds.toFixed(2)} s\n`);
         const stage = [...r.stdout.matchAll(/'[^']+' done in ([\d.]+) s/g)].reduce((sum, m) => sum + Number(m[1]), 0);
         if (backend !== 'none' && !r.stdout.includes(`Tracked ${group.length} runs`)) throw new Error(`${backend}: runs not tracked:\n${r.stdout}`);
         times[backend].total.push(r.seconds);
