@@ -5,7 +5,11 @@
 // the outbox, the HTTP calls), not a remote server's latency. Backends alternate within each
 // round so that the machine's load drifts over all of them alike.
 //
-//   node bench/tracking.mjs [--runs N] [--cifar10] [--cifar-limit N]
+// A second part times mlp's tracking work itself, in process (no stage command around it, so the
+// machine's load hardly blurs it): for train_text as it runs in the pipeline, the stage's start
+// (run record, outbox), its end (params, metrics, lineage) and the delivery, for each backend.
+//
+//   node bench/tracking.mjs [--runs N] [--micro-runs N] [--micro-only] [--cifar10] [--cifar-limit N]
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,6 +22,8 @@ const runs = Number(option(args, '--runs', '5'));
 const withCifar = args.includes('--cifar10');
 const cifarLimit = Number(option(args, '--cifar-limit', '5000'));
 const BACKENDS = ['none', 'mlflow', 'wandb'];
+const microOnly = args.includes('--micro-only');
+const microRuns = Number(option(args, '--micro-runs', '30'));
 
 const clone = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-bench-tracking-'));
 const git = (...a) => execFileSync('git', a, { cwd: clone, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -46,9 +52,37 @@ const env = { MLFLOW_TRACKING_URI: url, WANDB_BASE_URL: url, WANDB_API_KEY: 'tes
 
 const stages = [['prepare_data_text', 'train_text'], ...(withCifar ? [['prepare_cifar10', 'train_cifar10']] : [])];
 const results = [];
+const micro = [];
 try {
   timeMlp(currentBin, clone, ['repro', '-q', ...stages.flat()], env); // data prepared once, caches warm
-  for (const group of stages) {
+  const { Repo } = await import('../dist/src/repo/repo.js');
+  const { TrackingSession } = await import('../dist/src/tracking/session.js');
+  const { trackingSettings } = await import('../dist/src/tracking/settings.js');
+  const { liveTracker } = await import('../dist/src/tracking/live.js');
+  for (const backend of ['mlflow', 'wandb']) {
+    const repo = Repo.find(clone);
+    const stage = repo.pipeline.stages.get('train_text');
+    const samples = [];
+    for (let i = 0; i < microRuns + 3; i++) {
+      const cpu = process.cpuUsage();
+      const start = process.hrtime.bigint();
+      const session = TrackingSession.open(repo, trackingSettings(repo.root, repo.config, env, backend), { env });
+      await session.flush(); // the outbox is empty: one directory read
+      const opened = process.hrtime.bigint();
+      const stageEnv = session.stageStarted(stage);
+      const live = liveTracker(stageEnv);
+      for (let it = 0; it < 50; it++) live.log({ loss: 1 / (it + 1) }, it); // a solver's 50 iterations
+      await session.stageFinished(stage, 'ran');
+      const report = await session.flush();
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      const used = process.cpuUsage(cpu);
+      if (report.delivered !== 1) throw new Error(`${backend}: ${JSON.stringify(report)}`);
+      if (i >= 3) samples.push({ ms, stageMs: Number(process.hrtime.bigint() - opened) / 1e6, cpu: (used.user + used.system) / 1000 }); // the first runs warm up the modules and connections
+    }
+    micro.push({ backend, ms: median(samples.map((s) => s.ms)), stageMs: median(samples.map((s) => s.stageMs)), cpu: median(samples.map((s) => s.cpu)), runs: samples.length });
+    repo.close();
+  }
+  for (const group of microOnly ? [] : stages) {
     const times = Object.fromEntries(BACKENDS.map((b) => [b, { total: [], stage: [], cpu: [] }]));
     for (let i = 0; i < (group[1] === 'train_cifar10' ? 1 : runs); i++) {
       for (const backend of BACKENDS) {
@@ -71,6 +105,11 @@ try {
   fs.rmSync(clone, { recursive: true, force: true });
 }
 
+console.log('| backend | runs | session + one train_text run, wall (ms) | of which the stage\'s run (ms) | CPU, all (ms) |');
+console.log('|---|---|---|---|---|');
+for (const m of micro) console.log(`| ${m.backend} | ${m.runs} | ${m.ms.toFixed(1)} | ${m.stageMs.toFixed(1)} | ${m.cpu.toFixed(1)} |`);
+if (microOnly) process.exit(0);
+console.log();
 const base = Object.fromEntries(results.filter((r) => r.backend === 'none').map((r) => [r.stages, r]));
 console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, ${os.cpus().length} CPUs, Node ${process.version}`);
 console.log('| stages | backend | runs | repro total (s) | stage commands (s) | CPU (s) | overhead vs none (s) |');

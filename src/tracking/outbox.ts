@@ -8,14 +8,40 @@
  * process is dead is taken over), so `mlp track sync` and a repro never send the same run twice.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { isErrnoException } from '../errors.js';
 import { parseRunRecord } from '../schema/tracking-record.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { isProcessAlive } from '../util/processes.js';
+import { readLiveFile } from './live.js';
 import type { RunRecord } from './run-record.js';
 
 export const OUTBOX_DIR = path.join('tracking', 'outbox');
+
+/** Where a stage's live-metrics file is (MLP_TRACKING_LIVE), under the repository's scratch dir. */
+export function liveFile(tmpDir: string, uid: string): string {
+  return path.join(tmpDir, 'tracking', `${uid}.jsonl`);
+}
+
+/**
+ * Ends a run whose mlp was killed while its stage ran: KILLED, with the live points the stage
+ * logged before (its live file is then removed).
+ */
+export function endCutOffRun(record: RunRecord, tmpDir: string, outbox: Outbox): void {
+  const live = liveFile(tmpDir, record.uid);
+  record.status = 'KILLED';
+  record.endTime ??= Date.now();
+  const known = new Set(record.series.map((p) => `${p.key} ${p.step}`));
+  record.series.push(...readLiveFile(live).filter((p) => !known.has(`${p.key} ${p.step}`)));
+  outbox.write(record); // before the live file goes
+  fs.rmSync(live, { force: true });
+}
+
+/** Whether a RUNNING run's stage is still running: its mlp is this process or alive on this host. */
+export function isStageRunning(record: RunRecord): boolean {
+  return record.status === 'RUNNING' && (record.pid === process.pid || (record.host === os.hostname() && isProcessAlive(record.pid)));
+}
 
 export class Outbox {
   constructor(readonly dir: string) {}

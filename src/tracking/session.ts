@@ -23,11 +23,10 @@ import { parseMetrics } from '../metrics/metrics.js';
 import { DEFAULT_PARAMS_FILE } from '../pipeline/schema.js';
 import type { Stage } from '../pipeline/types.js';
 import type { Repo } from '../repo/repo.js';
-import { isProcessAlive } from '../util/processes.js';
 import { mlpVersion } from '../version.js';
 import { deliver } from './deliver.js';
 import { LIVE_ENV, readLiveFile, readLiveFrom } from './live.js';
-import { Outbox } from './outbox.js';
+import { Outbox, endCutOffRun, isStageRunning, liveFile } from './outbox.js';
 import type { RunRecord, RunStatus } from './run-record.js';
 import { plotSeries } from './series.js';
 import { openTracker, type TrackingSettings } from './settings.js';
@@ -109,7 +108,7 @@ export class TrackingSession {
       artifacts: [],
       delivery: { done: [], attempts: 0 },
     };
-    const live = path.join(this.repo.tmpDir, 'tracking', `${uid}.jsonl`);
+    const live = liveFile(this.repo.tmpDir, uid);
     try {
       fs.mkdirSync(path.dirname(live), { recursive: true });
       this.outbox.write(record);
@@ -224,11 +223,8 @@ export class TrackingSession {
 
   private async deliverPending(): Promise<void> {
     for (const record of this.outbox.list()) {
-      if (record.status === 'RUNNING') {
-        if (record.pid === process.pid || (record.host === os.hostname() && isProcessAlive(record.pid))) continue;
-        record.status = 'KILLED'; // mlp was killed while the stage ran
-        record.endTime ??= Date.now();
-      }
+      if (isStageRunning(record)) continue;
+      if (record.status === 'RUNNING') endCutOffRun(record, this.repo.tmpDir, this.outbox); // mlp was killed while the stage ran
       if (this.unreachable) {
         this.report.pending++;
         continue;
@@ -311,14 +307,20 @@ export function stageParams(repo: Repo, stage: Stage, warn: (message: string) =>
   return out;
 }
 
-/** Commit, branch and dirty flag of the workspace, as tags (empty outside git). */
+/**
+ * Commit, branch and dirty flag of the workspace, as tags (empty outside git or before the first
+ * commit), from one `git status --porcelain=v2 --branch` (its `# branch.*` header lines).
+ */
 function gitLineage(root: string): Record<string, string> {
-  const head = runGit(root, ['rev-parse', '--verify', '-q', 'HEAD']);
-  if (head.code !== 0) return {};
-  const tags: Record<string, string> = { 'mlp.git.commit': head.stdout.toString('utf8').trim() };
-  const branch = runGit(root, ['symbolic-ref', '--short', '-q', 'HEAD']);
-  if (branch.code === 0) tags['mlp.git.branch'] = branch.stdout.toString('utf8').trim();
-  const status = runGit(root, ['status', '--porcelain', '--untracked-files=no']);
-  tags['mlp.git.dirty'] = String(status.code === 0 && status.stdout.length > 0);
+  const status = runGit(root, ['status', '--porcelain=v2', '--branch', '--untracked-files=no']);
+  if (status.code !== 0) return {};
+  const lines = status.stdout.toString('utf8').split('\n').filter(Boolean);
+  const header = (name: string): string | undefined => lines.find((l) => l.startsWith(`# branch.${name} `))?.slice(`# branch.${name} `.length);
+  const commit = header('oid');
+  if (!commit || !/^[0-9a-f]{40,64}$/.test(commit)) return {};
+  const tags: Record<string, string> = { 'mlp.git.commit': commit };
+  const branch = header('head');
+  if (branch && branch !== '(detached)') tags['mlp.git.branch'] = branch;
+  tags['mlp.git.dirty'] = String(lines.some((l) => !l.startsWith('#')));
   return tags;
 }

@@ -3,11 +3,9 @@
  * once each, oldest first. A RUNNING run whose process is gone (mlp was killed while the stage
  * ran) is ended as KILLED; one whose process still runs is left to it.
  */
-import os from 'node:os';
 import type { Repo } from '../repo/repo.js';
-import { isProcessAlive } from '../util/processes.js';
 import { deliver } from './deliver.js';
-import { Outbox } from './outbox.js';
+import { Outbox, endCutOffRun, isStageRunning } from './outbox.js';
 import type { RunRecord } from './run-record.js';
 import { openTracker, trackingSettings } from './settings.js';
 import { TrackingError, type Tracker } from './tracker.js';
@@ -21,11 +19,7 @@ export interface PendingRun {
 export function pendingRuns(repo: Repo): PendingRun[] {
   return Outbox.of(repo.mlpDir)
     .list()
-    .map((record) => ({ record, active: record.status === 'RUNNING' && isActive(record) }));
-}
-
-function isActive(record: RunRecord): boolean {
-  return record.pid === process.pid || (record.host === os.hostname() && isProcessAlive(record.pid));
+    .map((record) => ({ record, active: isStageRunning(record) }));
 }
 
 export interface SyncResult {
@@ -47,10 +41,7 @@ export async function syncOutbox(repo: Repo, env: NodeJS.ProcessEnv = process.en
       result.skipped.push(record);
       continue;
     }
-    if (record.status === 'RUNNING') {
-      record.status = 'KILLED';
-      record.endTime ??= Date.now();
-    }
+    if (record.status === 'RUNNING') endCutOffRun(record, repo.tmpDir, outbox); // its mlp was killed
     const key = `${record.destination.backend} ${record.destination.uri}`;
     const blocked = down.get(key);
     if (blocked) {

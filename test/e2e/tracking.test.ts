@@ -169,6 +169,10 @@ describe('mlp repro --track mlflow', () => {
     expect(runMlp(dir, ['track', 'sync']).stdout).toContain('0 runs sent.');
     const runs = await mlflowRuns(servers.url, experiment);
     expect(runs.map((r) => r.info.status)).toEqual(['KILLED']);
+    // What the stage logged live before the kill is part of the run.
+    const history = await mlflowGet(servers.url, 'metrics/get-history', { run_id: runs[0].info.run_id, metric_key: 'live_loss' });
+    expect(history.body.metrics).toHaveLength(3);
+    expect(fs.readdirSync(path.join(dir, '.mlp/tmp/tracking'))).toEqual([]);
   });
 
   test('live points reach the server while the stage still runs', async () => {
