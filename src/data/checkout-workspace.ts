@@ -11,6 +11,7 @@ import { UnsavedChangesError, filesToDelete } from '../cache/unsaved.js';
 import { ExitCode, MlpError } from '../errors.js';
 import { trackedPaths } from '../git/tracked.js';
 import type { RecordedPath } from '../lock/recorded-path.js';
+import type { Pointer } from '../pointer/pointer-file.js';
 import type { Repo } from '../repo/repo.js';
 import { resolveTargets, type TargetOptions } from '../pipeline/targets.js';
 import { SymlinkGuard, joinEntry, joinInside, type EntryPath, type RepoPath } from '../schema/repo-path.js';
@@ -56,10 +57,14 @@ export function recordedPaths(repo: Repo, targets: readonly string[], options: P
     const declared = new Map(stage.outs.map((o) => [o.path as string, o]));
     return entry.outs
       .filter((o) => declared.has(o.path) && (!only || only.has(o.path)))
-      .map((out) => ({ path: out.path, source: name, info: out, ...(declared.get(out.path)?.push === false ? { noPush: true as const } : {}) }));
+      .map((out) => {
+        const spec = declared.get(out.path);
+        return { path: out.path, source: name, info: out, ...(spec?.push === false ? { noPush: true as const } : {}), ...(spec?.remote === undefined ? {} : { remote: spec.remote }) };
+      });
   };
+  const fromPointer = (p: Pointer): RecordedPath => ({ path: p.path, source: p.file, info: p.info, ...(p.remote === undefined ? {} : { remote: p.remote }) });
   if (targets.length === 0) {
-    return [...[...repo.pipeline.stages.keys()].flatMap((name) => fromStage(name)), ...pointers.map((p) => ({ path: p.path, source: p.file, info: p.info }))];
+    return [...[...repo.pipeline.stages.keys()].flatMap((name) => fromStage(name)), ...pointers.map(fromPointer)];
   }
   const selection = resolveTargets(repo.pipeline, targets, { ...options, tracked: pointers });
   const wanted: RecordedPath[] = selection.wholeStages.flatMap((name) => fromStage(name));
@@ -68,7 +73,7 @@ export function recordedPaths(repo: Repo, targets: readonly string[], options: P
     wanted.push(...fromStage(name, new Set(selection.outputs.filter((o) => o.stage === name).map((o) => o.path))));
   }
   const files = new Set(selection.tracked.map((t) => t.file));
-  for (const p of pointers) if (files.has(p.file)) wanted.push({ path: p.path, source: p.file, info: p.info });
+  for (const p of pointers) if (files.has(p.file)) wanted.push(fromPointer(p));
   if (wanted.length === 0) {
     throw new MlpError(`nothing is recorded yet for ${targets.join(', ')}`, {
       hint: 'run `mlp repro` (or `mlp commit`) to record the outputs of these stages',

@@ -184,3 +184,92 @@ describe('checkout --relink', () => {
     expect(read(dir, 'f.txt')).toBe('only copy');
   });
 });
+
+describe('per-output remote', () => {
+  function remoteObjects(remote: string): string[] {
+    const root = path.join(remote, 'files/sha256');
+    if (!fs.existsSync(root)) return [];
+    return fs.readdirSync(root).flatMap((p) => fs.readdirSync(path.join(root, p)).map((r) => p + r)).sort();
+  }
+  function hashOf(dir: string, file: string): string {
+    return /sha256: ([0-9a-f]{64})/.exec(read(dir, file))?.[1] as string;
+  }
+  function setup(): { dir: string; origin: string; archive: string } {
+    const dir = repo({
+      'pipeline.yaml': 'stages:\n  a:\n    cmd: echo A > a.txt\n    outs: [a.txt]\n  b:\n    cmd: echo B > b.txt\n    outs:\n      - b.txt: {remote: archive}\n',
+    });
+    const origin = tempDir('mlp-origin-');
+    const archive = tempDir('mlp-archive-');
+    dirs.push(origin, archive);
+    expect(runMlp(dir, ['remote', 'add', '-d', 'origin', origin]).code).toBe(0);
+    expect(runMlp(dir, ['remote', 'add', 'archive', archive]).code).toBe(0);
+    expect(runMlp(dir, ['repro']).code).toBe(0);
+    writeFiles(dir, { 'p.txt': 'P\n' });
+    runMlp(dir, ['add', 'p.txt']);
+    fs.appendFileSync(path.join(dir, 'p.txt.mlp'), '    remote: archive\n');
+    return { dir, origin, archive };
+  }
+
+  test('push, status -c, pull: each output goes to and comes from the remote it names', () => {
+    const { dir, origin, archive } = setup();
+    const lock = read(dir, 'pipeline.lock');
+    const hashes = (names: string[]): string[] => names.map((n) => new RegExp(`path: ${n}\\n\\s+sha256: ([0-9a-f]{64})`).exec(lock)?.[1] as string);
+    const [a, b] = hashes(['a.txt', 'b.txt']);
+    const p = hashOf(dir, 'p.txt.mlp');
+
+    const pushed = runMlp(dir, ['push']);
+    expect(pushed.stderr).toBe('');
+    expect(pushed.code).toBe(0);
+    expect(pushed.stdout).toMatch(/^Pushed 1 object \(2 B\) to 'origin' in [\d.]+ s, .*; 0 already on the remote\.\nPushed 2 objects \(4 B\) to 'archive' in /);
+    expect(remoteObjects(origin)).toEqual([a]);
+    expect(remoteObjects(archive)).toEqual([b, p].sort());
+
+    const status = runMlp(dir, ['status', '-c']);
+    expect(status.stdout).toContain(`Remote 'origin' (${origin}):\n  a.txt  in sync\n`);
+    expect(status.stdout).toContain(`Remote 'archive' (${archive}):`);
+    expect(status.stdout).toMatch(/  b\.txt\s+in sync\n/);
+    expect(status.stdout).toMatch(/  p\.txt\s+in sync\n/);
+
+    fs.rmSync(path.join(dir, '.mlp/cache'), { recursive: true });
+    for (const f of ['a.txt', 'b.txt', 'p.txt']) fs.rmSync(path.join(dir, f));
+    const pulled = runMlp(dir, ['pull']);
+    expect(pulled.code).toBe(0);
+    expect(pulled.stdout).toContain("Fetched 1 object (2 B) from 'origin'");
+    expect(pulled.stdout).toContain("Fetched 2 objects (4 B) from 'archive'");
+    expect(pulled.stdout).toContain('Checkout: 3 restored');
+    expect(read(dir, 'b.txt')).toBe('B\n');
+    expect(read(dir, 'p.txt')).toBe('P\n');
+  });
+
+  test('-r NAME leaves out what names another remote (as DVC); re-adding keeps the remote', () => {
+    const { dir, origin, archive } = setup();
+    const pushed = runMlp(dir, ['push', '-r', 'origin', '--json']);
+    expect(pushed.code).toBe(0);
+    expect(JSON.parse(pushed.stdout)).toMatchObject({ remote: 'origin', transferred: 1 });
+    expect(remoteObjects(origin)).toHaveLength(1);
+    expect(remoteObjects(archive)).toEqual([]);
+    writeFiles(dir, { 'p.txt': 'P2\n' });
+    runMlp(dir, ['add', 'p.txt']);
+    expect(read(dir, 'p.txt.mlp')).toContain('remote: archive');
+    // With -r, outputs that name no remote go there too (-r replaces the default), as in DVC.
+    expect(runMlp(dir, ['push', '-r', 'archive']).stdout).toMatch(/^Pushed 3 objects \(7 B\) to 'archive'/);
+  });
+
+  test('an output naming a remote that is not configured: the error names the output', () => {
+    const { dir } = setup();
+    fs.writeFileSync(path.join(dir, 'p.txt.mlp'), read(dir, 'p.txt.mlp').replace('remote: archive', 'remote: nowhere'));
+    const result = runMlp(dir, ['push']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("error: p.txt (p.txt.mlp) names the remote 'nowhere': remote 'nowhere' is not configured");
+    expect(result.stderr).toContain('add it with `mlp remote add nowhere <url>`');
+  });
+
+  test('fault: a pointer whose remote is not a remote name is refused with its location (exit 3)', () => {
+    const { dir } = setup();
+    fs.writeFileSync(path.join(dir, 'p.txt.mlp'), read(dir, 'p.txt.mlp').replace('remote: archive', 'remote: ../../x'));
+    const result = runMlp(dir, ['push']);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/p\.txt\.mlp:\d+:\d+/);
+    expect(result.stderr).toContain('must be a remote name');
+  });
+});
