@@ -1,7 +1,7 @@
 /** `mlp get`, `mlp import`, `mlp update`: data from another mlp repository (src/data/import.ts). */
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { ImportResult } from '../data/import.js';
+import type { ImportResult } from '../remote/repo-import.js';
 import { commandLine, print, printJson, withRepo } from './context.js';
 
 interface ImportFlags {
@@ -21,7 +21,7 @@ export function registerImportCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (url: string, srcPath: string, flags: ImportFlags) => {
       await withRepo(commandLine(), async (repo) => {
-        const { getData } = await import('../data/import.js');
+        const { getData } = await import('../remote/repo-import.js');
         const result = await getData(repo, url, srcPath, { rev: flags.rev, out: flags.out });
         if (flags.json) printJson(result);
         else print(`Got ${describe(result)} -> ${result.path}`);
@@ -38,7 +38,7 @@ export function registerImportCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (url: string, srcPath: string, flags: ImportFlags) => {
       await withRepo(commandLine(), async (repo) => {
-        const { importData } = await import('../data/import.js');
+        const { importData } = await import('../remote/repo-import.js');
         const result = await importData(repo, url, srcPath, { rev: flags.rev, out: flags.out });
         if (flags.json) printJson(result);
         else {
@@ -56,7 +56,7 @@ export function registerImportCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (targets: string[], flags: Pick<ImportFlags, 'rev' | 'json'>) => {
       await withRepo(commandLine(), async (repo) => {
-        const { updateImport } = await import('../data/import.js');
+        const { updateImport } = await import('../remote/repo-import.js');
         const results: ImportResult[] = [];
         for (const target of targets) results.push(await updateImport(repo, target, { rev: flags.rev }));
         if (flags.json) printJson(results);

@@ -97,7 +97,7 @@ export function registerRepoCommands(program: Command): void {
       const { isRepositoryUrl } = await import('../git/clone.js');
       let entries;
       if (first !== undefined && (second !== undefined || flags.rev !== undefined || isRepositoryUrl(first))) {
-        const { listRemoteRepo } = await import('../data/import.js');
+        const { listRemoteRepo } = await import('../remote/repo-import.js');
         entries = await listRemoteRepo(first, second, { ...options, rev: flags.rev });
       } else {
         entries = await withRepo(undefined, async (repo) => (await import('../data/list.js')).listRepo(repo, first ?? '.', options));

@@ -22,14 +22,14 @@ import type { RecordedPath } from '../lock/recorded-path.js';
 import { writePointer, type Pointer } from '../pointer/pointer-file.js';
 import { allOuts } from '../pipeline/dag.js';
 import { POINTER_SUFFIX } from '../pipeline/schema.js';
-import type { RemoteBackend } from '../remote/backend.js';
-import { resolveRemote, type RemoteSpec } from '../remote/remote-config.js';
+import type { RemoteBackend } from './backend.js';
+import { resolveRemote, type RemoteSpec } from './remote-config.js';
 import { MLP_DIR, Repo } from '../repo/repo.js';
 import type { ImportSource } from '../schema/pointer.js';
 import { SymlinkGuard, joinInside, normalizeRepoPath, type RepoPath } from '../schema/repo-path.js';
 import { isSameOrInside } from '../util/fs.js';
-import { recordedPaths } from './checkout-workspace.js';
-import { listRepo, type ListEntry, type ListOptions } from './list.js';
+import { recordedPaths } from '../data/checkout-workspace.js';
+import { listRepo, type ListEntry, type ListOptions } from '../data/list.js';
 
 export interface ImportOptions {
   rev?: string | undefined;
@@ -171,8 +171,8 @@ function refuseTracked(repo: Repo, dest: RepoPath): void {
  * verified against its hash on arrival (src/objects/transfer.ts).
  */
 async function fetchObjects(repo: Repo, clone: Clone, found: RecordedPath, dest: RepoPath): Promise<void> {
-  const { fetch } = await import('../remote/transfer.js');
-  const { openBackend } = await import('../remote/open-backend.js');
+  const { fetch } = await import('./transfer.js');
+  const { openBackend } = await import('./open-backend.js');
   const wanted: RecordedPath[] = [{ ...found, path: dest }];
   const sources: RemoteSpec[] = [];
   const cacheDir = clone.localPath === undefined ? undefined : path.join(clone.localPath, MLP_DIR, 'cache');
