@@ -51,22 +51,25 @@ function checkArgument(value: string, what: string): void {
   }
 }
 
-/** Clones `url` at `rev` (default: its default branch) into a temp directory, runs `action` on it, and removes it. */
-export async function withClone<T>(url: string, rev: string | undefined, action: (clone: Clone) => Promise<T> | T): Promise<T> {
+/**
+ * Clones `url` at `rev` (default: its default branch) into a temp directory, runs `action` on it,
+ * and removes it. A relative local path is relative to `cwd`.
+ */
+export async function withClone<T>(url: string, rev: string | undefined, action: (clone: Clone) => Promise<T> | T, cwd = process.cwd()): Promise<T> {
   checkArgument(url, 'repository URL');
   if (rev !== undefined) checkArgument(rev, 'revision');
   const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-clone-'));
   try {
-    const clone = cloneInto(parent, url, rev);
+    const clone = cloneInto(parent, url, rev, cwd);
     return await action(clone);
   } finally {
     fs.rmSync(parent, { recursive: true, force: true });
   }
 }
 
-function cloneInto(parent: string, url: string, rev: string | undefined): Clone {
+function cloneInto(parent: string, url: string, rev: string | undefined, cwd: string): Clone {
   const dir = path.join(parent, 'repo');
-  const local = localRepoPath(url);
+  const local = localRepoPath(url, cwd);
   // A local path is cloned through file:// so that --depth applies (git ignores it for plain paths).
   const source = local !== undefined && !url.startsWith('file://') ? `file://${local}` : url;
   const shallow = runGit(parent, ['clone', '--quiet', '--depth', '1', '--no-tags', ...(rev === undefined ? [] : ['--branch', rev]), '--', source, dir], undefined, GIT_ENV);

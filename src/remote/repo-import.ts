@@ -15,7 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ExitCode, MlpError } from '../errors.js';
-import { withClone, type Clone } from '../git/clone.js';
+import { localRepoPath, withClone, type Clone } from '../git/clone.js';
 import { trackedPaths } from '../git/tracked.js';
 import type { HashInfo } from '../hash/hash-path.js';
 import type { RecordedPath } from '../lock/recorded-path.js';
@@ -64,7 +64,11 @@ export async function getData(repo: Repo, url: string, srcPath: string, options:
 
 /** `mlp import`: `srcPath` of the repository at `url`, tracked by a pointer that records where it came from. */
 export async function importData(repo: Repo, url: string, srcPath: string, options: ImportOptions = {}): Promise<ImportResult> {
-  return withClone(url, options.rev, async (clone) => {
+  // A relative local path is recorded relative to the repository root, where `update` resolves
+  // it (from whichever directory it runs in); an absolute path or a URL as given.
+  const local = localRepoPath(url);
+  const recorded = local !== undefined && !url.startsWith('file://') && !path.isAbsolute(url) ? path.relative(repo.root, local) || '.' : url;
+  const run = async (clone: Clone): Promise<ImportResult> => {
     const { source, found } = locate(clone, srcPath, options.rev);
     const dest = destination(repo, source.path, options.out);
     refuseTracked(repo, dest);
@@ -73,7 +77,8 @@ export async function importData(repo: Repo, url: string, srcPath: string, optio
     const pointer = writePointer(repo.root, { path: dest, info: found.info, source });
     repo.gitignore.ignore(dest);
     return { path: dest, info: found.info, source, changed: true, pointer };
-  });
+  };
+  return withClone(recorded, options.rev, run, repo.root);
 }
 
 /** `mlp update`: the imported data of pointer `target` (or of the path it tracks) at the newest commit of its revision (or `rev`). */
@@ -84,18 +89,23 @@ export async function updateImport(repo: Repo, target: string, options: Pick<Imp
   const old = pointer.source;
   if (!old) throw new MlpError(`${pointer.file} was not written by \`mlp import\`: it has no source to update from`, { hint: 'to record new content of it, run `mlp add` or `mlp commit`', exitCode: ExitCode.usage });
   const rev = options.rev ?? old.repo.rev;
-  return withClone(old.repo.url, rev, async (clone) => {
-    const { source, found } = locate(clone, old.path, rev);
-    const changed = found.info.hash !== pointer.info.hash;
-    if (changed) {
-      await fetchObjects(repo, clone, found, pointer.path);
-      repo.workspace.checkout(pointer.path, found.info);
-    }
-    if (changed || source.repo.rev_lock !== old.repo.rev_lock || source.repo.rev !== old.repo.rev) {
-      writePointer(repo.root, { ...withoutFile(pointer), info: found.info, source });
-    }
-    return { path: pointer.path, info: found.info, source, changed, pointer: pointer.file };
-  });
+  return withClone(
+    old.repo.url,
+    rev,
+    async (clone) => {
+      const { source, found } = locate(clone, old.path, rev);
+      const changed = found.info.hash !== pointer.info.hash;
+      if (changed) {
+        await fetchObjects(repo, clone, found, pointer.path);
+        repo.workspace.checkout(pointer.path, found.info);
+      }
+      if (changed || source.repo.rev_lock !== old.repo.rev_lock || source.repo.rev !== old.repo.rev) {
+        writePointer(repo.root, { ...withoutFile(pointer), info: found.info, source });
+      }
+      return { path: pointer.path, info: found.info, source, changed, pointer: pointer.file };
+    },
+    repo.root,
+  );
 }
 
 /** `mlp list <url> [path]`: the contents of another repository at a revision. */

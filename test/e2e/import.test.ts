@@ -106,6 +106,20 @@ describe('mlp get / import / update', () => {
     expect(fs.readdirSync(tmp)).toEqual([]);
   });
 
+  test('a relative path to the source is recorded relative to the repository root, so update works from anywhere', () => {
+    const src = source();
+    const dest = track(makeRepo());
+    fs.mkdirSync(path.join(dest, 'sub'));
+    const sub = path.join(dest, 'sub');
+    expect(runMlp(sub, ['import', path.relative(sub, src), 'data/file.csv']).code).toBe(0);
+    expect(read(dest, 'sub/file.csv.mlp')).toContain(`url: ${path.relative(dest, src)}\n`);
+    fs.writeFileSync(path.join(src, 'data/file.csv'), 'new\n');
+    runMlp(src, ['add', 'data/file.csv']);
+    git(src, 'commit', '-qam', 'new');
+    expect(runMlp(dest, ['update', 'sub/file.csv']).code).toBe(0);
+    expect(read(dest, 'sub/file.csv')).toBe('new\n');
+  });
+
   test("the objects come from the source's default remote when its cache is not here", () => {
     const src = source();
     const remote = track(tempDir('mlp-src-remote-'));
