@@ -113,10 +113,16 @@ export function checkoutWorkspace(repo: Repo, targets: readonly string[], option
  */
 function removeNoLongerTracked(repo: Repo, wanted: readonly RecordedPath[], force: boolean): CheckoutItem[] {
   const placed = repo.placed;
-  const named: string[] = wanted.map((w) => w.path);
+  const overlaps = (names: readonly string[]) => ([p]: [string, unknown]): boolean => names.some((n) => isSameOrInside(p, n) || isSameOrInside(n, p));
+  // The usual case — everything placed is still recorded — costs no more than this.
+  const recorded = overlaps(wanted.map((w) => w.path));
+  let candidates = placed.entries().filter((e) => !recorded(e));
+  if (candidates.length === 0) return [];
+  const named: string[] = [];
   for (const stage of repo.pipeline.stages.values()) named.push(...stage.outs.map((o) => o.path), ...stage.deps);
   for (const p of repo.pointers()) named.push(p.path, p.file);
-  const candidates = placed.entries().filter(([p]) => !named.some((n) => isSameOrInside(p, n) || isSameOrInside(n, p)));
+  const declared = overlaps(named);
+  candidates = candidates.filter((e) => !declared(e));
   if (candidates.length === 0) return [];
   const inGit = new Set(trackedPaths(repo.root, candidates.map(([p]) => p)));
   const guard = new SymlinkGuard(repo.root);
