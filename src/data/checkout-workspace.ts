@@ -38,6 +38,16 @@ export interface CheckoutOptions extends Pick<TargetOptions, 'recursive' | 'glob
   force?: boolean;
   /** Re-create the files from the cache with the configured link type even when they match. */
   relink?: boolean;
+  /** Hears where the checkout is, before the first path and after each (the CLI shows it; must not throw). */
+  onProgress?: (progress: CheckoutProgress) => void;
+}
+
+/** Recorded paths checked out so far and their bytes, of all those selected. */
+export interface CheckoutProgress {
+  paths: number;
+  totalPaths: number;
+  bytes: number;
+  totalBytes: number;
 }
 
 /** The `source` of data that nothing tracks any more. */
@@ -89,15 +99,14 @@ export function recordedPaths(repo: Repo, targets: readonly string[], options: P
  */
 export function checkoutWorkspace(repo: Repo, targets: readonly string[], options: CheckoutOptions = {}): CheckoutItem[] {
   const wanted = recordedPaths(repo, targets, options);
-  const items = wanted.map(({ path, source, info }): CheckoutItem => {
-    try {
-      return { path, source, outcome: repo.workspace.checkout(path, info, undefined, options.force === true, undefined, options.relink === true) };
-    } catch (error) {
-      if (error instanceof UnsavedChangesError) return { path, source, outcome: 'unsaved', files: [...error.files], message: error.message };
-      // A file that tries to reach outside the repository stops the checkout (exit 3).
-      if (!(error instanceof MlpError) || error.exitCode === ExitCode.invalidPipeline) throw error;
-      return { path, source, outcome: error instanceof MissingObjectError ? 'missing' : 'failed', message: error.message };
-    }
+  const progress: CheckoutProgress = { paths: 0, totalPaths: wanted.length, bytes: 0, totalBytes: wanted.reduce((n, r) => n + r.info.size, 0) };
+  options.onProgress?.({ ...progress });
+  const items = wanted.map((item): CheckoutItem => {
+    const checkedOut = checkoutOne(repo, item, options.force === true, options.relink === true);
+    progress.paths++;
+    progress.bytes += item.info.size;
+    options.onProgress?.({ ...progress });
+    return checkedOut;
   });
   // As DVC: only a checkout of everything removes what nothing tracks (a target names what to restore).
   return targets.length === 0 ? [...removeNoLongerTracked(repo, wanted, options.force === true), ...items] : items;
@@ -188,5 +197,16 @@ function pruneEmptyDirectories(dir: string): void {
     fs.rmdirSync(dir);
   } catch {
     // Not empty: files `.mlpignore` excludes (never part of the data), or new ones.
+  }
+}
+
+function checkoutOne(repo: Repo, { path, source, info }: RecordedPath, force: boolean, relink: boolean): CheckoutItem {
+  try {
+    return { path, source, outcome: repo.workspace.checkout(path, info, undefined, force, undefined, relink) };
+  } catch (error) {
+    if (error instanceof UnsavedChangesError) return { path, source, outcome: 'unsaved', files: [...error.files], message: error.message };
+    // A file that tries to reach outside the repository stops the checkout (exit 3).
+    if (!(error instanceof MlpError) || error.exitCode === ExitCode.invalidPipeline) throw error;
+    return { path, source, outcome: error instanceof MissingObjectError ? 'missing' : 'failed', message: error.message };
   }
 }
