@@ -12,6 +12,7 @@ import { registerHookCommands } from './hook-commands.js';
 import { registerRemoteCommands } from './remote-commands.js';
 import { registerRepoCommands } from './repo-commands.js';
 import { registerExpCommands } from './exp-commands.js';
+import { registerServeCommand } from './serve-command.js';
 import { registerMigrateCommand } from './migrate-command.js';
 import { mlpVersion } from '../version.js';
 import { closest } from '../util/suggest.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerRemoteCommands(program);
   registerRepoCommands(program);
   registerExpCommands(program);
+  registerServeCommand(program);
   registerMigrateCommand(program);
   for (const command of program.commands) command.exitOverride();
   for (const command of [program, ...program.commands]) {
