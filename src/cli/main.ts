@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, MlpError, fileSystemError } from '../errors.js';
 import { registerPipelineCommands } from './pipeline-commands.js';
 import { registerDataCommands } from './data-commands.js';
+import { registerImportCommands } from './import-commands.js';
 import { registerParamsMetricsCommands } from './params-metrics-commands.js';
 import { registerHookCommands } from './hook-commands.js';
 import { registerRemoteCommands } from './remote-commands.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerPipelineCommands(program);
   registerDataCommands(program);
+  registerImportCommands(program);
   registerTextCommands(program);
   registerCifar10Commands(program);
   registerParamsMetricsCommands(program);
