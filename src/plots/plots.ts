@@ -78,7 +78,7 @@ export function collectPlots(root: string, sources: readonly FileSource[], targe
   const ids: string[] = [];
   for (const side of [...sides].reverse()) for (const id of side.definitions.keys()) if (!ids.includes(id)) ids.push(id);
   const latest = (id: string): PlotDefinition => [...sides].reverse().find((s) => s.definitions.has(id))?.definitions.get(id) as PlotDefinition;
-  let selected = ids.filter((id) => targets.length === 0 || targets.some((t) => plotMatches(latest(id), t)));
+  const selected = ids.filter((id) => targets.length === 0 || targets.some((t) => plotMatches(latest(id), t)));
   const adHoc: PlotDefinition[] = [];
   for (const target of targets) {
     if (ids.some((id) => plotMatches(latest(id), target))) continue;
@@ -90,7 +90,6 @@ export function collectPlots(root: string, sources: readonly FileSource[], targe
       throw unknownTarget(target.name, pipeline, { what: { kind: 'plot or plot file', paths: ids } });
     }
   }
-  selected = [...selected];
   const overrides = options.overrides ?? {};
   const definitionOn = (side: Side, id: string): PlotDefinition | undefined => {
     const own = side.definitions.get(id) ?? adHoc.find((d) => d.id === id);
@@ -218,11 +217,21 @@ function vegaPlot(root: string, definition: PlotDefinition, perSide: ReadonlyArr
   const title = definition.props.title ?? definition.id;
   const spec = fillTemplate(template.content, {
     DATA: data,
-    TITLE: title,
+    // The page heads each plot with its id: the chart itself is titled only when the pipeline says so.
+    TITLE: definition.props.title,
     X: x,
     Y: y,
     X_LABEL: definition.props.x_label ?? x,
     Y_LABEL: definition.props.y_label ?? (y === FOLDED_Y ? undefined : y),
   });
+  integerTicks(spec, data, x);
   return { kind: 'vega', id: definition.id, template: template.name, title, x, y, data, spec, problems };
+}
+
+/** Epochs and steps are whole numbers: no `1.5` ticks between them (single-view specs with a quantitative x). */
+function integerTicks(spec: unknown, data: readonly DataRecord[], x: string): void {
+  const encoding = (spec as { encoding?: { x?: { type?: string; field?: string; axis?: object } } }).encoding;
+  const xEncoding = encoding?.x;
+  if (xEncoding?.type !== 'quantitative' || data.length === 0 || !data.every((d) => Number.isInteger(d[x]))) return;
+  xEncoding.axis = { tickMinStep: 1, format: 'd', ...xEncoding.axis };
 }

@@ -67,6 +67,9 @@ describe('collectPlots', () => {
     expect(spec.encoding.x).toMatchObject({ field: 'epoch', title: 'Epoch' });
     expect(spec.encoding.y).toMatchObject({ field: 'loss', title: 'loss' });
     expect(spec.data.values).toEqual(train.data);
+    expect((train.spec as { title?: string }).title).toBe('Training loss');
+    // Whole-number epochs: no ticks between them.
+    expect((spec.encoding.x as { axis?: unknown }).axis).toEqual({ tickMinStep: 1, format: 'd' });
   });
 
   test('no x: the file\'s own step column (DVCLive); no y: its last column', () => {
@@ -82,7 +85,9 @@ describe('collectPlots', () => {
   test('one plot across files (#6316): one series per file, same y field kept', () => {
     const r = coreRepo(FILES);
     const accuracy = vega(collect(r, [new WorkspaceSource(r.root)]), 'accuracy');
-    expect([accuracy.x, accuracy.y]).toEqual(['epoch', 'acc']);
+    expect([accuracy.x, accuracy.y, accuracy.title]).toEqual(['epoch', 'acc', 'accuracy']);
+    // No title in the pipeline: the page's heading names the plot, the chart has none of its own.
+    expect('title' in (accuracy.spec as object)).toBe(false);
     expect([...new Set(accuracy.data.map((d) => d.series))]).toEqual(['logs/train.csv', 'logs/val.csv']);
     expect(accuracy.data.filter((d) => d.file === 'logs/val.csv').map((d) => d.acc)).toEqual([0.45, 0.6]);
   });

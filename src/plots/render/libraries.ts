@@ -32,7 +32,9 @@ export interface Library {
 }
 
 function findPackage(name: VegaPackage): Library | undefined {
-  const candidates = createRequire(import.meta.url).resolve.paths(name) ?? [];
+  // NODE_PATH is part of Node's own lookup; listed again for hosts whose `createRequire` leaves it out (jest's).
+  const nodePath = (process.env.NODE_PATH ?? '').split(path.delimiter).filter(Boolean);
+  const candidates = [...new Set([...(createRequire(import.meta.url).resolve.paths(name) ?? []), ...nodePath])];
   for (const modules of candidates) {
     const dir = path.join(modules, name);
     try {
