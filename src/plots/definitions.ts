@@ -7,7 +7,8 @@ import { PipelineError } from '../errors.js';
 import type { PlotProps, Pipeline, TopLevelPlot } from '../pipeline/types.js';
 import { isStageTarget, type Target } from '../pipeline/targets.js';
 import { describePathProblem, normalizeRepoPath, type RepoPath } from '../schema/repo-path.js';
-import { imageType } from './data.js';
+import path from 'node:path';
+import { DATA_EXTENSIONS, imageType } from './data.js';
 
 export interface PlotFile {
   file: RepoPath;
@@ -28,6 +29,8 @@ export interface PlotDefinition {
   props: Omit<PlotProps, 'x' | 'y'>;
   /** The stage that writes it, for stage plots. */
   stage?: string;
+  /** The directory declared as a plot that this file plot is one file of (DVC's directory plots). */
+  directory?: string;
 }
 
 /** What the command line may set for every selected plot (`-t`, `-x`, `-y`, `--title`, …). */
@@ -86,8 +89,25 @@ export function plotMatches(definition: PlotDefinition, target: Target): boolean
     definition.id === target.name ||
     definition.id === target.path ||
     definition.files.some((f) => f.file === target.path || f.xFrom?.file === target.path) ||
+    (definition.directory !== undefined && (definition.directory === target.path || definition.directory === target.name)) ||
     (definition.stage !== undefined && isStageTarget(target, definition.stage))
   );
+}
+
+/**
+ * A plot whose path is a directory (`plots: [dvclive/plots]`) is one plot per data or image file
+ * in it, each drawn as the directory's entry says; `list` lists the directory on one side.
+ */
+export function expandDirectory(definition: PlotDefinition, list: (dir: string) => string[]): PlotDefinition[] {
+  const [only] = definition.files;
+  if (definition.files.length !== 1 || !only || only.xFrom || only.file !== definition.id || hasPlotExtension(only.file)) return [definition];
+  const inside = list(only.file).filter(hasPlotExtension);
+  if (inside.length === 0) return [definition];
+  return inside.map((file) => ({ ...definition, id: file, image: imageType(file) !== undefined, files: [{ ...only, file: file as RepoPath }], directory: definition.id }));
+}
+
+function hasPlotExtension(file: string): boolean {
+  return imageType(file) !== undefined || (DATA_EXTENSIONS as readonly string[]).includes(path.posix.extname(file).toLowerCase());
 }
 
 /** A plot of a file no pipeline declares (`mlp plots show some.csv`). */

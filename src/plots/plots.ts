@@ -12,7 +12,7 @@ import type { Pipeline } from '../pipeline/types.js';
 import { unknownTarget, type Target } from '../pipeline/targets.js';
 import { normalizeRepoPath } from '../schema/repo-path.js';
 import { imageType, parseData, PlotDataError, type DataRecord } from './data.js';
-import { declaredPlots, filePlot, plotMatches, withOverrides, type PlotDefinition, type PlotFile, type PlotOverrides } from './definitions.js';
+import { declaredPlots, expandDirectory, filePlot, plotMatches, withOverrides, type PlotDefinition, type PlotFile, type PlotOverrides } from './definitions.js';
 import { CATEGORICAL_TEMPLATES, DEFAULT_TEMPLATE, fillTemplate, findTemplate, REV_FIELD, SERIES_FIELD } from './templates.js';
 
 /** The x field when a plot names none: the file's own `step` column (DVCLive writes one), else the row number. */
@@ -69,11 +69,12 @@ interface Side {
 /** The plots of `sources` (oldest first: the first colours go to the older sides). */
 export function collectPlots(root: string, sources: readonly FileSource[], targets: readonly Target[], options: CollectOptions): Plot[] {
   const pipelines = options.pipelines ?? sources.map((s) => loadPipelineAt(root, s));
-  const sides: Side[] = sources.map((source, i) => ({
-    source,
-    reader: new OutputReader(source, options.objectPath),
-    definitions: new Map(declaredPlots(pipelines[i] as Pipeline).map((d) => [d.id, d])),
-  }));
+  const sides: Side[] = sources.map((source, i) => {
+    const reader = new OutputReader(source, options.objectPath);
+    // Directory plots become one plot per file, as the directory is on that side.
+    const definitions = declaredPlots(pipelines[i] as Pipeline).flatMap((d) => expandDirectory(d, (dir) => reader.list(dir)));
+    return { source, reader, definitions: new Map(definitions.map((d) => [d.id, d])) };
+  });
   // Ids in order of first appearance, newest side first (its order is the user's current one).
   const ids: string[] = [];
   for (const side of [...sides].reverse()) for (const id of side.definitions.keys()) if (!ids.includes(id)) ids.push(id);

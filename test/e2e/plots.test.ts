@@ -117,6 +117,29 @@ describe('mlp plots', () => {
     ]);
   });
 
+  test('a cached directory plot at a revision: its files found through the lock and the directory manifest', () => {
+    const dir = makeRepo({
+      'pipeline.yaml': 'stages:\n  curves:\n    cmd: node curves.mjs\n    deps: [curves.mjs]\n    plots: [{curves: {x: epoch}}]\n',
+      'curves.mjs': "import fs from 'node:fs'; fs.mkdirSync('curves/val', { recursive: true }); fs.writeFileSync('curves/val/loss.csv', 'epoch,loss\\n1,0.5\\n');\n",
+    });
+    made.push(dir);
+    expect(runMlp(dir, ['repro']).code).toBe(0);
+    commitFiles(dir, {}, 'curves');
+    writeFiles(dir, { 'curves.mjs': "import fs from 'node:fs'; fs.mkdirSync('curves/val', { recursive: true }); fs.writeFileSync('curves/val/loss.csv', 'epoch,loss\\n1,0.25\\n');\n" });
+    expect(runMlp(dir, ['repro']).code).toBe(0);
+    const out = showJson(dir, ['plots', 'diff', '--json', '--targets', 'curves']);
+    expect(out.plots.map((p) => [p.id, p.data?.map((d) => [d.rev, d.loss]), p.problems])).toEqual([
+      [
+        'curves/val/loss.csv',
+        [
+          ['HEAD', 0.5],
+          ['workspace', 0.25],
+        ],
+        [],
+      ],
+    ]);
+  });
+
   test('diff between two commits and an experiment, by name', () => {
     const dir = project();
     commitFiles(dir, {}, 'second run');

@@ -188,4 +188,29 @@ describe('collectPlots', () => {
     expect(error.hint).toMatch(/plots:/);
   });
 
+
+  test("a directory plot (DVCLive's layout) is one plot per file, in the workspace and at a revision", () => {
+    const r = coreRepo({
+      'pipeline.yaml': 'stages:\n  train:\n    cmd: python train.py\n    plots:\n      - dvclive/plots/metrics: {x: step, cache: false}\nplots:\n  - dvclive/plots/images\n',
+      'dvclive/plots/metrics/train/loss.tsv': 'timestamp\tstep\tloss\n1\t0\t0.9\n2\t1\t0.5\n',
+      'dvclive/plots/metrics/acc.tsv': 'timestamp\tstep\tacc\n1\t0\t0.6\n2\t1\t0.8\n',
+      'dvclive/plots/images/sample.png': 'PNG',
+      'dvclive/plots/metrics/README.txt': 'not a plot',
+    });
+    writeFiles(r.root, { 'dvclive/plots/metrics/train/loss.tsv': 'timestamp\tstep\tloss\n1\t0\t0.8\n' });
+    const git = GitRepo.open(r.root);
+    const plots = collect(r, [RevisionSource.resolve(git, 'HEAD'), new WorkspaceSource(r.root)]);
+    expect(plots.map((p) => [p.id, p.kind])).toEqual([
+      ['dvclive/plots/metrics/acc.tsv', 'vega'],
+      ['dvclive/plots/metrics/train/loss.tsv', 'vega'],
+      ['dvclive/plots/images/sample.png', 'image'],
+    ]);
+    expect(vega(plots, 'dvclive/plots/metrics/train/loss.tsv').data.map((d) => [d.rev, d.step, d.loss])).toEqual([
+      ['HEAD', 0, 0.9],
+      ['HEAD', 1, 0.5],
+      ['workspace', 0, 0.8],
+    ]);
+    // The directory as a target selects its files.
+    expect(collect(r, [new WorkspaceSource(r.root)], ['dvclive/plots/images']).map((p) => p.id)).toEqual(['dvclive/plots/images/sample.png']);
+  });
 });
