@@ -75,14 +75,14 @@ export function collectPlots(root: string, sources: readonly FileSource[], targe
     const definitions = declaredPlots(pipelines[i] as Pipeline).flatMap((d) => expandDirectory(d, (dir) => reader.list(dir)));
     return { source, reader, definitions: new Map(definitions.map((d) => [d.id, d])) };
   });
-  // Ids in order of first appearance, newest side first (its order is the user's current one).
-  const ids: string[] = [];
-  for (const side of [...sides].reverse()) for (const id of side.definitions.keys()) if (!ids.includes(id)) ids.push(id);
-  const latest = (id: string): PlotDefinition => [...sides].reverse().find((s) => s.definitions.has(id))?.definitions.get(id) as PlotDefinition;
-  const selected = ids.filter((id) => targets.length === 0 || targets.some((t) => plotMatches(latest(id), t)));
+  // Each plot as the newest side declares it, in that side's order (the user's current one).
+  const latest = new Map<string, PlotDefinition>();
+  for (const side of [...sides].reverse()) for (const [id, d] of side.definitions) if (!latest.has(id)) latest.set(id, d);
+  const ids = [...latest.keys()];
+  const selected = [...latest.values()].filter((d) => targets.length === 0 || targets.some((t) => plotMatches(d, t)));
   const adHoc: PlotDefinition[] = [];
   for (const target of targets) {
-    if (ids.some((id) => plotMatches(latest(id), target))) continue;
+    if ([...latest.values()].some((d) => plotMatches(d, target))) continue;
     // A target that no pipeline declares may still be a data file or image to plot.
     const normal = normalizeRepoPath(target.path);
     if ('path' in normal && sides.some((s) => s.reader.read(normal.path) !== undefined)) adHoc.push(filePlot(normal.path));
@@ -96,9 +96,9 @@ export function collectPlots(root: string, sources: readonly FileSource[], targe
     const own = side.definitions.get(id) ?? adHoc.find((d) => d.id === id);
     return own && withOverrides(own, overrides);
   };
-  const plots = [...selected, ...adHoc.map((d) => d.id)].map((id) => {
-    const definition = withOverrides(latest(id) ?? (adHoc.find((d) => d.id === id) as PlotDefinition), overrides);
-    const perSide = sides.map((side) => ({ side, definition: definitionOn(side, id) ?? definition }));
+  const plots = [...selected, ...adHoc].map((declared) => {
+    const definition = withOverrides(declared, overrides);
+    const perSide = sides.map((side) => ({ side, definition: definitionOn(side, declared.id) ?? definition }));
     return definition.image ? imagePlot(definition, perSide) : vegaPlot(root, definition, perSide);
   });
   if (plots.length === 0 && targets.length === 0) {

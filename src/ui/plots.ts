@@ -1,7 +1,7 @@
 /** How `mlp plots` reports: what it wrote, the files it could not read, and `--json`. */
 import path from 'node:path';
 import type { Plot, PlotProblem } from '../plots/plots.js';
-import type { Written } from '../plots/render/write.js';
+import { imageKey, type Written } from '../plots/render/write.js';
 import { plural } from './plural.js';
 
 /** `file (rev): message`, one line per file a plot could not read. */
@@ -30,7 +30,7 @@ export function plotsJson(plots: readonly Plot[], revisions: readonly string[], 
         : {
             id: plot.id,
             type: 'image',
-            images: plot.images.map((image) => ({ rev: image.rev, file: image.file, mime: image.mime, path: written?.files.get(`${plot.id}\0${image.rev}`)?.[0] })),
+            images: plot.images.map((image) => ({ rev: image.rev, file: image.file, mime: image.mime, path: written?.files.get(imageKey(plot.id, image.rev))?.[0] })),
             problems: plot.problems,
           },
     ),

@@ -24,8 +24,13 @@ export interface WriteOptions {
 export interface Written {
   dir: string;
   html?: string;
-  /** Per plot id, the files written for it. */
+  /** Per plot id, the files written for it (an image plot's files: per `imageKey`). */
   files: Map<string, string[]>;
+}
+
+/** Where `Written.files` keeps the file of one image plot's image of one revision. */
+export function imageKey(id: string, rev: string): string {
+  return `${id}\0${rev}`;
 }
 
 /** A file name for a plot id (`logs/train loss.csv` → `logs_train_loss.csv`). */
@@ -91,7 +96,7 @@ export async function writePlots(out: string, plots: readonly Plot[], options: W
         for (const image of plot.images) {
           const name = unique(plot.images.length > 1 || options.revisions.length > 1 ? `${fileName(image.rev)}_${fileName(plot.id)}` : fileName(plot.id));
           await fs.promises.writeFile(path.join(temp, name), image.content);
-          add(`${plot.id}\0${image.rev}`, name);
+          add(imageKey(plot.id, image.rev), name);
         }
       }
     }
