@@ -12,6 +12,7 @@ import { registerRemoteCommands } from './remote-commands.js';
 import { registerRepoCommands } from './repo-commands.js';
 import { registerExpCommands } from './exp-commands.js';
 import { registerPlotsCommands } from './plots-commands.js';
+import { registerMigrateCommand } from './migrate-command.js';
 import { mlpVersion } from '../version.js';
 import { closest } from '../util/suggest.js';
 // The built-in stages define their own commands; main mounts them like the others.
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerRepoCommands(program);
   registerExpCommands(program);
   registerPlotsCommands(program);
+  registerMigrateCommand(program);
   for (const command of program.commands) command.exitOverride();
   for (const command of [program, ...program.commands]) {
     if (command.commands.length > 0) {

@@ -67,7 +67,6 @@ export class WorkspaceSource implements FileSource {
 
 export class RevisionSource implements FileSource {
   private readonly blobs = new Map<string, Buffer | undefined>();
-  private files: string[] | undefined;
 
   constructor(
     private readonly git: GitRepo,
@@ -78,6 +77,13 @@ export class RevisionSource implements FileSource {
   /** The revision `rev` (resolved now, so a bad name fails before any work). */
   static resolve(git: GitRepo, rev: string): RevisionSource {
     return new RevisionSource(git, rev, git.resolve(rev));
+  }
+
+  private listing: string[] | undefined;
+
+  /** Every file at the revision, repository-relative. */
+  files(): string[] {
+    return (this.listing ??= this.git.filesAt(this.commit));
   }
 
   read(file: string): Buffer | undefined {
@@ -91,9 +97,8 @@ export class RevisionSource implements FileSource {
   }
 
   list(dir: string): string[] {
-    this.files ??= this.git.filesAt(this.commit);
     const prefix = `${dir.replace(/\/+$/, '')}/`;
-    return this.files.filter((f) => f.startsWith(prefix)).sort();
+    return this.files().filter((f) => f.startsWith(prefix)).sort();
   }
 
   /** Prefetches `files` at every one of `sources` (all of one git repository) with one git process. */

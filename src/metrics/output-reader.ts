@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { ManifestEntry } from '../hash/hash-path.js';
 import { parseManifest } from '../schema/manifest.js';
 import type { Sha256 } from '../schema/sha256.js';
-import { readText, type FileSource } from '../git/file-source.js';
+import { RevisionSource, readText, type FileSource } from '../git/file-source.js';
 import { Lockfile, type LockedPath, type LockEntry } from '../lock/lockfile.js';
 import { LOCK_FILE } from '../pipeline/schema.js';
 
@@ -16,7 +16,7 @@ import { LOCK_FILE } from '../pipeline/schema.js';
 export type ObjectPath = (hash: Sha256) => string;
 
 export class OutputReader {
-  private lock: Map<string, LockEntry> | undefined;
+  private lock: LockEntry[] | undefined;
 
   constructor(
     readonly source: FileSource,
@@ -53,7 +53,7 @@ export class OutputReader {
 
   private lockedOut(file: string): LockedPath | undefined {
     this.lock ??= this.loadLock();
-    for (const entry of this.lock.values()) {
+    for (const entry of this.lock) {
       const out = entry.outs.find((o) => o.path === file);
       if (out) return out;
     }
@@ -78,13 +78,18 @@ export class OutputReader {
     }
   }
 
-  private loadLock(): Map<string, LockEntry> {
-    const text = readText(this.source, LOCK_FILE);
-    if (text === undefined) return new Map();
-    try {
-      return Lockfile.parse(text);
-    } catch {
-      return new Map(); // a broken lock at an old revision only means no cached outputs there
-    }
+  /** The entries of every lock file at the revision (the root's, and those next to sub-pipelines). */
+  private loadLock(): LockEntry[] {
+    const files = this.source instanceof RevisionSource ? this.source.files().filter((f) => f === LOCK_FILE || f.endsWith(`/${LOCK_FILE}`)) : [LOCK_FILE];
+    return files.flatMap((file) => {
+      const text = readText(this.source, file);
+      if (text === undefined) return [];
+      try {
+        return [...Lockfile.parse(text, file).values()];
+      } catch {
+        return []; // a broken lock at an old revision only means no cached outputs there
+      }
+    });
   }
+
 }
