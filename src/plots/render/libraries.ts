@@ -49,13 +49,16 @@ function findPackage(name: VegaPackage): Library | undefined {
 
 export class MissingLibraryError extends MlpError {}
 
+/** The versions mlp is tested with (vega-lite 6.5 and later need Node 22). */
+const TESTED: Record<VegaPackage, string> = { vega: 'vega@6.4', 'vega-lite': 'vega-lite@6.4', 'vega-embed': 'vega-embed@7' };
+
 /** The packages, or an error naming those that are missing. */
 export function findLibraries(names: readonly VegaPackage[] = VEGA_PACKAGES): Library[] {
   const found = names.map((name) => ({ name, library: findPackage(name) }));
   const missing = found.filter((f) => !f.library).map((f) => f.name);
   if (missing.length > 0) {
     throw new MissingLibraryError(`cannot draw plots: the npm package${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not installed`, {
-      hint: `install them where mlp is installed (\`npm install ${missing.join(' ')}\`), or use \`mlp plots show --json\`, which needs none`,
+      hint: `install them where mlp is installed (\`npm install ${missing.map((name) => TESTED[name]).join(' ')}\`), or use \`mlp plots show --json\`, which needs none`,
     });
   }
   return found.map((f) => f.library as Library);
