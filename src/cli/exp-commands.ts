@@ -4,6 +4,7 @@ import { ExitCode, MlpError } from '../errors.js';
 import type { Repo } from '../repo/repo.js';
 import { commandLine, print, printJson, warn, withRepo } from './context.js';
 import { parsePositiveInt } from './options.js';
+import { registerQueueCommands } from './queue-commands.js';
 
 interface RunFlags {
   setParam: string[];
@@ -15,6 +16,8 @@ interface RunFlags {
   keepGoing?: boolean;
   runCache: boolean;
   verbose?: boolean;
+  queue?: boolean;
+  temp?: boolean;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -37,7 +40,80 @@ function warnLeftOut(files: readonly string[]): void {
   warn(`${files.length} untracked file${files.length > 1 ? 's are' : ' is'} not part of the experiment: ${shown}; \`git add\` ${files.length > 1 ? 'them' : 'it'} (no commit needed) to include ${files.length > 1 ? 'them' : 'it'}, or ignore ${files.length > 1 ? 'them' : 'it'} in .gitignore`);
 }
 
+/**
+ * `exp run --queue` and `--temp`: each combination is committed as it would run (the workspace
+ * with its params; the workspace itself is not written) and queued; `--temp` then runs them here,
+ * one after the other, each in its own worktree like a queued one.
+ */
+async function queueRuns(repo: Repo, targets: string[], flags: RunFlags): Promise<number> {
+  const { GitRepo } = await import('../git/git.js');
+  const { experimentFiles, planExpRun, runParamTexts, runMessage } = await import('../exp/run.js');
+  const { describeAssignment } = await import('../exp/param-overrides.js');
+  const { commitWorkspace, freeGeneratedName } = await import('../exp/store.js');
+  const { addToQueue, removeQueueItems, takenNames } = await import('../exp/queue.js');
+  const plan = planExpRun(repo.root, flags.setParam, flags.name, flags.force === true);
+  const git = GitRepo.open(repo.root);
+  repo.reloadPipeline();
+  const include = experimentFiles(repo.pipeline, plan.originals.keys());
+  let taken: Set<string> | undefined;
+  const enqueue = (run: (typeof plan.runs)[number], first: boolean): ReturnType<typeof addToQueue> => {
+    const committed = commitWorkspace(repo.root, { tmpDir: repo.tmpDir, include, message: runMessage(run.assignments), replace: runParamTexts(plan.originals, run.assignments) });
+    taken ??= takenNames(git, repo.tmpDir, committed.baseline);
+    const name = run.name ?? freeGeneratedName(git, committed.baseline, committed.commit, taken);
+    taken.add(name);
+    const entry = {
+      name,
+      commit: committed.commit,
+      baseline: committed.baseline,
+      params: run.assignments.map(describeAssignment),
+      targets,
+      options: { force: flags.force === true, runCache: flags.runCache, singleItem: flags.singleItem === true, ...(flags.jobs !== undefined ? { jobs: flags.jobs } : {}) },
+      queued: new Date().toISOString(),
+    };
+    // --temp claims the entry at once: a queue worker must not take it meanwhile.
+    const item = addToQueue(git, repo.tmpDir, entry, flags.temp ? process.pid : undefined);
+    if (first) warnLeftOut(committed.leftOut);
+    return item;
+  };
+  if (flags.queue) {
+    for (const [i, run] of plan.runs.entries()) {
+      const item = enqueue(run, i === 0);
+      print(`Queued experiment '${item.name}'${item.params.length ? ` (${item.params.join(' ')})` : ''}.`);
+    }
+    print(`Run ${plan.runs.length === 1 ? 'it' : 'them'} with \`mlp queue start\` (-j N: N at a time); follow with \`mlp queue status\`.`);
+    return ExitCode.ok;
+  }
+  const { runJob } = await import('../exp/queue-job.js');
+  const { launcher } = await import('./queue-commands.js');
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    let last = '';
+    for (const [i, run] of plan.runs.entries()) {
+      if (plan.runs.length > 1) print(`Experiment ${i + 1} of ${plan.runs.length}: ${run.assignments.map(describeAssignment).join(' ')}`);
+      const item = enqueue(run, i === 0);
+      const result = await runJob(repo.root, item, { launcher: launcher(), cacheDir: repo.cacheDir, signal: controller.signal, onOutput: (chunk) => process.stdout.write(chunk) });
+      if (result.status !== 'success') {
+        const left = plan.runs.length - i - 1;
+        process.stderr.write(`error: experiment '${item.name}' ${result.status}: not saved; its log stays: \`mlp queue logs ${item.name}\`${left ? `; ${left} more not run` : ''}\n`);
+        return result.status === 'killed' ? ExitCode.interrupted : typeof result.exitCode === 'number' && result.exitCode !== 0 ? (result.exitCode as ExitCode) : ExitCode.failure;
+      }
+      // Done and saved: a temporary run leaves nothing in the queue.
+      removeQueueItems(git, [{ ...item, status: 'success' }]);
+      last = item.name;
+    }
+    print(`Compare with \`mlp exp show\`; bring one into the workspace with \`mlp exp apply ${last}\`.`);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return ExitCode.ok;
+}
+
 export function registerExpCommands(program: Command): void {
+  registerQueueCommands(program);
   const exp = program.command('exp').description('run, save, compare and apply experiments (git commits under refs/exps, never on your branch)');
 
   exp
@@ -53,8 +129,14 @@ export function registerExpCommands(program: Command): void {
     .option('-k, --keep-going', 'after a failure, keep running stages that do not depend on it (the experiment is still not saved)')
     .option('--no-run-cache', 'always run stale stages instead of restoring known results from the cache')
     .option('-v, --verbose', 'print the stack trace of an internal error')
+    .addOption(new Option('--queue', 'queue the runs instead of running them (each in its own worktree; run them with `mlp queue start`)').conflicts('temp'))
+    .option('--temp', 'run in a temporary worktree instead of the workspace (the workspace stays as it is)')
     .action(async (targets: string[], _flags: RunFlags, command: Command) => {
       const flags = command.optsWithGlobals<RunFlags>();
+      if (flags.queue || flags.temp) {
+        process.exitCode = await withRepo(undefined, (repo) => queueRuns(repo, targets, flags));
+        return;
+      }
       process.exitCode = await withRepo(commandLine(), async (repo) => {
         const { experimentFiles, planExpRun, writeRunParams, runMessage } = await import('../exp/run.js');
         const { describeAssignment } = await import('../exp/param-overrides.js');
