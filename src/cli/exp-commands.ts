@@ -314,11 +314,19 @@ export function registerExpCommands(program: Command): void {
     .argument('[names...]', 'experiments to remove')
     .option('--all', "every experiment of the baseline (HEAD)")
     .option('-A, --all-commits', 'every experiment of every baseline')
-    .action(async (names: string[], flags: { all?: boolean; allCommits?: boolean }) => {
+    .option('--queue', 'the queued experiments that have not started (as `mlp queue remove --queued`)')
+    .action(async (names: string[], flags: { all?: boolean; allCommits?: boolean; queue?: boolean }) => {
       await withRepo(undefined, async (repo) => {
         const { GitRepo } = await import('../git/git.js');
         const { baselineCommit, listExperiments, removeExperiments, requireExperiment } = await import('../exp/store.js');
         const git = GitRepo.open(repo.root);
+        if (flags.queue) {
+          const { listQueue, removeQueueItems } = await import('../exp/queue.js');
+          const waiting = listQueue(repo.tmpDir).filter((i) => i.status === 'queued');
+          removeQueueItems(git, waiting);
+          print(waiting.length === 0 ? 'No queued experiments to remove.' : `Removed ${waiting.map((i) => i.name).join(', ')} from the queue.`);
+          if (names.length === 0 && !flags.all && !flags.allCommits) return;
+        }
         if (names.length === 0 && !flags.all && !flags.allCommits) {
           throw new MlpError('name the experiments to remove, or give --all or -A/--all-commits', { hint: '`mlp exp list` lists them', exitCode: ExitCode.usage });
         }
