@@ -112,6 +112,65 @@ async function queueRuns(repo: Repo, targets: string[], flags: RunFlags): Promis
   return ExitCode.ok;
 }
 
+interface ShareFlags {
+  allCommits?: boolean;
+  force?: boolean;
+  cache: boolean;
+  remote?: string;
+  jobs?: number;
+}
+
+/** `exp push` / `exp pull`: the refs through git, then the outputs through the mlp remote. */
+async function shareExperiments(repo: Repo, command: 'push' | 'pull', gitRemote: string, names: string[], flags: ShareFlags): Promise<number> {
+  const { GitRepo } = await import('../git/git.js');
+  const { baselineCommit, listExperiments } = await import('../exp/store.js');
+  const { fetchExperimentRefs, pushExperimentRefs, recordedPathsAt, remoteExperiments, selectExperiments } = await import('../exp/share.js');
+  const git = GitRepo.open(repo.root);
+  const head = baselineCommit(git);
+  const available = command === 'push' ? listExperiments(git) : remoteExperiments(git, gitRemote);
+  const where = command === 'push' ? 'here' : `on '${gitRemote}'`;
+  const chosen = selectExperiments(available, names, head, flags.allCommits === true, where);
+  if (chosen.length === 0) {
+    print(`No experiments ${where}${flags.allCommits ? '' : ` of ${short(head)}`} to ${command}${flags.allCommits ? '' : ' (-A: those of every baseline)'}.`);
+    return ExitCode.ok;
+  }
+  const outcomes = command === 'push' ? pushExperimentRefs(git, gitRemote, chosen, flags.force === true) : fetchExperimentRefs(git, gitRemote, chosen, flags.force === true);
+  const verb = command === 'push' ? 'Pushed' : 'Pulled';
+  for (const o of outcomes) {
+    if (o.result === 'rejected') continue;
+    print(o.result === 'same' ? `Experiment '${o.name}' (${short(o.commit)}) is already ${command === 'push' ? `on '${gitRemote}'` : 'here'}.` : `${verb} experiment '${o.name}' (${short(o.commit)}) ${command === 'push' ? 'to' : 'from'} '${gitRemote}'.`);
+  }
+  const rejected = outcomes.filter((o) => o.result === 'rejected');
+  for (const o of rejected) process.stderr.write(`error: experiment '${o.name}' was not ${command === 'push' ? 'pushed' : 'pulled'}: ${o.message ?? 'rejected'}\n`);
+  if (rejected.length > 0) process.stderr.write(`hint: ${command === 'push' ? `'${gitRemote}'` : 'this repository'} has another experiment of that name and baseline; rerun with -f to replace it\n`);
+  let code: number = rejected.length > 0 ? ExitCode.failure : ExitCode.ok;
+  const shared = outcomes.filter((o) => o.result !== 'rejected');
+  if (!flags.cache || shared.length === 0) return code;
+  if (flags.remote === undefined && Object.keys(repo.config.remotes ?? {}).length === 0) {
+    print('No mlp remote is configured: only the git refs were shared (add one with `mlp remote add -d <name> <url>`).');
+    return code;
+  }
+  // Each object once, whichever experiments record it.
+  const wanted = new Map<string, import('../lock/recorded-path.js').RecordedPath>();
+  for (const o of shared) for (const r of recordedPathsAt(git, o.commit)) if (!wanted.has(r.info.hash)) wanted.set(r.info.hash, r);
+  const { push, fetch } = await import('../remote/transfer.js');
+  const { renderTransfer } = await import('../ui/remote.js');
+  const { openRemote } = await import('./remote-commands.js');
+  const { backend, spec } = await openRemote(repo, flags.remote);
+  try {
+    const options = { jobs: flags.jobs, wanted: [...wanted.values()] };
+    const summary = command === 'push' ? await push(repo, backend, [], options) : await fetch(repo, backend, [], options);
+    const rendered = renderTransfer(command === 'push' ? 'push' : 'fetch', spec.name, summary, undefined);
+    for (const line of rendered.out) print(line);
+    for (const line of rendered.err) process.stderr.write(`${line}\n`);
+    if (summary.failures.length > 0) code = ExitCode.failure;
+  } finally {
+    await backend.close();
+  }
+  if (command === 'pull' && code === ExitCode.ok && shared.length > 0) print(`Bring one into the workspace with \`mlp exp apply ${shared[0]?.name}\`.`);
+  return code;
+}
+
 export function registerExpCommands(program: Command): void {
   registerQueueCommands(program);
   const exp = program.command('exp').description('run, save, compare and apply experiments (git commits under refs/exps, never on your branch)');
@@ -290,6 +349,28 @@ export function registerExpCommands(program: Command): void {
         process.exitCode = tally.exitCode;
       });
     });
+
+  const shareCommand = (name: 'push' | 'pull', description: string): Command =>
+    exp
+      .command(name)
+      .description(description)
+      .argument('<git-remote>', 'a git remote (`git remote -v`), or a repository URL or path')
+      .argument('[names...]', "experiments (default: those of HEAD's baseline)")
+      .option('-A, --all-commits', 'the experiments of every baseline')
+      .option('-f, --force', 'replace an experiment of the same name and baseline that holds another commit')
+      .option('--no-cache', 'only the git refs, not the outputs')
+      .option('-r, --remote <name>', 'mlp remote for the outputs (default: core.remote)')
+      .option('-j, --jobs <n>', 'objects in flight (default: sized for the remote)', parsePositiveInt);
+  shareCommand('push', 'send experiments to a git remote (their refs under refs/exps) and their outputs to the mlp remote').action(
+    async (gitRemote: string, names: string[], flags: ShareFlags) => {
+      process.exitCode = await withRepo(undefined, (repo) => shareExperiments(repo, 'push', gitRemote, names, flags));
+    },
+  );
+  shareCommand('pull', 'get experiments from a git remote (their refs under refs/exps) and their outputs from the mlp remote into the cache').action(
+    async (gitRemote: string, names: string[], flags: ShareFlags) => {
+      process.exitCode = await withRepo(commandLine(), (repo) => shareExperiments(repo, 'pull', gitRemote, names, flags));
+    },
+  );
 
   exp
     .command('branch')
