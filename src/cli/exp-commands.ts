@@ -265,12 +265,15 @@ export function registerExpCommands(program: Command): void {
     .option('--sort-by <name>', 'sort experiments by this metric or param (its column name, or file:key)')
     .addOption(new Option('--sort-order <order>', 'with --sort-by').choices(['asc', 'desc']).default('asc'))
     .option('-A, --all-commits', "also every earlier commit of HEAD's history and its experiments")
-    .action(async (flags: { json?: boolean; csv?: boolean; md?: boolean; onlyChanged?: boolean; sortBy?: string; sortOrder: 'asc' | 'desc'; allCommits?: boolean }) => {
+    .option('-n, --num <n>', "the last n commits of HEAD's history and their experiments (default 1: HEAD)", parsePositiveInt)
+    .option('--param <glob>', "only the params matching (key, or file:key; '*' any text); '!glob' leaves them out (repeatable)", collect, [])
+    .option('--metric <glob>', "only the metrics matching (key, or file:key; '*' any text); '!glob' leaves them out (repeatable)", collect, [])
+    .action(async (flags: { json?: boolean; csv?: boolean; md?: boolean; onlyChanged?: boolean; sortBy?: string; sortOrder: 'asc' | 'desc'; allCommits?: boolean; num?: number; param: string[]; metric: string[] }) => {
       await withRepo(undefined, async (repo) => {
         const { showExperiments } = await import('../exp/show.js');
         const { expShowJson, renderExpShow } = await import('../ui/exp.js');
-        const rows = showExperiments(repo.root, (hash) => repo.objects.objectPath(hash), { allCommits: flags.allCommits === true });
-        const sort = { sortBy: flags.sortBy, sortOrder: flags.sortOrder, onlyChanged: flags.onlyChanged === true };
+        const rows = showExperiments(repo.root, (hash) => repo.objects.objectPath(hash), { allCommits: flags.allCommits === true, commits: flags.num });
+        const sort = { sortBy: flags.sortBy, sortOrder: flags.sortOrder, onlyChanged: flags.onlyChanged === true, params: flags.param, metrics: flags.metric };
         if (flags.json) {
           printJson(expShowJson(rows, sort));
           return;

@@ -6,6 +6,7 @@
 import { RevisionSource, WorkspaceSource, type FileSource } from '../git/file-source.js';
 import { GitRepo, runGit } from '../git/git.js';
 import { loadPipelineAt } from '../git/pipeline-at.js';
+import { Lockfile } from '../lock/lockfile.js';
 import { declaredMetrics, showMetrics, type ObjectPath } from '../metrics/metrics.js';
 import { showParams } from '../params/params-diff.js';
 import { DEFAULT_PARAMS_FILE, LOCK_FILE, PIPELINE_FILE } from '../pipeline/schema.js';
@@ -24,6 +25,8 @@ export interface ExpRow {
   /** `file → key → value`. */
   params: Map<string, Map<string, unknown>>;
   metrics: Map<string, Map<string, unknown>>;
+  /** Each dependency's hash as the row's pipeline.lock records it (`path → sha256`); empty without a lock. */
+  deps?: Map<string, string>;
   /** Why params or metrics could not be read here (a broken file at that commit), if so. */
   error?: string;
 }
@@ -31,6 +34,20 @@ export interface ExpRow {
 export interface ShowOptions {
   /** Every commit of HEAD's history as a baseline, not just HEAD. */
   allCommits: boolean;
+  /** The last `commits` commits of HEAD's history as baselines (HEAD is 1); ignored with `allCommits`. */
+  commits?: number;
+}
+
+function lockDeps(source: FileSource): Map<string, string> {
+  const deps = new Map<string, string>();
+  const text = source.read(LOCK_FILE)?.toString('utf8');
+  if (text === undefined) return deps;
+  try {
+    for (const entry of Lockfile.parse(text).values()) for (const d of entry.deps) deps.set(d.path, d.hash);
+  } catch {
+    // A broken lock at some commit: no deps to show there (its params and metrics say the rest).
+  }
+  return deps;
 }
 
 function commitInfo(git: GitRepo, commits: readonly string[]): Map<string, Date> {
@@ -47,20 +64,21 @@ function commitInfo(git: GitRepo, commits: readonly string[]): Map<string, Date>
 export function showExperiments(root: string, objectPath: ObjectPath, options: ShowOptions): ExpRow[] {
   const git = GitRepo.open(root);
   const head = baselineCommit(git);
-  const baselines = options.allCommits
-    ? (runGit(root, ['rev-list', 'HEAD']).stdout.toString('utf8').split('\n').filter(Boolean))
+  const history = options.allCommits || (options.commits ?? 1) > 1;
+  const baselines = history
+    ? runGit(root, ['rev-list', ...(options.allCommits ? [] : [`--max-count=${options.commits}`]), 'HEAD']).stdout.toString('utf8').split('\n').filter(Boolean)
     : [head];
   const branch = git.currentBranch();
   // One ref pattern per baseline would make a huge command line for a long history: filter instead.
   const wanted = new Set(baselines);
-  const experiments = options.allCommits ? listExperiments(git).filter((e) => wanted.has(e.baseline)) : listExperiments(git, [head]);
+  const experiments = history ? listExperiments(git).filter((e) => wanted.has(e.baseline)) : listExperiments(git, [head]);
   const created = commitInfo(git, baselines);
 
-  const rows: ExpRow[] = [{ kind: 'workspace', name: 'workspace', commit: undefined, baseline: undefined, created: undefined, params: new Map(), metrics: new Map() }];
+  const rows: ExpRow[] = [{ kind: 'workspace', name: 'workspace', commit: undefined, baseline: undefined, created: undefined, params: new Map(), metrics: new Map(), deps: new Map() }];
   for (const b of baselines) {
-    rows.push({ kind: 'baseline', name: b === head && branch ? branch : b.slice(0, 7), commit: b, baseline: undefined, created: created.get(b), params: new Map(), metrics: new Map() });
+    rows.push({ kind: 'baseline', name: b === head && branch ? branch : b.slice(0, 7), commit: b, baseline: undefined, created: created.get(b), params: new Map(), metrics: new Map(), deps: new Map() });
     for (const e of experiments.filter((x) => x.baseline === b)) {
-      rows.push({ kind: 'experiment', name: e.name, commit: e.commit, baseline: b, created: e.created, params: new Map(), metrics: new Map() });
+      rows.push({ kind: 'experiment', name: e.name, commit: e.commit, baseline: b, created: e.created, params: new Map(), metrics: new Map(), deps: new Map() });
     }
   }
 
@@ -99,6 +117,7 @@ export function showExperiments(root: string, objectPath: ObjectPath, options: S
 
   for (const row of rows) {
     const source = row.commit ? (revisions.get(row.commit) as RevisionSource) : workspace;
+    row.deps = lockDeps(source);
     try {
       row.params = showParams(root, source, [], pipelineOf(source));
       const [metrics] = showMetrics(root, [source], [], objectPath, [pipelineOf(source)]);
