@@ -90,7 +90,6 @@ async function queueRuns(repo: Repo, targets: string[], flags: RunFlags): Promis
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    let last = '';
     for (const [i, run] of plan.runs.entries()) {
       if (plan.runs.length > 1) print(`Experiment ${i + 1} of ${plan.runs.length}: ${run.assignments.map(describeAssignment).join(' ')}`);
       const item = enqueue(run, i === 0);
@@ -102,9 +101,7 @@ async function queueRuns(repo: Repo, targets: string[], flags: RunFlags): Promis
       }
       // Done and saved: a temporary run leaves nothing in the queue.
       removeQueueItems(git, [{ ...item, status: 'success' }]);
-      last = item.name;
     }
-    print(`Compare with \`mlp exp show\`; bring one into the workspace with \`mlp exp apply ${last}\`.`);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

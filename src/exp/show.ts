@@ -3,10 +3,16 @@
  * metrics. Everything at every commit is read with a couple of `git cat-file --batch` processes
  * (not a few per commit), so that hundreds of experiments show in a fraction of a second.
  */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { RevisionSource, WorkspaceSource, type FileSource } from '../git/file-source.js';
 import { GitRepo, runGit } from '../git/git.js';
 import { loadPipelineAt } from '../git/pipeline-at.js';
 import { Lockfile } from '../lock/lockfile.js';
+import { isRepoPath } from '../schema/repo-path.js';
+import { isSha256 } from '../schema/sha256.js';
+import { writeFileAtomic } from '../util/fs.js';
 import { declaredMetrics, showMetrics, type ObjectPath } from '../metrics/metrics.js';
 import { showParams } from '../params/params-diff.js';
 import { DEFAULT_PARAMS_FILE, LOCK_FILE, PIPELINE_FILE } from '../pipeline/schema.js';
@@ -38,16 +44,65 @@ export interface ShowOptions {
   commits?: number;
 }
 
-function lockDeps(source: FileSource): Map<string, string> {
-  const deps = new Map<string, string>();
-  const text = source.read(LOCK_FILE)?.toString('utf8');
-  if (text === undefined) return deps;
-  try {
-    for (const entry of Lockfile.parse(text).values()) for (const d of entry.deps) deps.set(d.path, d.hash);
-  } catch {
-    // A broken lock at some commit: no deps to show there (its params and metrics say the rest).
+/**
+ * The dependencies each pipeline.lock text records, remembered by the text's hash in
+ * `.mlp/tmp/exp-deps.json`: parsing a lock costs a few milliseconds of YAML, and `exp show`
+ * would pay that for every experiment on every call. Values are checked on load: a damaged
+ * file is dropped (it is only a cache).
+ */
+class LockDepsCache {
+  private entries = new Map<string, Record<string, string>>();
+  private added = false;
+
+  constructor(private readonly file: string | undefined) {
+    if (!file) return;
+    try {
+      const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+      if (raw === null || typeof raw !== 'object') return;
+      for (const [key, deps] of Object.entries(raw as Record<string, unknown>)) {
+        if (!/^[0-9a-f]{40}$/.test(key) || deps === null || typeof deps !== 'object') {
+          this.entries.clear();
+          return;
+        }
+        if (!Object.entries(deps as Record<string, unknown>).every(([p, h]) => isRepoPath(p) && isSha256(h))) {
+          this.entries.clear();
+          return;
+        }
+        this.entries.set(key, deps as Record<string, string>);
+      }
+    } catch {
+      this.entries.clear();
+    }
   }
-  return deps;
+
+  deps(source: FileSource): Map<string, string> {
+    const text = source.read(LOCK_FILE)?.toString('utf8');
+    if (text === undefined) return new Map();
+    const key = createHash('sha1').update(text).digest('hex');
+    let deps = this.entries.get(key);
+    if (!deps) {
+      deps = {};
+      try {
+        for (const entry of Lockfile.parse(text).values()) for (const d of entry.deps) deps[d.path] = d.hash;
+      } catch {
+        // A broken lock at some commit: no deps to show there (its params and metrics say the rest).
+      }
+      this.entries.set(key, deps);
+      this.added = true;
+    }
+    return new Map(Object.entries(deps));
+  }
+
+  save(): void {
+    if (!this.file || !this.added) return;
+    // Bounded: the most recent entries are kept (a Map iterates in insertion order).
+    const kept = [...this.entries].slice(-5000);
+    try {
+      writeFileAtomic(this.file, JSON.stringify(Object.fromEntries(kept)));
+    } catch {
+      // Read-only checkout or full disk: the next call parses again.
+    }
+  }
 }
 
 function commitInfo(git: GitRepo, commits: readonly string[]): Map<string, Date> {
@@ -83,6 +138,7 @@ export function showExperiments(root: string, objectPath: ObjectPath, options: S
   }
 
   const workspace = new WorkspaceSource(root);
+  const depsCache = new LockDepsCache(fs.existsSync(path.join(root, '.mlp', 'tmp')) ? path.join(root, '.mlp', 'tmp', 'exp-deps.json') : undefined);
   const revisions = new Map<string, RevisionSource>();
   for (const row of rows) if (row.commit && !revisions.has(row.commit)) revisions.set(row.commit, new RevisionSource(git, row.name, row.commit));
   // The files each commit most likely needs, fetched for all commits at once: the pipeline, its
@@ -117,7 +173,7 @@ export function showExperiments(root: string, objectPath: ObjectPath, options: S
 
   for (const row of rows) {
     const source = row.commit ? (revisions.get(row.commit) as RevisionSource) : workspace;
-    row.deps = lockDeps(source);
+    row.deps = depsCache.deps(source);
     try {
       row.params = showParams(root, source, [], pipelineOf(source));
       const [metrics] = showMetrics(root, [source], [], objectPath, [pipelineOf(source)]);
@@ -126,5 +182,6 @@ export function showExperiments(root: string, objectPath: ObjectPath, options: S
       row.error = error instanceof Error ? error.message : String(error);
     }
   }
+  depsCache.save();
   return rows;
 }
