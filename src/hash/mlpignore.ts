@@ -89,12 +89,16 @@ function escapeRegex(c: string): string {
 export class MlpIgnore {
   private readonly byDir = new Map<string, IgnoreRule[]>();
 
-  constructor(private readonly root: string) {}
+  /** `fileName`: another file of the same syntax (`mlp migrate --dry-run` reads DVC's `.dvcignore`). */
+  constructor(
+    private readonly root: string,
+    private readonly fileName = IGNORE_FILE,
+  ) {}
 
   rulesOf(dir: string): IgnoreRule[] {
     let rules = this.byDir.get(dir);
     if (!rules) {
-      const file = dir === '' ? IGNORE_FILE : `${dir}/${IGNORE_FILE}`;
+      const file = dir === '' ? this.fileName : `${dir}/${this.fileName}`;
       let text: string | undefined;
       try {
         text = fs.readFileSync(path.join(this.root, file), 'utf8');

@@ -116,12 +116,26 @@ function hasValidPaths(stage: Stage): boolean {
  * pipeline file is an error, not an empty pipeline that is trivially up to date.
  */
 export function requirePipeline(pipeline: Pipeline): Pipeline {
+  refuseDvcInstead(pipeline);
   if (pipeline.missing) {
     throw new PipelineError(`${pipeline.file} does not exist in ${pipeline.root}`, {}, {
       hint: `create ${pipeline.file} with your stages (see "pipeline.yaml reference" in the README); data tracked with \`mlp add\` needs no pipeline: use \`mlp status\` and \`mlp checkout\``,
     });
   }
   return pipeline;
+}
+
+/**
+ * A DVC project not migrated yet (dvc.yaml, no pipeline.yaml) is not an empty pipeline: say so
+ * and point to `mlp migrate`, instead of reporting nothing to do.
+ */
+export function refuseDvcInstead(pipeline: Pipeline): void {
+  if (!pipeline.missing) return;
+  const dvcYaml = path.posix.join(path.posix.dirname(pipeline.file), 'dvc.yaml');
+  if (!fs.existsSync(path.join(pipeline.root, dvcYaml))) return;
+  throw new PipelineError(`${pipeline.file} does not exist, but ${dvcYaml} does: this is a DVC project that is not migrated yet`, {}, {
+    hint: 'convert it with `mlp migrate` (`mlp migrate --dry-run` shows what it would do; the DVC files stay unless --remove-dvc)',
+  });
 }
 
 function resolvePipeline(root: string, file: string, text: string, params: ParamsReader, parsing: ParsingOptions): Pipeline {

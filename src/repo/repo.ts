@@ -31,6 +31,14 @@ import { mlpVersion } from '../version.js';
 
 export const MLP_DIR = '.mlp';
 
+/** Whether `cwd` or a directory above it holds a DVC project (`.dvc/`, or dvc.yaml). */
+function dvcProjectAround(cwd: string): boolean {
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, '.dvc')) || fs.existsSync(path.join(dir, 'dvc.yaml'))) return true;
+    if (path.dirname(dir) === dir) return false;
+  }
+}
+
 export class Repo {
   readonly mlpDir: string;
   readonly tmpDir: string;
@@ -64,7 +72,9 @@ export class Repo {
       const parent = path.dirname(dir);
       if (parent === dir) {
         throw new MlpError(`not an mlp repository: no ${MLP_DIR}/ directory in ${cwd} or above`, {
-          hint: 'run `mlp init` at the root of your project',
+          hint: dvcProjectAround(cwd)
+            ? 'this is a DVC project: convert it with `mlp migrate` (`mlp migrate --dry-run` shows what it would do)'
+            : 'run `mlp init` at the root of your project',
         });
       }
       dir = parent;

@@ -4,6 +4,7 @@
  */
 import { runGit } from '../git/git.js';
 import { buildDag } from '../pipeline/dag.js';
+import { refuseDvcInstead } from '../pipeline/load.js';
 import { PIPELINE_FILE } from '../pipeline/schema.js';
 import { resolveTargets, selectTargetStages, type StageSelectionOptions } from '../pipeline/targets.js';
 import type { Stage } from '../pipeline/types.js';
@@ -58,6 +59,7 @@ export function dataStatuses(repo: Repo, pointers = repo.pointers()): DataStatus
 }
 
 export function status(repo: Repo, targets: readonly string[], options: StageSelectionOptions = {}): StatusReport {
+  refuseDvcInstead(repo.pipeline);
   const pointers = repo.pointers();
   // With targets, the tracked data they name (a pointer file, its path, a directory holding it).
   const named = targets.length === 0 ? pointers : resolveTargets(repo.pipeline, targets, { ...options, tracked: pointers }).tracked;
