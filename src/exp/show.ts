@@ -13,11 +13,11 @@ import { Lockfile } from '../lock/lockfile.js';
 import { isRepoPath } from '../schema/repo-path.js';
 import { isSha256 } from '../schema/sha256.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { declaredMetrics, showMetrics, type ObjectPath } from '../metrics/metrics.js';
+import { declaredMetrics, parseMetrics, showMetrics, type ObjectPath } from '../metrics/metrics.js';
 import { showParams } from '../params/params-diff.js';
 import { DEFAULT_PARAMS_FILE, LOCK_FILE, PIPELINE_FILE } from '../pipeline/schema.js';
 import type { Pipeline } from '../pipeline/types.js';
-import { baselineCommit, listExperiments } from './store.js';
+import { baselineCommit, DVCLIVE_METRICS, DVCLIVE_PARAMS, listExperiments } from './store.js';
 
 export interface ExpRow {
   kind: 'workspace' | 'baseline' | 'experiment';
@@ -149,7 +149,7 @@ export function showExperiments(root: string, objectPath: ObjectPath, options: S
   } catch {
     guess = undefined;
   }
-  const guessed = [PIPELINE_FILE, LOCK_FILE, DEFAULT_PARAMS_FILE];
+  const guessed = [PIPELINE_FILE, LOCK_FILE, DEFAULT_PARAMS_FILE, DVCLIVE_METRICS, DVCLIVE_PARAMS];
   if (guess) {
     for (const stage of guess.stages.values()) for (const p of stage.params) guessed.push(p.file);
     guessed.push(...declaredMetrics(guess, []));
@@ -178,6 +178,19 @@ export function showExperiments(root: string, objectPath: ObjectPath, options: S
       row.params = showParams(root, source, [], pipelineOf(source));
       const [metrics] = showMetrics(root, [source], [], objectPath, [pipelineOf(source)]);
       for (const f of metrics?.files ?? []) if (f.values) row.metrics.set(f.path, f.values);
+      // DVCLive's logs count even when the pipeline does not declare them.
+      const dvclive = (file: string): Map<string, unknown> | undefined => {
+        const text = source.read(file)?.toString('utf8');
+        return text === undefined ? undefined : parseMetrics(text, file, source);
+      };
+      if (!row.metrics.has(DVCLIVE_METRICS)) {
+        const values = dvclive(DVCLIVE_METRICS);
+        if (values) row.metrics.set(DVCLIVE_METRICS, values);
+      }
+      if (!row.params.has(DVCLIVE_PARAMS)) {
+        const values = dvclive(DVCLIVE_PARAMS);
+        if (values) row.params.set(DVCLIVE_PARAMS, values);
+      }
     } catch (error) {
       row.error = error instanceof Error ? error.message : String(error);
     }

@@ -18,6 +18,19 @@ import { tempOwnerTag } from '../util/temp-files.js';
 
 export const EXPS_NAMESPACE = 'refs/exps';
 
+/**
+ * DVCLive's output (Python scripts that log with it): `dvclive/metrics.json`, `dvclive/params.yaml`
+ * and the per-step `dvclive/plots/metrics/*.tsv`. An experiment holds these text logs even when
+ * the pipeline does not declare them, as DVC's experiments do; `exp show` reads the first two.
+ */
+export const DVCLIVE_DIR = 'dvclive';
+export const DVCLIVE_METRICS = `${DVCLIVE_DIR}/metrics.json`;
+export const DVCLIVE_PARAMS = `${DVCLIVE_DIR}/params.yaml`;
+
+export function isDvcliveLog(file: string): boolean {
+  return file.startsWith(`${DVCLIVE_DIR}/`) && /\.(json|ya?ml|tsv|csv)$/i.test(file);
+}
+
 export interface Experiment {
   name: string;
   /** Full ref name. */
@@ -206,7 +219,7 @@ function workspaceTree(git: GitRepo, tmpDir: string, include: readonly string[],
     const untracked = (): string[] =>
       runGit(git.root, ['ls-files', '-z', '--others', '--exclude-standard', '--', '.', ':(exclude).mlp'], undefined, env).stdout.toString('utf8').split('\0').filter(Boolean);
     const wanted = new Set(include);
-    const adding = untracked().filter((f) => wanted.has(f) || f.endsWith('/.gitignore') || f === '.gitignore' || f.endsWith(POINTER_SUFFIX));
+    const adding = untracked().filter((f) => wanted.has(f) || f.endsWith('/.gitignore') || f === '.gitignore' || f.endsWith(POINTER_SUFFIX) || isDvcliveLog(f));
     if (adding.length > 0) gitOrThrow(git.root, ['add', '--', ...adding], 'staging the workspace (git add)', env);
     const leftOut = untracked();
     for (const [file, content] of replace) {
