@@ -47,7 +47,8 @@ export function compareStrings(a: string, b: string): number {
  */
 export interface FileSink {
   has(hash: Sha256): boolean;
-  add(rel: string, abs: string, stat: fs.Stats): Promise<{ hash: Sha256; stat: fs.Stats }>;
+  /** `onBytes`: bytes of this file read so far, when the sink reports them (large files). */
+  add(rel: string, abs: string, stat: fs.Stats, onBytes?: (bytes: number) => void): Promise<{ hash: Sha256; stat: fs.Stats }>;
 }
 
 /** Where a long hash-and-store is (`mlp add` of many or large files shows it). */
@@ -56,6 +57,8 @@ export interface StoreProgress {
   found(files: number, bytes: number): void;
   /** One file done (stored, or already in the store). */
   stored(bytes: number): void;
+  /** Bytes of the file being stored read so far (a large file advances while it is read). */
+  reading?(bytes: number): void;
 }
 
 export class PathHasher {
@@ -91,7 +94,7 @@ export class PathHasher {
     if (!stat.isDirectory()) {
       if (!stat.isFile()) throw specialFileError(rel, stat);
       progress?.found(1, stat.size);
-      const stored = await this.storeFile(rel, abs, stat, sink);
+      const stored = await this.storeFile(rel, abs, stat, sink, progress);
       progress?.stored(stored.size);
       return stored;
     }
@@ -102,7 +105,7 @@ export class PathHasher {
       files.reduce((n, f) => n + f.stat.size, 0),
     );
     for (const f of files) {
-      const stored = await this.storeFile(`${rel}/${f.rel}`, f.abs, f.stat, sink);
+      const stored = await this.storeFile(`${rel}/${f.rel}`, f.abs, f.stat, sink, progress);
       manifest.push({ path: f.rel, ...stored });
       progress?.stored(stored.size);
     }
@@ -110,10 +113,10 @@ export class PathHasher {
   }
 
   /** Hash and size of what was stored (the file may have changed since `stat` was taken). */
-  private async storeFile(rel: string, abs: string, stat: fs.Stats, sink: FileSink): Promise<{ hash: Sha256; size: number }> {
+  private async storeFile(rel: string, abs: string, stat: fs.Stats, sink: FileSink, progress?: StoreProgress): Promise<{ hash: Sha256; size: number }> {
     const known = this.state.get(rel, stat);
     if (known && sink.has(known)) return { hash: known, size: stat.size };
-    const stored = await sink.add(rel, abs, stat);
+    const stored = await sink.add(rel, abs, stat, progress?.reading ? (bytes) => progress.reading?.(bytes) : undefined);
     this.state.set(rel, stored.stat, stored.hash);
     return { hash: stored.hash, size: stored.stat.size };
   }

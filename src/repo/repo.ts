@@ -17,7 +17,8 @@ import { LOCK_JOURNAL } from '../lock/lock-journal.js';
 import { Lockfile } from '../lock/lockfile.js';
 import { readPointer, type Pointer } from '../pointer/pointer-file.js';
 import { ParamsReader } from '../params/params-file.js';
-import { loadPipeline } from '../pipeline/load.js';
+import { workspacePipelineFiles } from '../git/pipeline-files.js';
+import { loadPipelines } from '../pipeline/pipelines.js';
 import { DEFAULT_PARSING } from '../pipeline/template.js';
 import { POINTER_SUFFIX } from '../pipeline/schema.js';
 import type { Pipeline } from '../pipeline/types.js';
@@ -51,6 +52,7 @@ export class Repo {
     runCache?: RunCache;
     workspace?: CacheCheckout;
     pipeline?: Pipeline;
+    pipelineFiles?: string[];
     lock?: Lockfile;
     params?: ParamsReader;
     gitignore?: GitIgnorer;
@@ -147,12 +149,22 @@ export class Repo {
     return (this.cached.workspace ??= new CacheCheckout(this.root, this.objects, linkTypes(this.config), this.hasher));
   }
 
-  get pipeline(): Pipeline {
-    return (this.cached.pipeline ??= loadPipeline(this.root, undefined, this.parsedFiles, undefined, { parsing: { ...DEFAULT_PARSING, ...this.config.parsing } }));
+  /**
+   * Every pipeline file of the workspace (the root `pipeline.yaml` and those in subdirectories),
+   * repository-relative, the root one first; see git/pipeline-files.ts for which count.
+   */
+  get pipelineFiles(): string[] {
+    return (this.cached.pipelineFiles ??= workspacePipelineFiles(this.root));
   }
 
+  /** All pipeline files as one pipeline: stages keyed by address, one DAG (pipeline/pipelines.ts). */
+  get pipeline(): Pipeline {
+    return (this.cached.pipeline ??= loadPipelines(this.root, this.pipelineFiles, this.parsedFiles, undefined, { parsing: { ...DEFAULT_PARSING, ...this.config.parsing } }));
+  }
+
+  /** The lock files of every pipeline file (pipeline.lock next to each), as one lock keyed by stage address. */
   get lock(): Lockfile {
-    return (this.cached.lock ??= Lockfile.load(this.root, this.parsedFiles, path.join(this.tmpDir, LOCK_JOURNAL)));
+    return (this.cached.lock ??= Lockfile.load(this.root, this.parsedFiles, path.join(this.tmpDir, LOCK_JOURNAL), this.pipelineFiles));
   }
 
   /**
@@ -162,6 +174,7 @@ export class Repo {
   reloadPipeline(): void {
     this.cached.lock?.flush();
     this.cached.pipeline = undefined;
+    this.cached.pipelineFiles = undefined;
     this.cached.lock = undefined;
     this.cached.params = undefined;
   }
