@@ -31,21 +31,24 @@ export interface RefOutcome {
 
 /** What the lock and pointer files of `commit` record: the outputs and data an experiment needs. */
 export function recordedPathsAt(git: GitRepo, commit: string): RecordedPath[] {
-  const files = git.filesAt(commit).filter((f) => f === LOCK_FILE || f.endsWith(POINTER_SUFFIX));
+  // Every pipeline.lock, the root's and those next to pipeline files in subdirectories (as gc reads them).
+  const isLock = (f: string): boolean => f === LOCK_FILE || f.endsWith(`/${LOCK_FILE}`);
+  const files = git.filesAt(commit).filter((f) => isLock(f) || f.endsWith(POINTER_SUFFIX));
   const recorded: RecordedPath[] = [];
+  // Outputs never overlap, so a path names one output: those declared `push: false`.
   let noPush = new Set<string>();
   try {
     const pipeline = loadPipelineAt(git.root, new RevisionSource(git, commit.slice(0, 7), commit));
-    noPush = new Set([...pipeline.stages.values()].flatMap((s) => s.outs.filter((o) => o.push === false).map((o) => `${s.name}\0${o.path}`)));
+    noPush = new Set([...pipeline.stages.values()].flatMap((s) => s.outs.filter((o) => o.push === false).map((o) => o.path as string)));
   } catch {
     // No readable pipeline at that commit: every recorded output counts.
   }
   for (const [file, blob] of git.readBlobs(commit, files)) {
     if (!blob) continue;
     try {
-      if (file === LOCK_FILE) {
-        for (const [stage, entry] of Lockfile.parse(blob.toString('utf8'))) {
-          for (const out of entry.outs) recorded.push({ path: out.path, source: stage, info: out, ...(noPush.has(`${stage}\0${out.path}`) ? { noPush: true as const } : {}) });
+      if (isLock(file)) {
+        for (const [stage, entry] of Lockfile.parse(blob.toString('utf8'), file)) {
+          for (const out of entry.outs) recorded.push({ path: out.path, source: stage, info: out, ...(noPush.has(out.path) ? { noPush: true as const } : {}) });
         }
       } else {
         const pointer = parsePointer(file, blob.toString('utf8'));
