@@ -18,6 +18,7 @@ interface RunFlags {
   verbose?: boolean;
   queue?: boolean;
   temp?: boolean;
+  track?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -67,7 +68,7 @@ async function queueRuns(repo: Repo, targets: string[], flags: RunFlags): Promis
       baseline: committed.baseline,
       params: run.assignments.map(describeAssignment),
       targets,
-      options: { force: flags.force === true, runCache: flags.runCache, singleItem: flags.singleItem === true, ...(flags.jobs !== undefined ? { jobs: flags.jobs } : {}) },
+      options: { force: flags.force === true, runCache: flags.runCache, singleItem: flags.singleItem === true, ...(flags.jobs !== undefined ? { jobs: flags.jobs } : {}), ...(flags.track !== undefined ? { track: flags.track } : {}) },
       queued: new Date().toISOString(),
     };
     // --temp claims the entry at once: a queue worker must not take it meanwhile.
@@ -184,11 +185,13 @@ export function registerExpCommands(program: Command): void {
     .option('--explain', 'print why each stage is stale or up to date')
     .option('-k, --keep-going', 'after a failure, keep running stages that do not depend on it (the experiment is still not saved)')
     .option('--no-run-cache', 'always run stale stages instead of restoring known results from the cache')
+    .option('--track <backend>', 'log every stage that runs to this tracking backend (none, mlflow, wandb) instead of tracking.backend')
     .option('-v, --verbose', 'print the stack trace of an internal error')
     .addOption(new Option('--queue', 'queue the runs instead of running them (each in its own worktree; run them with `mlp queue start`)').conflicts('temp'))
     .option('--temp', 'run in a temporary worktree instead of the workspace (the workspace stays as it is)')
     .action(async (targets: string[], _flags: RunFlags, command: Command) => {
       const flags = command.optsWithGlobals<RunFlags>();
+      const track = flags.track === undefined ? undefined : (await import('../tracking/settings.js')).parseBackend(flags.track);
       if (flags.queue || flags.temp) {
         process.exitCode = await withRepo(undefined, (repo) => queueRuns(repo, targets, flags));
         return;
@@ -213,6 +216,8 @@ export function registerExpCommands(program: Command): void {
             keepGoing: flags.keepGoing === true,
             runCache: flags.runCache,
             verbose: flags.verbose === true,
+            track,
+            experiment: run.name,
           });
           if (code !== ExitCode.ok) {
             const left = plan.runs.length - i - 1;

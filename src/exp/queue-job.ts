@@ -48,6 +48,7 @@ export function expRunArgs(item: QueueItem): string[] {
     ...(o.singleItem ? ['-s'] : []),
     ...(o.runCache ? [] : ['--no-run-cache']),
     ...(o.jobs !== undefined ? ['-j', String(o.jobs)] : []),
+    ...(o.track !== undefined ? ['--track', o.track] : []),
     ...(item.targets.length > 0 ? ['--', ...item.targets] : []),
   ];
 }

@@ -34,7 +34,8 @@ export interface QueueEntry {
   /** `key=value` of each -S, for lists. */
   params: string[];
   targets: string[];
-  options: { force: boolean; runCache: boolean; singleItem: boolean; jobs?: number };
+  /** `track`: the --track backend the run was queued with (checked when queued). */
+  options: { force: boolean; runCache: boolean; singleItem: boolean; jobs?: number; track?: string };
   /** ISO time it was queued. */
   queued: string;
 }

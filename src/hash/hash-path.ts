@@ -137,10 +137,30 @@ export class PathHasher {
   }
 
   private manifestOf(entries: ManifestEntry[]): PathHash {
-    const manifest = entries.sort((a, b) => compareStrings(a.path, b.path));
-    const size = manifest.reduce((n, e) => n + e.size, 0);
-    return { hash: hashBytes(serializeManifest(manifest)), size, nfiles: manifest.length, manifest };
+    return manifestHash(entries);
   }
+}
+
+/**
+ * The hash a file or directory anywhere on disk would get in the lock (e.g. a model directory
+ * being served), without a state cache or `.mlpignore`; undefined if it does not exist.
+ */
+export function hashStandalone(abs: string): PathHash | undefined {
+  const stat = fs.statSync(abs, { throwIfNoEntry: false });
+  if (!stat) return undefined;
+  const hashOne = (file: string, size: number): Sha256 => (size > WHOLE_READ_LIMIT ? hashFileSync(file) : hashBytes(fs.readFileSync(file)));
+  if (!stat.isDirectory()) {
+    if (!stat.isFile()) throw specialFileError(abs, stat);
+    return { hash: hashOne(abs, stat.size), size: stat.size };
+  }
+  return manifestHash(walkFiles(abs, abs).map((f) => ({ path: f.rel, hash: hashOne(f.abs, f.stat.size), size: f.stat.size })));
+}
+
+/** A directory's hash and size from the entries of its manifest (sorted here). */
+function manifestHash(entries: ManifestEntry[]): PathHash {
+  const manifest = entries.sort((a, b) => compareStrings(a.path, b.path));
+  const size = manifest.reduce((n, e) => n + e.size, 0);
+  return { hash: hashBytes(serializeManifest(manifest)), size, nfiles: manifest.length, manifest };
 }
 
 /** Files up to this size are read whole (one read, no chunking). */
