@@ -14,6 +14,7 @@ import { registerRepoCommands } from './repo-commands.js';
 import { registerExpCommands } from './exp-commands.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerTrackCommands } from './track-commands.js';
+import { registerPlotsCommands } from './plots-commands.js';
 import { registerMigrateCommand } from './migrate-command.js';
 import { mlpVersion } from '../version.js';
 import { closest } from '../util/suggest.js';
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerExpCommands(program);
   registerServeCommand(program);
   registerTrackCommands(program);
+  registerPlotsCommands(program);
   registerMigrateCommand(program);
   for (const command of program.commands) command.exitOverride();
   for (const command of [program, ...program.commands]) {

@@ -242,7 +242,7 @@ export class TrackingSession {
       if (out.kind === 'metric') {
         try {
           const text = fs.readFileSync(abs, 'utf8');
-          for (const [key, value] of parseMetrics(text, out.path, { label: 'workspace', commit: undefined, read: () => undefined, prefetch() {} })) {
+          for (const [key, value] of parseMetrics(text, out.path, { label: 'workspace', commit: undefined, read: () => undefined, prefetch() {}, list: () => [] })) {
             if (typeof value === 'number' && Number.isFinite(value)) record.summary[key] = value;
           }
         } catch {
