@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Experiments: `mlp exp show` with 100 and 1,000 saved experiments, and what `mlp exp run` costs
-// over `mlp repro` for a one-stage pipeline.
+// Experiments: `mlp exp show` with 100 and 1,000 saved experiments, what `mlp exp run` costs
+// over `mlp repro` for a one-stage pipeline, and `mlp queue start -j 2` against `-j 1` for a
+// queue of tiny experiments (each in its own worktree).
 //
-//   npm run build && node bench/exp.mjs [--runs N] [--counts 100,1000]
+//   npm run build && node bench/exp.mjs [--runs N] [--counts 100,1000] [--queue 20] (--queue 0: skip)
 //
 // The experiments are written with `git fast-import` (each a child of HEAD under refs/exps, with
 // its own params.yaml and metrics.json, as `mlp exp run` saves them), so that making 1,000 takes a
@@ -18,6 +19,26 @@ import { currentBin, loadAverage, machine, makeRepo, median, option, seconds, sh
 const args = process.argv.slice(2);
 const runs = Number(option(args, '--runs', 5));
 const counts = String(option(args, '--counts', '100,1000')).split(',').map(Number);
+const queueCount = Number(option(args, '--queue', 20));
+
+/** Seconds from `queue start -j jobs` until the worker is gone and every entry has ended. */
+function timeQueue(dir, jobs) {
+  timeMlp(currentBin, dir, ['exp', 'run', '--queue', '-S', `train.seed=range(0,${queueCount})`]);
+  const start = process.hrtime.bigint();
+  timeMlp(currentBin, dir, ['queue', 'start', '-j', String(jobs)]);
+  for (;;) {
+    const status = JSON.parse(timeMlp(currentBin, dir, ['queue', 'status', '--json']).stdout);
+    if (status.worker === null && status.experiments.every((e) => e.status !== 'queued' && e.status !== 'running')) {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const failed = status.experiments.filter((e) => e.status !== 'success');
+      if (failed.length > 0) throw new Error(`queued experiments failed: ${JSON.stringify(failed[0])}`);
+      timeMlp(currentBin, dir, ['queue', 'remove', '--all']);
+      spawnSync('git', ['update-ref', '--stdin'], { cwd: dir, input: sh(dir, 'git', ['for-each-ref', '--format=delete %(refname)', 'refs/exps']) });
+      return seconds;
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+  }
+}
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-bench-exp-'));
 const files = {
@@ -64,6 +85,14 @@ try {
   rows.push({ what: '`mlp exp run -f`, the same (runs and saves an experiment)', value: wall(exp), cpu: cpu(exp) });
   rows.push({ what: '**`exp run` overhead over `repro`** (target < 0.2 s)', value: wall(exp) - wall(repro), cpu: cpu(exp) === undefined ? undefined : cpu(exp) - cpu(repro) });
   spawnSync('git', ['update-ref', '--stdin'], { cwd: dir, input: sh(dir, 'git', ['for-each-ref', '--format=delete %(refname)', 'refs/exps']) });
+
+  if (queueCount > 0) {
+    const serial = timeQueue(dir, 1);
+    const parallel = timeQueue(dir, 2);
+    rows.push({ what: `\`mlp queue start -j 1\`, ${queueCount} tiny queued experiments (until all ended)`, value: serial, cpu: undefined });
+    rows.push({ what: `\`mlp queue start -j 2\`, the same`, value: parallel, cpu: undefined });
+    console.error(`queue of ${queueCount}: -j 1 ${seconds(serial)} s, -j 2 ${seconds(parallel)} s (load ${loadAverage()})`);
+  }
 
   let have = 0;
   for (const count of counts) {

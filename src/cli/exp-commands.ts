@@ -4,6 +4,7 @@ import { ExitCode, MlpError } from '../errors.js';
 import type { Repo } from '../repo/repo.js';
 import { commandLine, print, printJson, warn, withRepo } from './context.js';
 import { parsePositiveInt } from './options.js';
+import { registerQueueCommands } from './queue-commands.js';
 
 interface RunFlags {
   setParam: string[];
@@ -15,6 +16,8 @@ interface RunFlags {
   keepGoing?: boolean;
   runCache: boolean;
   verbose?: boolean;
+  queue?: boolean;
+  temp?: boolean;
   track?: string;
 }
 
@@ -38,7 +41,136 @@ function warnLeftOut(files: readonly string[]): void {
   warn(`${files.length} untracked file${files.length > 1 ? 's are' : ' is'} not part of the experiment: ${shown}; \`git add\` ${files.length > 1 ? 'them' : 'it'} (no commit needed) to include ${files.length > 1 ? 'them' : 'it'}, or ignore ${files.length > 1 ? 'them' : 'it'} in .gitignore`);
 }
 
+/**
+ * `exp run --queue` and `--temp`: each combination is committed as it would run (the workspace
+ * with its params; the workspace itself is not written) and queued; `--temp` then runs them here,
+ * one after the other, each in its own worktree like a queued one.
+ */
+async function queueRuns(repo: Repo, targets: string[], flags: RunFlags): Promise<number> {
+  const { GitRepo } = await import('../git/git.js');
+  const { experimentFiles, planExpRun, runParamTexts, runMessage } = await import('../exp/run.js');
+  const { describeAssignment } = await import('../exp/param-overrides.js');
+  const { commitWorkspace, freeGeneratedName } = await import('../exp/store.js');
+  const { addToQueue, removeQueueItems, takenNames } = await import('../exp/queue.js');
+  const plan = planExpRun(repo.root, flags.setParam, flags.name, flags.force === true);
+  const git = GitRepo.open(repo.root);
+  repo.reloadPipeline();
+  const include = experimentFiles(repo.pipeline, plan.originals.keys());
+  let taken: Set<string> | undefined;
+  const enqueue = (run: (typeof plan.runs)[number], first: boolean): ReturnType<typeof addToQueue> => {
+    const committed = commitWorkspace(repo.root, { tmpDir: repo.tmpDir, include, message: runMessage(run.assignments), replace: runParamTexts(plan.originals, run.assignments) });
+    taken ??= takenNames(git, repo.tmpDir, committed.baseline);
+    const name = run.name ?? freeGeneratedName(git, committed.baseline, committed.commit, taken);
+    taken.add(name);
+    const entry = {
+      name,
+      commit: committed.commit,
+      baseline: committed.baseline,
+      params: run.assignments.map(describeAssignment),
+      targets,
+      options: { force: flags.force === true, runCache: flags.runCache, singleItem: flags.singleItem === true, ...(flags.jobs !== undefined ? { jobs: flags.jobs } : {}), ...(flags.track !== undefined ? { track: flags.track } : {}) },
+      queued: new Date().toISOString(),
+    };
+    // --temp claims the entry at once: a queue worker must not take it meanwhile.
+    const item = addToQueue(git, repo.tmpDir, entry, flags.temp ? process.pid : undefined);
+    if (first) warnLeftOut(committed.leftOut);
+    return item;
+  };
+  if (flags.queue) {
+    for (const [i, run] of plan.runs.entries()) {
+      const item = enqueue(run, i === 0);
+      print(`Queued experiment '${item.name}'${item.params.length ? ` (${item.params.join(' ')})` : ''}.`);
+    }
+    print(`Run ${plan.runs.length === 1 ? 'it' : 'them'} with \`mlp queue start\` (-j N: N at a time); follow with \`mlp queue status\`.`);
+    return ExitCode.ok;
+  }
+  const { runJob } = await import('../exp/queue-job.js');
+  const { launcher } = await import('./queue-commands.js');
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    for (const [i, run] of plan.runs.entries()) {
+      if (plan.runs.length > 1) print(`Experiment ${i + 1} of ${plan.runs.length}: ${run.assignments.map(describeAssignment).join(' ')}`);
+      const item = enqueue(run, i === 0);
+      const result = await runJob(repo.root, item, { launcher: launcher(), cacheDir: repo.cacheDir, signal: controller.signal, onOutput: (chunk) => process.stdout.write(chunk) });
+      if (result.status !== 'success') {
+        const left = plan.runs.length - i - 1;
+        process.stderr.write(`error: experiment '${item.name}' ${result.status}: not saved; its log stays: \`mlp queue logs ${item.name}\`${left ? `; ${left} more not run` : ''}\n`);
+        return result.status === 'killed' ? ExitCode.interrupted : typeof result.exitCode === 'number' && result.exitCode !== 0 ? (result.exitCode as ExitCode) : ExitCode.failure;
+      }
+      // Done and saved: a temporary run leaves nothing in the queue.
+      removeQueueItems(git, [{ ...item, status: 'success' }]);
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return ExitCode.ok;
+}
+
+interface ShareFlags {
+  allCommits?: boolean;
+  force?: boolean;
+  cache: boolean;
+  remote?: string;
+  jobs?: number;
+}
+
+/** `exp push` / `exp pull`: the refs through git, then the outputs through the mlp remote. */
+async function shareExperiments(repo: Repo, command: 'push' | 'pull', gitRemote: string, names: string[], flags: ShareFlags): Promise<number> {
+  const { GitRepo } = await import('../git/git.js');
+  const { baselineCommit, listExperiments } = await import('../exp/store.js');
+  const { fetchExperimentRefs, pushExperimentRefs, recordedPathsAt, remoteExperiments, selectExperiments } = await import('../exp/share.js');
+  const git = GitRepo.open(repo.root);
+  const head = baselineCommit(git);
+  const available = command === 'push' ? listExperiments(git) : remoteExperiments(git, gitRemote);
+  const where = command === 'push' ? 'here' : `on '${gitRemote}'`;
+  const chosen = selectExperiments(available, names, head, flags.allCommits === true, where);
+  if (chosen.length === 0) {
+    print(`No experiments ${where}${flags.allCommits ? '' : ` of ${short(head)}`} to ${command}${flags.allCommits ? '' : ' (-A: those of every baseline)'}.`);
+    return ExitCode.ok;
+  }
+  const outcomes = command === 'push' ? pushExperimentRefs(git, gitRemote, chosen, flags.force === true) : fetchExperimentRefs(git, gitRemote, chosen, flags.force === true);
+  const verb = command === 'push' ? 'Pushed' : 'Pulled';
+  for (const o of outcomes) {
+    if (o.result === 'rejected') continue;
+    print(o.result === 'same' ? `Experiment '${o.name}' (${short(o.commit)}) is already ${command === 'push' ? `on '${gitRemote}'` : 'here'}.` : `${verb} experiment '${o.name}' (${short(o.commit)}) ${command === 'push' ? 'to' : 'from'} '${gitRemote}'.`);
+  }
+  const rejected = outcomes.filter((o) => o.result === 'rejected');
+  for (const o of rejected) process.stderr.write(`error: experiment '${o.name}' was not ${command === 'push' ? 'pushed' : 'pulled'}: ${o.message ?? 'rejected'}\n`);
+  if (rejected.length > 0) process.stderr.write(`hint: ${command === 'push' ? `'${gitRemote}'` : 'this repository'} has another experiment of that name and baseline; rerun with -f to replace it\n`);
+  let code: number = rejected.length > 0 ? ExitCode.failure : ExitCode.ok;
+  const shared = outcomes.filter((o) => o.result !== 'rejected');
+  if (!flags.cache || shared.length === 0) return code;
+  if (flags.remote === undefined && Object.keys(repo.config.remotes ?? {}).length === 0) {
+    print('No mlp remote is configured: only the git refs were shared (add one with `mlp remote add -d <name> <url>`).');
+    return code;
+  }
+  // Each object once, whichever experiments record it.
+  const wanted = new Map<string, import('../lock/recorded-path.js').RecordedPath>();
+  for (const o of shared) for (const r of recordedPathsAt(git, o.commit)) if (!wanted.has(r.info.hash)) wanted.set(r.info.hash, r);
+  const { push, fetch } = await import('../remote/transfer.js');
+  const { renderTransfer } = await import('../ui/remote.js');
+  const { openRemote } = await import('./remote-commands.js');
+  const { backend, spec } = await openRemote(repo, flags.remote);
+  try {
+    const options = { jobs: flags.jobs, wanted: [...wanted.values()] };
+    const summary = command === 'push' ? await push(repo, backend, [], options) : await fetch(repo, backend, [], options);
+    const rendered = renderTransfer(command === 'push' ? 'push' : 'fetch', spec.name, summary, undefined);
+    for (const line of rendered.out) print(line);
+    for (const line of rendered.err) process.stderr.write(`${line}\n`);
+    if (summary.failures.length > 0) code = ExitCode.failure;
+  } finally {
+    await backend.close();
+  }
+  if (command === 'pull' && code === ExitCode.ok && shared.length > 0) print(`Bring one into the workspace with \`mlp exp apply ${shared[0]?.name}\`.`);
+  return code;
+}
+
 export function registerExpCommands(program: Command): void {
+  registerQueueCommands(program);
   const exp = program.command('exp').description('run, save, compare and apply experiments (git commits under refs/exps, never on your branch)');
 
   exp
@@ -55,9 +187,15 @@ export function registerExpCommands(program: Command): void {
     .option('--no-run-cache', 'always run stale stages instead of restoring known results from the cache')
     .option('--track <backend>', 'log every stage that runs to this tracking backend (none, mlflow, wandb) instead of tracking.backend')
     .option('-v, --verbose', 'print the stack trace of an internal error')
+    .addOption(new Option('--queue', 'queue the runs instead of running them (each in its own worktree; run them with `mlp queue start`)').conflicts('temp'))
+    .option('--temp', 'run in a temporary worktree instead of the workspace (the workspace stays as it is)')
     .action(async (targets: string[], _flags: RunFlags, command: Command) => {
       const flags = command.optsWithGlobals<RunFlags>();
       const track = flags.track === undefined ? undefined : (await import('../tracking/settings.js')).parseBackend(flags.track);
+      if (flags.queue || flags.temp) {
+        process.exitCode = await withRepo(undefined, (repo) => queueRuns(repo, targets, flags));
+        return;
+      }
       process.exitCode = await withRepo(commandLine(), async (repo) => {
         const { experimentFiles, planExpRun, writeRunParams, runMessage } = await import('../exp/run.js');
         const { describeAssignment } = await import('../exp/param-overrides.js');
@@ -129,12 +267,15 @@ export function registerExpCommands(program: Command): void {
     .option('--sort-by <name>', 'sort experiments by this metric or param (its column name, or file:key)')
     .addOption(new Option('--sort-order <order>', 'with --sort-by').choices(['asc', 'desc']).default('asc'))
     .option('-A, --all-commits', "also every earlier commit of HEAD's history and its experiments")
-    .action(async (flags: { json?: boolean; csv?: boolean; md?: boolean; onlyChanged?: boolean; sortBy?: string; sortOrder: 'asc' | 'desc'; allCommits?: boolean }) => {
+    .option('-n, --num <n>', "the last n commits of HEAD's history and their experiments (default 1: HEAD)", parsePositiveInt)
+    .option('--param <glob>', "only the params matching (key, or file:key; '*' any text); '!glob' leaves them out (repeatable)", collect, [])
+    .option('--metric <glob>', "only the metrics matching (key, or file:key; '*' any text); '!glob' leaves them out (repeatable)", collect, [])
+    .action(async (flags: { json?: boolean; csv?: boolean; md?: boolean; onlyChanged?: boolean; sortBy?: string; sortOrder: 'asc' | 'desc'; allCommits?: boolean; num?: number; param: string[]; metric: string[] }) => {
       await withRepo(undefined, async (repo) => {
         const { showExperiments } = await import('../exp/show.js');
         const { expShowJson, renderExpShow } = await import('../ui/exp.js');
-        const rows = showExperiments(repo.root, (hash) => repo.objects.objectPath(hash), { allCommits: flags.allCommits === true });
-        const sort = { sortBy: flags.sortBy, sortOrder: flags.sortOrder, onlyChanged: flags.onlyChanged === true };
+        const rows = showExperiments(repo.root, (hash) => repo.objects.objectPath(hash), { allCommits: flags.allCommits === true, commits: flags.num });
+        const sort = { sortBy: flags.sortBy, sortOrder: flags.sortOrder, onlyChanged: flags.onlyChanged === true, params: flags.param, metrics: flags.metric };
         if (flags.json) {
           printJson(expShowJson(rows, sort));
           return;
@@ -214,6 +355,28 @@ export function registerExpCommands(program: Command): void {
       });
     });
 
+  const shareCommand = (name: 'push' | 'pull', description: string): Command =>
+    exp
+      .command(name)
+      .description(description)
+      .argument('<git-remote>', 'a git remote (`git remote -v`), or a repository URL or path')
+      .argument('[names...]', "experiments (default: those of HEAD's baseline)")
+      .option('-A, --all-commits', 'the experiments of every baseline')
+      .option('-f, --force', 'replace an experiment of the same name and baseline that holds another commit')
+      .option('--no-cache', 'only the git refs, not the outputs')
+      .option('-r, --remote <name>', 'mlp remote for the outputs (default: core.remote)')
+      .option('-j, --jobs <n>', 'objects in flight (default: sized for the remote)', parsePositiveInt);
+  shareCommand('push', 'send experiments to a git remote (their refs under refs/exps) and their outputs to the mlp remote').action(
+    async (gitRemote: string, names: string[], flags: ShareFlags) => {
+      process.exitCode = await withRepo(undefined, (repo) => shareExperiments(repo, 'push', gitRemote, names, flags));
+    },
+  );
+  shareCommand('pull', 'get experiments from a git remote (their refs under refs/exps) and their outputs from the mlp remote into the cache').action(
+    async (gitRemote: string, names: string[], flags: ShareFlags) => {
+      process.exitCode = await withRepo(commandLine(), (repo) => shareExperiments(repo, 'pull', gitRemote, names, flags));
+    },
+  );
+
   exp
     .command('branch')
     .description('create a git branch at an experiment (to keep it, push it, or open a pull request)')
@@ -237,11 +400,19 @@ export function registerExpCommands(program: Command): void {
     .argument('[names...]', 'experiments to remove')
     .option('--all', "every experiment of the baseline (HEAD)")
     .option('-A, --all-commits', 'every experiment of every baseline')
-    .action(async (names: string[], flags: { all?: boolean; allCommits?: boolean }) => {
+    .option('--queue', 'the queued experiments that have not started (as `mlp queue remove --queued`)')
+    .action(async (names: string[], flags: { all?: boolean; allCommits?: boolean; queue?: boolean }) => {
       await withRepo(undefined, async (repo) => {
         const { GitRepo } = await import('../git/git.js');
         const { baselineCommit, listExperiments, removeExperiments, requireExperiment } = await import('../exp/store.js');
         const git = GitRepo.open(repo.root);
+        if (flags.queue) {
+          const { listQueue, removeQueueItems } = await import('../exp/queue.js');
+          const waiting = listQueue(repo.tmpDir).filter((i) => i.status === 'queued');
+          removeQueueItems(git, waiting);
+          print(waiting.length === 0 ? 'No queued experiments to remove.' : `Removed ${waiting.map((i) => i.name).join(', ')} from the queue.`);
+          if (names.length === 0 && !flags.all && !flags.allCommits) return;
+        }
         if (names.length === 0 && !flags.all && !flags.allCommits) {
           throw new MlpError('name the experiments to remove, or give --all or -A/--all-commits', { hint: '`mlp exp list` lists them', exitCode: ExitCode.usage });
         }

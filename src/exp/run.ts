@@ -54,12 +54,17 @@ export function planExpRun(root: string, setParams: readonly string[], name: str
   return { runs, originals };
 }
 
+/** The params files of one run: each original text with this run's assignments. */
+export function runParamTexts(originals: ReadonlyMap<RepoPath, string>, assignments: readonly ParamAssignment[]): Map<RepoPath, string> {
+  return new Map([...originals].map(([file, text]) => [file, applyToText(text, file, assignments.filter((a) => a.file === file))]));
+}
+
 /** Writes the params files of one run: the original text with this run's assignments. */
 export function writeRunParams(root: string, originals: ReadonlyMap<RepoPath, string>, assignments: readonly ParamAssignment[]): void {
-  for (const [file, text] of originals) {
+  for (const [file, text] of runParamTexts(originals, assignments)) {
     const abs = checkedInside(root, file);
     const mode = fs.statSync(abs, { throwIfNoEntry: false })?.mode;
-    writeFileAtomic(abs, applyToText(text, file, assignments.filter((a) => a.file === file)), mode === undefined ? undefined : mode & 0o777);
+    writeFileAtomic(abs, text, mode === undefined ? undefined : mode & 0o777);
   }
 }
 

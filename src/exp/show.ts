@@ -3,14 +3,21 @@
  * metrics. Everything at every commit is read with a couple of `git cat-file --batch` processes
  * (not a few per commit), so that hundreds of experiments show in a fraction of a second.
  */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { RevisionSource, WorkspaceSource, type FileSource } from '../git/file-source.js';
 import { GitRepo, runGit } from '../git/git.js';
 import { loadPipelineAt } from '../git/pipeline-at.js';
-import { declaredMetrics, showMetrics, type ObjectPath } from '../metrics/metrics.js';
+import { Lockfile } from '../lock/lockfile.js';
+import { isRepoPath } from '../schema/repo-path.js';
+import { isSha256 } from '../schema/sha256.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { declaredMetrics, parseMetrics, showMetrics, type ObjectPath } from '../metrics/metrics.js';
 import { showParams } from '../params/params-diff.js';
 import { DEFAULT_PARAMS_FILE, LOCK_FILE, PIPELINE_FILE } from '../pipeline/schema.js';
 import type { Pipeline } from '../pipeline/types.js';
-import { baselineCommit, listExperiments } from './store.js';
+import { baselineCommit, DVCLIVE_METRICS, DVCLIVE_PARAMS, listExperiments } from './store.js';
 
 export interface ExpRow {
   kind: 'workspace' | 'baseline' | 'experiment';
@@ -24,6 +31,8 @@ export interface ExpRow {
   /** `file → key → value`. */
   params: Map<string, Map<string, unknown>>;
   metrics: Map<string, Map<string, unknown>>;
+  /** Each dependency's hash as the row's pipeline.lock records it (`path → sha256`); empty without a lock. */
+  deps?: Map<string, string>;
   /** Why params or metrics could not be read here (a broken file at that commit), if so. */
   error?: string;
 }
@@ -31,6 +40,69 @@ export interface ExpRow {
 export interface ShowOptions {
   /** Every commit of HEAD's history as a baseline, not just HEAD. */
   allCommits: boolean;
+  /** The last `commits` commits of HEAD's history as baselines (HEAD is 1); ignored with `allCommits`. */
+  commits?: number;
+}
+
+/**
+ * The dependencies each pipeline.lock text records, remembered by the text's hash in
+ * `.mlp/tmp/exp-deps.json`: parsing a lock costs a few milliseconds of YAML, and `exp show`
+ * would pay that for every experiment on every call. Values are checked on load: a damaged
+ * file is dropped (it is only a cache).
+ */
+class LockDepsCache {
+  private entries = new Map<string, Record<string, string>>();
+  private added = false;
+
+  constructor(private readonly file: string | undefined) {
+    if (!file) return;
+    try {
+      const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+      if (raw === null || typeof raw !== 'object') return;
+      for (const [key, deps] of Object.entries(raw as Record<string, unknown>)) {
+        if (!/^[0-9a-f]{40}$/.test(key) || deps === null || typeof deps !== 'object') {
+          this.entries.clear();
+          return;
+        }
+        if (!Object.entries(deps as Record<string, unknown>).every(([p, h]) => isRepoPath(p) && isSha256(h))) {
+          this.entries.clear();
+          return;
+        }
+        this.entries.set(key, deps as Record<string, string>);
+      }
+    } catch {
+      this.entries.clear();
+    }
+  }
+
+  deps(source: FileSource): Map<string, string> {
+    const text = source.read(LOCK_FILE)?.toString('utf8');
+    if (text === undefined) return new Map();
+    const key = createHash('sha1').update(text).digest('hex');
+    let deps = this.entries.get(key);
+    if (!deps) {
+      deps = {};
+      try {
+        for (const entry of Lockfile.parse(text).values()) for (const d of entry.deps) deps[d.path] = d.hash;
+      } catch {
+        // A broken lock at some commit: no deps to show there (its params and metrics say the rest).
+      }
+      this.entries.set(key, deps);
+      this.added = true;
+    }
+    return new Map(Object.entries(deps));
+  }
+
+  save(): void {
+    if (!this.file || !this.added) return;
+    // Bounded: the most recent entries are kept (a Map iterates in insertion order).
+    const kept = [...this.entries].slice(-5000);
+    try {
+      writeFileAtomic(this.file, JSON.stringify(Object.fromEntries(kept)));
+    } catch {
+      // Read-only checkout or full disk: the next call parses again.
+    }
+  }
 }
 
 function commitInfo(git: GitRepo, commits: readonly string[]): Map<string, Date> {
@@ -47,24 +119,26 @@ function commitInfo(git: GitRepo, commits: readonly string[]): Map<string, Date>
 export function showExperiments(root: string, objectPath: ObjectPath, options: ShowOptions): ExpRow[] {
   const git = GitRepo.open(root);
   const head = baselineCommit(git);
-  const baselines = options.allCommits
-    ? (runGit(root, ['rev-list', 'HEAD']).stdout.toString('utf8').split('\n').filter(Boolean))
+  const history = options.allCommits || (options.commits ?? 1) > 1;
+  const baselines = history
+    ? runGit(root, ['rev-list', ...(options.allCommits ? [] : [`--max-count=${options.commits}`]), 'HEAD']).stdout.toString('utf8').split('\n').filter(Boolean)
     : [head];
   const branch = git.currentBranch();
   // One ref pattern per baseline would make a huge command line for a long history: filter instead.
   const wanted = new Set(baselines);
-  const experiments = options.allCommits ? listExperiments(git).filter((e) => wanted.has(e.baseline)) : listExperiments(git, [head]);
+  const experiments = history ? listExperiments(git).filter((e) => wanted.has(e.baseline)) : listExperiments(git, [head]);
   const created = commitInfo(git, baselines);
 
-  const rows: ExpRow[] = [{ kind: 'workspace', name: 'workspace', commit: undefined, baseline: undefined, created: undefined, params: new Map(), metrics: new Map() }];
+  const rows: ExpRow[] = [{ kind: 'workspace', name: 'workspace', commit: undefined, baseline: undefined, created: undefined, params: new Map(), metrics: new Map(), deps: new Map() }];
   for (const b of baselines) {
-    rows.push({ kind: 'baseline', name: b === head && branch ? branch : b.slice(0, 7), commit: b, baseline: undefined, created: created.get(b), params: new Map(), metrics: new Map() });
+    rows.push({ kind: 'baseline', name: b === head && branch ? branch : b.slice(0, 7), commit: b, baseline: undefined, created: created.get(b), params: new Map(), metrics: new Map(), deps: new Map() });
     for (const e of experiments.filter((x) => x.baseline === b)) {
-      rows.push({ kind: 'experiment', name: e.name, commit: e.commit, baseline: b, created: e.created, params: new Map(), metrics: new Map() });
+      rows.push({ kind: 'experiment', name: e.name, commit: e.commit, baseline: b, created: e.created, params: new Map(), metrics: new Map(), deps: new Map() });
     }
   }
 
   const workspace = new WorkspaceSource(root);
+  const depsCache = new LockDepsCache(fs.existsSync(path.join(root, '.mlp', 'tmp')) ? path.join(root, '.mlp', 'tmp', 'exp-deps.json') : undefined);
   const revisions = new Map<string, RevisionSource>();
   for (const row of rows) if (row.commit && !revisions.has(row.commit)) revisions.set(row.commit, new RevisionSource(git, row.name, row.commit));
   // The files each commit most likely needs, fetched for all commits at once: the pipeline, its
@@ -75,7 +149,7 @@ export function showExperiments(root: string, objectPath: ObjectPath, options: S
   } catch {
     guess = undefined;
   }
-  const guessed = [PIPELINE_FILE, LOCK_FILE, DEFAULT_PARAMS_FILE];
+  const guessed = [PIPELINE_FILE, LOCK_FILE, DEFAULT_PARAMS_FILE, DVCLIVE_METRICS, DVCLIVE_PARAMS];
   if (guess) {
     for (const stage of guess.stages.values()) for (const p of stage.params) guessed.push(p.file);
     guessed.push(...declaredMetrics(guess, []));
@@ -99,13 +173,28 @@ export function showExperiments(root: string, objectPath: ObjectPath, options: S
 
   for (const row of rows) {
     const source = row.commit ? (revisions.get(row.commit) as RevisionSource) : workspace;
+    row.deps = depsCache.deps(source);
     try {
       row.params = showParams(root, source, [], pipelineOf(source));
       const [metrics] = showMetrics(root, [source], [], objectPath, [pipelineOf(source)]);
       for (const f of metrics?.files ?? []) if (f.values) row.metrics.set(f.path, f.values);
+      // DVCLive's logs count even when the pipeline does not declare them.
+      const dvclive = (file: string): Map<string, unknown> | undefined => {
+        const text = source.read(file)?.toString('utf8');
+        return text === undefined ? undefined : parseMetrics(text, file, source);
+      };
+      if (!row.metrics.has(DVCLIVE_METRICS)) {
+        const values = dvclive(DVCLIVE_METRICS);
+        if (values) row.metrics.set(DVCLIVE_METRICS, values);
+      }
+      if (!row.params.has(DVCLIVE_PARAMS)) {
+        const values = dvclive(DVCLIVE_PARAMS);
+        if (values) row.params.set(DVCLIVE_PARAMS, values);
+      }
     } catch (error) {
       row.error = error instanceof Error ? error.message : String(error);
     }
   }
+  depsCache.save();
   return rows;
 }

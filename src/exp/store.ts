@@ -18,6 +18,19 @@ import { tempOwnerTag } from '../util/temp-files.js';
 
 export const EXPS_NAMESPACE = 'refs/exps';
 
+/**
+ * DVCLive's output (Python scripts that log with it): `dvclive/metrics.json`, `dvclive/params.yaml`
+ * and the per-step `dvclive/plots/metrics/*.tsv`. An experiment holds these text logs even when
+ * the pipeline does not declare them, as DVC's experiments do; `exp show` reads the first two.
+ */
+export const DVCLIVE_DIR = 'dvclive';
+export const DVCLIVE_METRICS = `${DVCLIVE_DIR}/metrics.json`;
+export const DVCLIVE_PARAMS = `${DVCLIVE_DIR}/params.yaml`;
+
+export function isDvcliveLog(file: string): boolean {
+  return file.startsWith(`${DVCLIVE_DIR}/`) && /\.(json|ya?ml|tsv|csv)$/i.test(file);
+}
+
 export interface Experiment {
   name: string;
   /** Full ref name. */
@@ -123,32 +136,58 @@ export interface SaveResult extends Experiment {
   leftOut: string[];
 }
 
+export interface WorkspaceCommit {
+  commit: string;
+  baseline: string;
+  created: Date;
+  /** Untracked files (not ignored) that were left out. */
+  leftOut: string[];
+}
+
 /**
- * Saves the workspace at `root` as an experiment of HEAD. Files git ignores (cached outputs,
- * `.mlp/cache`, `.mlp/tmp`) are not part of it.
+ * The workspace at `root` as a commit whose parent is HEAD, referenced by nothing yet. `replace`
+ * gives other contents for some files (relative to the mlp root): `exp run --queue` commits the
+ * params of each combination this way without writing them into the workspace.
  */
-export function saveExperiment(root: string, options: SaveOptions): SaveResult {
-  if (options.name !== undefined) validateExperimentName(options.name);
+export function commitWorkspace(
+  root: string,
+  options: Pick<SaveOptions, 'tmpDir' | 'include'> & { message: string; replace?: ReadonlyMap<string, string | Buffer> },
+): WorkspaceCommit {
   const git = GitRepo.open(root);
   const baseline = baselineCommit(git);
-  const { tree, leftOut } = workspaceTree(git, options.tmpDir, options.include);
-  const message = options.message ?? `mlp experiment${options.name ? ` ${options.name}` : ''}`;
+  const { tree, leftOut } = workspaceTree(git, options.tmpDir, options.include, options.replace ?? new Map());
   // Commit times have whole seconds; a sweep saves several experiments a second, and lists must
   // keep the order they ran in: the time in milliseconds rides along as a trailer.
   const created = new Date();
-  const commit = runGit(root, ['commit-tree', tree, '-p', baseline, '-m', message, '-m', `${CREATED_TRAILER}: ${created.getTime()}`]);
+  const commit = runGit(root, ['commit-tree', tree, '-p', baseline, '-m', options.message, '-m', `${CREATED_TRAILER}: ${created.getTime()}`]);
   if (commit.code !== 0) {
     const identity = /tell me who you are|empty ident|unable to auto-detect email/i.test(commit.stderr);
     throw new MlpError(identity ? 'git has no identity to record the experiment commit with' : `git commit-tree failed: ${commit.stderr.trim()}`, {
       hint: identity ? 'set one: git config user.name "Your Name" && git config user.email you@example.com' : undefined,
     });
   }
-  const sha = commit.stdout.toString('utf8').trim();
-  let name = options.name;
-  if (name === undefined) {
-    const taken = new Set(listExperiments(git, [baseline]).map((e) => e.name));
-    for (let attempt = 0; name === undefined || taken.has(name); attempt++) name = generatedName(sha, attempt);
+  return { commit: commit.stdout.toString('utf8').trim(), baseline, created, leftOut };
+}
+
+/** A name for an experiment of `baseline` from its commit, unlike every name in `taken` and every experiment's. */
+export function freeGeneratedName(git: GitRepo, baseline: string, commit: string, taken: ReadonlySet<string> = new Set()): string {
+  const existing = new Set([...taken, ...listExperiments(git, [baseline]).map((e) => e.name)]);
+  for (let attempt = 0; ; attempt++) {
+    const name = generatedName(commit, attempt);
+    if (!existing.has(name)) return name;
   }
+}
+
+/**
+ * Saves the workspace at `root` as an experiment of HEAD. Files git ignores (cached outputs,
+ * `.mlp/cache`, `.mlp/tmp`) are not part of it.
+ */
+export function saveExperiment(root: string, options: SaveOptions): SaveResult {
+  if (options.name !== undefined) validateExperimentName(options.name);
+  const message = options.message ?? `mlp experiment${options.name ? ` ${options.name}` : ''}`;
+  const { commit: sha, baseline, created, leftOut } = commitWorkspace(root, { tmpDir: options.tmpDir, include: options.include, message });
+  const git = GitRepo.open(root);
+  const name = options.name ?? freeGeneratedName(git, baseline, sha);
   const ref = experimentRef(baseline, name);
   // Create-only (the old value must be "none") unless --force: two runs never overwrite each other.
   const update = runGit(root, ['update-ref', '-m', 'mlp exp save', ref, sha, ...(options.force ? [] : [''])]);
@@ -165,7 +204,7 @@ export function saveExperiment(root: string, options: SaveOptions): SaveResult {
 }
 
 /** The workspace as a git tree, staged into a private copy of the user's index. */
-function workspaceTree(git: GitRepo, tmpDir: string, include: readonly string[]): { tree: string; leftOut: string[] } {
+function workspaceTree(git: GitRepo, tmpDir: string, include: readonly string[], replace: ReadonlyMap<string, string | Buffer>): { tree: string; leftOut: string[] } {
   fs.mkdirSync(tmpDir, { recursive: true });
   const index = path.join(tmpDir, `exp-index.${tempOwnerTag()}.tmp`);
   try {
@@ -180,9 +219,16 @@ function workspaceTree(git: GitRepo, tmpDir: string, include: readonly string[])
     const untracked = (): string[] =>
       runGit(git.root, ['ls-files', '-z', '--others', '--exclude-standard', '--', '.', ':(exclude).mlp'], undefined, env).stdout.toString('utf8').split('\0').filter(Boolean);
     const wanted = new Set(include);
-    const adding = untracked().filter((f) => wanted.has(f) || f.endsWith('/.gitignore') || f === '.gitignore' || f.endsWith(POINTER_SUFFIX));
+    const adding = untracked().filter((f) => wanted.has(f) || f.endsWith('/.gitignore') || f === '.gitignore' || f.endsWith(POINTER_SUFFIX) || isDvcliveLog(f));
     if (adding.length > 0) gitOrThrow(git.root, ['add', '--', ...adding], 'staging the workspace (git add)', env);
     const leftOut = untracked();
+    for (const [file, content] of replace) {
+      // The blob goes straight into git's object database: the workspace file is not touched.
+      const oid = runGit(git.root, ['hash-object', '-w', '--stdin', '--path', file], typeof content === 'string' ? content : content.toString('utf8'));
+      if (oid.code !== 0) throw new MlpError(`git hash-object failed: ${oid.stderr.trim()}`);
+      const mode = (fs.statSync(path.join(git.root, file), { throwIfNoEntry: false })?.mode ?? 0o644) & 0o111 ? '100755' : '100644';
+      gitOrThrow(git.root, ['update-index', '--add', '--cacheinfo', `${mode},${oid.stdout.toString('utf8').trim()},${file}`], 'staging the workspace (git update-index)', env);
+    }
     return { tree: gitOrThrow(git.root, ['write-tree'], 'git write-tree', env), leftOut };
   } finally {
     fs.rmSync(index, { force: true });

@@ -1,5 +1,6 @@
 /** Renders `mlp exp show` (text, Markdown, CSV, JSON) and `mlp exp list`. */
 import { ExitCode, MlpError } from '../errors.js';
+import { createHash } from 'node:crypto';
 import type { ExpRow } from '../exp/show.js';
 import type { Experiment } from '../exp/store.js';
 import { canonical } from '../params/flatten.js';
@@ -15,6 +16,36 @@ export interface ShowRenderOptions {
   width: number | undefined;
   /** `Date` of "now", so that today's times show as hours. */
   now?: Date;
+  /** `--param` / `--metric` patterns: globs on a column's name (or file:key); `!glob` leaves matching columns out. */
+  params?: readonly string[];
+  metrics?: readonly string[];
+}
+
+type Filters = Pick<ShowRenderOptions, 'onlyChanged' | 'sortBy' | 'sortOrder' | 'params' | 'metrics'>;
+
+function globRegExp(glob: string): RegExp {
+  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+}
+
+/**
+ * Whether column `c` passes `patterns`: with include patterns it must match one; it must match no
+ * `!` pattern. A pattern matches the column's key, its header, or `file:key`.
+ */
+function passes(c: Column, patterns: readonly string[] | undefined): boolean {
+  if (!patterns || patterns.length === 0) return true;
+  const names = [c.key, c.header, `${c.file}:${c.key}`];
+  const matches = (p: string): boolean => names.some((n) => globRegExp(p).test(n));
+  const include = patterns.filter((p) => !p.startsWith('!'));
+  const exclude = patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
+  return (include.length === 0 || include.some(matches)) && !exclude.some(matches);
+}
+
+/** A short hash of a row's dependencies (7 hex digits), to see at a glance which rows ran on the same data and code; undefined without deps. */
+export function depsDigest(deps: ReadonlyMap<string, string>): string | undefined {
+  if (deps.size === 0) return undefined;
+  const hash = createHash('sha256');
+  for (const [p, h] of [...deps].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) hash.update(`${p}\0${h}\n`);
+  return hash.digest('hex').slice(0, 7);
 }
 
 interface Column {
@@ -42,7 +73,7 @@ function valueOf(row: ExpRow, c: Column): unknown {
 }
 
 /** The columns, the sort column applied, unchanged ones dropped on request. */
-function prepare(rows: readonly ExpRow[], options: Pick<ShowRenderOptions, 'onlyChanged' | 'sortBy' | 'sortOrder'>): { rows: ExpRow[]; columns: Column[] } {
+function prepare(rows: readonly ExpRow[], options: Filters): { rows: ExpRow[]; columns: Column[] } {
   let columns = [...columnsOf(rows, 'metric'), ...columnsOf(rows, 'param')];
   let sorted = [...rows];
   if (options.sortBy !== undefined) {
@@ -53,6 +84,8 @@ function prepare(rows: readonly ExpRow[], options: Pick<ShowRenderOptions, 'only
     const column = matches[0] as Column;
     sorted = sortExperiments(rows, column, options.sortOrder);
   }
+  // Filters choose what is shown; sorting above may use any column.
+  columns = columns.filter((c) => passes(c, c.kind === 'metric' ? options.metrics : options.params));
   if (options.onlyChanged) {
     columns = columns.filter((c) => new Set(rows.map((r) => canonical(valueOf(r, c)))).size > 1);
   }
@@ -121,13 +154,14 @@ export function renderExpShow(all: readonly ExpRow[], options: ShowRenderOptions
   const { rows, columns } = prepare(all, options);
   const now = options.now ?? new Date();
   if (options.format === 'csv') {
-    const headers = ['Experiment', 'rev', 'typ', 'Created', 'parent', ...columns.map((c) => c.header)];
+    const headers = ['Experiment', 'rev', 'typ', 'Created', 'parent', 'deps', ...columns.map((c) => c.header)];
     const lines = rows.map((r) => [
       r.name,
       r.commit ?? 'workspace',
       r.kind,
       r.created?.toISOString() ?? '',
       r.baseline ?? '',
+      depsDigest(r.deps ?? new Map()) ?? '',
       ...columns.map((c) => {
         const v = valueOf(r, c);
         return v === undefined ? '' : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
@@ -135,11 +169,15 @@ export function renderExpShow(all: readonly ExpRow[], options: ShowRenderOptions
     ]);
     return [headers, ...lines].map((cells) => cells.map(csvCell).join(',')).join('\n') + '\n';
   }
-  const fixed = ['Experiment', 'Created'];
+  // The Deps column: a short hash of what each row ran on, when some row records dependencies
+  // (with --only-changed, when they differ).
+  const withDeps = rows.some((r) => (r.deps?.size ?? 0) > 0) && (!options.onlyChanged || new Set(rows.map((r) => depsDigest(r.deps ?? new Map()))).size > 1);
+  const fixed = ['Experiment', 'Created', ...(withDeps ? ['Deps'] : [])];
   const cells = (shown: readonly Column[]): string[][] =>
     rows.map((r, i) => [
       names(rows, options.format === 'text')[i] as string,
       formatCreated(r.created, now),
+      ...(withDeps ? [depsDigest(r.deps ?? new Map()) ?? '-'] : []),
       ...shown.map((c) => formatValue(valueOf(r, c), c.kind === 'metric' ? DEFAULT_PRECISION : undefined)),
     ]);
   let shown = columns;
@@ -177,16 +215,30 @@ function nested(map: Map<string, Map<string, unknown>>): Record<string, Record<s
 }
 
 /** Every row with every param and metric, whatever the terminal. */
-export function expShowJson(all: readonly ExpRow[], options: Pick<ShowRenderOptions, 'onlyChanged' | 'sortBy' | 'sortOrder'>): unknown[] {
-  const { rows } = prepare(all, { ...options, onlyChanged: false });
+export function expShowJson(all: readonly ExpRow[], options: Filters): unknown[] {
+  const { rows, columns } = prepare(all, { ...options, onlyChanged: false });
+  // --param/--metric narrow the JSON too; without them every value is there.
+  const filtered = (options.params?.length ?? 0) > 0 || (options.metrics?.length ?? 0) > 0;
+  const keep = (kind: Column['kind'], map: Map<string, Map<string, unknown>>): Map<string, Map<string, unknown>> => {
+    if (!filtered) return map;
+    const out = new Map<string, Map<string, unknown>>();
+    for (const c of columns) {
+      if (c.kind !== kind || !map.get(c.file)?.has(c.key)) continue;
+      if (!out.has(c.file)) out.set(c.file, new Map());
+      out.get(c.file)?.set(c.key, map.get(c.file)?.get(c.key));
+    }
+    return out;
+  };
   return rows.map((r) => ({
     name: r.name,
     kind: r.kind,
     rev: r.commit ?? null,
     baseline: r.baseline ?? null,
     created: r.created?.toISOString() ?? null,
-    params: nested(r.params),
-    metrics: nested(r.metrics),
+    params: nested(keep('param', r.params)),
+    metrics: nested(keep('metric', r.metrics)),
+    deps: Object.fromEntries(r.deps ?? []),
+    depsHash: depsDigest(r.deps ?? new Map()) ?? null,
     ...(r.error ? { error: r.error } : {}),
   }));
 }

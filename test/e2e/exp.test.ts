@@ -1,7 +1,7 @@
 /** `mlp exp` through the built CLI in temporary git repositories. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { git, makeRepo, read, runMlp, writeFiles } from '../helpers/cli.js';
+import { commitFiles, git, makeRepo, read, runMlp, writeFiles } from '../helpers/cli.js';
 
 // A stage that "trains" from params.yaml: fails for lr >= 1, writes a model output and metrics.
 const TRAIN = `
@@ -229,10 +229,21 @@ describe('mlp exp save, list, remove, diff', () => {
     const csv = runMlp(dir, ['exp', 'show', '--csv', '--sort-by', 'acc', '--sort-order', 'desc']);
     expect(csv.code).toBe(0);
     const lines = csv.stdout.trim().split('\n');
-    expect(lines[0]).toBe('Experiment,rev,typ,Created,parent,acc,train.lr,train.epochs');
+    expect(lines[0]).toBe('Experiment,rev,typ,Created,parent,deps,acc,train.lr,train.epochs');
     expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['workspace', 'main', 'x-1', 'x-3', 'x-2']);
     const md = runMlp(dir, ['exp', 'show', '--md', '--only-changed']);
-    expect(md.stdout.split('\n')[0]).toBe('| Experiment | Created | acc | train.lr |');
+    // The baseline has no pipeline.lock, the experiments do: their deps differ, so Deps stays.
+    expect(md.stdout.split('\n')[0]).toBe('| Experiment | Created | Deps | acc | train.lr |');
+    // Filters: globs on names, '!' leaves out; -n 2 adds the commit before HEAD.
+    const filtered = runMlp(dir, ['exp', 'show', '--md', '--param', '!*epochs', '--metric', 'nothing*']);
+    expect(filtered.stdout.split('\n')[0]).toBe('| Experiment | Created | Deps | train.lr |');
+    const json = JSON.parse(runMlp(dir, ['exp', 'show', '--json', '--param', 'params.yaml:train.lr']).stdout) as Array<{ params: unknown; depsHash: string | null; deps: Record<string, string> }>;
+    expect(json[2]?.params).toEqual({ 'params.yaml': { 'train.lr': 0.1 } });
+    expect(json[2]?.depsHash).toMatch(/^[0-9a-f]{7}$/);
+    expect(Object.keys(json[2]?.deps ?? {})).toEqual(['train.js']);
+    commitFiles(dir, { 'notes.md': 'next\n' }, 'next');
+    const two = runMlp(dir, ['exp', 'show', '--csv', '-n', '2']).stdout.trim().split('\n').map((l) => l.split(',')[2]);
+    expect(two).toEqual(['typ', 'workspace', 'baseline', 'baseline', 'experiment', 'experiment', 'experiment']);
     const bad = runMlp(dir, ['exp', 'show', '--sort-by', 'nope']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--sort-by 'nope': no metric or param of that name");

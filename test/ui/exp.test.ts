@@ -1,6 +1,6 @@
 /** `mlp exp show` rendering: fitting a terminal, the tree of experiments, CSV cells. */
 import type { ExpRow } from '../../src/exp/show.js';
-import { formatCreated, renderExpShow } from '../../src/ui/exp.js';
+import { depsDigest, expShowJson, formatCreated, renderExpShow } from '../../src/ui/exp.js';
 
 const now = new Date(2026, 10, 30, 12, 0);
 
@@ -51,6 +51,34 @@ describe('renderExpShow', () => {
   test('sorting moves experiments within their baseline only', () => {
     const out = renderExpShow(rows, { ...base, sortBy: 'loss', sortOrder: 'desc', format: 'csv', width: undefined });
     expect(out.split('\n').slice(1, 5).map((l) => l.split(',')[0])).toEqual(['workspace', 'main', 'calm-heron', 'brisk-otter']);
+  });
+
+  test('--param and --metric globs choose columns; a leading ! leaves them out; sorting may use a hidden column', () => {
+    const out = renderExpShow(rows, { ...base, params: ['train.*', '!*epochs'], metrics: ['acc*'], sortBy: 'loss', format: 'md', width: undefined });
+    const lines = out.split('\n');
+    expect(lines[0]).toBe('| Experiment | Created | accuracy | train.learning_rate |');
+    expect(lines.slice(2, 6).map((l) => l.split(' | ')[0])).toEqual(['| workspace', '| main', '| brisk-otter', '| calm-heron']);
+    expect(renderExpShow(rows, { ...base, params: ['params.yaml:data.split'], metrics: ['!*'], format: 'md', width: undefined }).split('\n')[0]).toBe(
+      '| Experiment | Created | data.split |',
+    );
+    const json = expShowJson(rows, { ...base, params: ['model.*'], metrics: ['loss'] }) as Array<{ params: unknown; metrics: unknown }>;
+    expect(json[0]).toMatchObject({ params: { 'params.yaml': { 'model.hidden_units': 128, 'model.dropout': 0.25 } }, metrics: { 'metrics.json': { loss: 0.3 } } });
+  });
+
+  test('the Deps column: one short hash of the recorded dependencies, the same for the same deps in any order', () => {
+    const a = new Map([['data/x', 'a'.repeat(64)], ['train.py', 'b'.repeat(64)]]);
+    const b = new Map([['train.py', 'b'.repeat(64)], ['data/x', 'a'.repeat(64)]]);
+    expect(depsDigest(a)).toMatch(/^[0-9a-f]{7}$/);
+    expect(depsDigest(a)).toBe(depsDigest(b));
+    expect(depsDigest(new Map([['data/x', 'c'.repeat(64)]]))).not.toBe(depsDigest(a));
+    expect(depsDigest(new Map())).toBeUndefined();
+    const withDeps = rows.map((r, i) => ({ ...r, deps: i === 3 ? new Map([['data/x', 'c'.repeat(64)]]) : a }));
+    const out = renderExpShow(withDeps, { ...base, format: 'md', width: undefined }).split('\n');
+    expect(out[0]).toMatch(/^\| Experiment \| Created \| Deps \| accuracy/);
+    expect(out[2]).toContain(`| ${depsDigest(a)} |`);
+    // --only-changed drops it when every row ran on the same deps.
+    const same = rows.map((r) => ({ ...r, deps: a }));
+    expect(renderExpShow(same, { ...base, onlyChanged: true, format: 'md', width: undefined }).split('\n')[0]).not.toContain('Deps');
   });
 
   test('created: the time today, the date before', () => {
