@@ -30,7 +30,7 @@ export class CacheObjectDb implements ObjectDb {
   ) {}
 
   async hasMany(hashes: readonly Sha256[]): Promise<Set<Sha256>> {
-    return new Set(hashes.filter((h) => this.store.has(h)));
+    return new Set(hashes.filter((h) => this.store.hasListed(h)));
   }
 
   async read(hash: Sha256, options: ReadOptions = {}): Promise<ObjectContent | ReadProblem> {

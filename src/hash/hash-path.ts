@@ -128,8 +128,7 @@ export class PathHasher {
   }
 
   /** Records a hash computed elsewhere (e.g. while copying into the cache). */
-  remember(rel: RepoPath, hash: Sha256): void {
-    const stat = fs.statSync(joinInside(this.root, rel));
+  remember(rel: RepoPath, hash: Sha256, stat: fs.Stats = fs.statSync(joinInside(this.root, rel))): void {
     this.state.set(rel, stat, hash);
   }
 
