@@ -181,6 +181,26 @@ describe('more of the store', () => {
     expect([...store.listObjects()].sort()).toEqual([a, b].sort());
   });
 
+  test('hasListed answers from one listing per shard, kept up to date by writes and removals', () => {
+    const { store } = setup();
+    // Six contents whose hashes share a shard: past the first probes, the shard is listed.
+    const same: { content: string; hash: Sha256 }[] = [];
+    for (let i = 0; same.length < 6; i++) {
+      const hash = hashBytes(`object ${i}`);
+      if (hash.startsWith('ab')) same.push({ content: `object ${i}`, hash });
+    }
+    const [first, second, ...rest] = same as [(typeof same)[0], (typeof same)[0], ...typeof same];
+    expect(store.putBytes(first.content)).toBe(first.hash);
+    for (const o of rest) expect(store.hasListed(o.hash)).toBe(false);
+    expect(store.hasListed(first.hash)).toBe(true);
+    expect(store.hasListed(second.hash)).toBe(false);
+    expect(store.putBytes(second.content)).toBe(second.hash); // a write after the listing
+    expect(store.hasListed(second.hash)).toBe(true);
+    store.quarantine(first.hash); // a removal after the listing
+    expect(store.hasListed(first.hash)).toBe(false);
+    expect(fs.readFileSync(store.objectPath(second.hash), 'utf8')).toBe(second.content);
+  });
+
   test('an empty or missing store lists nothing', () => {
     const { store } = setup();
     expect([...store.listObjects()]).toEqual([]);
