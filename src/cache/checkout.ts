@@ -11,7 +11,7 @@ import { SymlinkGuard, checkedInside, joinEntry, joinInside, type RepoPath } fro
 import type { Sha256 } from '../schema/sha256.js';
 import { readUpTo, removePath } from '../util/fs.js';
 import { hashBytes } from '../hash/hash-file.js';
-import { corruptObject, type LinkType, type ObjectStore, type StoredFile } from './object-store.js';
+import { REMEMBER_CHECKS_ABOVE, corruptObject, type LinkType, type ObjectStore, type StoredFile } from './object-store.js';
 import { UnsavedChangesError, filesToDiscard } from './unsaved.js';
 
 export type CheckoutOutcome = 'unchanged' | 'restored';
@@ -133,19 +133,20 @@ export class CacheCheckout {
     const now = current ?? this.hasher.hash(rel);
     if (now && now.hash === info.hash) return 'unchanged';
     const abs = joinInside(this.root, rel);
+    const read = new VerifiedBytes();
     if (info.nfiles === undefined) {
-      this.verifyObject(rel, info.hash);
+      this.verifyObject(rel, info.hash, info.size, read);
       if (!force) this.refuseUnsaved(rel, now, info.hash, undefined);
       if (now) removePath(abs);
       fs.mkdirSync(path.dirname(abs), { recursive: true });
-      this.materialize(info.hash, abs, rel, copy, info.size);
+      this.materialize(info.hash, abs, rel, copy, info.size, read);
       return 'restored';
     }
     if (!this.store.has(info.hash)) throw new MissingObjectError(rel, info.hash);
     const manifest = this.store.readManifest(info.hash);
-    for (const entry of manifest) this.verifyObject(`${rel}/${entry.path}`, entry.hash);
+    for (const entry of manifest) this.verifyObject(`${rel}/${entry.path}`, entry.hash, entry.size, read);
     if (!force) this.refuseUnsaved(rel, now, info.hash, manifest);
-    this.checkoutDirectory(rel, abs, manifest, now, guard, copy);
+    this.checkoutDirectory(rel, abs, manifest, now, guard, copy, read);
     return 'restored';
   }
 
@@ -167,7 +168,15 @@ export class CacheCheckout {
     if (files.length > 0) throw new UnsavedChangesError(rel, files);
   }
 
-  private checkoutDirectory(rel: RepoPath, abs: string, manifest: ManifestEntry[], now: PathHash | undefined, guard: SymlinkGuard, copy: 'copy' | undefined): void {
+  private checkoutDirectory(
+    rel: RepoPath,
+    abs: string,
+    manifest: ManifestEntry[],
+    now: PathHash | undefined,
+    guard: SymlinkGuard,
+    copy: 'copy' | undefined,
+    read: VerifiedBytes,
+  ): void {
     if (now && !now.manifest) removePath(abs); // a file where a directory belongs
     const existing = new Map((now?.manifest ?? []).map((e) => [e.path as string, e.hash]));
     const wanted = new Set<string>(manifest.map((e) => e.path));
@@ -192,13 +201,29 @@ export class CacheCheckout {
         if (have !== undefined) removePath(fileAbs);
         dirs.make(parent);
       }
-      this.materialize(entry.hash, fileAbs, entryRel, copy, entry.size);
+      this.materialize(entry.hash, fileAbs, entryRel, copy, entry.size, read);
     }
     dirs.make(abs); // an empty directory is checked out too
   }
 
-  /** Checks that object `hash` still matches its name before it is used (see ObjectStore.check). */
-  private verifyObject(rel: string, hash: Sha256): void {
+  /**
+   * Checks that object `hash` still matches its name before it is used (see ObjectStore.check).
+   * A small object (of recorded `size`) is read and hashed, and its bytes kept in `read` for
+   * writing it: one read serves checking and copying.
+   */
+  private verifyObject(rel: string, hash: Sha256, size: number | undefined, read: VerifiedBytes): void {
+    if (size !== undefined && size <= WRITE_WHOLE_LIMIT) {
+      const bytes = readObject(this.store.objectPath(hash), size);
+      if (bytes === undefined) throw new MissingObjectError(rel, hash);
+      if (bytes.length === size) {
+        if (hashBytes(bytes) !== hash) {
+          this.store.quarantine(hash);
+          throw corruptObject(this.store.objectPath(hash));
+        }
+        read.keep(hash, bytes);
+        return;
+      }
+    }
     const checked = this.store.check(hash);
     if (checked === 'missing') throw new MissingObjectError(rel, hash);
     if (checked === 'corrupt') throw corruptObject(this.store.objectPath(hash));
@@ -210,12 +235,12 @@ export class CacheCheckout {
   }
 
   /** Places object `hash` at `dest` (whose directory exists); `size`, when known, lets a small copy take the short path. */
-  private materialize(hash: Sha256, dest: string, rel: RepoPath, copy: 'copy' | undefined, size?: number): void {
+  private materialize(hash: Sha256, dest: string, rel: RepoPath, copy: 'copy' | undefined, size: number | undefined, read: VerifiedBytes): void {
     const object = this.store.objectPath(hash);
     for (const type of copy ? [copy] : this.linkTypes) {
       if (this.unsupported.has(type)) continue;
       try {
-        if (type === 'copy' && size !== undefined && size <= WRITE_WHOLE_LIMIT && this.writeCopy(hash, size, dest, rel)) return;
+        if (type === 'copy' && size !== undefined && size <= WRITE_WHOLE_LIMIT && this.writeCopy(hash, size, dest, rel, read.get(hash))) return;
         this.placeAtomically(type, object, dest);
         this.hasher.remember(rel, hash);
         return;
@@ -239,19 +264,17 @@ export class CacheCheckout {
    * `dest`). Seven calls per file, where a kernel copy took fourteen. False (nothing done) when
    * the object's size is not the recorded one: the general path then copies whatever it holds.
    */
-  private writeCopy(hash: Sha256, size: number, dest: string, rel: RepoPath): boolean {
+  private writeCopy(hash: Sha256, size: number, dest: string, rel: RepoPath, verified: Buffer | undefined): boolean {
     const object = this.store.objectPath(hash);
-    let bytes: Buffer;
-    const fd = fs.openSync(object, 'r');
-    try {
-      bytes = readUpTo(fd, size);
-    } finally {
-      fs.closeSync(fd);
-    }
-    if (bytes.length !== size) return false;
-    if (hashBytes(bytes) !== hash) {
-      this.store.quarantine(hash);
-      throw corruptObject(object);
+    let bytes = verified;
+    if (bytes === undefined) {
+      bytes = readObject(object, size);
+      if (bytes === undefined) throw new MissingObjectError(rel, hash);
+      if (bytes.length !== size) return false;
+      if (hashBytes(bytes) !== hash) {
+        this.store.quarantine(hash);
+        throw corruptObject(object);
+      }
     }
     const tmp = this.store.tempPath();
     let stat: fs.Stats;
@@ -295,7 +318,41 @@ export class CacheCheckout {
 }
 
 /** Objects up to this size are checked out by `writeCopy` (read whole, hashed, written). */
-const WRITE_WHOLE_LIMIT = 256 * 1024;
+const WRITE_WHOLE_LIMIT = REMEMBER_CHECKS_ABOVE;
+/** Verified bytes one checkout keeps between its check and its writes (beyond, objects are read again). */
+const KEEP_BYTES = 64 * 1024 * 1024;
+
+/** Small objects' bytes, read and verified by a checkout's first pass, for its writes. */
+class VerifiedBytes {
+  private readonly bytes = new Map<Sha256, Buffer>();
+  private total = 0;
+
+  keep(hash: Sha256, data: Buffer): void {
+    if (this.total + data.length > KEEP_BYTES || this.bytes.has(hash)) return;
+    this.bytes.set(hash, data);
+    this.total += data.length;
+  }
+
+  get(hash: Sha256): Buffer | undefined {
+    return this.bytes.get(hash);
+  }
+}
+
+/** Up to `size` + 1 bytes of `file`; undefined when it does not exist. */
+function readObject(file: string, size: number): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    return readUpTo(fd, size);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 
 /**
  * The directories one checkout made or found, so that each costs one mkdir at most rather than

@@ -46,6 +46,13 @@ const ATTEMPTS = 3;
  * confirmed by a second read (small files) or by waiting the window out (large ones).
  */
 const RACY_MS = 25;
+/**
+ * Objects up to this size are verified by reading and hashing them whenever they are used (one
+ * read of at most 256 KiB), not by a check remembered in the hash state: an entry per small
+ * object doubled the state (6 MB for 20,000 files), which every command pays to load and every
+ * change to rewrite.
+ */
+export const REMEMBER_CHECKS_ABOVE = 256 * 1024;
 /** Existence probes in one shard directory before `hasListed` lists it instead. */
 const PROBES_BEFORE_LISTING = 4;
 
@@ -500,11 +507,12 @@ export class ObjectStore {
     return 'corrupt';
   }
 
-  /** Marks object `hash` as verified (it was just written from data of known hash). */
-  markVerified(hash: Sha256): void {
+  /** Marks object `hash` (of `size` bytes, when known) as verified: it was just written from data of known hash. */
+  markVerified(hash: Sha256, size?: number): void {
+    if (size !== undefined && size <= REMEMBER_CHECKS_ABOVE) return;
     const state = this.verifications?.();
     const stat = state && this.objectStat(hash);
-    if (state && stat) state.set(verifiedKey(hash), stat, hash);
+    if (state && stat && stat.size > REMEMBER_CHECKS_ABOVE) state.set(verifiedKey(hash), stat, hash);
   }
 
   private objectStat(hash: Sha256): fs.Stats | undefined {
@@ -512,7 +520,7 @@ export class ObjectStore {
   }
 
   private verifiedAs(hash: Sha256, stat: fs.Stats): boolean {
-    return this.verifications?.().get(verifiedKey(hash), stat) === hash;
+    return stat.size > REMEMBER_CHECKS_ABOVE && this.verifications?.().get(verifiedKey(hash), stat) === hash;
   }
 
   private recordCheck(hash: Sha256, stat: fs.Stats, actual: Sha256): ObjectCheck {
@@ -520,7 +528,7 @@ export class ObjectStore {
       this.quarantine(hash);
       return 'corrupt';
     }
-    this.verifications?.().set(verifiedKey(hash), stat, hash);
+    if (stat.size > REMEMBER_CHECKS_ABOVE) this.verifications?.().set(verifiedKey(hash), stat, hash);
     return 'ok';
   }
 
