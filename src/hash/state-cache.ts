@@ -1,8 +1,8 @@
 /**
  * The state cache remembers the hash of each file by its stat signature (inode, mtime, size), so
  * unchanged files are never re-read; `cache:<hash>` entries record that a cache object was
- * verified (src/cache/checkout.ts). It lives in `.mlp/tmp/state.json` and is rewritten atomically
- * only when something changed.
+ * verified (src/cache/checkout.ts). It lives in `.mlp/tmp/state.json`, a `SignatureStore`
+ * (src/util/signature-store.ts, shared with the parse cache).
  *
  * Entries for files that were deleted or changed can never match again, but nothing removes them
  * as they happen: after months of use the file held 200,000 of them and every command paid for
@@ -15,21 +15,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isSha256, type Sha256 } from '../schema/sha256.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { SignatureStore } from '../util/signature-store.js';
 import { sameSignature, statSignature } from '../util/stat-signature.js';
 
 /** The file's stat signature (inode, mtime, size) when it was hashed, and the hash. */
 type Entry = [ino: number, mtimeMs: number, size: number, hash: string];
-
-interface StateFile {
-  version: 1;
-  /**
-   * When the entries were last checked against the files, and how many were left. Absent in
-   * files written before pruning existed (older mlp versions read the file and ignore it).
-   */
-  pruned?: { at: number; entries: number };
-  entries: Record<string, Entry>;
-}
 
 /** Where the file behind a state key is, or undefined when the key means nothing any more. */
 export type LocateKey = (key: string) => string | undefined;
@@ -48,12 +38,18 @@ export function objectOfKey(key: string): string | undefined {
 export const PRUNE_MIN_ENTRIES = 5000;
 const PRUNE_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
-export class StateCache {
-  private dirty = false;
+interface StateHeader {
+  version: 1;
+  /**
+   * When the entries were last checked against the files, and how many were left. Absent in
+   * files written before pruning existed (older mlp versions read the file and ignore it).
+   */
+  pruned?: { at: number; entries: number };
+}
 
+export class StateCache {
   private constructor(
-    private readonly file: string,
-    private entries: Map<string, Entry>,
+    private readonly store: SignatureStore<Entry, StateHeader>,
     private pruned: { at: number; entries: number },
     private readonly locate: LocateKey | undefined,
   ) {}
@@ -63,41 +59,32 @@ export class StateCache {
    * state is saved and has grown (see above). Without it, it is never pruned.
    */
   static load(file: string, locate?: LocateKey): StateCache {
-    let entries = new Map<string, Entry>();
-    let pruned = { at: Date.now(), entries: 0 };
-    try {
-      const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as StateFile;
-      if (parsed.version === 1) {
-        entries = new Map(Object.entries(parsed.entries));
-        pruned = parsed.pruned ?? { at: 0, entries: 0 };
-      }
-    } catch {
-      // Missing or unreadable state only costs a rehash.
-    }
-    return new StateCache(file, entries, pruned, locate);
+    const store = SignatureStore.load<Entry, StateHeader>(file, { accepts: (header) => header.version === 1 });
+    // A file written before pruning existed was never pruned: prune it as soon as that pays.
+    const pruned = store.loadedHeader.version ? (store.loadedHeader.pruned ?? { at: 0, entries: 0 }) : { at: Date.now(), entries: 0 };
+    return new StateCache(store, pruned, locate);
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.store.size;
   }
 
   /** The recorded hash of `key` if the file still has the same stat signature. */
   get(key: string, stat: fs.Stats): Sha256 | undefined {
-    const entry = this.entries.get(key);
+    const entry = this.store.get(key);
     if (!entry || !sameSignature(entry, stat)) return undefined;
     // state.json is a file too: a recorded hash becomes an object name only if it is a hash.
     return isSha256(entry[3]) ? entry[3] : undefined;
   }
 
   set(key: string, stat: fs.Stats, hash: string): void {
-    const entry = this.entries.get(key);
+    const entry = this.store.get(key);
     if (entry && entry[3] === hash && sameSignature(entry, stat)) return;
-    this.entries.set(key, [...statSignature(stat), hash]);
-    this.dirty = true;
+    this.store.set(key, [...statSignature(stat), hash]);
   }
 
   delete(key: string): void {
-    if (this.entries.delete(key)) this.dirty = true;
+    this.store.delete(key);
   }
 
   /** Drops every entry whose file is gone or no longer has the recorded signature. Returns how many. */
@@ -107,7 +94,7 @@ export class StateCache {
     // outputs): one stat of the directory answers for all of its files.
     const dirExists = new Map<string, boolean>();
     const kept = new Map<string, Entry>();
-    for (const [key, entry] of this.entries) {
+    for (const [key, entry] of this.store.entries()) {
       const file = this.locate(key);
       let stat: fs.Stats | undefined;
       if (file !== undefined) {
@@ -122,16 +109,15 @@ export class StateCache {
       }
       if (stat && sameSignature(entry, stat)) kept.set(key, entry);
     }
-    const removed = this.entries.size - kept.size;
-    this.entries = kept;
+    const removed = this.store.size - kept.size;
+    this.store.replace(kept); // also when nothing was removed: the new `pruned` record is saved
     this.pruned = { at: Date.now(), entries: kept.size };
-    this.dirty = true;
     return removed;
   }
 
   /** Whether the state grew enough since the last prune for a prune to pay for itself. */
   private prunePays(): boolean {
-    const n = this.entries.size;
+    const n = this.store.size;
     if (!this.locate || n < PRUNE_MIN_ENTRIES) return false;
     return n > 2 * this.pruned.entries || Date.now() - this.pruned.at > PRUNE_MAX_AGE_MS;
   }
@@ -139,9 +125,6 @@ export class StateCache {
   /** Writes the state if it changed, pruning it first when that pays (see the top of this file). */
   save(): void {
     if (this.prunePays()) this.prune();
-    if (!this.dirty) return;
-    const out: StateFile = { version: 1, pruned: this.pruned, entries: Object.fromEntries(this.entries) };
-    writeFileAtomic(this.file, JSON.stringify(out));
-    this.dirty = false;
+    this.store.save({ version: 1, pruned: this.pruned });
   }
 }

@@ -2,11 +2,11 @@
  * Parsing YAML costs far more than the rest of a no-op `status` or `repro` on a big pipeline, so
  * parsed files — and the resolved pipeline — are cached as JSON in `.mlp/tmp/parsed.json`,
  * keyed by the stat signature (inode, mtime, size; src/util/stat-signature.ts) of every file they
- * were derived from.
+ * were derived from. It is a `SignatureStore` (src/util/signature-store.ts), as the hash state is.
  */
 import fs from 'node:fs';
 import { errorCode } from '../errors.js';
-import { writeFileAtomic } from './fs.js';
+import { SignatureStore } from './signature-store.js';
 import { fingerprint } from './stat-signature.js';
 
 interface Entry {
@@ -18,28 +18,27 @@ interface Entry {
 /** 2: values of mlp's own files are stored only after src/schema validated them. */
 const FORMAT = 2;
 
-export class ParseCache {
-  private dirty = false;
+interface Header {
+  format: number;
+  /** The mlp version that wrote it: another version may parse differently, so it starts empty. */
+  version: string;
+}
 
+export class ParseCache {
   private constructor(
-    private readonly file: string | undefined,
     private readonly version: string,
-    private readonly entries: Map<string, Entry>,
+    private readonly entries: SignatureStore<Entry, Header>,
   ) {}
 
   /** A cache that remembers nothing across processes. */
   static inMemory(): ParseCache {
-    return new ParseCache(undefined, '', new Map());
+    return new ParseCache('', SignatureStore.inMemory<Entry, Header>());
   }
 
   static load(file: string, version: string): ParseCache {
-    try {
-      const data = JSON.parse(fs.readFileSync(file, 'utf8')) as { format: number; version: string; entries: Record<string, Entry> };
-      if (data.format === FORMAT && data.version === version) return new ParseCache(file, version, new Map(Object.entries(data.entries)));
-    } catch {
-      // Missing or unreadable: start empty.
-    }
-    return new ParseCache(file, version, new Map());
+    // Private to its owner like config.local.yaml: it holds parsed copies of the repository's files.
+    const store = SignatureStore.load<Entry, Header>(file, { accepts: (h) => h.format === FORMAT && h.version === version, mode: 0o600 });
+    return new ParseCache(version, store);
   }
 
   /** The value stored under `key`, if none of the files it came from changed since. */
@@ -52,7 +51,6 @@ export class ParseCache {
   /** Stores `value`, derived from `files` whose fingerprint was taken before they were read. */
   set(key: string, files: string[], fingerprintBefore: string, value: unknown): void {
     this.entries.set(key, { files, fingerprint: fingerprintBefore, value });
-    this.dirty = true;
   }
 
   /** Records `value` as the parsed content of `abs`, which this process has just written. */
@@ -62,7 +60,7 @@ export class ParseCache {
 
   /** Drops what is cached for the file `abs` (read through `readYaml`). */
   forget(abs: string): void {
-    if (this.entries.delete(`yaml:${abs}`)) this.dirty = true;
+    this.entries.delete(`yaml:${abs}`);
   }
 
   /** Reads and parses a YAML/JSON file through the cache; undefined if it does not exist. */
@@ -84,9 +82,6 @@ export class ParseCache {
   }
 
   save(): void {
-    if (!this.dirty || !this.file) return;
-    // Private to its owner like config.local.yaml: it holds parsed copies of the repository's files.
-    writeFileAtomic(this.file, JSON.stringify({ format: FORMAT, version: this.version, entries: Object.fromEntries(this.entries) }), 0o600);
-    this.dirty = false;
+    this.entries.save({ format: FORMAT, version: this.version });
   }
 }
