@@ -4,6 +4,11 @@
  *
  *   npm run build && node bench/text/run.mjs [--repeat 3] [--datasets a,b] [--configs default,bi50k]
  *                                            [--spam-assassin] [--no-sklearn] [--json out.json]
+ *                                            [--max-iter 1000] [--rule 1.4|1.2]
+ *
+ * `--max-iter` is both tools' max_iter (100 is scikit-learn's default). `--rule` is how the
+ * scikit-learn side fits: 1.4 (default) as scikit-learn >= 1.4 does, which mlp follows (see
+ * sklearn_reference.py), or 1.2 as the installed 1.2.1 does.
  *
  * For each dataset, `mlp text prepare` writes one stratified 80/20 split (seed 42); then for each
  * config both tools train on exactly those rows, alternating, `--repeat` times. Scores are
@@ -25,10 +30,12 @@ const configs = (args.configs ?? 'default,bi50k').split(',');
 const repeat = Number(args.repeat ?? 3);
 const python = args.python ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 const withSklearn = args['no-sklearn'] === undefined;
+const maxIter = Number(args['max-iter'] ?? 1000);
+const rule = args.rule ?? '1.4';
 
 const PARAMS = {
-  default: 'text:\n  logreg: {max_iter: 1000}\n',
-  bi50k: 'text:\n  tfidf: {max_features: 50000, ngram_range: [1, 2], sublinear_tf: true}\n  logreg: {max_iter: 1000}\n',
+  default: `text:\n  logreg: {max_iter: ${maxIter}}\n`,
+  bi50k: `text:\n  tfidf: {max_features: 50000, ngram_range: [1, 2], sublinear_tf: true}\n  logreg: {max_iter: ${maxIter}}\n`,
 };
 
 if (!existsSync(path.join(root, 'dist/src/cli/main.js'))) {
@@ -65,7 +72,8 @@ for (const { name, input } of inputs) {
         ...m.timing,
       });
       if (withSklearn) {
-        const out = execFileSync(python, [path.join(import.meta.dirname, 'sklearn_reference.py'), data, config], { encoding: 'utf8' });
+        const reference = [path.join(import.meta.dirname, 'sklearn_reference.py'), data, config, '--max-iter', String(maxIter), '--rule', rule];
+        const out = execFileSync(python, reference, { encoding: 'utf8' });
         runs.sklearn.push(JSON.parse(out));
       }
     }

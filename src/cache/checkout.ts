@@ -59,7 +59,7 @@ export class CacheCheckout {
       rel,
       {
         has: (hash) => this.store.has(hash),
-        add: (fileRel, abs, stat) => this.addFile(fileRel, abs, stat, signal, copy),
+        add: (fileRel, abs, stat, onBytes) => this.addFile(fileRel, abs, stat, signal, copy, onBytes),
       },
       progress,
     );
@@ -67,16 +67,23 @@ export class CacheCheckout {
     return hashed;
   }
 
-  private async addFile(rel: string, abs: string, stat: fs.Stats, signal: AbortSignal | undefined, copy: 'copy' | undefined): Promise<StoredFile> {
+  private async addFile(
+    rel: string,
+    abs: string,
+    stat: fs.Stats,
+    signal: AbortSignal | undefined,
+    copy: 'copy' | undefined,
+    onBytes?: (bytes: number) => void,
+  ): Promise<StoredFile> {
     if (this.savesByLink && !copy) {
       try {
-        return await this.store.addFile(abs, stat, { link: true, label: rel, signal });
+        return await this.store.addFile(abs, stat, { link: true, label: rel, signal, ...(onBytes ? { onBytes } : {}) });
       } catch (error) {
         if (!FALLBACK_ERRORS.has(errorCode(error) ?? '')) throw error;
         this.unsupported.add('hardlink');
       }
     }
-    return this.store.addFile(abs, stat, { label: rel, signal });
+    return this.store.addFile(abs, stat, { label: rel, signal, ...(onBytes ? { onBytes } : {}) });
   }
 
   /**

@@ -106,14 +106,16 @@ function scopeCommits(root: string, scope: GcScope): { git?: GitRepo; commits: s
   return { git, commits: [...commits] };
 }
 
-/** Hashes recorded by the lockfile and pointer files of `commit`, read through git. */
+/** Hashes recorded by the lockfiles and pointer files of `commit`, read through git. */
 function commitReferences(git: GitRepo, commit: string): HashInfo[] {
   const refs: HashInfo[] = [];
-  const files = git.filesAt(commit).filter((f) => f === LOCK_FILE || f.endsWith(POINTER_SUFFIX));
+  // Every pipeline.lock, the root's and those next to pipeline files in subdirectories.
+  const isLock = (f: string): boolean => f === LOCK_FILE || f.endsWith(`/${LOCK_FILE}`);
+  const files = git.filesAt(commit).filter((f) => isLock(f) || f.endsWith(POINTER_SUFFIX));
   for (const [file, blob] of git.readBlobs(commit, files)) {
     if (!blob) continue;
     try {
-      if (file === LOCK_FILE) for (const entry of Lockfile.parse(blob.toString('utf8')).values()) refs.push(...entry.outs);
+      if (isLock(file)) for (const entry of Lockfile.parse(blob.toString('utf8'), file).values()) refs.push(...entry.outs);
       else refs.push(parsePointer(file, blob.toString('utf8')).info);
     } catch {
       // An invalid file in an old commit references nothing we can keep.

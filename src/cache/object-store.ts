@@ -71,6 +71,8 @@ export interface AddFileOptions {
   /** The path as the user knows it, for messages. */
   label?: string;
   signal?: AbortSignal;
+  /** Bytes of the file read so far, while a large file is stored (restarts at 0 if it is read again). */
+  onBytes?: (bytes: number) => void;
 }
 
 export type ObjectCheck = 'ok' | 'missing' | 'corrupt';
@@ -258,7 +260,9 @@ export class ObjectStore {
     if (stat.size <= SYNC_ADD_LIMIT) return this.addFileSync(src, stat, options);
     const label = options.label ?? src;
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const stored = options.link ? await this.linkOnceAsync(src, label, options.signal) : await this.copyOnce(src, label, options.signal);
+      const stored = options.link
+        ? await this.linkOnceAsync(src, label, options.signal, options.onBytes)
+        : await this.copyOnce(src, label, options.signal, options.onBytes);
       if (stored) return stored;
       await new Promise((resolve) => setTimeout(resolve, 50 * (attempt + 1)));
     }
@@ -322,7 +326,7 @@ export class ObjectStore {
   }
 
   /** One pass of a large file, asynchronously: read, hashed and written on the thread pool, 128 KiB at a time. */
-  private async copyOnce(src: string, label: string, signal: AbortSignal | undefined): Promise<StoredFile | undefined> {
+  private async copyOnce(src: string, label: string, signal: AbortSignal | undefined, onBytes?: (bytes: number) => void): Promise<StoredFile | undefined> {
     const input = await fs.promises.open(src, 'r');
     const tmp = this.tempPath();
     let keep = false;
@@ -335,7 +339,7 @@ export class ObjectStore {
       const output = await fs.promises.open(tmp, 'wx', 0o644);
       let copied: { hash: Sha256; size: number };
       try {
-        copied = await hashHandle(input, output, signal);
+        copied = await hashHandle(input, output, signal, onBytes);
       } catch (error) {
         if (signal?.aborted) throw new AddInterrupted(label);
         throw namedAfter(error, tmp, this.tmpDir);
@@ -378,7 +382,7 @@ export class ObjectStore {
     }
   }
 
-  private async linkOnceAsync(src: string, label: string, signal: AbortSignal | undefined): Promise<StoredFile | undefined> {
+  private async linkOnceAsync(src: string, label: string, signal: AbortSignal | undefined, onBytes?: (bytes: number) => void): Promise<StoredFile | undefined> {
     const tmp = this.tempPath();
     await fs.promises.link(src, tmp);
     let keep = false;
@@ -390,7 +394,7 @@ export class ObjectStore {
       }
       let hash: Sha256;
       try {
-        hash = await hashFile(tmp, signal);
+        hash = await hashFile(tmp, signal, onBytes);
       } catch (error) {
         if (signal?.aborted) throw new AddInterrupted(label);
         throw error;

@@ -48,7 +48,18 @@ export function registerDataCommands(program: Command): void {
       await withRepo(commandLine(), async (repo) => {
         const { checkoutWorkspace } = await import('../data/checkout-workspace.js');
         const { MISSING_DATA_HINT, renderUnsaved, tallyCheckout } = await import('../ui/unsaved.js');
-        const items = checkoutWorkspace(repo, targets, { force: flags.force === true, recursive: flags.recursive === true });
+        const { checkoutProgressUpdate, startProgress } = await import('../ui/progress.js');
+        const progress = await startProgress({ mode: flags.json ? 'off' : 'auto' });
+        let items;
+        try {
+          items = checkoutWorkspace(repo, targets, {
+            force: flags.force === true,
+            recursive: flags.recursive === true,
+            onProgress: (p) => progress.update(checkoutProgressUpdate(p)),
+          });
+        } finally {
+          progress.done();
+        }
         const tally = tallyCheckout(items);
         if (flags.json) printJson(items);
         else {

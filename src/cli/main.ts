@@ -11,6 +11,8 @@ import { registerHookCommands } from './hook-commands.js';
 import { registerRemoteCommands } from './remote-commands.js';
 import { registerRepoCommands } from './repo-commands.js';
 import { registerExpCommands } from './exp-commands.js';
+import { registerServeCommand } from './serve-command.js';
+import { registerMigrateCommand } from './migrate-command.js';
 import { mlpVersion } from '../version.js';
 import { closest } from '../util/suggest.js';
 // The built-in stages define their own commands; main mounts them like the others.
@@ -35,6 +37,8 @@ export function buildProgram(): Command {
   registerRemoteCommands(program);
   registerRepoCommands(program);
   registerExpCommands(program);
+  registerServeCommand(program);
+  registerMigrateCommand(program);
   for (const command of program.commands) command.exitOverride();
   for (const command of [program, ...program.commands]) {
     if (command.commands.length > 0) {

@@ -1,4 +1,5 @@
 /** `mlp init`, `repro`, `status`, `dag`, `commit`. */
+import fs from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { ExitCode } from '../errors.js';
@@ -27,7 +28,14 @@ export function registerPipelineCommands(program: Command): void {
   program
     .command('init')
     .description('create .mlp/ in the current directory')
-    .action(async () => {
+    .option('--from-dvc', 'convert the DVC project here (the same as `mlp migrate`)')
+    .option('--dry-run', 'with --from-dvc: show what would be converted, without writing anything')
+    .action(async (flags: { fromDvc?: boolean; dryRun?: boolean }) => {
+      if (flags.fromDvc) {
+        const { runMigrate } = await import('./migrate-command.js');
+        process.exitCode = await runMigrate({ dryRun: flags.dryRun === true });
+        return;
+      }
       const { Repo } = await import('../repo/repo.js');
       const enclosing = enclosingRepoRoot(Repo, process.cwd());
       if (enclosing !== undefined) {
@@ -37,6 +45,11 @@ export function registerPipelineCommands(program: Command): void {
       }
       const { created } = Repo.init(process.cwd());
       print(created ? 'Initialized mlp repository in .mlp/ — commit .mlp/config.yaml and .mlp/.gitignore.' : '.mlp/ already exists; nothing to do.');
+      const { isDvcProject } = await import('../migrate/migrate.js');
+      if (isDvcProject(process.cwd()) && !fs.existsSync('pipeline.yaml')) {
+        // An empty mlp repository next to a DVC pipeline would report "up to date" for nothing.
+        print('This is a DVC project: `mlp migrate` converts dvc.yaml, dvc.lock, the .dvc files, remotes and the DVC cache (`--dry-run` shows what it would do).');
+      }
     });
 
   program

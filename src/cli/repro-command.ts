@@ -8,6 +8,7 @@ import { repro, type StageResult } from '../repro/repro.js';
 import { describeReason } from '../ui/reasons.js';
 import { renderStageFailure } from '../ui/stage-failure.js';
 import { useColour } from '../ui/colour.js';
+import { reproProgressUpdate, startProgress } from '../ui/progress.js';
 
 export interface ReproCliOptions {
   force: boolean;
@@ -72,6 +73,13 @@ export async function runRepro(repo: Repo, targets: string[], options: ReproCliO
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  // The overall count on a terminal only: elsewhere the "Running" lines already log the run.
+  const progress = await startProgress({ mode: options.quiet || options.dry ? 'off' : 'auto', lines: false });
+  const running: string[] = [];
+  let selected = 0;
+  let settled = 0;
+  const showProgress = (): void => progress.update(reproProgressUpdate(settled, selected, running));
+
   try {
     const summary = await repro(
       repo,
@@ -86,19 +94,32 @@ export async function runRepro(repo: Repo, targets: string[], options: ReproCliO
         dry: options.dry, jobs, keepGoing: options.keepGoing, runCache: options.runCache, signal: controller.signal },
       {
         output,
+        planned(stages) {
+          selected = stages.length;
+          showProgress();
+        },
         stageStarting(stage, reasons, how) {
+          running.push(stage.name);
+          // A command that writes to the terminal itself owns it until it ends.
+          if (how === 'run' && output.mode === 'inherit') progress.pause();
+          else showProgress();
           const why = reasons.map(describeReason).join('; ');
           if (how === 'restore') out(`Restoring '${stage.name}' from the run-cache (${why})`);
           else out(`Running '${stage.name}' (${why})\n${stage.cmd.map((c) => `> ${c}`).join('\n')}`);
         },
         stageFinished(stage, result) {
+          const at = running.indexOf(stage.name);
+          if (at >= 0) running.splice(at, 1);
+          settled++;
           reportStage(stage.name, result, options.explain);
+          showProgress();
         },
         warning(stage, message) {
           err(`warning: stage '${stage.name}': ${message}`);
         },
       },
     );
+    progress.done();
     const counts = new Map<string, number>();
     for (const r of summary.results.values()) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
     const parts: string[] = [];
@@ -133,6 +154,7 @@ export async function runRepro(repo: Repo, targets: string[], options: ReproCliO
     }
     return ExitCode.ok;
   } finally {
+    progress.done();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

@@ -22,6 +22,16 @@ export interface CheckoutItem {
 export interface CheckoutOptions extends Pick<TargetOptions, 'recursive' | 'glob'> {
   /** Overwrite and delete workspace files even when their content is not in the cache. */
   force?: boolean;
+  /** Hears where the checkout is, before the first path and after each (the CLI shows it; must not throw). */
+  onProgress?: (progress: CheckoutProgress) => void;
+}
+
+/** Recorded paths checked out so far and their bytes, of all those selected. */
+export interface CheckoutProgress {
+  paths: number;
+  totalPaths: number;
+  bytes: number;
+  totalBytes: number;
 }
 
 /**
@@ -65,14 +75,25 @@ export function recordedPaths(repo: Repo, targets: readonly string[], options: P
  * left untouched and reported as `unsaved` (unless `force`); the others are still checked out.
  */
 export function checkoutWorkspace(repo: Repo, targets: readonly string[], options: CheckoutOptions = {}): CheckoutItem[] {
-  return recordedPaths(repo, targets, options).map(({ path, source, info }): CheckoutItem => {
-    try {
-      return { path, source, outcome: repo.workspace.checkout(path, info, undefined, options.force === true) };
-    } catch (error) {
-      if (error instanceof UnsavedChangesError) return { path, source, outcome: 'unsaved', files: [...error.files], message: error.message };
-      // A file that tries to reach outside the repository stops the checkout (exit 3).
-      if (!(error instanceof MlpError) || error.exitCode === ExitCode.invalidPipeline) throw error;
-      return { path, source, outcome: error instanceof MissingObjectError ? 'missing' : 'failed', message: error.message };
-    }
+  const recorded = recordedPaths(repo, targets, options);
+  const progress: CheckoutProgress = { paths: 0, totalPaths: recorded.length, bytes: 0, totalBytes: recorded.reduce((n, r) => n + r.info.size, 0) };
+  options.onProgress?.({ ...progress });
+  return recorded.map((item): CheckoutItem => {
+    const checkedOut = checkoutOne(repo, item, options.force === true);
+    progress.paths++;
+    progress.bytes += item.info.size;
+    options.onProgress?.({ ...progress });
+    return checkedOut;
   });
+}
+
+function checkoutOne(repo: Repo, { path, source, info }: RecordedPath, force: boolean): CheckoutItem {
+  try {
+    return { path, source, outcome: repo.workspace.checkout(path, info, undefined, force) };
+  } catch (error) {
+    if (error instanceof UnsavedChangesError) return { path, source, outcome: 'unsaved', files: [...error.files], message: error.message };
+    // A file that tries to reach outside the repository stops the checkout (exit 3).
+    if (!(error instanceof MlpError) || error.exitCode === ExitCode.invalidPipeline) throw error;
+    return { path, source, outcome: error instanceof MissingObjectError ? 'missing' : 'failed', message: error.message };
+  }
 }

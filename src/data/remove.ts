@@ -12,7 +12,7 @@ import { ExitCode, MlpError } from '../errors.js';
 import { pointerFileFor, writePointer, type Pointer } from '../pointer/pointer-file.js';
 import { definitionOf, PipelineFileEditor } from '../pipeline/edit.js';
 import { POINTER_SUFFIX } from '../pipeline/schema.js';
-import { resolveTargets } from '../pipeline/targets.js';
+import { namedStages, resolveTargets } from '../pipeline/targets.js';
 import type { Repo } from '../repo/repo.js';
 import { SymlinkGuard, joinInside, type RepoPath } from '../schema/repo-path.js';
 import type { Sha256 } from '../schema/sha256.js';
@@ -43,11 +43,10 @@ export function removeTargets(repo: Repo, targets: readonly string[], options: R
   const pointerPlan: Pointer[] = [];
   const stagePlan: { key: string; file: string; stages: string[] }[] = [];
   for (const target of targets) {
-    const isStage = repo.pipeline.stages.has(target) || [...repo.pipeline.stages.keys()].some((n) => n.startsWith(`${target}@`));
-    if (isStage) {
-      const { key, file } = definitionOf(repo.pipeline, target);
+    if (namedStages(repo.pipeline, target).length > 0) {
+      const { key, file, stages } = definitionOf(repo.pipeline, target);
       if (stagePlan.some((s) => s.key === key && s.file === file)) continue;
-      stagePlan.push({ key, file, stages: [...repo.pipeline.stages.keys()].filter((n) => n === key || n.startsWith(`${key}@`)) });
+      stagePlan.push({ key, file, stages });
       continue;
     }
     const selection = resolveTargets(repo.pipeline, [target], { tracked: pointers });

@@ -6,6 +6,7 @@ import { ExitCode, MlpError } from '../errors.js';
 import { GitRepo, runGit } from '../git/git.js';
 import { checkedInside, type RepoPath } from '../schema/repo-path.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { lockFileOf } from '../pipeline/address.js';
 import { DEFAULT_PARAMS_FILE, LOCK_FILE, PIPELINE_FILE } from '../pipeline/schema.js';
 import type { Pipeline } from '../pipeline/types.js';
 import fs from 'node:fs';
@@ -68,6 +69,8 @@ export function writeRunParams(root: string, originals: ReadonlyMap<RepoPath, st
  */
 export function experimentFiles(pipeline: Pipeline | undefined, extra: Iterable<string> = []): string[] {
   const files = new Set<string>([PIPELINE_FILE, LOCK_FILE, DEFAULT_PARAMS_FILE, ...extra]);
+  // Pipelines in subdirectories, and the lock next to each.
+  for (const file of pipeline?.files ?? []) files.add(file).add(lockFileOf(file));
   for (const stage of pipeline?.stages.values() ?? []) {
     for (const p of stage.params) files.add(p.file);
     for (const out of stage.outs) if (out.kind === 'metric') files.add(out.path);

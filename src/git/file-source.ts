@@ -63,6 +63,13 @@ export class RevisionSource implements FileSource {
     return new RevisionSource(git, rev, git.resolve(rev));
   }
 
+  private listing: string[] | undefined;
+
+  /** Every file at the revision, repository-relative. */
+  files(): string[] {
+    return (this.listing ??= this.git.filesAt(this.commit));
+  }
+
   read(file: string): Buffer | undefined {
     if (!this.blobs.has(file)) this.prefetch([file]);
     return this.blobs.get(file);

@@ -64,10 +64,11 @@ export class HashAborted extends Error {
   }
 }
 
-export async function hashFile(file: string, signal?: AbortSignal): Promise<Sha256> {
+/** `onBytes` hears how many bytes of the file are hashed so far (for a progress display). */
+export async function hashFile(file: string, signal?: AbortSignal, onBytes?: (bytes: number) => void): Promise<Sha256> {
   const handle = await fs.promises.open(file, 'r');
   try {
-    return (await hashHandle(handle, undefined, signal)).hash;
+    return (await hashHandle(handle, undefined, signal, onBytes)).hash;
   } finally {
     await handle.close();
   }
@@ -76,11 +77,13 @@ export async function hashFile(file: string, signal?: AbortSignal): Promise<Sha2
 /**
  * Hashes `input` from its start; with `output`, writes every chunk at the same offset there as
  * well. Reads run up to DEPTH chunks ahead; a buffer is reused only once its write finished.
+ * `onBytes` hears the bytes hashed so far after each chunk (one large file's progress).
  */
 export async function hashHandle(
   input: fs.promises.FileHandle,
   output: fs.promises.FileHandle | undefined,
   signal?: AbortSignal,
+  onBytes?: (bytes: number) => void,
 ): Promise<{ hash: Sha256; size: number }> {
   const hash = createHash('sha256');
   const buffers = Array.from({ length: DEPTH }, () => Buffer.allocUnsafeSlow(ASYNC_CHUNK));
@@ -107,6 +110,7 @@ export async function hashHandle(
         writes[slot] = writeAll(output, chunk, at);
       }
       size += n;
+      onBytes?.(size);
       if (n < ASYNC_CHUNK) break; // a short read is the end: nothing more was there when it was read
       reads.push(readInto(slot));
       slot = (slot + 1) % DEPTH;

@@ -46,7 +46,8 @@ export function compareStrings(a: string, b: string): number {
  */
 export interface FileSink {
   has(hash: Sha256): boolean;
-  add(rel: string, abs: string, stat: fs.Stats): Promise<{ hash: Sha256; stat: fs.Stats }>;
+  /** `onBytes`: bytes of this file read so far, when the sink reports them (large files). */
+  add(rel: string, abs: string, stat: fs.Stats, onBytes?: (bytes: number) => void): Promise<{ hash: Sha256; stat: fs.Stats }>;
 }
 
 /** Where a long hash-and-store is (`mlp add` of many or large files shows it). */
@@ -55,6 +56,8 @@ export interface StoreProgress {
   found(files: number, bytes: number): void;
   /** One file done (stored, or already in the store). */
   stored(bytes: number): void;
+  /** Bytes of the file being stored read so far (a large file advances while it is read). */
+  reading?(bytes: number): void;
 }
 
 export class PathHasher {
@@ -90,7 +93,7 @@ export class PathHasher {
     if (!stat.isDirectory()) {
       if (!stat.isFile()) throw specialFileError(rel, stat);
       progress?.found(1, stat.size);
-      const stored = await this.storeFile(rel, abs, stat, sink);
+      const stored = await this.storeFile(rel, abs, stat, sink, progress);
       progress?.stored(stored.size);
       return stored;
     }
@@ -101,7 +104,7 @@ export class PathHasher {
       files.reduce((n, f) => n + f.stat.size, 0),
     );
     for (const f of files) {
-      const stored = await this.storeFile(`${rel}/${f.rel}`, f.abs, f.stat, sink);
+      const stored = await this.storeFile(`${rel}/${f.rel}`, f.abs, f.stat, sink, progress);
       manifest.push({ path: f.rel, ...stored });
       progress?.stored(stored.size);
     }
@@ -109,10 +112,10 @@ export class PathHasher {
   }
 
   /** Hash and size of what was stored (the file may have changed since `stat` was taken). */
-  private async storeFile(rel: string, abs: string, stat: fs.Stats, sink: FileSink): Promise<{ hash: Sha256; size: number }> {
+  private async storeFile(rel: string, abs: string, stat: fs.Stats, sink: FileSink, progress?: StoreProgress): Promise<{ hash: Sha256; size: number }> {
     const known = this.state.get(rel, stat);
     if (known && sink.has(known)) return { hash: known, size: stat.size };
-    const stored = await sink.add(rel, abs, stat);
+    const stored = await sink.add(rel, abs, stat, progress?.reading ? (bytes) => progress.reading?.(bytes) : undefined);
     this.state.set(rel, stored.stat, stored.hash);
     return { hash: stored.hash, size: stored.stat.size };
   }
@@ -132,10 +135,30 @@ export class PathHasher {
   }
 
   private manifestOf(entries: ManifestEntry[]): PathHash {
-    const manifest = entries.sort((a, b) => compareStrings(a.path, b.path));
-    const size = manifest.reduce((n, e) => n + e.size, 0);
-    return { hash: hashBytes(serializeManifest(manifest)), size, nfiles: manifest.length, manifest };
+    return manifestHash(entries);
   }
+}
+
+/**
+ * The hash a file or directory anywhere on disk would get in the lock (e.g. a model directory
+ * being served), without a state cache or `.mlpignore`; undefined if it does not exist.
+ */
+export function hashStandalone(abs: string): PathHash | undefined {
+  const stat = fs.statSync(abs, { throwIfNoEntry: false });
+  if (!stat) return undefined;
+  const hashOne = (file: string, size: number): Sha256 => (size > WHOLE_READ_LIMIT ? hashFileSync(file) : hashBytes(fs.readFileSync(file)));
+  if (!stat.isDirectory()) {
+    if (!stat.isFile()) throw specialFileError(abs, stat);
+    return { hash: hashOne(abs, stat.size), size: stat.size };
+  }
+  return manifestHash(walkFiles(abs, abs).map((f) => ({ path: f.rel, hash: hashOne(f.abs, f.stat.size), size: f.stat.size })));
+}
+
+/** A directory's hash and size from the entries of its manifest (sorted here). */
+function manifestHash(entries: ManifestEntry[]): PathHash {
+  const manifest = entries.sort((a, b) => compareStrings(a.path, b.path));
+  const size = manifest.reduce((n, e) => n + e.size, 0);
+  return { hash: hashBytes(serializeManifest(manifest)), size, nfiles: manifest.length, manifest };
 }
 
 /** Files up to this size are read whole (one read, no chunking). */

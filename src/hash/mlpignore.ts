@@ -89,15 +89,23 @@ function escapeRegex(c: string): string {
 export class MlpIgnore {
   private readonly byDir = new Map<string, IgnoreRule[]>();
 
-  constructor(private readonly root: string) {}
+  /**
+   * `fileName`: another file of the same syntax (`mlp migrate --dry-run` reads DVC's `.dvcignore`);
+   * `read`: how a repository-relative file is read (e.g. at a git revision); the disk by default.
+   */
+  constructor(
+    private readonly root: string,
+    private readonly fileName = IGNORE_FILE,
+    private readonly read?: (file: string) => string | undefined,
+  ) {}
 
   rulesOf(dir: string): IgnoreRule[] {
     let rules = this.byDir.get(dir);
     if (!rules) {
-      const file = dir === '' ? IGNORE_FILE : `${dir}/${IGNORE_FILE}`;
+      const file = dir === '' ? this.fileName : `${dir}/${this.fileName}`;
       let text: string | undefined;
       try {
-        text = fs.readFileSync(path.join(this.root, file), 'utf8');
+        text = this.read ? this.read(file) : fs.readFileSync(path.join(this.root, file), 'utf8');
       } catch {
         text = undefined;
       }

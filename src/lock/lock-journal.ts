@@ -46,13 +46,16 @@ export type JournalContents =
   /** `torn`: it ended in an incomplete or unparsable line, which was ignored with all after it. */
   | { state: 'current'; records: JournalRecord[]; torn: boolean };
 
-/** The identity of the lock file a journal applies to. */
-function baseOf(lockFile: string): string {
-  return signatureOf(lockFile) ?? '-';
+/**
+ * The identity of the lock files a journal applies to (one per pipeline file: the journal holds
+ * stages of every pipeline, and applies only while none of their lock files was rewritten).
+ */
+function baseOf(lockFile: string | readonly string[]): string {
+  return (typeof lockFile === 'string' ? [lockFile] : lockFile).map((f) => signatureOf(f) ?? '-').join('|');
 }
 
 /** Reads the journal `file` kept for the lock file `lockFile`. */
-export function readJournal(file: string, lockFile: string): JournalContents {
+export function readJournal(file: string, lockFile: string | readonly string[]): JournalContents {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -95,7 +98,7 @@ export class JournalWriter {
    * Starts a new journal on top of `lockFile` as it is on disk now, replacing any old journal
    * (the caller has folded whatever applied of it into the lock).
    */
-  static start(file: string, lockFile: string): JournalWriter {
+  static start(file: string, lockFile: string | readonly string[]): JournalWriter {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const fd = fs.openSync(file, 'w');
     const writer = new JournalWriter(file, fd);

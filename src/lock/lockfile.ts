@@ -7,12 +7,18 @@
  * one finished stage durable at once in O(1) — a line in the lock journal (lock-journal.ts) —
  * and `flush` (called by Repo.close for the holder of the repository lock) writes the file once
  * at the end. `load` applies a journal that a running or killed repro left on top of this file.
+ *
+ * Several pipeline files: as DVC keeps a dvc.lock next to each dvc.yaml, each pipeline file's
+ * stages are locked in the `pipeline.lock` next to it (under their plain names, so a subproject
+ * moved elsewhere keeps its lock). In memory, and in the journal, stages are keyed by address
+ * (`sub/pipeline.yaml:train`, address.ts); `save` writes each lock file from its stages.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { PipelineError } from '../errors.js';
 import { compareStrings, type HashInfo } from '../hash/hash-path.js';
-import { LOCK_FILE } from '../pipeline/schema.js';
+import { lockFileOf, splitAddress, stageAddress } from '../pipeline/address.js';
+import { LOCK_FILE, PIPELINE_FILE } from '../pipeline/schema.js';
 import { readValidatedYaml } from '../schema/cached.js';
 import { parseYaml, validate } from '../schema/located.js';
 import { LOCK_SCHEMA_VERSION, lockKind, lockSchema, type LockYaml } from '../schema/lockfile.js';
@@ -46,47 +52,77 @@ export class Lockfile {
   private unsaved = false;
   private journal: JournalWriter | undefined;
 
+  /** Lock files (repository-relative) whose stages changed since they were read or written. */
+  private readonly dirty = new Set<string>();
+
   private constructor(
+    readonly root: string,
+    /** The root lock file, absolute. */
     readonly file: string,
+    /** Every lock file, repository-relative, the root's first. */
+    private readonly lockFiles: readonly string[],
     private readonly entries: Map<string, LockEntry>,
     private readonly cache: ParseCache,
     private readonly journalFile: string | undefined,
   ) {}
 
   /**
-   * Reads and validates `pipeline.lock` in `root` (through the parse cache, validated either
-   * way). With `journalFile`, finished stages recorded there on top of this very file (by a repro
-   * still running, or killed) are applied, and `record` appends to it; without, `record`
-   * rewrites the file.
+   * Reads and validates `pipeline.lock` in `root`, and the lock file next to each of
+   * `pipelineFiles` in a subdirectory (through the parse cache, validated either way). With
+   * `journalFile`, finished stages recorded there on top of these very files (by a repro still
+   * running, or killed) are applied, and `record` appends to it; without, `record` rewrites the
+   * file.
    */
-  static load(root: string, cache = ParseCache.inMemory(), journalFile?: string): Lockfile {
-    const file = path.join(root, LOCK_FILE);
-    const entries = readValidatedYaml(cache, file, LOCK_FILE, lockSchema, lockKind(LOCK_FILE), lockEntries, checkConflictMarkers);
-    const lock = new Lockfile(file, entries ?? new Map(), cache, journalFile);
+  static load(root: string, cache = ParseCache.inMemory(), journalFile?: string, pipelineFiles: readonly string[] = [PIPELINE_FILE]): Lockfile {
+    const lockFiles = [...new Set([LOCK_FILE, ...pipelineFiles.map(lockFileOf)])];
+    const entries = new Map<string, LockEntry>();
+    for (const rel of lockFiles) {
+      const pipelineFile = rel === LOCK_FILE ? PIPELINE_FILE : `${path.posix.dirname(rel)}/${PIPELINE_FILE}`;
+      const base = path.posix.dirname(rel);
+      const read = readValidatedYaml(cache, path.join(root, rel), rel, () => lockSchema(base), lockKind(rel), lockEntries, checkConflictMarkers);
+      for (const [name, entry] of read ?? []) entries.set(stageAddress(pipelineFile, name), entry);
+    }
+    const lock = new Lockfile(root, path.join(root, LOCK_FILE), lockFiles, entries, cache, journalFile);
     if (journalFile) lock.applyJournal(journalFile);
     return lock;
   }
 
+  /** The lock files, absolute (what the journal sits on top of). */
+  private absFiles(): string[] {
+    return this.lockFiles.map((f) => path.join(this.root, f));
+  }
+
+  /** The lock file that holds stage `address`. */
+  private lockFileFor(address: string): string {
+    return lockFileOf(splitAddress(address).file);
+  }
+
   /** Applies the journal's records, each validated by the lockfile's schema (a rare path: after a crash). */
   private applyJournal(journalFile: string): void {
-    const journal = readJournal(journalFile, this.file);
+    const journal = readJournal(journalFile, this.lockFiles.length === 1 ? this.file : this.absFiles());
     if (journal.state !== 'current') return;
     for (const record of journal.records) {
       let parsed: Map<string, LockEntry>;
       try {
-        const data = validate({ schema: SCHEMA, stages: { [record.stage]: record.entry } }, lockSchema(), journalFile, lockKind(LOCK_FILE));
+        // Validated under the plain name (the schema's stage names), kept under the address.
+        const data = validate({ schema: SCHEMA, stages: { [splitAddress(record.stage).name]: record.entry } }, lockSchema(), journalFile, lockKind(LOCK_FILE));
         parsed = lockEntries(data);
       } catch {
         break; // damaged: ignore it and what follows, like a torn line (those stages rerun or restore)
       }
-      for (const [name, entry] of parsed) this.set(name, entry);
+      for (const entry of parsed.values()) this.set(record.stage, entry);
     }
   }
 
-  /** Parses and validates lockfile text; `file` names it in errors (e.g. `pipeline.lock at HEAD~1`). */
+  /**
+   * Parses and validates lockfile text; `file` names it in errors (e.g. `pipeline.lock at HEAD~1`),
+   * and a repository-relative `sub/pipeline.lock` says which directory its paths are relative to.
+   */
   static parse(text: string, file = LOCK_FILE): Map<string, LockEntry> {
     checkConflictMarkers(text, file);
-    return lockEntries(parseYaml(text, file, lockSchema(), lockKind(LOCK_FILE)));
+    // `sub/pipeline.lock` records paths relative to `sub/` (a description such as `pipeline.lock at HEAD~1` is the root's).
+    const base = !file.includes(' ') && path.posix.basename(file) === LOCK_FILE ? path.posix.dirname(file) : '.';
+    return lockEntries(parseYaml(text, file, lockSchema(base), lockKind(file)));
   }
 
   get(stage: string): LockEntry | undefined {
@@ -102,12 +138,16 @@ export class Lockfile {
     this.entries.set(stage, normalizeEntry(entry));
     this.blocks.delete(stage);
     this.unsaved = true;
+    this.dirty.add(this.lockFileFor(stage));
   }
 
   delete(stage: string): boolean {
     this.blocks.delete(stage);
     const deleted = this.entries.delete(stage);
-    if (deleted) this.unsaved = true;
+    if (deleted) {
+      this.unsaved = true;
+      this.dirty.add(this.lockFileFor(stage));
+    }
     return deleted;
   }
 
@@ -124,7 +164,7 @@ export class Lockfile {
     }
     if (!this.journal) {
       if (this.unsaved) this.save();
-      this.journal = JournalWriter.start(this.journalFile, this.file);
+      this.journal = JournalWriter.start(this.journalFile, this.lockFiles.length === 1 ? this.file : this.absFiles());
     }
     this.set(stage, entry);
     this.journal.append({ stage, entry: entryToYaml(this.entries.get(stage) as LockEntry) });
@@ -141,18 +181,26 @@ export class Lockfile {
     else this.removeJournal();
   }
 
-  serialize(): string {
-    const names = [...this.entries.keys()].sort(compareStrings);
-    let text = `${HEADER}schema: '${SCHEMA}'\nstages:${names.length === 0 ? ' {}' : ''}\n`;
-    for (const name of names) {
-      let block = this.blocks.get(name);
+  /** The text of lock file `lockFile` (repository-relative; the root one by default). */
+  serialize(lockFile: string = LOCK_FILE): string {
+    const addresses = this.addressesIn(lockFile);
+    let text = `${HEADER}schema: '${SCHEMA}'\nstages:${addresses.length === 0 ? ' {}' : ''}\n`;
+    for (const address of addresses) {
+      let block = this.blocks.get(address);
       if (block === undefined) {
-        block = emitYaml({ [name]: entryToYaml(this.entries.get(name) as LockEntry) }, 2);
-        this.blocks.set(name, block);
+        block = emitYaml({ [splitAddress(address).name]: entryToYaml(this.entries.get(address) as LockEntry, path.posix.dirname(lockFile)) }, 2);
+        this.blocks.set(address, block);
       }
       text += block;
     }
     return text;
+  }
+
+  /** The stages lock file `lockFile` holds, sorted by plain name as the file lists them. */
+  private addressesIn(lockFile: string): string[] {
+    return [...this.entries.keys()]
+      .filter((a) => this.lockFileFor(a) === lockFile)
+      .sort((a, b) => compareStrings(splitAddress(a).name, splitAddress(b).name));
   }
 
   /**
@@ -161,9 +209,18 @@ export class Lockfile {
    * but no longer matches the file: it is ignored.)
    */
   save(): void {
-    writeFileAtomic(this.file, this.serialize());
-    const stages = Object.fromEntries([...this.entries].map(([name, entry]) => [name, entryToYaml(entry)]));
-    this.cache.remember(this.file, { schema: SCHEMA, stages });
+    // The root lock is always written (as before there were several); another only when its
+    // stages changed, and not created empty.
+    for (const rel of this.lockFiles) {
+      if (rel !== LOCK_FILE && !this.dirty.has(rel)) continue;
+      const abs = path.join(this.root, rel);
+      const addresses = this.addressesIn(rel);
+      if (rel !== LOCK_FILE && addresses.length === 0 && !fs.existsSync(abs)) continue;
+      writeFileAtomic(abs, this.serialize(rel));
+      const stages = Object.fromEntries(addresses.map((a) => [splitAddress(a).name, entryToYaml(this.entries.get(a) as LockEntry)]));
+      this.cache.remember(abs, { schema: SCHEMA, stages });
+    }
+    this.dirty.clear();
     this.unsaved = false;
     this.removeJournal();
   }
@@ -175,16 +232,21 @@ export class Lockfile {
   }
 }
 
-function entryToYaml(entry: LockEntry): Record<string, unknown> {
+/**
+ * A stage's block as the lock file writes it; `base`: the lock file's directory, which paths and
+ * params files are written relative to ('.': repository paths, as in the root lock and the journal).
+ */
+function entryToYaml(entry: LockEntry, base = '.'): Record<string, unknown> {
+  const rel = (p: string): string => (base === '.' ? p : path.posix.relative(base, p));
   const out: Record<string, unknown> = { cmd: entry.cmd.length === 1 ? entry.cmd[0] : entry.cmd };
-  if (entry.deps.length > 0) out.deps = entry.deps.map(pathToYaml);
-  if (Object.keys(entry.params).length > 0) out.params = entry.params;
-  if (entry.outs.length > 0) out.outs = entry.outs.map(pathToYaml);
+  if (entry.deps.length > 0) out.deps = entry.deps.map((p) => pathToYaml(p, rel));
+  if (Object.keys(entry.params).length > 0) out.params = base === '.' ? entry.params : Object.fromEntries(Object.entries(entry.params).map(([file, values]) => [rel(file), values]));
+  if (entry.outs.length > 0) out.outs = entry.outs.map((p) => pathToYaml(p, rel));
   return out;
 }
 
-function pathToYaml(p: LockedPath): Record<string, unknown> {
-  const out: Record<string, unknown> = { path: p.path, sha256: p.hash, size: p.size };
+function pathToYaml(p: LockedPath, rel: (p: string) => string): Record<string, unknown> {
+  const out: Record<string, unknown> = { path: rel(p.path), sha256: p.hash, size: p.size };
   if (p.nfiles !== undefined) out.nfiles = p.nfiles;
   return out;
 }
@@ -213,8 +275,9 @@ function normalizeEntry(entry: LockEntry): LockEntry {
 
 function checkConflictMarkers(text: string, file: string): void {
   if (/^(<<<<<<<|>>>>>>>) /m.test(text)) {
-    throw new PipelineError(`${LOCK_FILE} contains git merge conflict markers`, { file }, {
-      hint: `take one side and rerun what changed: git checkout --theirs ${LOCK_FILE} && mlp repro`,
+    const name = path.basename(file) === LOCK_FILE && !path.isAbsolute(file) ? file : LOCK_FILE;
+    throw new PipelineError(`${name} contains git merge conflict markers`, { file }, {
+      hint: `take one side and rerun what changed: git checkout --theirs ${name} && mlp repro`,
     });
   }
 }

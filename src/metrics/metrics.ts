@@ -5,7 +5,7 @@
 import type { Sha256 } from '../schema/sha256.js';
 import fs from 'node:fs';
 import { MlpError } from '../errors.js';
-import { describeSource, readText, type FileSource } from '../git/file-source.js';
+import { RevisionSource, describeSource, readText, type FileSource } from '../git/file-source.js';
 import { loadPipelineAt } from '../git/pipeline-at.js';
 import { compareStrings } from '../hash/hash-path.js';
 import { Lockfile, type LockEntry } from '../lock/lockfile.js';
@@ -69,7 +69,7 @@ function unmatchedTargets(pipelines: readonly Pipeline[], targets: readonly Targ
  * git: at a revision it is found through that revision's `pipeline.lock` and the local cache.
  */
 export class MetricsReader {
-  private lock: Map<string, LockEntry> | undefined;
+  private lock: LockEntry[] | undefined;
 
   constructor(
     private readonly source: FileSource,
@@ -90,7 +90,7 @@ export class MetricsReader {
   private fromCache(file: string): string | undefined {
     if (this.source.commit === undefined) return undefined; // the workspace is what is on disk
     this.lock ??= this.loadLock();
-    for (const entry of this.lock.values()) {
+    for (const entry of this.lock) {
       const out = entry.outs.find((o) => o.path === file);
       if (!out) continue;
       try {
@@ -102,14 +102,18 @@ export class MetricsReader {
     return undefined;
   }
 
-  private loadLock(): Map<string, LockEntry> {
-    const text = readText(this.source, LOCK_FILE);
-    if (text === undefined) return new Map();
-    try {
-      return Lockfile.parse(text);
-    } catch {
-      return new Map(); // a broken lock at an old revision only means no cached metrics there
-    }
+  /** The entries of every lock file at the revision (the root's, and those next to sub-pipelines). */
+  private loadLock(): LockEntry[] {
+    const files = this.source instanceof RevisionSource ? this.source.files().filter((f) => f === LOCK_FILE || f.endsWith(`/${LOCK_FILE}`)) : [LOCK_FILE];
+    return files.flatMap((file) => {
+      const text = readText(this.source, file);
+      if (text === undefined) return [];
+      try {
+        return [...Lockfile.parse(text, file).values()];
+      } catch {
+        return []; // a broken lock at an old revision only means no cached metrics there
+      }
+    });
   }
 }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { PipelineError } from '../errors.js';
 import { parseJsonLocated } from '../util/json-text.js';
 import { parsePythonParams } from './python-params.js';
+import { parseTomlParams } from './toml-params.js';
 import type { ParseCache } from '../util/parse-cache.js';
 import { yaml } from '../util/yaml.js';
 
@@ -65,11 +66,8 @@ export function parseYamlText(text: string, file: string, options: YamlParseOpti
 export function parseParamsText(text: string, file: string, options: YamlParseOptions = {}): Record<string, unknown> {
   // A `.py` file: its constants and class attributes, as DVC reads Python params files.
   if (file.toLowerCase().endsWith('.py')) return parsePythonParams(text);
-  if (file.toLowerCase().endsWith('.toml')) {
-    // DVC reads TOML params; mlp has no TOML parser among its dependencies yet. Read as YAML, a
-    // TOML file would give a confusing syntax error, or worse, wrong values.
-    throw new PipelineError('TOML params files are not supported yet', { file }, { hint: 'convert it to params.yaml (or JSON), or to Python constants in a .py file' });
-  }
+  // A `.toml` file: tables as nested mappings, as DVC reads TOML params (params/toml-params.ts).
+  if (file.toLowerCase().endsWith('.toml')) return parseTomlParams(text, file);
   const isJson = file.toLowerCase().endsWith('.json');
   const json = isJson && text.trim() !== '' ? parseJsonLocated(text, file, 'fix the JSON syntax (a .json file is strict JSON: no comments, no trailing commas)') : undefined;
   // Integers as bigint come from the YAML parser only (JSON is YAML, so it reads valid JSON alike).

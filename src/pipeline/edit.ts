@@ -10,27 +10,35 @@ import type { YAMLMap } from 'yaml';
 import { ExitCode, MlpError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { yaml } from '../util/yaml.js';
-import { unknownTarget } from './targets.js';
+import { localName, splitAddress, stageAddress } from './address.js';
+import { namedStages, unknownTarget } from './targets.js';
 import type { Pipeline } from './types.js';
 
-/** The definition key in `stages:` of stage `name` (its group for `train@a`), and its file. */
-export function definitionOf(pipeline: Pipeline, name: string): { file: string; key: string; group: boolean } {
-  const stage = pipeline.stages.get(name);
-  if (stage) {
-    const at = name.indexOf('@');
+/**
+ * The definition key in `stages:` of stage `name` (its group for `train@a`), its file, and the
+ * stages (addresses) that definition makes. `name` is a stage or group by address
+ * (`sub/pipeline.yaml:train`) or plain name (targets.ts says which stage it means).
+ */
+export function definitionOf(pipeline: Pipeline, name: string): { file: string; key: string; group: boolean; stages: string[] } {
+  const named = namedStages(pipeline, name);
+  const first = named[0] === undefined ? undefined : pipeline.stages.get(named[0]);
+  if (!first) throw unknownTarget(name, pipeline, { why: `no stage of that name in ${pipeline.files.join(', ') || pipeline.file}`, what: { kind: 'stage', paths: [] } });
+  const file = first.location.file;
+  const local = localName(first);
+  // What the user named, without its file: the stage itself, or its foreach/matrix group.
+  const asked = splitAddress(name.includes(':') ? `${file}:${name.slice(name.lastIndexOf(':') + 1)}` : name).name;
+  if (named.length === 1 && local === asked) {
+    const at = local.indexOf('@');
     if (at !== -1) {
-      const group = name.slice(0, at);
-      throw new MlpError(`stage '${name}' is one item of the foreach/matrix stage '${group}' and has no definition of its own`, {
-        hint: `name the whole group ('${group}'), or edit ${stage.location.file} by hand`,
+      const group = stageAddress(file, local.slice(0, at));
+      throw new MlpError(`stage '${first.name}' is one item of the foreach/matrix stage '${group}' and has no definition of its own`, {
+        hint: `name the whole group ('${group}'), or edit ${file} by hand`,
         exitCode: ExitCode.usage,
       });
     }
-    return { file: stage.location.file, key: name, group: false };
+    return { file, key: local, group: false, stages: named };
   }
-  const members = [...pipeline.stages.values()].filter((s) => s.name.startsWith(`${name}@`));
-  const first = members[0];
-  if (first) return { file: first.location.file, key: name, group: true };
-  throw unknownTarget(name, pipeline, { why: `no stage of that name in ${pipeline.file}`, what: { kind: 'stage', paths: [] } });
+  return { file, key: local.slice(0, local.indexOf('@')), group: true, stages: named };
 }
 
 /**

@@ -32,6 +32,7 @@ import { parseResources } from './resources.js';
 import { DEFAULT_PARSING, TemplateError, interpolate, type Context, type ParsingOptions } from './template.js';
 import type { Artifact, OutKind, OutSpec, ParamsSpec, Pipeline, PipelineSections, SourceLocation, Stage, TopLevelPlot } from './types.js';
 import { validatePipeline } from './validate.js';
+import { pipelineDir, stageAddress } from './address.js';
 
 interface RawStage {
   name: string;
@@ -60,22 +61,24 @@ interface CachedPipeline {
 }
 
 /**
- * Loads and validates the pipeline. The resolved stages are kept in the parse cache, keyed by
- * the pipeline file and every params/vars file read while resolving it. With `readText` the
- * pipeline and its params files are read through it instead (e.g. at a git revision), without
- * the cache.
+ * Loads and validates one pipeline file (`pipeline.yaml`, or `sub/pipeline.yaml`, whose paths are
+ * relative to its directory and whose stages are addressed `sub/pipeline.yaml:name`). The
+ * resolved stages are kept in the parse cache, keyed by the pipeline file and every params/vars
+ * file read while resolving it. With `readText` the pipeline and its params files are read
+ * through it instead (e.g. at a git revision), without the cache. `loadPipelines` (index.ts)
+ * loads every pipeline file of a repository into one.
  */
 export function loadPipeline(root: string, file = PIPELINE_FILE, cache = ParseCache.inMemory(), readText?: ReadText, options: LoadOptions = {}): Pipeline {
   const parsing = options.parsing ?? DEFAULT_PARSING;
   if (readText) {
     const text = readText(file);
-    return text === undefined ? { root, file, stages: new Map(), missing: true } : resolvePipeline(root, file, text, new ParamsReader(root, cache, readText), parsing);
+    return text === undefined ? { root, file, files: [], stages: new Map(), missing: true } : resolvePipeline(root, file, text, new ParamsReader(root, cache, readText), parsing);
   }
   const cacheKey = `pipeline2:${root}:${file}:${parsing.bool}:${parsing.list}`;
   const cached = cache.get<CachedPipeline>(cacheKey);
   // The cache holds stages validated when they were stored; their paths are checked again anyway.
   if (cached && Array.isArray(cached.stages) && cached.stages.every(hasValidPaths) && (cached.sections === undefined || [...cached.sections.metrics, ...cached.sections.params].every(isRepoPath))) {
-    const pipeline: Pipeline = { root, file, stages: new Map(cached.stages.map((s) => [s.name, s])) };
+    const pipeline: Pipeline = { root, file, files: [file], stages: new Map(cached.stages.map((s) => [s.name, s])) };
     if (cached.sections) pipeline.sections = cached.sections;
     return pipeline;
   }
@@ -85,9 +88,9 @@ export function loadPipeline(root: string, file = PIPELINE_FILE, cache = ParseCa
   try {
     text = fs.readFileSync(pipelineAbs, 'utf8');
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return { root, file, stages: new Map(), missing: true };
+    if (errorCode(error) === 'ENOENT') return { root, file, files: [], stages: new Map(), missing: true };
     if (errorCode(error) === 'EISDIR') {
-      throw new PipelineError(`${file} is a directory, not a file`, {}, { hint: `the pipeline is the YAML file ${file} at the repository root: move the directory away` });
+      throw new PipelineError(`${file} is a directory, not a file`, {}, { hint: `a pipeline is a YAML file named ${PIPELINE_FILE}: move the directory ${file} away` });
     }
     throw error;
   }
@@ -116,6 +119,7 @@ function hasValidPaths(stage: Stage): boolean {
  * pipeline file is an error, not an empty pipeline that is trivially up to date.
  */
 export function requirePipeline(pipeline: Pipeline): Pipeline {
+  refuseDvcInstead(pipeline);
   if (pipeline.missing) {
     throw new PipelineError(`${pipeline.file} does not exist in ${pipeline.root}`, {}, {
       hint: `create ${pipeline.file} with your stages (see "pipeline.yaml reference" in the README); data tracked with \`mlp add\` needs no pipeline: use \`mlp status\` and \`mlp checkout\``,
@@ -124,9 +128,22 @@ export function requirePipeline(pipeline: Pipeline): Pipeline {
   return pipeline;
 }
 
+/**
+ * A DVC project not migrated yet (dvc.yaml, no pipeline.yaml) is not an empty pipeline: say so
+ * and point to `mlp migrate`, instead of reporting nothing to do.
+ */
+export function refuseDvcInstead(pipeline: Pipeline): void {
+  if (!pipeline.missing) return;
+  const dvcYaml = path.posix.join(path.posix.dirname(pipeline.file), 'dvc.yaml');
+  if (!fs.existsSync(path.join(pipeline.root, dvcYaml))) return;
+  throw new PipelineError(`${pipeline.file} does not exist, but ${dvcYaml} does: this is a DVC project that is not migrated yet`, {}, {
+    hint: 'convert it with `mlp migrate` (`mlp migrate --dry-run` shows what it would do; the DVC files stay unless --remove-dvc)',
+  });
+}
+
 function resolvePipeline(root: string, file: string, text: string, params: ParamsReader, parsing: ParsingOptions): Pipeline {
   const loader = new PipelineLoader(root, file, text, params, parsing);
-  const pipeline: Pipeline = { root, file, stages: loader.stages() };
+  const pipeline: Pipeline = { root, file, files: [file], stages: loader.stages() };
   const sections = loader.sections();
   if (sections) pipeline.sections = sections;
   const paramsFiles = params.filesRead.map((f) => path.relative(root, f).split(path.sep).join('/'));
@@ -140,8 +157,9 @@ function resolvePipeline(root: string, file: string, text: string, params: Param
  */
 export function outputLocation(pipeline: Pipeline, stage: Stage, kind: OutKind): SourceLocation {
   try {
-    const text = fs.readFileSync(path.join(pipeline.root, pipeline.file), 'utf8');
-    const loader = new PipelineLoader(pipeline.root, pipeline.file, text, new ParamsReader(pipeline.root, ParseCache.inMemory()), DEFAULT_PARSING);
+    const file = stage.location.file;
+    const text = fs.readFileSync(path.join(pipeline.root, file), 'utf8');
+    const loader = new PipelineLoader(pipeline.root, file, text, new ParamsReader(pipeline.root, ParseCache.inMemory()), DEFAULT_PARSING);
     loader.stages();
     return loader.keyLocation(stage.name, OUT_KEYS[kind]) ?? stage.location;
   } catch {
@@ -176,6 +194,9 @@ class PipelineLoader {
   private globalContext: Context | undefined;
   private readonly origins: Origins = new Map();
 
+  /** The pipeline file's directory ('.' at the root): its paths, vars and params.yaml are relative to it. */
+  private readonly dir: string;
+
   constructor(
     private readonly root: string,
     private readonly file: string,
@@ -184,6 +205,7 @@ class PipelineLoader {
     private readonly parsing: ParsingOptions,
   ) {
     ({ doc: this.doc, linePos: this.linePos } = parseYamlDocument(text, file));
+    this.dir = pipelineDir(file);
   }
 
   private locate(node: Node | null | undefined): SourceLocation {
@@ -264,9 +286,10 @@ class PipelineLoader {
         this.fail(`invalid stage name '${name}'`, keyNode, 'use letters, digits, `_`, `.` and `-` (`@` is reserved for foreach/matrix)');
       }
       for (const raw of this.expandStage(name, keyNode, value, context)) {
-        if (result.has(raw.name)) this.fail(`stage '${raw.name}' is defined twice`, keyNode);
-        result.set(raw.name, new StageNormalizer(this.root, raw).stage());
-        this.keyLocations.set(raw.name, raw.keyLocations);
+        const address = stageAddress(this.file, raw.name);
+        if (result.has(address)) this.fail(`stage '${raw.name}' is defined twice`, keyNode);
+        result.set(address, new StageNormalizer(this.root, this.dir, raw, address).stage());
+        this.keyLocations.set(address, raw.keyLocations);
       }
     }
     return result;
@@ -295,7 +318,7 @@ class PipelineLoader {
       }
       return (entry.value as string[]).map((p) => {
         if (URL_PATH.test(p)) this.fail(`top-level \`${key}\`: '${p}' is a URL; mlp reads ${key} files from the repository only`, entry.node);
-        const checked = normalizeRepoPath(path.posix.normalize(p));
+        const checked = normalizeRepoPath(path.posix.join(this.dir, p));
         if ('problem' in checked) this.fail(`top-level \`${key}\`: ${describePathProblem(p, checked.problem)}`, entry.node, 'paths must stay inside the repository');
         return checked.path;
       });
@@ -372,15 +395,17 @@ class PipelineLoader {
 
   private collectVars(varsNode: Node | undefined): Context {
     const context: Context = {};
-    const defaults = this.params.read(DEFAULT_PARAMS_FILE);
+    // As DVC: the params.yaml next to the pipeline file (a sub-pipeline's own).
+    const defaultsFile = path.posix.join(this.dir, DEFAULT_PARAMS_FILE) as RepoPath;
+    const defaults = this.params.read(defaultsFile);
     if (defaults) {
       Object.assign(context, defaults);
-      for (const key of Object.keys(defaults)) this.origins.set(key, DEFAULT_PARAMS_FILE as RepoPath);
+      for (const key of Object.keys(defaults)) this.origins.set(key, defaultsFile);
     }
     if (varsNode === undefined || (isScalar(varsNode) && varsNode.value === null)) return context;
     if (!isSeq(varsNode)) this.fail('`vars` must be a list of params files and mappings', varsNode);
     for (const item of varsNode.items as Node[]) {
-      this.addVars(isMap(item) ? item.toJS(this.doc) : isScalar(item) ? item.value : undefined, '.', context, this.origins, this.locate(item));
+      this.addVars(isMap(item) ? item.toJS(this.doc) : isScalar(item) ? item.value : undefined, this.dir, context, this.origins, this.locate(item));
     }
     return context;
   }
@@ -445,7 +470,7 @@ class PipelineLoader {
         const at = keys.get('vars') ?? location;
         const entries = run(at, () => interpolate(vars, { ...stageContext, ...extra }));
         if (!Array.isArray(entries)) throw new PipelineError(`${where}: \`vars\` must be a list of params files and mappings`, at);
-        const wdir = typeof rest.wdir === 'string' && !rest.wdir.includes('${') ? rest.wdir : '.';
+        const wdir = path.posix.join(this.dir, typeof rest.wdir === 'string' && !rest.wdir.includes('${') ? rest.wdir : '.');
         for (const entry of entries) this.addVars(entry, wdir, stageContext, origins, at);
       }
       const full = { ...stageContext, ...extra };
@@ -542,11 +567,17 @@ function isPrimitive(value: unknown): value is string | number | boolean {
 class StageNormalizer {
   private readonly wdir: string;
 
+  /**
+   * `dir`: the pipeline file's directory, which the stage's wdir (and so its paths) is relative
+   * to; `address`: the stage's key across pipeline files (see address.ts).
+   */
   constructor(
     private readonly root: string,
+    private readonly dir: string,
     private readonly raw: RawStage,
+    private readonly address: string,
   ) {
-    this.wdir = this.raw.definition.wdir === undefined ? '.' : this.path('wdir', this.raw.definition.wdir, true);
+    this.wdir = this.path('wdir', this.raw.definition.wdir ?? '.', true);
   }
 
   private fail(key: string, message: string, hint?: string): never {
@@ -558,7 +589,7 @@ class StageNormalizer {
     const d = this.raw.definition;
     if (d.cmd === undefined) this.fail('cmd', 'missing `cmd`', 'every stage needs the command that produces its outputs');
     const stage: Stage = {
-      name: this.raw.name,
+      name: this.address,
       cmd: this.cmd(d.cmd),
       wdir: this.wdir,
       deps: this.list('deps', d.deps).map((p) => this.path('deps', p)),
@@ -626,7 +657,7 @@ class StageNormalizer {
           : 'write the output inside the repository and push it with `mlp push` (per-output `remote:` chooses the remote)',
       );
     }
-    const base = key === 'wdir' ? '.' : this.wdir;
+    const base = key === 'wdir' ? this.dir : this.wdir;
     const relative = path.isAbsolute(value) ? path.relative(this.root, value).split(path.sep).join('/') : path.posix.join(base, value);
     const normalized = normalizeRepoPath(relative === '' ? '.' : relative);
     if ('path' in normalized) return normalized.path;

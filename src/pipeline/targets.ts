@@ -5,8 +5,11 @@
  * reported the same way, with a "did you mean" when a name is close.
  *
  * A target is, in this order:
- * - `file:stage` — a stage (or foreach/matrix group) of the pipeline file `file`;
- * - a stage name, or a foreach/matrix group name (`train` selects `train@a`, `train@b`);
+ * - `file:stage` — a stage (or foreach/matrix group) of the pipeline file `file` (relative to the
+ *   current directory: `pipeline.yaml:train` in `nlp/` is `nlp/pipeline.yaml:train`);
+ * - a stage name, or a foreach/matrix group name (`train` selects `train@a`, `train@b`), in any
+ *   pipeline file; when several files have it, the one in the current directory's pipeline file
+ *   (as DVC reads a plain name), else it is ambiguous (an error listing the addresses);
  * - with `glob`, a shell-style pattern over stage names (`train@*`, `eval_?`), as `dvc repro --glob`;
  * - a pipeline file (`pipeline.yaml`): every stage it defines;
  * - a pointer file (`data.csv.mlp`) or the data it tracks (`data.csv`), or a path inside it;
@@ -23,7 +26,8 @@ import { ExitCode, MlpError } from '../errors.js';
 import { normalizeRepoPath } from '../schema/repo-path.js';
 import { isSameOrInside } from '../util/fs.js';
 import { closest } from '../util/suggest.js';
-import { POINTER_SUFFIX } from './schema.js';
+import { localName, splitAddress } from './address.js';
+import { PIPELINE_FILE, POINTER_SUFFIX } from './schema.js';
 import { selectDownstream, selectStages, type Dag } from './dag.js';
 import { requirePipeline } from './load.js';
 import type { Pipeline, Stage } from './types.js';
@@ -94,10 +98,15 @@ export function toTargets(root: string, names: readonly string[], cwd = process.
   return names.map((name) => toTarget(root, name, cwd));
 }
 
-/** Whether `target` names `stage` by name or as its foreach/matrix group. */
+/**
+ * Whether `target` names `stage` (an address) by address or plain name, or as its foreach/matrix
+ * group. A plain name matches that stage in every pipeline file (`resolveTargets` is the one that
+ * refuses an ambiguous one).
+ */
 export function isStageTarget(target: Target | string, stage: string): boolean {
   const name = typeof target === 'string' ? target : target.name;
-  return stage === name || stage.startsWith(`${name}@`);
+  const named = (s: string): boolean => s === name || s.startsWith(`${name}@`);
+  return named(stage) || (stage.includes(':') && named(splitAddress(stage).name));
 }
 
 /** Resolves `targets` against `pipeline` (and tracked data). No targets: an empty selection. */
@@ -124,7 +133,7 @@ export function resolveTargets(pipeline: Pipeline, targets: readonly string[], o
       addStages(colon);
       continue;
     }
-    const byName = stagesNamed(all, name, options.glob === true);
+    const byName = stagesNamed(pipeline, all, name, options.glob === true, cwd);
     if (byName.length > 0) {
       addStages(byName);
       continue;
@@ -192,29 +201,65 @@ export function selectTargetStages(pipeline: Pipeline, dag: Dag, targets: readon
   return selectDownstream(dag, [...start]);
 }
 
-/** `pipeline.yaml:train` (or `sub/pipeline.yaml:train` once pipelines live in subdirectories). */
+/**
+ * The stages (addresses) a stage target names — `file:stage`, an address, or a plain stage or
+ * group name (ambiguity is an error) — without paths or patterns; [] when it names none.
+ */
+export function namedStages(pipeline: Pipeline, name: string, cwd = process.cwd()): string[] {
+  return addressed(pipeline, name, cwd) ?? stagesNamed(pipeline, [...pipeline.stages.values()], name, false, cwd);
+}
+
+/** `pipeline.yaml:train`, `sub/pipeline.yaml:train` (the file relative to `cwd`). */
 function addressed(pipeline: Pipeline, name: string, cwd: string): string[] | undefined {
   const colon = name.lastIndexOf(':');
   if (colon <= 0) return undefined;
   const file = toTarget(pipeline.root, name.slice(0, colon), cwd).path;
   const stage = name.slice(colon + 1);
   const inFile = [...pipeline.stages.values()].filter((s) => s.location.file === file);
-  const pipelineFiles = new Set([pipeline.file, ...[...pipeline.stages.values()].map((s) => s.location.file)]);
+  const pipelineFiles = new Set([pipeline.file, ...pipeline.files, ...[...pipeline.stages.values()].map((s) => s.location.file)]);
   if (!pipelineFiles.has(file)) return undefined;
-  const names = inFile.filter((s) => isStageTarget(stage, s.name)).map((s) => s.name);
+  const names = inFile.filter((s) => isStageTarget(stage, localName(s))).map((s) => s.name);
   if (names.length > 0) return names;
-  const suggestion = closest(stage, inFile.map((s) => s.name));
+  const suggestion = closest(stage, inFile.map((s) => localName(s)));
   throw new MlpError(`unknown target '${name}': ${file} has no stage '${stage}'`, {
-    hint: suggestion ? `did you mean '${file}:${suggestion}'?` : stageListHint(pipeline, inFile.map((s) => s.name), file),
+    hint: suggestion ? `did you mean '${file}:${suggestion}'?` : stageListHint(pipeline, inFile.map((s) => localName(s)), file),
     exitCode: ExitCode.usage,
   });
 }
 
-function stagesNamed(all: readonly Stage[], name: string, glob: boolean): string[] {
-  const exact = all.filter((s) => isStageTarget(name, s.name)).map((s) => s.name);
-  if (exact.length > 0 || !glob || !isPattern(name)) return exact;
+/**
+ * Stages named `name` (or of group `name`) by address or plain name. A plain name found in
+ * several pipeline files means the current directory's one when it has it, else it is ambiguous.
+ */
+function stagesNamed(pipeline: Pipeline, all: readonly Stage[], name: string, glob: boolean, cwd: string): string[] {
+  const exact = all.filter((s) => isStageTarget(name, s.name));
+  if (exact.length > 0) return unambiguous(pipeline, exact, name, cwd).map((s) => s.name);
+  if (!glob || !isPattern(name)) return [];
   const pattern = globToRegExp(name);
-  return all.filter((s) => pattern.test(s.name)).map((s) => s.name);
+  return all.filter((s) => pattern.test(s.name) || pattern.test(localName(s))).map((s) => s.name);
+}
+
+function unambiguous(pipeline: Pipeline, found: readonly Stage[], name: string, cwd: string): readonly Stage[] {
+  const files = [...new Set(found.map((s) => s.location.file))];
+  if (files.length <= 1) return found;
+  const here = toTarget(pipeline.root, PIPELINE_FILE, cwd).path;
+  if (files.includes(here)) return found.filter((s) => s.location.file === here);
+  const candidates = files.map((f) => `${f}:${name}`);
+  throw new MlpError(`ambiguous target '${name}': ${files.length} pipeline files have a stage '${name}': ${candidates.join(', ')}`, {
+    hint: `name one by its address, e.g. \`${candidates[0] ?? name}\`, or run the command in that pipeline's directory`,
+    exitCode: ExitCode.usage,
+  });
+}
+
+/**
+ * What `mlp repro` without targets reproduces, as `dvc repro`: the pipeline file of the current
+ * directory (`pipeline.yaml` there, with what it depends on in other pipelines). Undefined when
+ * there is none: the caller says so (or, at the root of a repository with no pipeline, reports
+ * the missing pipeline file).
+ */
+export function defaultPipelineTarget(pipeline: Pipeline, cwd = process.cwd()): string | undefined {
+  const here = toTarget(pipeline.root, PIPELINE_FILE, cwd).path;
+  return pipeline.files.includes(here) ? here : undefined;
 }
 
 function isPattern(name: string): boolean {
@@ -270,7 +315,8 @@ export function unknownTarget(name: string, pipeline: Pipeline, options: Unknown
     ? options.what.paths
     : [...[...pipeline.stages.values()].flatMap((s) => s.outs.map((o) => o.path as string)), ...(options.tracked ?? []).flatMap((t) => [t.path, t.file])];
   const kinds = options.what ? `no stage of that name and no ${options.what.kind} at that path` : options.tracked ? 'no stage, output or tracked data of that name or path' : 'no stage or output of that name or path';
-  const suggestion = closest(name, [...names, ...groups, ...paths]);
+  const local = [...new Set([...pipeline.stages.values()].map((s) => localName(s)))];
+  const suggestion = closest(name, [...names, ...local, ...groups, ...paths]);
   const why = options.why;
   return new MlpError(`unknown target '${name}': ${why ?? kinds}`, {
     hint: suggestion ? `did you mean '${suggestion}'?` : stageListHint(pipeline, names, pipeline.file),
@@ -280,8 +326,10 @@ export function unknownTarget(name: string, pipeline: Pipeline, options: Unknown
 
 function stageListHint(pipeline: Pipeline, names: readonly string[], file: string): string {
   if (pipeline.missing) return `${pipeline.file} does not exist; targets are stages of it, or data tracked with \`mlp add\``;
-  if (names.length === 0) return `${file} defines no stages`;
-  return `stages in ${file}: ${names.slice(0, 20).join(', ')}${names.length > 20 ? ', …' : ''}`;
+  // Across several pipeline files, every stage by address (each file's stages when one is named).
+  const where = names.some((n) => splitAddress(n).file !== PIPELINE_FILE) ? pipeline.files.join(', ') : file;
+  if (names.length === 0) return `${where} defines no stages`;
+  return `stages in ${where}: ${names.slice(0, 20).join(', ')}${names.length > 20 ? ', …' : ''}`;
 }
 
 /** Pointer files that could track `dep` (the dep itself or one of its parent directories), nearest first. */

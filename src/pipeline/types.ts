@@ -98,11 +98,17 @@ export interface Stage {
 export interface Pipeline {
   /** Absolute repository root. */
   root: string;
-  /** Repository-relative path of the pipeline file. */
+  /** Repository-relative path of the root pipeline file (`pipeline.yaml`). */
   file: string;
+  /**
+   * Every pipeline file loaded, repository-relative: the root one first (when it exists), then
+   * those in subdirectories, sorted. Stages of `sub/pipeline.yaml` are addressed
+   * `sub/pipeline.yaml:name` (address.ts).
+   */
+  files: string[];
   /** Stages in declaration order. */
   stages: Map<string, Stage>;
-  /** True when the pipeline file does not exist (a repository that only tracks data with `mlp add`). */
+  /** True when no pipeline file exists (a repository that only tracks data with `mlp add`). */
   missing?: boolean;
   /** The top-level sections besides `stages` (DVC 3's dvc.yaml); absent when none is written. */
   sections?: PipelineSections;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { PipelineError } from '../errors.js';
 import { isSameOrInside } from '../util/fs.js';
 import { allOuts, buildDag } from './dag.js';
+import { lockFileOf } from './address.js';
 import { LOCK_FILE, POINTER_SUFFIX } from './schema.js';
 import type { OutSpec, Pipeline, SourceLocation, Stage } from './types.js';
 
@@ -26,14 +27,16 @@ export function validatePipeline(pipeline: Pipeline, context: ValidateContext = 
  * Git-tracked files are checked before a run instead (see repro/output-safety.ts): asking git
  * here would cost every `mlp status` a subprocess.
  */
-export function reservedOutReason(outPath: string, pipelineFile: string, paramsFiles: ReadonlySet<string>): string | undefined {
-  if (outPath === pipelineFile) return `is the pipeline file`;
-  if (outPath === LOCK_FILE) return `is mlp's lockfile`;
+export function reservedOutReason(outPath: string, pipelineFiles: string | readonly string[], paramsFiles: ReadonlySet<string>): string | undefined {
+  const files = typeof pipelineFiles === 'string' ? [pipelineFiles] : pipelineFiles;
+  const locks = new Set([LOCK_FILE, ...files.map(lockFileOf)]);
+  if (files.includes(outPath)) return `is the pipeline file`;
+  if (locks.has(outPath)) return `is mlp's lockfile`;
   if (outPath.endsWith(POINTER_SUFFIX)) return `is an mlp pointer file`;
   if (path.posix.basename(outPath) === '.gitignore') return `is a .gitignore file, which mlp edits`;
   if (paramsFiles.has(outPath)) return `is a params file the pipeline reads`;
-  for (const file of [pipelineFile, LOCK_FILE, ...paramsFiles]) {
-    if (isSameOrInside(file, outPath)) return `contains ${file}, ${file === pipelineFile ? 'the pipeline file' : file === LOCK_FILE ? "mlp's lockfile" : 'a params file the pipeline reads'}`;
+  for (const file of [...files, ...locks, ...paramsFiles]) {
+    if (isSameOrInside(file, outPath)) return `contains ${file}, ${files.includes(file) ? 'the pipeline file' : locks.has(file) ? "mlp's lockfile" : 'a params file the pipeline reads'}`;
   }
   return undefined;
 }
@@ -43,7 +46,7 @@ function checkReservedOuts(pipeline: Pipeline, context: ValidateContext): void {
   for (const stage of pipeline.stages.values()) for (const p of stage.params) paramsFiles.add(p.file);
   for (const stage of pipeline.stages.values()) {
     for (const out of stage.outs) {
-      const reason = reservedOutReason(out.path, pipeline.file, paramsFiles);
+      const reason = reservedOutReason(out.path, [...new Set([pipeline.file, ...pipeline.files])], paramsFiles);
       if (reason === undefined) continue;
       throw new PipelineError(`stage '${stage.name}': output '${out.path}' ${reason}`, context.locate?.(stage, out) ?? stage.location, {
         hint: 'a stage\'s outputs are deleted before it runs; declare only files the stage writes (read params with `params`, depend on files with `deps`)',

@@ -17,7 +17,8 @@ import { LOCK_JOURNAL } from '../lock/lock-journal.js';
 import { Lockfile } from '../lock/lockfile.js';
 import { readPointer, type Pointer } from '../pointer/pointer-file.js';
 import { ParamsReader } from '../params/params-file.js';
-import { loadPipeline } from '../pipeline/load.js';
+import { workspacePipelineFiles } from '../git/pipeline-files.js';
+import { loadPipelines } from '../pipeline/pipelines.js';
 import { DEFAULT_PARSING } from '../pipeline/template.js';
 import { POINTER_SUFFIX } from '../pipeline/schema.js';
 import type { Pipeline } from '../pipeline/types.js';
@@ -31,6 +32,14 @@ import { mlpVersion } from '../version.js';
 
 export const MLP_DIR = '.mlp';
 
+/** Whether `cwd` or a directory above it holds a DVC project (`.dvc/`, or dvc.yaml). */
+function dvcProjectAround(cwd: string): boolean {
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, '.dvc')) || fs.existsSync(path.join(dir, 'dvc.yaml'))) return true;
+    if (path.dirname(dir) === dir) return false;
+  }
+}
+
 export class Repo {
   readonly mlpDir: string;
   readonly tmpDir: string;
@@ -43,6 +52,7 @@ export class Repo {
     runCache?: RunCache;
     workspace?: CacheCheckout;
     pipeline?: Pipeline;
+    pipelineFiles?: string[];
     lock?: Lockfile;
     params?: ParamsReader;
     gitignore?: GitIgnorer;
@@ -64,7 +74,9 @@ export class Repo {
       const parent = path.dirname(dir);
       if (parent === dir) {
         throw new MlpError(`not an mlp repository: no ${MLP_DIR}/ directory in ${cwd} or above`, {
-          hint: 'run `mlp init` at the root of your project',
+          hint: dvcProjectAround(cwd)
+            ? 'this is a DVC project: convert it with `mlp migrate` (`mlp migrate --dry-run` shows what it would do)'
+            : 'run `mlp init` at the root of your project',
         });
       }
       dir = parent;
@@ -137,12 +149,22 @@ export class Repo {
     return (this.cached.workspace ??= new CacheCheckout(this.root, this.objects, linkTypes(this.config), this.hasher));
   }
 
-  get pipeline(): Pipeline {
-    return (this.cached.pipeline ??= loadPipeline(this.root, undefined, this.parsedFiles, undefined, { parsing: { ...DEFAULT_PARSING, ...this.config.parsing } }));
+  /**
+   * Every pipeline file of the workspace (the root `pipeline.yaml` and those in subdirectories),
+   * repository-relative, the root one first; see git/pipeline-files.ts for which count.
+   */
+  get pipelineFiles(): string[] {
+    return (this.cached.pipelineFiles ??= workspacePipelineFiles(this.root));
   }
 
+  /** All pipeline files as one pipeline: stages keyed by address, one DAG (pipeline/pipelines.ts). */
+  get pipeline(): Pipeline {
+    return (this.cached.pipeline ??= loadPipelines(this.root, this.pipelineFiles, this.parsedFiles, undefined, { parsing: { ...DEFAULT_PARSING, ...this.config.parsing } }));
+  }
+
+  /** The lock files of every pipeline file (pipeline.lock next to each), as one lock keyed by stage address. */
   get lock(): Lockfile {
-    return (this.cached.lock ??= Lockfile.load(this.root, this.parsedFiles, path.join(this.tmpDir, LOCK_JOURNAL)));
+    return (this.cached.lock ??= Lockfile.load(this.root, this.parsedFiles, path.join(this.tmpDir, LOCK_JOURNAL), this.pipelineFiles));
   }
 
   /**
@@ -152,6 +174,7 @@ export class Repo {
   reloadPipeline(): void {
     this.cached.lock?.flush();
     this.cached.pipeline = undefined;
+    this.cached.pipelineFiles = undefined;
     this.cached.lock = undefined;
     this.cached.params = undefined;
   }

@@ -6,17 +6,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { MlpError, PipelineError } from '../errors.js';
+import { ExitCode, MlpError, PipelineError } from '../errors.js';
 import { OutIndex, allOuts, buildDag, type Dag } from '../pipeline/dag.js';
 import { requirePipeline } from '../pipeline/load.js';
-import type { Stage } from '../pipeline/types.js';
+import type { Pipeline, Stage } from '../pipeline/types.js';
 import type { Repo } from '../repo/repo.js';
 import { checkStageInputs } from './preflight.js';
 import { SymlinkGuard } from '../schema/repo-path.js';
 import { refuseGitTrackedOutputs } from './output-safety.js';
 import { resourceCapacity, resourceLimits } from './resources.js';
 import type { ResourceLimits } from './scheduler.js';
-import { pointerCandidates, selectTargetStages, type StageSelectionOptions } from '../pipeline/targets.js';
+import { defaultPipelineTarget, pointerCandidates, selectTargetStages, type StageSelectionOptions } from '../pipeline/targets.js';
 
 export interface PlanOptions extends Omit<StageSelectionOptions, 'tracked' | 'cwd'> {
   targets: readonly string[];
@@ -35,7 +35,8 @@ export interface ReproPlan {
 export function planRepro(repo: Repo, options: PlanOptions): ReproPlan {
   const pipeline = requirePipeline(repo.pipeline);
   const dag = buildDag(pipeline);
-  const selected = selectTargetStages(pipeline, dag, options.targets, { ...options, tracked: () => repo.pointers() });
+  const targets = options.targets.length === 0 && options.allPipelines !== true ? defaultTargets(pipeline) : options.targets;
+  const selected = selectTargetStages(pipeline, dag, targets, { ...options, tracked: () => repo.pointers() });
   const stages = selected.map((n) => pipeline.stages.get(n) as Stage);
   const resources = resourceLimits(stages, resourceCapacity(repo.config));
   checkStageInputs(repo, stages, options.dry);
@@ -48,6 +49,22 @@ export function planRepro(repo: Repo, options: PlanOptions): ReproPlan {
     pruneLock(repo);
   }
   return { dag, selected, resources };
+}
+
+/**
+ * No targets: with one pipeline file, every stage (wherever mlp runs); with several, as `dvc
+ * repro`, the pipeline file of the current directory (and what it depends on in the others) —
+ * none there is a usage error that lists the pipelines.
+ */
+function defaultTargets(pipeline: Pipeline): readonly string[] {
+  if (pipeline.files.length <= 1) return [];
+  const here = defaultPipelineTarget(pipeline);
+  if (here !== undefined) return [path.join(pipeline.root, here)]; // absolute: targets are relative to the cwd
+  const dir = path.relative(pipeline.root, process.cwd()).split(path.sep).join('/') || '.';
+  throw new MlpError(`no pipeline.yaml in ${dir === '.' ? 'the repository root' : dir}; the pipelines are ${pipeline.files.join(', ')}`, {
+    hint: 'reproduce them all with `mlp repro -P`, one with `mlp repro <dir>/pipeline.yaml`, or those below a directory with `mlp repro -R <dir>`',
+    exitCode: ExitCode.usage,
+  });
 }
 
 export function checkMissingDeps(repo: Repo, stages: readonly Stage[]): void {

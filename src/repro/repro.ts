@@ -38,6 +38,8 @@ export interface ReproOptions {
 
 export interface ReproEvents {
   output: OutputSink;
+  /** The stages selected, before any starts (a progress display counts them). */
+  planned?(stages: readonly string[]): void;
   /** A stage is about to run (`restore`: its outputs come from the run-cache). */
   stageStarting?(stage: Stage, reasons: StaleReason[], how: 'run' | 'restore'): void;
   stageFinished?(stage: Stage, result: StageResult): void;
@@ -54,6 +56,7 @@ export interface ReproSummary {
 
 export async function repro(repo: Repo, options: ReproOptions, events: ReproEvents): Promise<ReproSummary> {
   const plan = planRepro(repo, options);
+  events.planned?.(plan.selected);
   const context: StageContext = {
     repo,
     dag: plan.dag,

@@ -2,9 +2,8 @@
  * `mlp status`: for each stage, up to date or the reasons it would rerun; for each tracked data
  * path (`*.mlp`), whether the workspace matches its pointer file.
  */
-import { runGit } from '../git/git.js';
 import { buildDag } from '../pipeline/dag.js';
-import { PIPELINE_FILE } from '../pipeline/schema.js';
+import { refuseDvcInstead } from '../pipeline/load.js';
 import { resolveTargets, selectTargetStages, type StageSelectionOptions } from '../pipeline/targets.js';
 import type { Stage } from '../pipeline/types.js';
 import type { Repo } from '../repo/repo.js';
@@ -28,11 +27,6 @@ export interface StatusReport {
   data: DataStatus[];
   /** True when there is no pipeline file (only data tracked with `mlp add`, if anything). */
   noPipeline?: boolean;
-  /**
-   * `pipeline.yaml` files below the root, which mlp does not load yet (DVC loads every dvc.yaml):
-   * named so that their stages are not silently reported as up to date.
-   */
-  notLoaded?: string[];
 }
 
 export function stageStatuses(repo: Repo, targets: readonly string[], options: StageSelectionOptions = {}): StageStatus[] {
@@ -58,20 +52,12 @@ export function dataStatuses(repo: Repo, pointers = repo.pointers()): DataStatus
 }
 
 export function status(repo: Repo, targets: readonly string[], options: StageSelectionOptions = {}): StatusReport {
+  refuseDvcInstead(repo.pipeline);
   const pointers = repo.pointers();
   // With targets, the tracked data they name (a pointer file, its path, a directory holding it).
   const named = targets.length === 0 ? pointers : resolveTargets(repo.pipeline, targets, { ...options, tracked: pointers }).tracked;
   const selected = pointers.filter((p) => named.some((t) => t.file === p.file));
   const report: StatusReport = { stages: stageStatuses(repo, targets, { ...options, tracked: pointers }), data: dataStatuses(repo, selected) };
   if (repo.pipeline.missing) report.noPipeline = true;
-  const nested = targets.length > 0 ? [] : nestedPipelines(repo.root);
-  if (nested.length > 0) report.notLoaded = nested;
   return report;
-}
-
-/** `pipeline.yaml` files in subdirectories that git sees (tracked or not ignored). */
-export function nestedPipelines(root: string): string[] {
-  const out = runGit(root, ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', `*/${PIPELINE_FILE}`]);
-  if (out.code !== 0) return [];
-  return [...new Set(out.stdout.toString('utf8').split('\0').filter((f) => f !== '' && f !== PIPELINE_FILE))].sort();
 }

@@ -29,6 +29,8 @@ export interface ProgressUpdate {
   items?: { done: number; total: number; unit: string } | undefined;
   /** Figures that follow the counts, e.g. `loss 1.234 acc 0.512`. */
   detail?: string | undefined;
+  /** False: no rate or ETA (units of very unequal work, such as pipeline stages). */
+  rate?: boolean | undefined;
 }
 
 export interface Progress {
@@ -36,6 +38,12 @@ export interface Progress {
   update(update: ProgressUpdate): void;
   /** Prints a line that stays (an epoch's result), above the status line on a terminal. */
   log(line: string): void;
+  /**
+   * Takes the status line away until the next `update()`: while a child process writes to the
+   * terminal itself (a stage command with inherited stdio), a line redrawn in place would mix
+   * with its output. Nothing to do for plain lines.
+   */
+  pause(): void;
   /** Removes the status line; call it before printing the result, also after a failure. */
   done(): void;
 }
@@ -51,6 +59,11 @@ export interface ProgressOptions {
   stream?: ProgressStream;
   /** `auto`: a status line on an interactive terminal, plain lines otherwise; `off`: nothing. */
   mode?: 'auto' | 'terminal' | 'lines' | 'off';
+  /**
+   * With `auto`: false shows nothing when not on a terminal, for commands whose own lines
+   * already show a log that they are alive (`mlp repro`). Default true.
+   */
+  lines?: boolean;
   /** Least time between two plain lines (default 10 s). */
   intervalMs?: number;
   /** Least time between two redraws of the status line (default 100 ms). */
@@ -62,9 +75,10 @@ export interface ProgressOptions {
 /** Starts a progress display (the terminal one loads ora, hence async). */
 export async function startProgress(options: ProgressOptions = {}): Promise<Progress> {
   const stream = options.stream ?? process.stderr;
-  const mode = options.mode === undefined || options.mode === 'auto' ? (isInteractive(stream) ? 'terminal' : 'lines') : options.mode;
+  const plain = options.lines === false ? 'off' : 'lines';
+  const mode = options.mode === undefined || options.mode === 'auto' ? (isInteractive(stream) ? 'terminal' : plain) : options.mode;
   const now = options.now ?? Date.now;
-  if (mode === 'off') return { update() {}, log() {}, done() {} };
+  if (mode === 'off') return { update() {}, log() {}, pause() {}, done() {} };
   const rate = new RateMeter(now);
   if (mode === 'lines') {
     const interval = options.intervalMs ?? 10_000;
@@ -79,6 +93,7 @@ export async function startProgress(options: ProgressOptions = {}): Promise<Prog
       log(line) {
         stream.write(`${line}\n`);
       },
+      pause() {},
       done() {},
     };
   }
@@ -87,21 +102,56 @@ export async function startProgress(options: ProgressOptions = {}): Promise<Prog
   const spinner = ora({ stream: stream as NodeJS.WritableStream, discardStdin: false, isEnabled: true, ...(useColour(stream) ? {} : { color: false }) }).start();
   const redraw = options.redrawMs ?? 100;
   let last = -Infinity;
+  let paused = false;
+  // The newest update that came within `redraw` of the last drawing: drawn a little later, so a
+  // burst of updates (two stages starting at once) does not leave the line showing an old state.
+  let pending: ProgressUpdate | undefined;
+  let trailing: NodeJS.Timeout | undefined;
+  const draw = (update: ProgressUpdate): void => {
+    pending = undefined;
+    last = now();
+    if (paused) {
+      paused = false;
+      spinner.start();
+    }
+    // Room for ora's spinner symbol; a wrapped status line could not be redrawn in place.
+    const width = Math.max(20, (stream.columns ?? 80) - 3);
+    spinner.text = formatProgress(update, { rate: rate.perSecond(), bar: 20 }).slice(0, width);
+    spinner.render();
+  };
+  const cancelTrailing = (): void => {
+    if (trailing !== undefined) clearTimeout(trailing);
+    trailing = undefined;
+    pending = undefined;
+  };
   return {
     update(update) {
       rate.observe(update);
-      if (now() - last < redraw) return;
-      last = now();
-      // Room for ora's spinner symbol; a wrapped status line could not be redrawn in place.
-      const width = Math.max(20, (stream.columns ?? 80) - 3);
-      spinner.text = formatProgress(update, { rate: rate.perSecond(), bar: 20 }).slice(0, width);
-      spinner.render();
+      if (paused || now() - last >= redraw) {
+        cancelTrailing();
+        draw(update);
+        return;
+      }
+      pending = update;
+      trailing ??= setTimeout(() => {
+        trailing = undefined;
+        if (pending) draw(pending);
+      }, redraw);
+      // A display never keeps the process alive.
+      trailing.unref();
     },
     log(line) {
       // ora takes the status line away, prints the line, and draws the status line again below.
       stream.write(`${line}\n`);
     },
+    pause() {
+      cancelTrailing();
+      if (paused) return;
+      paused = true;
+      spinner.stop();
+    },
     done() {
+      cancelTrailing();
       spinner.stop();
     },
   };
@@ -130,7 +180,7 @@ export function formatProgress(update: ProgressUpdate, options: { rate?: number 
   }
   if (update.items) parts.push(`${update.items.done}/${update.items.total} ${update.items.unit}`);
   const { rate } = options;
-  if (rate !== undefined && rate > 0) {
+  if (update.rate !== false && rate !== undefined && rate > 0) {
     parts.push(bytes ? formatRate(rate) : `${Math.round(rate)} ${update.unit}/s`);
     if (total !== undefined && total > update.done) parts.push(`ETA ${formatDuration((total - update.done) / rate)}`);
   }
@@ -142,11 +192,21 @@ export function formatProgress(update: ProgressUpdate, options: { rate?: number 
  * Progress of hashing and storing files (`mlp add`), fed file by file: the counts grow as paths
  * are walked. `stop()` removes the display.
  */
-export async function startStoreProgress(label: string, options: ProgressOptions = {}): Promise<{ found(files: number, bytes: number): void; stored(bytes: number): void; stop(): void }> {
+export async function startStoreProgress(
+  label: string,
+  options: ProgressOptions = {},
+): Promise<{ found(files: number, bytes: number): void; stored(bytes: number): void; reading(bytes: number): void; stop(): void }> {
   const display = await startProgress(options);
-  const counts = { files: 0, totalFiles: 0, bytes: 0, totalBytes: 0 };
+  // `reading`: the bytes read of the file in hand, so that one large file advances the bar too.
+  const counts = { files: 0, totalFiles: 0, bytes: 0, totalBytes: 0, reading: 0 };
   const show = (): void =>
-    display.update({ label, done: counts.bytes, total: counts.totalBytes, unit: 'bytes', items: { done: counts.files, total: counts.totalFiles, unit: 'files' } });
+    display.update({
+      label,
+      done: counts.bytes + counts.reading,
+      total: counts.totalBytes,
+      unit: 'bytes',
+      items: { done: counts.files, total: counts.totalFiles, unit: 'files' },
+    });
   return {
     found(files, bytes) {
       counts.totalFiles += files;
@@ -156,9 +216,40 @@ export async function startStoreProgress(label: string, options: ProgressOptions
     stored(bytes) {
       counts.files++;
       counts.bytes += bytes;
+      counts.reading = 0;
+      show();
+    },
+    reading(bytes) {
+      counts.reading = bytes;
       show();
     },
     stop: () => display.done(),
+  };
+}
+
+/** Where `mlp checkout` is: bytes of the recorded paths done, and the paths. */
+export function checkoutProgressUpdate(progress: { paths: number; totalPaths: number; bytes: number; totalBytes: number }): ProgressUpdate {
+  return {
+    label: 'checkout',
+    done: progress.bytes,
+    total: progress.totalBytes,
+    unit: 'bytes',
+    items: { done: progress.paths, total: progress.totalPaths, unit: progress.totalPaths === 1 ? 'path' : 'paths' },
+  };
+}
+
+/**
+ * Where `mlp repro` is: stages settled of those selected, and the ones running now. No rate or
+ * ETA: one stage may take a second and the next an hour.
+ */
+export function reproProgressUpdate(settled: number, total: number, running: readonly string[]): ProgressUpdate {
+  return {
+    label: 'repro',
+    done: settled,
+    total,
+    unit: 'stages',
+    rate: false,
+    ...(running.length > 0 ? { detail: `running ${running.join(', ')}` } : {}),
   };
 }
 

@@ -4,10 +4,7 @@ import type { StatusReport } from '../repro/status.js';
 import { describeReason } from './reasons.js';
 
 export function renderStatus(report: StatusReport): string {
-  const notLoaded = report.notLoaded?.length
-    ? `Not loaded: ${report.notLoaded.join(', ')} (mlp runs only the root pipeline.yaml; pipelines in subdirectories are not supported yet, so their stages are not checked).\n`
-    : '';
-  return statusLines(report) + notLoaded;
+  return statusLines(report);
 }
 
 function statusLines(report: StatusReport): string {
@@ -44,7 +41,6 @@ export function statusJson(report: StatusReport): unknown {
       report.stages.map((s) => [s.name, { state: s.state, reasons: s.reasons.map((r) => ({ ...r, text: describeReason(r) })) }]),
     ),
     data: Object.fromEntries(report.data.map((d) => [d.path, { pointer: d.pointer, state: d.state }])),
-    ...(report.notLoaded ? { not_loaded: report.notLoaded } : {}),
   };
 }
 

@@ -5,13 +5,24 @@
 import path from 'node:path';
 import { writeMetricsFile } from '../common/metrics.js';
 import { checkTrainingClasses, classIndices, sortedClasses } from './io/class-labels.js';
-import { EmptyVocabularyError, fitTfidf } from './features/vectorizer.js';
+import { EmptyVocabularyError, fitTfidf, type TfidfFit } from './features/vectorizer.js';
 import { inputError } from '../common/errors.js';
-import { argmaxRows, fitLogisticRegression, predictProbabilities, type FitInfo } from './solver/logistic-regression.js';
+import { algebraCsrStorage, type LinearAlgebra } from './solver/linear-algebra.js';
+import {
+  argmaxRows,
+  fitLogisticRegression,
+  predictProbabilities,
+  solverAlgebra,
+  type FitInfo,
+  type LogisticModel,
+} from './solver/logistic-regression.js';
 import { classificationReport, round, type ClassificationReport } from './metrics.js';
 import { saveModel, type TextModel } from './io/model-files.js';
 import type { TextParams } from './params.js';
 import { readSplit, TRAIN_FILE } from './io/split-files.js';
+
+/** Test documents vectorized and scored at a time. */
+const SCORE_SLICE = 2000;
 
 export interface TrainOptions {
   dataDir: string;
@@ -63,25 +74,9 @@ export async function trainText(options: TrainOptions): Promise<TrainResult> {
   const y = classIndices(train, classes, TRAIN_FILE);
   const testY = test ? classIndices(test, classes, path.join(options.dataDir, TRAIN_FILE)) : undefined;
 
-  let started = performance.now();
-  let fit;
-  try {
-    fit = fitTfidf(train.texts, params.tfidf, {
-      ...(onProgress ? { onDocument: (documents: number, total: number) => onProgress({ step: 'vectorize', documents, total }) } : {}),
-    });
-  } catch (error) {
-    if (error instanceof EmptyVocabularyError) {
-      throw inputError({ file: train.file }, error.message, 'check the text column and the tfidf params (min_df, max_df, stop_words)');
-    }
-    throw error;
-  }
-  let vectorizeSeconds = seconds(started);
-
-  started = performance.now();
-  const { model: weights, info } = fitLogisticRegression(fit.matrix, y, classes.length, params.logreg, {
-    ...(onProgress ? { onIteration: (iteration: number, loss: number) => onProgress({ step: 'fit', iteration, maxIter: params.logreg.maxIter, loss }) } : {}),
-  });
-  const trainSeconds = seconds(started);
+  const { fit, weights, info, vectorizeSeconds: fitVectorizeSeconds, trainSeconds } = vectorizeAndFit(train, y, classes.length, params, onProgress);
+  let vectorizeSeconds = fitVectorizeSeconds;
+  let started: number;
 
   const model: TextModel = {
     classes,
@@ -105,12 +100,17 @@ export async function trainText(options: TrainOptions): Promise<TrainResult> {
   let predictSeconds = 0;
   if (test && testY) {
     onProgress?.({ step: 'score', documents: test.texts.length });
-    started = performance.now();
-    const X = fit.transformer.transform(test.texts);
-    vectorizeSeconds += seconds(started);
-    started = performance.now();
-    const predicted = argmaxRows(predictProbabilities(weights, X), classes.length);
-    predictSeconds = seconds(started);
+    // In slices: rows are vectorized independently, so the scores are the same, and the test
+    // split's matrix never has to exist whole next to what training left for the GC.
+    const predicted = new Int32Array(test.texts.length);
+    for (let start = 0; start < test.texts.length; start += SCORE_SLICE) {
+      started = performance.now();
+      const X = fit.transformer.transform(test.texts.slice(start, start + SCORE_SLICE));
+      vectorizeSeconds += seconds(started);
+      started = performance.now();
+      predicted.set(argmaxRows(predictProbabilities(weights, X), classes.length), start);
+      predictSeconds += seconds(started);
+    }
     report = classificationReport(testY, predicted, classes);
   }
 
@@ -132,6 +132,45 @@ export async function trainText(options: TrainOptions): Promise<TrainResult> {
   if (options.metricsFile !== undefined) writeMetricsFile(options.metricsFile, metrics);
   if (options.timingsFile !== undefined) writeMetricsFile(options.timingsFile, timing);
   return { outDir: options.outDir, metricsFile: options.metricsFile, timingsFile: options.timingsFile, classes, info, metrics, timing };
+}
+
+/**
+ * TF-IDF on the training documents, then the solver. The matrix is written straight into the
+ * solver's arena and lives only in this function: once the model is fitted, it and the solver's
+ * vectors can go before the test split is vectorized.
+ */
+function vectorizeAndFit(
+  train: { texts: readonly string[]; file: string },
+  y: Int32Array,
+  nClasses: number,
+  params: TextParams,
+  onProgress: TrainOptions['onProgress'],
+): { fit: Omit<TfidfFit, 'matrix'>; weights: LogisticModel; info: FitInfo; vectorizeSeconds: number; trainSeconds: number } {
+  let started = performance.now();
+  let algebra: LinearAlgebra | undefined;
+  let fit;
+  try {
+    fit = fitTfidf(train.texts, params.tfidf, {
+      ...(onProgress ? { onDocument: (documents: number, total: number) => onProgress({ step: 'vectorize', documents, total }) } : {}),
+      matrixStorage: (rows, cols, nnz) => {
+        algebra = solverAlgebra({ rows, cols, nnz }, nClasses, params.logreg.fitIntercept);
+        return algebraCsrStorage(algebra)(rows, cols, nnz);
+      },
+    });
+  } catch (error) {
+    if (error instanceof EmptyVocabularyError) {
+      throw inputError({ file: train.file }, error.message, 'check the text column and the tfidf params (min_df, max_df, stop_words)');
+    }
+    throw error;
+  }
+  const vectorizeSeconds = seconds(started);
+  started = performance.now();
+  const { model: weights, info } = fitLogisticRegression(fit.matrix, y, nClasses, params.logreg, {
+    ...(algebra ? { algebra } : {}),
+    ...(onProgress ? { onIteration: (iteration: number, loss: number) => onProgress({ step: 'fit', iteration, maxIter: params.logreg.maxIter, loss }) } : {}),
+  });
+  const { vocabulary, transformer, distinctNgrams } = fit;
+  return { fit: { vocabulary, transformer, distinctNgrams }, weights, info, vectorizeSeconds, trainSeconds: seconds(started) };
 }
 
 /** The single-number scores, first in the metrics file so they are what a reader sees. */

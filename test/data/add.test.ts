@@ -37,6 +37,24 @@ describe('addPaths', () => {
     expect(untracked).toEqual(['data/.gitignore', 'data/images.mlp', 'data/labels.csv.mlp']);
   });
 
+  test('progress of one large file advances while it is read, not only when it is stored', async () => {
+    const r = coreRepo();
+    // Over SYNC_ADD_LIMIT (32 MiB): the file is copied and hashed in chunks.
+    const size = 33 * 1024 * 1024;
+    fs.writeFileSync(path.join(r.root, 'big.bin'), Buffer.alloc(size, 7));
+    const reads: number[] = [];
+    const events: string[] = [];
+    await addPaths(r.repo, [P('big.bin')], {
+      found: (files, bytes) => events.push(`found ${files} ${bytes}`),
+      stored: (bytes) => events.push(`stored ${bytes}`),
+      reading: (bytes) => reads.push(bytes),
+    });
+    expect(events).toEqual([`found 1 ${size}`, `stored ${size}`]);
+    expect(reads.length).toBeGreaterThan(10);
+    expect(reads.at(-1)).toBe(size);
+    expect(reads.every((n, i) => i === 0 || n > (reads[i - 1] as number))).toBe(true);
+  });
+
   test('adding again after a change records the new content; unchanged data keeps its hash', async () => {
     const r = coreRepo();
     writeFiles(r.root, { 'd/a.txt': 'v1', 'd/b.txt': 'same' });

@@ -65,6 +65,20 @@ describe('checkoutWorkspace', () => {
     expect(outcomes(checkoutWorkspace(reopen(r), []))).toEqual({ 'data/prep': 'unchanged', 'models/m.bin': 'unchanged', raw: 'unchanged' });
   });
 
+  test('onProgress hears the paths and their bytes before the first and after each path', async () => {
+    const r = await recorded();
+    removeWorkspaceData(r);
+    const heard: unknown[] = [];
+    checkoutWorkspace(r.repo, [], { onProgress: (p) => heard.push(p) });
+    // data/prep: 12 bytes in two files, models/m.bin 5, raw 1.
+    expect(heard).toEqual([
+      { paths: 0, totalPaths: 3, bytes: 0, totalBytes: 18 },
+      { paths: 1, totalPaths: 3, bytes: 12, totalBytes: 18 },
+      { paths: 2, totalPaths: 3, bytes: 17, totalBytes: 18 },
+      { paths: 3, totalPaths: 3, bytes: 18, totalBytes: 18 },
+    ]);
+  });
+
   test('targets: a stage, an output path, a tracked path or its pointer file select only that', async () => {
     const r = await recorded();
     // Targets are what a user typed, relative to the working directory (the CLI runs inside the repository).

@@ -88,7 +88,7 @@ describe('params and status', () => {
 });
 
 describe('params files', () => {
-  test('a params.py is read as DVC reads it (constants, class attributes); a .toml file is refused, not misread', () => {
+  test('a params.py (constants, class attributes) and a params.toml are read as DVC reads them', () => {
     const dir = repo({
       'params.py': 'LR = 0.1\nclass Train:\n    epochs = 5\n',
       'pipeline.yaml': 'stages:\n  train:\n    cmd: echo run > out.txt\n    params: [{params.py: [LR, Train.epochs]}]\n    outs: [out.txt]\n',
@@ -98,11 +98,18 @@ describe('params files', () => {
     fs.writeFileSync(path.join(dir, 'params.py'), 'LR = 0.2\nclass Train:\n    epochs = 5\n');
     expect(runMlp(dir, ['status']).stdout).toBe('train:\n    param LR changed: 0.1 -> 0.2\n');
     expect(runMlp(dir, ['params', 'diff']).stdout).toMatch(/params\.py\s+LR\s+0\.1\s+0\.2\s+modified/);
-    fs.writeFileSync(path.join(dir, 'p.toml'), 'lr = 1\n');
-    fs.writeFileSync(path.join(dir, 'pipeline.yaml'), 'params: [p.toml]\nstages: {}\n');
-    const toml = runMlp(dir, ['params', 'diff']);
-    expect(toml.code).toBe(3);
-    expect(toml.stderr).toContain('p.toml: TOML params files are not supported yet');
+    fs.writeFileSync(path.join(dir, 'p.toml'), '[train]\nlr = 1\n');
+    fs.writeFileSync(path.join(dir, 'pipeline.yaml'), 'vars: [p.toml]\nstages:\n  t:\n    cmd: echo ${train.lr} > t.txt\n    params: [{p.toml: [train.lr]}]\n    outs: [t.txt]\n');
+    expect(runMlp(dir, ['repro']).code).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 't.txt'), 'utf8')).toBe('1\n');
+    commitFiles(dir, {});
+    fs.writeFileSync(path.join(dir, 'p.toml'), '[train]\nlr = 2\n');
+    expect(runMlp(dir, ['status']).stdout).toBe('t:\n    cmd changed\n    param train.lr changed: 1 -> 2\n');
+    expect(runMlp(dir, ['params', 'diff']).stdout).toMatch(/p\.toml\s+train\.lr\s+1\s+2\s+modified/);
+    fs.writeFileSync(path.join(dir, 'p.toml'), '[train\n');
+    const bad = runMlp(dir, ['status']);
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toMatch(/p\.toml:1:\d+: invalid TOML/);
   });
 });
 
@@ -155,12 +162,12 @@ describe('DVC 3 pipelines', () => {
     expect(count(dir)).toBe(0);
   });
 
-  test('status names pipeline.yaml files in subdirectories, which are not loaded, instead of calling everything up to date', () => {
+  test('status checks the stages of pipeline.yaml files in subdirectories instead of calling everything up to date', () => {
     const dir = repo({ 'pipeline.yaml': 'stages: {}\n', 'sub/pipeline.yaml': 'stages:\n  s: {cmd: echo}\n' });
     const result = runMlp(dir, ['status']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('Not loaded: sub/pipeline.yaml (mlp runs only the root pipeline.yaml; pipelines in subdirectories are not supported yet');
-    expect((JSON.parse(runMlp(dir, ['status', '--json']).stdout) as { not_loaded: string[] }).not_loaded).toEqual(['sub/pipeline.yaml']);
+    expect(result.stdout).toContain('sub/pipeline.yaml:s:\n    never run');
+    expect(Object.keys((JSON.parse(runMlp(dir, ['status', '--json']).stdout) as { stages: object }).stages)).toEqual(['sub/pipeline.yaml:s']);
   });
 
   test('a dvc.yaml in the DVC 3 shape runs unchanged: merge keys, plots, artifacts, out flags, ${dict} in cmd', () => {

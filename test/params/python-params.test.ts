@@ -43,9 +43,10 @@ describe('Python params files (as DVC reads params.py)', () => {
     expect(literal('f(x)')).toEqual({ ok: false });
   });
 
-  test('params files by extension: .py read as Python, .toml refused with a hint', () => {
+  test('params files by extension: .py read as Python, .toml as TOML (tables nest, dates are text)', () => {
     expect(parseParamsText('LR = 0.1\n', 'params.py')).toEqual({ LR: 0.1 });
-    expect(() => parseParamsText('[train]\nlr = 0.1\n', 'params.toml')).toThrow(PipelineError);
-    expect(() => parseParamsText('[train]\nlr = 0.1\n', 'params.toml')).toThrow(/params.toml: TOML params files are not supported yet/);
+    expect(parseParamsText('[train]\nlr = 0.1\nlayers = [1, 2]\nday = 2024-01-02\n', 'params.toml')).toEqual({ train: { lr: 0.1, layers: [1, 2], day: '2024-01-02' } });
+    expect(() => parseParamsText('[train]\nlr = \n', 'params.toml')).toThrow(PipelineError);
+    expect(() => parseParamsText('[train]\nlr = \n', 'params.toml')).toThrow(/^params\.toml:2:\d+: invalid TOML/);
   });
 });

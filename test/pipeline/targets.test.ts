@@ -26,13 +26,14 @@ function stage(name: string, deps: string[], outs: string[], file = 'pipeline.ya
 const pipeline: Pipeline = {
   root: ROOT,
   file: 'pipeline.yaml',
+  files: ['pipeline.yaml', 'sub/pipeline.yaml'],
   stages: new Map(
     [
       stage('prepare', ['raw.csv'], ['data/prep']),
       stage('train@a', ['data/prep'], ['models/a']),
       stage('train@b', ['data/prep'], ['models/b']),
       stage('evaluate', ['models'], ['metrics.json']),
-      stage('other', [], ['out/other.txt'], 'sub/pipeline.yaml'),
+      stage('sub/pipeline.yaml:other', [], ['out/other.txt'], 'sub/pipeline.yaml'),
     ].map((s) => [s.name, s]),
   ),
 };
@@ -44,9 +45,9 @@ describe('resolveTargets', () => {
   test('stage names, groups, file:stage addresses and pipeline files', () => {
     expect(resolveTargets(pipeline, ['train'], { cwd: ROOT }).stages).toEqual(['train@a', 'train@b']);
     expect(resolveTargets(pipeline, ['pipeline.yaml:evaluate'], { cwd: ROOT }).stages).toEqual(['evaluate']);
-    expect(resolveTargets(pipeline, ['sub/pipeline.yaml'], { cwd: ROOT }).stages).toEqual(['other']);
+    expect(resolveTargets(pipeline, ['sub/pipeline.yaml'], { cwd: ROOT }).stages).toEqual(['sub/pipeline.yaml:other']);
     // Relative to the current directory.
-    expect(resolveTargets(pipeline, ['pipeline.yaml:other'], { cwd: `${ROOT}/sub` }).stages).toEqual(['other']);
+    expect(resolveTargets(pipeline, ['pipeline.yaml:other'], { cwd: `${ROOT}/sub` }).stages).toEqual(['sub/pipeline.yaml:other']);
   });
 
   test('paths: an output, a path inside one, a directory holding outputs; tracked data by pointer or path', () => {
@@ -64,7 +65,7 @@ describe('resolveTargets', () => {
   });
 
   test('-R: a directory means the pipeline and pointer files below it', () => {
-    expect(resolveTargets(pipeline, ['sub'], { cwd: ROOT, recursive: true }).stages).toEqual(['other']);
+    expect(resolveTargets(pipeline, ['sub'], { cwd: ROOT, recursive: true }).stages).toEqual(['sub/pipeline.yaml:other']);
     expect(thrownMlpError(() => resolveTargets(pipeline, ['sub'], { cwd: ROOT })).message).toContain("unknown target 'sub'");
   });
 
@@ -86,7 +87,7 @@ describe('resolveTargets', () => {
     expect(typo.exitCode).toBe(2);
     expect(thrownMlpError(() => resolveTargets(pipeline, ['raw.csv.ml'], { cwd: ROOT, tracked })).hint).toBe("did you mean 'raw.csv.mlp'?");
     const far = thrownMlpError(() => resolveTargets(pipeline, ['deploy'], { cwd: ROOT }));
-    expect(far.hint).toBe('stages in pipeline.yaml: prepare, train@a, train@b, evaluate, other');
+    expect(far.hint).toBe('stages in pipeline.yaml, sub/pipeline.yaml: prepare, train@a, train@b, evaluate, sub/pipeline.yaml:other');
     const addressed = thrownMlpError(() => resolveTargets(pipeline, ['pipeline.yaml:prepar'], { cwd: ROOT }));
     expect(addressed.message).toBe("unknown target 'pipeline.yaml:prepar': pipeline.yaml has no stage 'prepar'");
     expect(addressed.hint).toBe("did you mean 'pipeline.yaml:prepare'?");
@@ -94,7 +95,7 @@ describe('resolveTargets', () => {
   });
 
   test('without a pipeline file, tracked data is still a target; anything else is the missing file (exit 3)', () => {
-    const none: Pipeline = { root: ROOT, file: 'pipeline.yaml', stages: new Map(), missing: true };
+    const none: Pipeline = { root: ROOT, file: 'pipeline.yaml', files: [], stages: new Map(), missing: true };
     expect(resolveTargets(none, ['raw.csv'], { cwd: ROOT, tracked }).tracked).toEqual(tracked);
     const missing = thrownMlpError(() => resolveTargets(none, ['train'], { cwd: ROOT, tracked }));
     expect(missing.exitCode).toBe(3);

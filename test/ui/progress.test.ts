@@ -1,4 +1,12 @@
-import { formatProgress, startProgress, type ProgressStream } from '../../src/ui/progress.js';
+import { jest } from '@jest/globals';
+import {
+  checkoutProgressUpdate,
+  formatProgress,
+  reproProgressUpdate,
+  startProgress,
+  startStoreProgress,
+  type ProgressStream,
+} from '../../src/ui/progress.js';
 
 /** A stream that records what is written; `tty` makes it look like a terminal to ora. */
 class Recorder implements ProgressStream {
@@ -49,6 +57,19 @@ describe('formatProgress', () => {
     expect(formatProgress(update, { rate: 2 * MiB })).toBe('push  30%  12.0 MiB/40.0 MiB  3/10 files  2.0 MiB/s  ETA 14s');
     expect(formatProgress(update, { bar: 10 })).toBe('push  ███░░░░░░░ 30%  12.0 MiB/40.0 MiB  3/10 files');
     expect(formatProgress({ label: 'push', done: 500, total: 1000, unit: 'bytes' }, { rate: 104.06111509289397 })).toBe('push  50%  500 B/1000 B  104 B/s  ETA 5s');
+  });
+
+  test('pipeline stages: counts and the running stages, no rate or ETA (stages take very unequal time)', () => {
+    expect(formatProgress(reproProgressUpdate(1, 3, ['b', 'c']), { rate: 0.5 })).toBe('repro  33%  1/3 stages  running b, c');
+    expect(formatProgress(reproProgressUpdate(3, 3, []), { rate: 0.5, bar: 4 })).toBe('repro  ████ 100%  3/3 stages');
+  });
+
+  test('checkout: bytes of the recorded paths, and the paths', () => {
+    const MiB = 1024 * 1024;
+    expect(formatProgress(checkoutProgressUpdate({ paths: 1, totalPaths: 3, bytes: 10 * MiB, totalBytes: 40 * MiB }), { rate: 10 * MiB })).toBe(
+      'checkout  25%  10.0 MiB/40.0 MiB  1/3 paths  10.0 MiB/s  ETA 3s',
+    );
+    expect(formatProgress(checkoutProgressUpdate({ paths: 0, totalPaths: 1, bytes: 0, totalBytes: 2048 }))).toBe('checkout  0%  0 B/2.0 KiB  0/1 path');
   });
 
   test('an unknown total: no percentage, no ETA', () => {
@@ -122,5 +143,72 @@ describe('startProgress', () => {
     const after = stream.text.slice(before);
     expect(after).toContain('a line that stays\n');
     expect(after.endsWith('<clear>') || after.includes('<clear>')).toBe(true);
+  });
+
+  test('lines: false shows nothing when not on a terminal (mlp repro logs its stages already)', async () => {
+    const stream = new Recorder(false);
+    const progress = await startProgress({ stream, lines: false, intervalMs: 0 });
+    progress.update(reproProgressUpdate(1, 2, ['a']));
+    progress.pause();
+    progress.done();
+    expect(stream.text).toBe('');
+  });
+
+  test('lines: false still draws the status line on a terminal', async () => {
+    const stream = new Recorder(true);
+    const progress = await startProgress({ stream, mode: 'terminal', lines: false });
+    progress.update(reproProgressUpdate(1, 2, ['b']));
+    progress.done();
+    expect(stream.text).toContain('repro  ██████████░░░░░░░░░░ 50%  1/2 stages  running b');
+  });
+
+  test('pause takes the status line away, and the next update draws it at once', async () => {
+    const stream = new Recorder(true);
+    const time = clock();
+    const progress = await startProgress({ stream, mode: 'terminal', now: time.now });
+    progress.update(reproProgressUpdate(0, 2, ['a']));
+    const before = stream.text.length;
+    progress.pause();
+    expect(stream.text.slice(before)).toContain('<clear>');
+    const paused = stream.text.length;
+    progress.update(reproProgressUpdate(1, 2, [])); // same instant: drawn anyway
+    expect(stream.text.slice(paused)).toContain('50%  1/2 stages');
+    progress.done();
+  });
+
+  test('an update within the redraw interval is drawn a little later, not lost', async () => {
+    jest.useFakeTimers();
+    try {
+      const stream = new Recorder(true);
+      const time = clock();
+      const progress = await startProgress({ stream, mode: 'terminal', now: time.now, redrawMs: 100 });
+      progress.update(reproProgressUpdate(0, 2, ['a']));
+      progress.update(reproProgressUpdate(0, 2, ['a', 'b']));
+      expect(stream.text).not.toContain('running a, b');
+      time.advance(100);
+      jest.advanceTimersByTime(100);
+      expect(stream.text).toContain('running a, b');
+      progress.done();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  test('add of one large file advances by the bytes read, not only when the file is done', async () => {
+    const stream = new Recorder(false);
+    const progress = await startStoreProgress('add', { stream, intervalMs: 0, now: () => 0 });
+    const MiB = 1024 * 1024;
+    progress.found(1, 4 * MiB);
+    progress.reading(MiB);
+    progress.reading(3 * MiB);
+    progress.stored(4 * MiB);
+    progress.stop();
+    expect(stream.text.split('\n')).toEqual([
+      'add  0%  0 B/4.0 MiB  0/1 files',
+      'add  25%  1.0 MiB/4.0 MiB  0/1 files',
+      'add  75%  3.0 MiB/4.0 MiB  0/1 files',
+      'add  100%  4.0 MiB/4.0 MiB  1/1 files',
+      '',
+    ]);
   });
 });

@@ -8,7 +8,7 @@
  * - each row scaled to unit l2 (or l1) norm.
  */
 import { compareCodePoints } from '../../common/code-point-order.js';
-import type { CsrMatrix } from '../solver/csr.js';
+import { heapCsrStorage, type CsrMatrix, type CsrStorage } from '../solver/csr.js';
 import { GrowableFloat64, GrowableInt32 } from './growable-array.js';
 import { countNgrams, gramText, type DocumentProgress, type NgramCounts } from './ngram-counter.js';
 import { NgramIndex } from './ngram-index.js';
@@ -37,7 +37,12 @@ export interface TfidfFit {
 /** Thrown when fitting leaves no vocabulary; the caller turns it into a user error. */
 export class EmptyVocabularyError extends Error {}
 
-export function fitTfidf(documents: readonly string[], params: TfidfParams, options: { onDocument?: DocumentProgress } = {}): TfidfFit {
+/** `matrixStorage`: where the training matrix's arrays go (the solver's arena; default the JS heap). */
+export function fitTfidf(
+  documents: readonly string[],
+  params: TfidfParams,
+  options: { onDocument?: DocumentProgress; matrixStorage?: CsrStorage } = {},
+): TfidfFit {
   const scanner = new TokenScanner(params);
   const counts = countNgrams(documents, scanner, params.ngramRange, options.onDocument);
   const n = documents.length;
@@ -79,7 +84,7 @@ export function fitTfidf(documents: readonly string[], params: TfidfParams, opti
     df[j] = grams.df[g]!;
   });
 
-  const matrix = remapColumns(counts, column, sorted.length);
+  const matrix = remapColumns(counts, column, sorted.length, options.matrixStorage ?? heapCsrStorage);
   const idf = params.useIdf ? inverseDocumentFrequency(df, n, params.smoothIdf) : null;
   weightRows(matrix, idf, params);
   const vocabulary = { terms: sortedTerms, idf };
@@ -179,13 +184,12 @@ function sortedOrder(terms: readonly string[]): number[] {
 }
 
 /** Keeps the entries whose n-gram has a column, renumbered; counts become float64 values. */
-function remapColumns(counts: NgramCounts, column: Int32Array, cols: number): CsrMatrix {
+function remapColumns(counts: NgramCounts, column: Int32Array, cols: number, storage: CsrStorage): CsrMatrix {
   const rows = counts.documents;
-  const indptr = new Int32Array(rows + 1);
   let kept = 0;
   for (let p = 0; p < counts.indices.length; p++) if (column[counts.indices[p]!]! >= 0) kept++;
-  const indices = new Int32Array(kept);
-  const data = new Float64Array(kept);
+  const { indptr, indices, data } = storage(rows, cols, kept);
+  indptr[0] = 0;
   let q = 0;
   for (let i = 0; i < rows; i++) {
     for (let p = counts.indptr[i]!; p < counts.indptr[i + 1]!; p++) {

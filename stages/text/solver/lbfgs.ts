@@ -1,10 +1,13 @@
 /**
  * Limited-memory BFGS with a strong-Wolfe line search, for smooth unconstrained minimisation.
  *
- * Settings and stopping rules follow scipy's L-BFGS-B as scikit-learn calls it for
- * `LogisticRegression(solver='lbfgs')` (m = 10 correction pairs, `gtol` = tol on the largest
- * gradient component, `ftol` = 2.2e-9 on the relative decrease of f, at most 20 function
- * evaluations per line search), so the same `tol`/`max_iter` give comparable solutions.
+ * Settings and stopping rules follow scipy's L-BFGS-B as scikit-learn ≥ 1.4 calls it for
+ * `LogisticRegression(solver='lbfgs')`: m = 10 correction pairs, `gtol` = tol on the largest
+ * gradient component, `ftol` = 64·eps on the relative decrease of f (so that it practically never
+ * decides before the gradient does), at most 50 function evaluations per line search, and the
+ * tests in scipy's order — after each iteration first the iteration limit (scipy's driver counts
+ * the iteration before L-BFGS-B tests it), then the gradient, then the decrease of f — so the
+ * same `tol`/`max_iter` stop at the same place.
  * It is deterministic: plain sequential float64 arithmetic, no randomness, no threads.
  * Vector work goes through a `LinearAlgebra` so the O(m·n) two-loop recursion runs in the wasm
  * kernels when the caller provides them.
@@ -18,11 +21,11 @@ export interface LbfgsOptions {
   maxIterations: number;
   /** Stop when max_i |g_i| ≤ gtol. */
   gtol: number;
-  /** Stop when (f_k − f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) ≤ ftol. */
+  /** Stop when (f_k − f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) ≤ ftol (default 64·eps, as scikit-learn). */
   ftol?: number;
   /** Correction pairs kept. */
   memory?: number;
-  /** Function evaluations allowed per line search. */
+  /** Function evaluations allowed per line search (default 50, as scikit-learn). */
   maxLineSearch?: number;
   /** Where vectors live and how dot/axpy run (default: plain JS). */
   algebra?: LinearAlgebra;
@@ -44,13 +47,15 @@ export interface LbfgsResult {
   gradientMax: number;
   iterations: number;
   evaluations: number;
-  /** True unless the iteration limit was hit. */
+  /** True when a convergence test stopped it (scipy's status 0), not the limit or a failed line search. */
   converged: boolean;
   reason: LbfgsStopReason;
 }
 
-/** scipy's default `ftol` for L-BFGS-B (factr = 1e7 times machine epsilon). */
-export const DEFAULT_FTOL = 1e7 * Number.EPSILON;
+/** The `ftol` scikit-learn passes to L-BFGS-B (scipy's own default is 1e7·eps). */
+export const DEFAULT_FTOL = 64 * Number.EPSILON;
+/** The `maxls` scikit-learn passes to L-BFGS-B (scipy's own default is 20). */
+export const DEFAULT_MAX_LINE_SEARCH = 50;
 
 const C1 = 1e-4; // sufficient decrease
 const C2 = 0.9; // curvature (weak enough for quasi-Newton steps)
@@ -59,7 +64,7 @@ export function minimizeLbfgs(fg: ValueAndGradient, x0: Float64Array, options: L
   const n = x0.length;
   const m = options.memory ?? 10;
   const ftol = options.ftol ?? DEFAULT_FTOL;
-  const maxLineSearch = options.maxLineSearch ?? 20;
+  const maxLineSearch = options.maxLineSearch ?? DEFAULT_MAX_LINE_SEARCH;
   const algebra = options.algebra ?? jsAlgebra;
   const { dot, axpy, scaleInto, maxAbs } = algebra;
 
@@ -84,11 +89,12 @@ export function minimizeLbfgs(fg: ValueAndGradient, x0: Float64Array, options: L
     gradientMax: maxAbs(g),
     iterations,
     evaluations,
-    converged: reason !== 'max-iterations',
+    converged: reason === 'gradient' || reason === 'relative-reduction',
     reason,
   });
 
   if (maxAbs(g) <= options.gtol) return finish(0, 'gradient');
+  let moved = false;
 
   for (let iteration = 1; iteration <= options.maxIterations; iteration++) {
     // Two-loop recursion: direction = -H·g with H0 = (sᵀy / yᵀy)·I.
@@ -115,8 +121,9 @@ export function minimizeLbfgs(fg: ValueAndGradient, x0: Float64Array, options: L
       scaleInto(-1, g, direction);
       slope = dot(g, direction);
     }
-    // First step: scipy's 1/‖d‖ keeps the first trial point at unit distance.
-    const initialStep = s.length === 0 ? Math.min(1, 1 / Math.sqrt(dot(direction, direction))) : 1;
+    // First step of the run: scipy's 1/‖d‖ keeps the first trial point at unit distance (after a
+    // restart scipy tries the full step, as here).
+    const initialStep = !moved ? Math.min(1, 1 / Math.sqrt(dot(direction, direction))) : 1;
 
     const search = lineSearch(fg, algebra, x, f, slope, direction, initialStep, xNext, gNext, maxLineSearch);
     evaluations += search.evaluations;
@@ -152,11 +159,14 @@ export function minimizeLbfgs(fg: ValueAndGradient, x0: Float64Array, options: L
     [x, xNext] = [xNext, x];
     [g, gNext] = [gNext, g];
     f = search.f;
+    moved = true;
     options.onIteration?.(iteration, f);
+    // scipy's order: its driver stops at maxiter before L-BFGS-B tests the new point.
+    if (iteration >= options.maxIterations) break;
+    if (maxAbs(g) <= options.gtol) return finish(iteration, 'gradient');
     if ((fPrevious - f) / Math.max(Math.abs(fPrevious), Math.abs(f), 1) <= ftol) {
       return finish(iteration, 'relative-reduction');
     }
-    if (maxAbs(g) <= options.gtol) return finish(iteration, 'gradient');
   }
   return finish(options.maxIterations, 'max-iterations');
 }

@@ -10,7 +10,7 @@
  *
  * Both perform the same float64 operations in the same order, so results are bit-identical.
  */
-import type { CsrMatrix } from './csr.js';
+import type { CsrMatrix, CsrStorage } from './csr.js';
 import { KERNELS_WASM_BASE64 } from './kernels/kernels-wasm.js';
 
 export interface LinearAlgebra {
@@ -18,6 +18,8 @@ export interface LinearAlgebra {
   /** A zeroed array the kernels can use. */
   float64(length: number): Float64Array;
   int32(length: number): Int32Array;
+  /** Whether `array` lives in this algebra's memory already (a wasm arena; never for plain JS). */
+  owns(array: Float64Array | Int32Array): boolean;
   /** Z[i·K + k] += Σ_p X[i, j_p] · W[j_p·K + k]   (Z = X·W, added) */
   gather(X: CsrMatrix, W: Float64Array, K: number, Z: Float64Array): void;
   /** G[j·K + k] += Σ_i X[i, j] · R[i·K + k]        (G = Xᵀ·R, added) */
@@ -35,6 +37,7 @@ export const jsAlgebra: LinearAlgebra = {
   name: 'js',
   float64: (length) => new Float64Array(length),
   int32: (length) => new Int32Array(length),
+  owns: () => false,
 
   gather(X, W, K, Z) {
     const { indptr, indices, data } = X;
@@ -172,6 +175,7 @@ export function createWasmAlgebra(bytes: number): LinearAlgebra | undefined {
     name: 'wasm',
     float64: (length) => new Float64Array(memory.buffer, reserve(length * 8), length),
     int32: (length) => new Int32Array(memory.buffer, reserve(length * 4), length),
+    owns: (array) => array.buffer === memory.buffer,
     // K = 1 (binary problems) has its own tighter loops.
     gather: (X, W, K, Z) =>
       K === 1
@@ -189,13 +193,23 @@ export function createWasmAlgebra(bytes: number): LinearAlgebra | undefined {
 }
 
 /** Bytes a CSR matrix takes in an arena. */
-export function matrixArenaBytes(X: CsrMatrix): number {
-  return arenaBytes([X.data.length], [X.indptr.length, X.indices.length]);
+export function matrixArenaBytes(X: { rows: number; data: { length: number } }): number {
+  return arenaBytes([X.data.length], [X.rows + 1, X.data.length]);
 }
 
-/** Copies X into the algebra's memory (a no-op for the JS algebra). */
+/** Allocates a matrix's arrays in the algebra's memory (see CsrStorage). */
+export function algebraCsrStorage(algebra: LinearAlgebra): CsrStorage {
+  return (rows, _cols, nnz) => {
+    const indptr = algebra.int32(rows + 1);
+    const indices = algebra.int32(nnz);
+    const data = algebra.float64(nnz);
+    return { indptr, indices, data };
+  };
+}
+
+/** Copies X into the algebra's memory (a no-op for the JS algebra, or when X is there already). */
 export function placeMatrix(algebra: LinearAlgebra, X: CsrMatrix): CsrMatrix {
-  if (algebra.name === 'js') return X;
+  if (algebra.name === 'js' || (algebra.owns(X.indptr) && algebra.owns(X.indices) && algebra.owns(X.data))) return X;
   const indptr = algebra.int32(X.indptr.length);
   indptr.set(X.indptr);
   const indices = algebra.int32(X.indices.length);

@@ -1,7 +1,13 @@
 /**
- * The objective scikit-learn's `LogisticRegression(solver='lbfgs')` minimises, on a CSR matrix:
+ * The objective scikit-learn's `LogisticRegression(solver='lbfgs')` minimises, on a CSR matrix of
+ * n rows, scaled as scikit-learn ≥ 1.4 scales it (PR #26721):
  *
- *   f(W, b) = Σ_i loss(x_i·W + b, y_i) + ‖W‖² / (2C)        (the intercept b is not penalised)
+ *   f(W, b) = (1/n) Σ_i loss(x_i·W + b, y_i) + ‖W‖² / (2Cn)   (the intercept b is not penalised)
+ *
+ * That is the classic Σ loss + ‖W‖²/(2C) divided by n: the same minimiser, but the stopping rule
+ * (the largest gradient component ≤ tol) then means the same on 500 rows as on 50,000. On the
+ * summed form, tol = 1e-4 asks n times more of a large set, and L-BFGS ran out of `max_iter`
+ * where scikit-learn had converged.
  *
  * - multinomial (≥ 3 classes): loss = −log softmax(z)_y, one weight column per class;
  * - binary (2 classes): scikit-learn fits one logistic model for the second class
@@ -32,7 +38,7 @@ export function weightColumns(nClasses: number): number {
   return nClasses === 2 ? 1 : nClasses;
 }
 
-export function parameterCount(problem: Pick<LogisticProblem, 'X' | 'nClasses' | 'fitIntercept'>): number {
+export function parameterCount(problem: { X: { cols: number }; nClasses: number; fitIntercept: boolean }): number {
   const K = weightColumns(problem.nClasses);
   return problem.X.cols * K + (problem.fitIntercept ? K : 0);
 }
@@ -50,7 +56,8 @@ export function logisticObjective(problem: LogisticProblem, algebra: LinearAlgeb
   const K = weightColumns(problem.nClasses);
   const weights = X.cols * K;
   const rows = X.rows;
-  const inverseC = 1 / C;
+  const inverseN = rows > 0 ? 1 / rows : 1;
+  const penalty = inverseN / C;
   // Scores, then (in place) residuals p − onehot(y), one row of K per document.
   const Z = algebra.float64(rows * K);
   const interceptGradient = new Float64Array(K);
@@ -59,22 +66,22 @@ export function logisticObjective(problem: LogisticProblem, algebra: LinearAlgeb
     if (fitIntercept) for (let i = 0; i < rows; i++) Z.set(x.subarray(weights, weights + K), i * K);
     else Z.fill(0);
     algebra.gather(X, x, K, Z);
-    const f = residuals(Z, y, K, interceptGradient);
-    // Penalty ‖W‖²/(2C) and its gradient W/C; the scatter then adds Xᵀ·R on top.
+    const f = residuals(Z, y, K, interceptGradient, inverseN);
+    // Penalty ‖W‖²/(2Cn) and its gradient W/(Cn); the scatter then adds Xᵀ·R/n on top.
     const W = x.subarray(0, weights);
     const squares = algebra.dot(W, W);
-    algebra.scaleInto(inverseC, W, g.subarray(0, weights));
+    algebra.scaleInto(penalty, W, g.subarray(0, weights));
     algebra.scatter(X, Z, K, g);
     if (fitIntercept) g.set(interceptGradient, weights);
-    return f + 0.5 * inverseC * squares;
+    return f + 0.5 * penalty * squares;
   };
 }
 
 /**
- * Multinomial: replaces each row of scores z by softmax(z) − onehot(label), adds the rows into
- * `columnSums` (the intercept gradient) and returns Σ −log softmax(z)_label.
+ * Multinomial: replaces each row of scores z by (softmax(z) − onehot(label))·scale, adds the rows
+ * into `columnSums` (the intercept gradient) and returns scale·Σ −log softmax(z)_label.
  */
-function softmaxResiduals(Z: Float64Array, y: Int32Array, K: number, columnSums: Float64Array): number {
+function softmaxResiduals(Z: Float64Array, y: Int32Array, K: number, columnSums: Float64Array, scale: number): number {
   columnSums.fill(0);
   let loss = 0;
   for (let i = 0, offset = 0; i < y.length; i++, offset += K) {
@@ -90,18 +97,21 @@ function softmaxResiduals(Z: Float64Array, y: Int32Array, K: number, columnSums:
     }
     for (let k = 0; k < K; k++) Z[offset + k]! /= sum;
     Z[offset + label]! -= 1;
-    for (let k = 0; k < K; k++) columnSums[k]! += Z[offset + k]!;
+    for (let k = 0; k < K; k++) {
+      Z[offset + k]! *= scale;
+      columnSums[k]! += Z[offset + k]!;
+    }
     loss += max + Math.log(sum) - labelScore;
   }
-  return loss;
+  return loss * scale;
 }
 
 /**
- * Binary (label 1 = positive): replaces each score z by σ(z) − label, sums those into
- * `columnSums[0]` and returns Σ log(1 + e^{−m}) with margin m = ±z — one exp and one log1p a
- * row, without overflow for large |z|.
+ * Binary (label 1 = positive): replaces each score z by (σ(z) − label)·scale, sums those into
+ * `columnSums[0]` and returns scale·Σ log(1 + e^{−m}) with margin m = ±z — one exp and one log1p
+ * a row, without overflow for large |z|.
  */
-function binaryResiduals(Z: Float64Array, y: Int32Array, _K: number, columnSums: Float64Array): number {
+function binaryResiduals(Z: Float64Array, y: Int32Array, _K: number, columnSums: Float64Array, scale: number): number {
   let loss = 0;
   let sum = 0;
   for (let i = 0; i < y.length; i++) {
@@ -111,12 +121,12 @@ function binaryResiduals(Z: Float64Array, y: Int32Array, _K: number, columnSums:
     const p = z >= 0 ? 1 / (1 + e) : e / (1 + e);
     const margin = label === 1 ? z : -z;
     loss += Math.log1p(e) + (margin < 0 ? -margin : 0);
-    const residual = p - label;
+    const residual = (p - label) * scale;
     Z[i] = residual;
     sum += residual;
   }
   columnSums[0] = sum;
-  return loss;
+  return loss * scale;
 }
 
 export function sigmoid(z: number): number {

@@ -45,9 +45,22 @@ export interface FitInfo {
   evaluations: number;
   converged: boolean;
   stopReason: LbfgsStopReason;
-  /** Objective value at the solution (summed log-loss + penalty). */
+  /** Objective value at the solution: mean log-loss + ‖W‖²/(2Cn), as scikit-learn ≥ 1.4 reports it. */
   loss: number;
   gradientMax: number;
+}
+
+/**
+ * The algebra a fit of a rows × cols matrix with `nnz` non-zeros runs in: a wasm arena sized for
+ * the matrix, the L-BFGS vectors and the objective's scratch (plain JS when it cannot be had).
+ * Allocate the matrix in it (`algebraCsrStorage`) and pass it to `fitLogisticRegression`, and the
+ * matrix is never copied.
+ */
+export function solverAlgebra(shape: { rows: number; cols: number; nnz: number }, nClasses: number, fitIntercept: boolean): LinearAlgebra {
+  const dimension = parameterCount({ X: shape, nClasses, fitIntercept });
+  const vectors = new Array<number>(lbfgsVectorCount()).fill(dimension);
+  const bytes = matrixArenaBytes({ rows: shape.rows, data: { length: shape.nnz } }) + arenaBytes([...vectors, objectiveScratchLength(shape.rows, nClasses)]);
+  return createWasmAlgebra(bytes) ?? jsAlgebra;
 }
 
 export function fitLogisticRegression(
@@ -60,9 +73,7 @@ export function fitLogisticRegression(
   if (nClasses < 2) throw new Error('logistic regression needs at least two classes');
   const columns = weightColumns(nClasses);
   const dimension = parameterCount({ X, nClasses, fitIntercept: params.fitIntercept });
-  const vectors = new Array<number>(lbfgsVectorCount()).fill(dimension);
-  const bytes = matrixArenaBytes(X) + arenaBytes([...vectors, objectiveScratchLength(X.rows, nClasses)]);
-  const algebra = options.algebra ?? createWasmAlgebra(bytes) ?? jsAlgebra;
+  const algebra = options.algebra ?? solverAlgebra({ rows: X.rows, cols: X.cols, nnz: X.data.length }, nClasses, params.fitIntercept);
   const problem = { X: placeMatrix(algebra, X), y, nClasses, C: params.C, fitIntercept: params.fitIntercept };
   const result = minimizeLbfgs(logisticObjective(problem, algebra), new Float64Array(dimension), {
     maxIterations: params.maxIter,

@@ -83,3 +83,35 @@ describe('wasm kernels are bit-identical to the JS ones', () => {
     expect(generated).toContain(`sha256 ${createHash('sha256').update(wat).digest('hex')}`);
   });
 });
+
+describe('a training matrix built in the solver arena', () => {
+  test('the vectorizer fills arrays in the arena; the solver uses them without a copy and fits the same model', async () => {
+    const { fitTfidf } = await import('../../../../stages/text/features/vectorizer.js');
+    const { defaultTextParams } = await import('../../../../stages/text/params.js');
+    const { fitLogisticRegression, solverAlgebra } = await import('../../../../stages/text/solver/logistic-regression.js');
+    const { algebraCsrStorage } = await import('../../../../stages/text/solver/linear-algebra.js');
+    const docs = ['good great fun', 'great film good', 'bad awful boring', 'boring bad plot', 'fun plot great', 'awful film bad'];
+    const y = Int32Array.from([1, 1, 0, 0, 1, 0]);
+    const params = defaultTextParams();
+    let algebra: ReturnType<typeof solverAlgebra> | undefined;
+    const inArena = fitTfidf(docs, params.tfidf, {
+      matrixStorage: (rows, cols, nnz) => {
+        algebra = solverAlgebra({ rows, cols, nnz }, 2, true);
+        return algebraCsrStorage(algebra)(rows, cols, nnz);
+      },
+    }).matrix;
+    expect(algebra?.name).toBe('wasm');
+    expect([inArena.indptr, inArena.indices, inArena.data].every((a) => algebra!.owns(a))).toBe(true);
+    expect(placeMatrix(algebra!, inArena)).toBe(inArena); // no copy
+    const onHeap = fitTfidf(docs, params.tfidf).matrix;
+    expect(jsAlgebra.owns(onHeap.data)).toBe(false);
+    expect([Array.from(inArena.indptr), Array.from(inArena.indices), Array.from(inArena.data)]).toEqual([
+      Array.from(onHeap.indptr),
+      Array.from(onHeap.indices),
+      Array.from(onHeap.data),
+    ]);
+    const a = fitLogisticRegression(inArena, y, 2, params.logreg, { algebra: algebra! });
+    const b = fitLogisticRegression(onHeap, y, 2, params.logreg);
+    expect(Array.from(a.model.coef)).toEqual(Array.from(b.model.coef));
+  });
+});

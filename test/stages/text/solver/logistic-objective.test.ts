@@ -45,16 +45,27 @@ describe('logistic objective', () => {
     expect(fg(Float64Array.from([2, 3]), g)).toBeCloseTo(Math.log1p(Math.exp(-5)) + 4, 14);
   });
 
+  test('the mean loss, and the penalty divided by n too (scikit-learn ≥ 1.4): tol means the same for any n', () => {
+    const X = { rows: 2, cols: 1, indptr: Int32Array.from([0, 1, 2]), indices: Int32Array.from([0, 0]), data: Float64Array.from([1, 1]) };
+    const fg = logisticObjective({ X, y: Int32Array.from([1, 1]), nClasses: 2, C: 0.5, fitIntercept: true });
+    const g = new Float64Array(2);
+    // Two copies of the one-row problem above: (2·log1p(e^{-5}))/2 + w²/(2·C·2) = log1p(e^{-5}) + 2.
+    expect(fg(Float64Array.from([2, 3]), g)).toBeCloseTo(Math.log1p(Math.exp(-5)) + 2, 14);
+    const residual = 1 / (1 + Math.exp(-5)) - 1;
+    expect(g[0]).toBeCloseTo(residual + 2 / (0.5 * 2), 14); // mean residual + w/(Cn)
+    expect(g[1]).toBeCloseTo(residual, 14);
+  });
+
   test('no overflow for huge scores', () => {
     const X = { rows: 2, cols: 1, indptr: Int32Array.from([0, 1, 2]), indices: Int32Array.from([0, 0]), data: Float64Array.from([1, 1]) };
     const binary = logisticObjective({ X, y: Int32Array.from([1, 0]), nClasses: 2, C: 1e18, fitIntercept: false });
     const g = new Float64Array(1);
-    // z = 1000 for both rows: the positive row costs ~0, the negative one ~1000.
-    expect(binary(Float64Array.from([1000]), g)).toBeCloseTo(1000, 6);
-    expect(g[0]).toBeCloseTo(1, 9); // (σ(1000) − 1) + (σ(1000) − 0)
+    // z = 1000 for both rows: the positive row costs ~0, the negative one ~1000; the mean is 500.
+    expect(binary(Float64Array.from([1000]), g)).toBeCloseTo(500, 6);
+    expect(g[0]).toBeCloseTo(0.5, 9); // ((σ(1000) − 1) + (σ(1000) − 0)) / 2
     const multi = logisticObjective({ X, y: Int32Array.from([0, 2]), nClasses: 3, C: 1e18, fitIntercept: false });
     const g3 = new Float64Array(3);
-    expect(multi(Float64Array.from([800, -800, 0]), g3)).toBeCloseTo(800, 6); // row 1 (label 0) costs ~0, row 2 (label 2) costs 800 − 0;
+    expect(multi(Float64Array.from([800, -800, 0]), g3)).toBeCloseTo(400, 6); // row 1 (label 0) costs ~0, row 2 (label 2) 800 − 0: mean 400
     expect(Array.from(g3).every(Number.isFinite)).toBe(true);
   });
 

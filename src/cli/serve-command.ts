@@ -1,0 +1,156 @@
+/** `mlp serve <model-dir>`: parse options → start the server (src/serve) → render its events. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { isQuiet } from './options.js';
+import { parseSize } from '../pipeline/resources.js';
+import type { ServeEvent } from '../serve/server.js';
+
+interface ServeFlags {
+  host: string;
+  port: number;
+  workers: number;
+  name?: string;
+  maxBody: number;
+  telemetry: string | false;
+  telemetryMaxBytes: number;
+  logInputs?: boolean;
+  watch: boolean;
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('serve a trained model over HTTP: /predict, MLflow /invocations, the v2 inference protocol, /metrics')
+    .argument('<model-dir>', 'a model directory written by `mlp text train` or `mlp cifar10 train`')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'port to listen on (0: any free port)', parsePort, 8080)
+    .option('--workers <n>', 'inference threads, each with its own copy of the model (0: on the main thread)', parseCount, 1)
+    .option('--name <name>', 'model name in the v2 protocol and metrics (default: the model kind)')
+    .option('--max-body <size>', 'largest request body, e.g. 10MB', parseSizeOption, 10 * 1024 * 1024)
+    .option('--telemetry <file>', 'inference log, one JSON line per prediction', 'telemetry/inferences.jsonl')
+    .option('--no-telemetry', 'do not log inferences')
+    .addOption(new Option('--telemetry-max-bytes <size>', 'rotate the inference log at this size').argParser(parseSizeOption).default(100 * 1024 * 1024, '100MB'))
+    .option('--log-inputs', 'also log the raw inputs (default: their size and sha256 only)')
+    .option('--no-watch', 'do not reload when the model directory changes (SIGHUP still reloads)')
+    .action(async (modelDir: string, flags: ServeFlags, command: Command) => {
+      process.exitCode = await serve(modelDir, flags, isQuiet(command));
+    });
+}
+
+async function serve(modelDir: string, flags: ServeFlags, quiet: boolean): Promise<number> {
+  const { ModelServer } = await import('../serve/server.js');
+  const { modelSource } = await import('../serve/source.js');
+  const { inProcessPredictor, workerPredictor } = await import('../serve/predictor.js');
+  const { TelemetryLog } = await import('../serve/telemetry.js');
+  const { detectModelKind, loadServable } = await import('../../stages/servables/load.js');
+  const { mlpVersion } = await import('../version.js');
+
+  const dir = path.resolve(modelDir);
+  const kind = detectModelKind(dir);
+  const telemetry = flags.telemetry === false ? undefined : new TelemetryLog({ file: path.resolve(flags.telemetry), maxBytes: flags.telemetryMaxBytes, keep: 5, logInputs: flags.logInputs === true });
+  const worker = new URL('../../stages/servables/worker.js', import.meta.url);
+  const server = new ModelServer({
+    host: flags.host,
+    port: flags.port,
+    ...(flags.name !== undefined ? { name: flags.name } : {}),
+    maxBodyBytes: flags.maxBody,
+    mlpVersion: mlpVersion(),
+    ...(telemetry ? { telemetry } : {}),
+    async load() {
+      // The hash first: a model that changes while it loads is caught by the next reload.
+      const source = modelSource(dir);
+      const model = await loadServable(dir, kind); // verifies the files' checksums
+      const predictor = flags.workers === 0 ? inProcessPredictor(model) : await workerPredictor(worker, { dir, kind }, flags.workers, model.classes.length);
+      return { model, predictor, source };
+    },
+    onEvent: (event) => render(event, quiet, flags.workers),
+  });
+
+  await server.start();
+  let stopping: Promise<void> | undefined;
+  const done = new Promise<void>((resolve) => {
+    const stop = (): void => {
+      stopping ??= server.shutdown().then(resolve);
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  process.on('SIGHUP', () => void server.reload());
+  if (flags.watch) watchModel(dir, () => void server.reload());
+  await done;
+  return 0;
+}
+
+/** Calls `reload` (debounced) when the model directory changes or is replaced (training renames a new one into place). */
+function watchModel(dir: string, reload: () => void): void {
+  let timer: NodeJS.Timeout | undefined;
+  const changed = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(reload, 300);
+  };
+  const parent = fs.watch(path.dirname(dir), (_event, name) => {
+    if (name === path.basename(dir)) changed();
+  });
+  parent.unref();
+  let inside: fs.FSWatcher | undefined;
+  const watchInside = (): void => {
+    inside?.close();
+    try {
+      inside = fs.watch(dir, changed);
+      inside.unref();
+    } catch {
+      inside = undefined; // replaced mid-way: the parent watcher calls again
+    }
+  };
+  watchInside();
+  parent.on('change', () => setTimeout(watchInside, 350).unref());
+}
+
+function render(event: ServeEvent, quiet: boolean, workers: number): void {
+  switch (event.type) {
+    case 'listening':
+      if (!quiet) process.stdout.write(`Listening on ${event.url} (loading the model)\n`);
+      return;
+    case 'ready':
+      if (!quiet) {
+        const where = workers === 0 ? 'on the main thread' : `in ${workers} worker thread${workers === 1 ? '' : 's'}`;
+        process.stdout.write(`${event.reload ? 'Reloaded' : 'Serving'} ${event.kind} model ${event.sha256.slice(0, 12)} (inference ${where})\n`);
+      }
+      return;
+    case 'reload-failed':
+      process.stderr.write(`warning: the model was not reloaded, the previous one is still served: ${event.error.message}\n`);
+      return;
+    case 'internal-error':
+      process.stderr.write(`error: ${event.error.stack ?? event.error.message}\n`);
+      return;
+    case 'request':
+      // Structured access log: one JSON line per request.
+      if (!quiet) process.stdout.write(`${JSON.stringify({ ts: new Date().toISOString(), ...event, type: undefined })}\n`);
+      return;
+    case 'draining':
+      if (!quiet) process.stdout.write(`Stopping: finishing ${event.inFlight} request${event.inFlight === 1 ? '' : 's'} in flight\n`);
+      return;
+    case 'stopped':
+      if (!quiet) process.stdout.write('Stopped\n');
+      return;
+  }
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port from 0 to 65535, got '${value}'`);
+  return n;
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number ≥ 0, got '${value}'`);
+  return n;
+}
+
+function parseSizeOption(value: string): number {
+  const bytes = parseSize(value);
+  if (bytes === undefined || bytes < 1) throw new InvalidArgumentError(`expected a size like 10MB, 512KiB or 1048576, got '${value}'`);
+  return Math.floor(bytes);
+}

@@ -1,0 +1,329 @@
+/** `mlp serve`: a real server on 127.0.0.1 driven over HTTP, scraped by a real Prometheus when one is installed. */
+import { jest } from '@jest/globals';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PNG } from 'pngjs';
+import { record, writeArchive } from '../stages/cifar10/helpers.js';
+import { MLP_BIN, makeRepo, runMlp, startMlp, tempDir, waitFor, writeFiles, type RunResult } from '../helpers/cli.js';
+
+jest.setTimeout(120_000);
+
+/** A small, separable corpus: enough for a model whose answers are predictable. */
+function corpus(): string {
+  const spam = ['win a free prize now', 'free cash claim now', 'claim your free prize', 'urgent win cash now', 'free entry win prize'];
+  const ham = ['see you at lunch', 'call mom tonight', 'meeting moved to noon', 'lunch at noon today', 'see you tonight mom'];
+  const rows = ['text,label'];
+  for (let i = 0; i < 6; i++) {
+    for (const s of spam) rows.push(`${s} ${i},spam`);
+    for (const h of ham) rows.push(`${h} ${i},ham`);
+  }
+  return `${rows.join('\n')}\n`;
+}
+
+function trainModel(dir: string, out = 'model'): void {
+  writeFiles(dir, { 'docs.csv': corpus() });
+  expect(runMlp(dir, ['-q', 'text', 'prepare', '--input', 'docs.csv', '--out', 'data']).code).toBe(0);
+  const train = runMlp(dir, ['-q', 'text', 'train', '--data', 'data', '--out', out]);
+  expect(train.stderr).toBe('');
+}
+
+interface Server {
+  url: string;
+  child: ChildProcess;
+  done: Promise<RunResult>;
+  output(): string;
+}
+
+const servers: Server[] = [];
+
+async function serve(cwd: string, args: string[]): Promise<Server> {
+  const { child, done } = startMlp(cwd, ['serve', ...args, '--port', '0']);
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  let exited = false;
+  void done.then(() => (exited = true));
+  await waitFor(() => /^Serving /m.test(out) || exited, 60_000);
+  if (exited) throw new Error(`mlp serve exited: ${out}`);
+  const server = { url: /Listening on (\S+)/.exec(out)![1]!, child, done, output: () => out };
+  servers.push(server);
+  return server;
+}
+
+async function stop(server: Server): Promise<RunResult> {
+  server.child.kill('SIGTERM');
+  return server.done;
+}
+
+async function post(url: string, body: unknown, contentType = 'application/json'): Promise<{ status: number; json: any }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body) });
+  return { status: res.status, json: await res.json() };
+}
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
+    await s.done;
+  }
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function workdir(): string {
+  const dir = tempDir();
+  dirs.push(dir);
+  return dir;
+}
+
+describe('mlp serve', () => {
+  test('answers /predict, MLflow /invocations and the v2 protocol with the same predictions', async () => {
+    const dir = workdir();
+    trainModel(dir);
+    const server = await serve(dir, ['model', '--workers', '2']);
+    expect(await (await fetch(`${server.url}/health`)).json()).toEqual({ status: 'ok' });
+    expect((await fetch(`${server.url}/ready`)).status).toBe(200);
+
+    const one = await post(`${server.url}/predict`, { text: 'claim your free cash prize' });
+    expect(one.status).toBe(200);
+    expect(one.json).toMatchObject({ label: 'spam', probabilities: { ham: expect.any(Number), spam: expect.any(Number) } });
+    expect(one.json.confidence).toBeGreaterThan(0.5);
+    expect(one.json.probabilities.ham + one.json.probabilities.spam).toBeCloseTo(1, 5);
+    expect(one.json.inference_time_ms).toBeGreaterThanOrEqual(0);
+
+    const many = await post(`${server.url}/predict`, { texts: ['see you at lunch mom', 'win free cash now'] });
+    const labels = many.json.predictions.map((p: { label: string }) => p.label);
+    expect(labels).toEqual(['ham', 'spam']);
+
+    // MLflow's scoring protocol, every input format.
+    const bodies: [unknown, string?][] = [
+      [{ dataframe_split: { columns: ['text'], data: [['see you at lunch mom'], ['win free cash now']] } }],
+      [{ dataframe_records: [{ text: 'see you at lunch mom' }, { text: 'win free cash now' }] }],
+      [{ instances: ['see you at lunch mom', 'win free cash now'] }],
+      [{ inputs: { text: ['see you at lunch mom', 'win free cash now'] } }],
+      ['text\nsee you at lunch mom\n"win free cash now"\n', 'text/csv'],
+    ];
+    for (const [body, type] of bodies) {
+      const res = await post(`${server.url}/invocations`, body, type);
+      expect([res.status, res.json.predictions?.map((p: { label: string }) => p.label)]).toEqual([200, labels]);
+    }
+
+    // Open Inference Protocol v2.
+    expect((await fetch(`${server.url}/v2/health/ready`)).status).toBe(200);
+    const meta = await (await fetch(`${server.url}/v2/models/text`)).json();
+    expect(meta).toMatchObject({ name: 'text', inputs: [{ name: 'text', datatype: 'BYTES' }], parameters: { classes: ['ham', 'spam'] } });
+    const infer = await post(`${server.url}/v2/models/text/infer`, { id: 'req-1', inputs: [{ name: 'text', shape: [2], datatype: 'BYTES', data: ['see you at lunch mom', 'win free cash now'] }] });
+    expect(infer.status).toBe(200);
+    expect(infer.json.id).toBe('req-1');
+    expect(infer.json.outputs[0]).toEqual({ name: 'label', datatype: 'BYTES', shape: [2], data: labels });
+    expect(infer.json.outputs[2].shape).toEqual([2, 2]);
+    expect((await fetch(`${server.url}/v2/models/other`)).status).toBe(404);
+
+    const stopped = await stop(server);
+    expect(stopped.code).toBe(0);
+  });
+
+  test('bad requests get a 4xx with a reason, and never bring the server down', async () => {
+    const dir = workdir();
+    trainModel(dir);
+    const server = await serve(dir, ['model', '--max-body', '1KB']);
+    const cases: [string, string, string | undefined, string, number, RegExp][] = [
+      ['POST', '/predict', '{"x": 1}', 'application/json', 400, /"text" or "texts"/],
+      ['POST', '/predict', '{bad', 'application/json', 400, /not valid JSON/],
+      ['POST', '/predict', '{"text": 3}', 'application/json', 400, /expected a string/],
+      ['POST', '/predict', '{"texts": "a"}', 'application/json', 400, /must be an array/],
+      ['POST', '/predict', 'x', 'application/xml', 415, /unsupported content type/],
+      ['POST', '/predict', JSON.stringify({ text: 'x'.repeat(5000) }), 'application/json', 413, /limit of 1000 bytes/],
+      ['GET', '/predict', undefined, 'application/json', 405, /takes POST/],
+      ['GET', '/nothing', undefined, 'application/json', 404, /no route/],
+      ['POST', '/invocations', '{"instances": [], "inputs": []}', 'application/json', 400, /only one of/],
+      ['POST', '/invocations', 'text\n"open', 'text/csv', 400, /quote opened on line 2/],
+      ['POST', '/v2/models/text/infer', '{"inputs": [{"name": "text", "shape": [3], "datatype": "BYTES", "data": ["a"]}]}', 'application/json', 400, /needs 3/],
+    ];
+    for (const [method, route, body, type, status, message] of cases) {
+      const res = await fetch(`${server.url}${route}`, { method, headers: { 'content-type': type }, ...(body !== undefined ? { body } : {}) });
+      const json = (await res.json()) as { error: string };
+      expect([route, res.status, message.test(json.error)]).toEqual([route, status, true]);
+    }
+    // Random bytes of every kind: 4xx, never a 500 or a crash.
+    let seed = 7;
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let i = 0; i < 200; i++) {
+      const bytes = Buffer.from(Array.from({ length: Math.floor(random() * 300) }, () => Math.floor(random() * 256)));
+      const pick = ['{"text": ', '{"texts": [', '{"instances": ', ''][i % 4]!;
+      const res = await fetch(`${server.url}${['/predict', '/invocations', '/v2/models/text/infer'][i % 3]}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat([Buffer.from(pick), bytes]) });
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+    }
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    expect(server.output()).not.toMatch(/error:/);
+  });
+
+  test('/version names the lock entry and commit the model came from; /metrics follows Prometheus conventions', async () => {
+    const mlp = `"${process.execPath}" "${MLP_BIN}"`;
+    const dir = makeRepo({ 'docs.csv': corpus(), 'pipeline.yaml': `stages:\n  train:\n    cmd: '${mlp} -q text prepare --input docs.csv --out data && ${mlp} -q text train --data data --out model'\n    deps: [docs.csv]\n    outs: [data, model]\n` });
+    dirs.push(dir);
+    expect(runMlp(dir, ['repro']).code).toBe(0);
+    spawnSync('git', ['commit', '-qam', 'trained'], { cwd: dir });
+    const head = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: dir, encoding: 'utf8' }).stdout.trim();
+    const lockHash = /path: model\n\s+sha256: ([0-9a-f]{64})/.exec(fs.readFileSync(path.join(dir, 'pipeline.lock'), 'utf8'))![1];
+    const server = await serve(dir, ['model', '--workers', '0']);
+    const version = (await (await fetch(`${server.url}/version`)).json()) as { model: unknown };
+    expect(version.model).toMatchObject({ kind: 'text', sha256: lockHash, stage: 'train', path: 'model', commit: head });
+
+    await post(`${server.url}/predict`, { texts: ['win free cash now', 'see you at lunch mom', 'free prize'] });
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toContain('mlp_http_requests_total{method="POST",route="/predict",status="200"} 1');
+    expect(text).toMatch(/mlp_predictions_total\{class="spam"\} 2/);
+    expect(text).toContain('mlp_prediction_confidence_count 3');
+    expect(text).toContain(`mlp_model_info{kind="text",name="text",sha256="${lockHash}"`);
+    expect(text).toContain('process_cpu_seconds_total');
+    const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    if (promtool.error === undefined) expect(promtool.stdout + promtool.stderr).toBe('');
+  });
+
+  test('every prediction is logged with hashes, not inputs, and the log rotates by size', async () => {
+    const dir = workdir();
+    trainModel(dir);
+    const server = await serve(dir, ['model', '--telemetry', 'logs/inferences.jsonl', '--telemetry-max-bytes', '2KB']);
+    for (let i = 0; i < 6; i++) await post(`${server.url}/predict`, { texts: ['win free cash now', 'see you at lunch mom'] });
+    await stop(server);
+    const files = fs.readdirSync(path.join(dir, 'logs')).sort();
+    expect(files).toEqual(['inferences.jsonl', 'inferences.jsonl.1']);
+    const lines = files.flatMap((f) => fs.readFileSync(path.join(dir, 'logs', f), 'utf8').trim().split('\n')).filter(Boolean).map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(12);
+    expect(lines[0]).toMatchObject({ endpoint: '/predict', label: expect.any(String), input_bytes: 17, input_sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(JSON.stringify(lines)).not.toContain('win free cash');
+
+    const logged = await serve(dir, ['model', '--telemetry', 'raw.jsonl', '--log-inputs']);
+    await post(`${logged.url}/predict`, { text: 'win free cash now' });
+    await stop(logged);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'raw.jsonl'), 'utf8')).input).toBe('win free cash now');
+  });
+
+  test('a model whose files do not match their checksums is refused before serving', async () => {
+    const dir = workdir();
+    trainModel(dir);
+    const weights = path.join(dir, 'model', 'weights.bin');
+    const bytes = fs.readFileSync(weights);
+    bytes[0] = bytes[0]! ^ 0xff;
+    fs.writeFileSync(weights, bytes);
+    const result = runMlp(dir, ['serve', 'model', '--port', '0']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/error: .*weights\.bin/);
+    expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  test('a port in use is a clear error, not an errno', async () => {
+    const dir = workdir();
+    trainModel(dir);
+    const first = await serve(dir, ['model', '--no-telemetry']);
+    const port = new URL(first.url).port;
+    const second = runMlp(dir, ['serve', 'model', '--port', port, '--no-telemetry']);
+    expect([second.code, second.stderr]).toEqual([1, `error: 127.0.0.1:${port} is already in use\nhint: stop what listens there, or pick another port with --port (0: any free port)\n`]);
+  });
+
+  test('SIGHUP and a retrained model reload without failing a request; SIGTERM finishes what is in flight', async () => {
+    const dir = workdir();
+    trainModel(dir);
+    const server = await serve(dir, ['model', '--workers', '1']);
+    const before = ((await (await fetch(`${server.url}/version`)).json()) as { model: { sha256: string } }).model.sha256;
+    let failures = 0;
+    let answered = 0;
+    let running = true;
+    const load = (async () => {
+      while (running) {
+        const res = await post(`${server.url}/predict`, { text: 'win free cash now' });
+        if (res.status === 200) answered++;
+        else failures++;
+      }
+    })();
+    // Retrain with other data: the directory is replaced, and the watcher reloads it.
+    writeFiles(dir, { 'more.csv': `${corpus()}free lunch today,ham\nwin lunch,spam\n` });
+    expect(runMlp(dir, ['-q', 'text', 'prepare', '--input', 'more.csv', '--out', 'data2']).code).toBe(0);
+    expect(runMlp(dir, ['-q', 'text', 'train', '--data', 'data2', '--out', 'model2']).code).toBe(0);
+    fs.rmSync(path.join(dir, 'model'), { recursive: true });
+    fs.renameSync(path.join(dir, 'model2'), path.join(dir, 'model'));
+    server.child.kill('SIGHUP');
+    await waitFor(() => /^Reloaded /m.test(server.output()), 30_000);
+    const after = ((await (await fetch(`${server.url}/version`)).json()) as { model: { sha256: string } }).model.sha256;
+    expect(after).not.toBe(before);
+    const inFlight = Array.from({ length: 20 }, () => post(`${server.url}/predict`, { text: 'see you at lunch' }));
+    running = false;
+    await load;
+    server.child.kill('SIGTERM');
+    const results = await Promise.all(inFlight);
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    expect((await server.done).code).toBe(0);
+    expect(failures).toBe(0);
+    expect(answered).toBeGreaterThan(0);
+    expect(server.output()).toContain('Stopped');
+  });
+
+  test('an image model takes PNG uploads, base64 JSON and pixel arrays', async () => {
+    const dir = workdir();
+    const archive = await writeArchive(path.join(dir, 'downloads'), { perBatch: 40, testCount: 30 });
+    writeFiles(dir, {
+      'params.yaml': `cifar10:\n  source: downloads/cifar-10-binary.tar.gz\n  sha256: ${archive.sha256}\n  model: {width: 4, blocks: 2, pool_first: true}\n  train: {epochs: 5, batch_size: 20, learning_rate: 0.05, threads: 1, val_limit: 30}\n`,
+    });
+    expect(runMlp(dir, ['-q', 'cifar10', 'prepare', '--params', 'params.yaml#cifar10', '--out', 'data']).code).toBe(0);
+    expect(runMlp(dir, ['-q', 'cifar10', 'train', '--data', 'data', '--out', 'model', '--params', 'params.yaml#cifar10']).code).toBe(0);
+    const rec = record(6, 77); // a "frog" in the fixtures' colours
+    const pixels = Array.from({ length: 32 }, (_, y) => Array.from({ length: 32 }, (_, x) => [0, 1, 2].map((c) => rec[1 + c * 1024 + y * 32 + x]!)));
+    const png = new PNG({ width: 32, height: 32 });
+    pixels.flat().forEach((rgb, p) => png.data.set([...rgb, 255], p * 4));
+    const pngBytes = PNG.sync.write(png);
+
+    const server = await serve(dir, ['model', '--name', 'cifar']);
+    const asJson = await post(`${server.url}/predict`, { image: pngBytes.toString('base64') });
+    expect([asJson.status, asJson.json.label]).toEqual([200, 'frog']);
+    expect(Object.keys(asJson.json.probabilities)).toHaveLength(10);
+    expect((await post(`${server.url}/predict`, { images: [pixels, pngBytes.toString('base64')] })).json.predictions.map((p: { label: string }) => p.label)).toEqual(['frog', 'frog']);
+    expect((await post(`${server.url}/predict`, new Uint8Array(pngBytes), 'image/png')).json.label).toBe('frog');
+    const form = new FormData();
+    form.append('image', new Blob([new Uint8Array(pngBytes)], { type: 'image/png' }), 'frog.png');
+    const multipart = await fetch(`${server.url}/predict`, { method: 'POST', body: form });
+    expect(((await multipart.json()) as { label: string }).label).toBe('frog');
+    const infer = await post(`${server.url}/v2/models/cifar/infer`, { inputs: [{ name: 'image', shape: [1, 32, 32, 3], datatype: 'UINT8', data: pixels.flat(2) }] });
+    expect(infer.json.outputs[0].data).toEqual(['frog']);
+    const bad = await post(`${server.url}/predict`, { image: [[1, 2, 3]] });
+    expect([bad.status, bad.json.error]).toEqual([400, 'expected 32×32×3 = 3072 pixel values, got 3']);
+    const notImage = await post(`${server.url}/predict`, new Uint8Array(Buffer.from('hello')), 'image/png');
+    expect([notImage.status, notImage.json.error]).toEqual([400, 'the request body: not a PNG or JPEG file']);
+    expect((await stop(server)).code).toBe(0);
+  });
+
+  test('a real Prometheus scrapes /metrics and its API returns the series', async () => {
+    const prometheus = spawnSync('prometheus', ['--version'], { encoding: 'utf8' });
+    if (prometheus.error !== undefined) {
+      if (process.env.CI) throw new Error('prometheus is not installed: .ci/run installs it');
+      return; // not installed on this machine; CI installs it
+    }
+    const dir = workdir();
+    trainModel(dir);
+    const server = await serve(dir, ['model']);
+    await post(`${server.url}/predict`, { texts: ['win free cash now', 'see you at lunch mom'] });
+    const target = server.url.replace('http://', '');
+    writeFiles(dir, { 'prometheus.yml': `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: mlp\n    static_configs:\n      - targets: ['${target}']\n` });
+    const port = 19090 + Math.floor(Math.random() * 500);
+    const prom = spawn('prometheus', [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+    try {
+      let series: { metric: Record<string, string>; value: [number, string] }[] = [];
+      const deadline = Date.now() + 60_000;
+      while (series.length === 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500));
+        try {
+          const res = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent('mlp_predictions_total')}`);
+          series = ((await res.json()) as { data?: { result: typeof series } }).data?.result ?? [];
+        } catch {
+          series = [];
+        }
+      }
+      const byClass = Object.fromEntries(series.map((s) => [s.metric.class, Number(s.value[1])]));
+      expect(byClass).toEqual({ ham: 1, spam: 1 });
+    } finally {
+      prom.kill('SIGTERM');
+      await new Promise((r) => prom.once('close', r));
+    }
+  });
+});
