@@ -32,13 +32,13 @@ function childrenCpu() {
 }
 
 /**
- * Runs `node <bin> ...args` in `cwd`: wall-clock seconds, and the CPU seconds it and the stage
+ * Runs `node <bin> ...args` in `cwd` (with `env` added to the environment): wall-clock seconds, and the CPU seconds it and the stage
  * commands it ran used. Throws on a non-zero exit.
  */
-export function timeMlp(bin, cwd, args) {
+export function timeMlp(bin, cwd, args, env) {
   const cpuBefore = childrenCpu();
   const start = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 28 });
+  const result = spawnSync(process.execPath, [bin, ...args], { cwd, env: env ? { ...process.env, ...env } : undefined, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 28 });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const cpuAfter = childrenCpu();
   if (result.status !== 0) throw new Error(`mlp ${args.join(' ')} failed in ${cwd} (exit ${result.status}): ${result.stderr}`);

@@ -12,6 +12,7 @@ import type { Sha256 } from '../schema/sha256.js';
 import { readUpTo, removePath } from '../util/fs.js';
 import { hashBytes } from '../hash/hash-file.js';
 import { REMEMBER_CHECKS_ABOVE, corruptObject, type LinkType, type ObjectStore, type StoredFile } from './object-store.js';
+import type { PlacedRecord } from './placed-record.js';
 import { UnsavedChangesError, filesToDiscard } from './unsaved.js';
 
 export type CheckoutOutcome = 'unchanged' | 'restored';
@@ -39,6 +40,8 @@ export class CacheCheckout {
     readonly store: ObjectStore,
     private readonly linkTypes: readonly LinkType[],
     private readonly hasher: PathHasher,
+    /** Where every path checked out or saved is noted, for `mlp checkout` after a branch switch. */
+    private readonly placed?: PlacedRecord,
   ) {}
 
   /** Whether saving hardlinks workspace files into the cache instead of copying them. */
@@ -64,6 +67,7 @@ export class CacheCheckout {
       progress,
     );
     if (hashed?.manifest) this.store.putManifest(hashed.manifest);
+    if (hashed) this.placed?.note(rel, hashed.hash);
     return hashed;
   }
 
@@ -132,14 +136,45 @@ export class CacheCheckout {
    * `force`, nothing is touched if that would overwrite or delete a file whose content is not in
    * the cache: an `UnsavedChangesError` lists those files. `copy` places private copies whatever
    * the configured cache types (outputs git tracks: they must look like files from git).
+   * `relink` (DVC's `checkout --relink`) places the files again with the configured link type
+   * even when they already match: each is replaced by a rename, never deleted first, and only
+   * from a verified cache object (if the cache lacks it, the workspace copy is left alone).
    */
-  checkout(rel: RepoPath, info: HashInfo, current?: PathHash, force = false, copy?: 'copy'): CheckoutOutcome {
+  checkout(rel: RepoPath, info: HashInfo, current?: PathHash, force = false, copy?: 'copy', relink = false): CheckoutOutcome {
     // Checked before anything is read or written: the filesystem may have changed since load.
     const guard = new SymlinkGuard(this.root);
     guard.check(rel);
     const now = current ?? this.hasher.hash(rel);
-    if (now && now.hash === info.hash) return 'unchanged';
     const abs = joinInside(this.root, rel);
+    if (now && now.hash === info.hash) {
+      if (relink) this.relink(rel, abs, info, guard, copy);
+      this.placed?.note(rel, info.hash);
+      return relink ? 'restored' : 'unchanged';
+    }
+    const outcome = this.restore(rel, abs, info, now, guard, force, copy);
+    this.placed?.note(rel, info.hash);
+    return outcome;
+  }
+
+  /** Re-creates `rel`, whose content already is `info`, from the cache (see `checkout`). */
+  private relink(rel: RepoPath, abs: string, info: HashInfo, guard: SymlinkGuard, copy: 'copy' | undefined): void {
+    const read = new VerifiedBytes();
+    if (info.nfiles === undefined) {
+      this.verifyObject(rel, info.hash, info.size, read);
+      this.materialize(info.hash, abs, rel, copy, info.size, read);
+      return;
+    }
+    if (!this.store.has(info.hash)) throw new MissingObjectError(rel, info.hash);
+    const manifest = this.store.readManifest(info.hash);
+    for (const entry of manifest) this.verifyObject(`${rel}/${entry.path}`, entry.hash, entry.size, read);
+    for (const entry of manifest) {
+      const entryRel = joinEntry(rel, entry.path);
+      guard.check(entryRel);
+      this.materialize(entry.hash, path.join(abs, entry.path), entryRel, copy, entry.size, read);
+    }
+  }
+
+  private restore(rel: RepoPath, abs: string, info: HashInfo, now: PathHash | undefined, guard: SymlinkGuard, force: boolean, copy: 'copy' | undefined): CheckoutOutcome {
     const read = new VerifiedBytes();
     if (info.nfiles === undefined) {
       this.verifyObject(rel, info.hash, info.size, read);
@@ -316,6 +351,9 @@ export class CacheCheckout {
     try {
       linkOrCopy(type, object, tmp);
       fs.renameSync(tmp, dest);
+      // rename(2) does nothing when both names are hardlinks of one file (a relink of a
+      // workspace file that already is the cache object): the temp name would stay behind.
+      fs.rmSync(tmp, { force: true });
     } catch (error) {
       fs.rmSync(tmp, { force: true });
       if (errorCode(error) !== 'EXDEV') throw error;

@@ -27,6 +27,15 @@ export function filesToDiscard(
   return now.manifest.filter((e) => wanted.get(e.path) !== e.hash && !inCache(e.hash)).map((e) => `${rel}/${e.path}`);
 }
 
+/**
+ * Repository-relative paths of the files under `rel` (holding `now`) whose content the cache
+ * lacks: what deleting `rel` would lose.
+ */
+export function filesToDelete(rel: string, now: PathHash, inCache: (hash: Sha256) => boolean): string[] {
+  if (!now.manifest) return inCache(now.hash) ? [] : [rel];
+  return now.manifest.filter((e) => !inCache(e.hash)).map((e) => `${rel}/${e.path}`);
+}
+
 /** A checkout of `path` was refused: it would discard `files`, whose content is not in the cache. */
 export class UnsavedChangesError extends MlpError {
   constructor(

@@ -43,8 +43,9 @@ export function registerDataCommands(program: Command): void {
     .argument('[targets...]', 'stages, outputs or tracked paths (default: everything)')
     .option('-f, --force', 'also overwrite and delete files whose content is not in the cache (discards unsaved changes)')
     .option('-R, --recursive', 'a directory target means every pipeline and pointer file below it')
+    .option('--relink', 're-create the files from the cache with the configured cache.type even when they are up to date')
     .option('--json', 'print JSON')
-    .action(async (targets: string[], flags: { json?: boolean; force?: boolean; recursive?: boolean }) => {
+    .action(async (targets: string[], flags: { json?: boolean; force?: boolean; recursive?: boolean; relink?: boolean }) => {
       await withRepo(commandLine(), async (repo) => {
         const { checkoutWorkspace } = await import('../data/checkout-workspace.js');
         const { MISSING_DATA_HINT, renderUnsaved, tallyCheckout } = await import('../ui/unsaved.js');
@@ -55,6 +56,7 @@ export function registerDataCommands(program: Command): void {
           items = checkoutWorkspace(repo, targets, {
             force: flags.force === true,
             recursive: flags.recursive === true,
+            relink: flags.relink === true,
             onProgress: (p) => progress.update(checkoutProgressUpdate(p)),
           });
         } finally {
@@ -63,9 +65,9 @@ export function registerDataCommands(program: Command): void {
         const tally = tallyCheckout(items);
         if (flags.json) printJson(items);
         else {
-          for (const i of items) if (i.outcome === 'restored') print(`restored ${i.path}`);
+          for (const i of items) if (i.outcome === 'restored' || i.outcome === 'removed') print(`${i.outcome} ${i.path}`);
           for (const p of tally.problems) process.stderr.write(`error: ${p.message}\n`);
-          print(`${tally.restored} restored, ${tally.unchanged} unchanged, ${tally.problems.length} not available${tally.kept ? `, ${tally.kept} kept (unsaved changes)` : ''}.`);
+          print(`${tally.restored} restored, ${tally.unchanged} unchanged, ${tally.problems.length} not available${tally.removed ? `, ${tally.removed} removed (no longer tracked)` : ''}${tally.kept ? `, ${tally.kept} kept (unsaved changes)` : ''}.`);
           for (const line of renderUnsaved(items, ['mlp checkout --force', ...targets].join(' '))) process.stderr.write(`${line}\n`);
           if (tally.problems.length > 0) process.stderr.write(`${MISSING_DATA_HINT}\n`);
         }

@@ -15,6 +15,7 @@ interface RunFlags {
   keepGoing?: boolean;
   runCache: boolean;
   verbose?: boolean;
+  track?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -52,9 +53,11 @@ export function registerExpCommands(program: Command): void {
     .option('--explain', 'print why each stage is stale or up to date')
     .option('-k, --keep-going', 'after a failure, keep running stages that do not depend on it (the experiment is still not saved)')
     .option('--no-run-cache', 'always run stale stages instead of restoring known results from the cache')
+    .option('--track <backend>', 'log every stage that runs to this tracking backend (none, mlflow, wandb) instead of tracking.backend')
     .option('-v, --verbose', 'print the stack trace of an internal error')
     .action(async (targets: string[], _flags: RunFlags, command: Command) => {
       const flags = command.optsWithGlobals<RunFlags>();
+      const track = flags.track === undefined ? undefined : (await import('../tracking/settings.js')).parseBackend(flags.track);
       process.exitCode = await withRepo(commandLine(), async (repo) => {
         const { experimentFiles, planExpRun, writeRunParams, runMessage } = await import('../exp/run.js');
         const { describeAssignment } = await import('../exp/param-overrides.js');
@@ -75,6 +78,8 @@ export function registerExpCommands(program: Command): void {
             keepGoing: flags.keepGoing === true,
             runCache: flags.runCache,
             verbose: flags.verbose === true,
+            track,
+            experiment: run.name,
           });
           if (code !== ExitCode.ok) {
             const left = plan.runs.length - i - 1;

@@ -6,12 +6,15 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, MlpError, fileSystemError } from '../errors.js';
 import { registerPipelineCommands } from './pipeline-commands.js';
 import { registerDataCommands } from './data-commands.js';
+import { registerImportCommands } from './import-commands.js';
 import { registerParamsMetricsCommands } from './params-metrics-commands.js';
 import { registerHookCommands } from './hook-commands.js';
 import { registerRemoteCommands } from './remote-commands.js';
 import { registerRepoCommands } from './repo-commands.js';
 import { registerExpCommands } from './exp-commands.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerTrackCommands } from './track-commands.js';
+import { registerPlotsCommands } from './plots-commands.js';
 import { registerMigrateCommand } from './migrate-command.js';
 import { mlpVersion } from '../version.js';
 import { closest } from '../util/suggest.js';
@@ -30,6 +33,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerPipelineCommands(program);
   registerDataCommands(program);
+  registerImportCommands(program);
   registerTextCommands(program);
   registerCifar10Commands(program);
   registerParamsMetricsCommands(program);
@@ -38,6 +42,8 @@ export function buildProgram(): Command {
   registerRepoCommands(program);
   registerExpCommands(program);
   registerServeCommand(program);
+  registerTrackCommands(program);
+  registerPlotsCommands(program);
   registerMigrateCommand(program);
   for (const command of program.commands) command.exitOverride();
   for (const command of [program, ...program.commands]) {

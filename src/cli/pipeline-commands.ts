@@ -22,6 +22,7 @@ interface ReproFlags {
   glob?: boolean;
   allPipelines?: boolean;
   quiet?: boolean;
+  track?: string;
 }
 
 export function registerPipelineCommands(program: Command): void {
@@ -70,10 +71,12 @@ export function registerPipelineCommands(program: Command): void {
     .option('--no-run-cache', 'always run stale stages instead of restoring known results from the cache')
     .option('--pull', 'first fetch missing deps, outputs and run-cache entries from the remote')
     .option('-r, --remote <name>', 'the remote for --pull (default: core.remote)')
+    .option('--track <backend>', 'log every stage that runs to this tracking backend (none, mlflow, wandb) instead of tracking.backend')
     .option('-v, --verbose', 'print the stack trace of an internal error')
     .action(async (targets: string[], _flags: ReproFlags, command: Command) => {
       // -v may also come before `repro`, as a global option.
       const flags = command.optsWithGlobals<ReproFlags>();
+      const track = flags.track === undefined ? undefined : (await import('../tracking/settings.js')).parseBackend(flags.track);
       process.exitCode = await withRepo(flags.dry ? undefined : commandLine(), async (repo) => {
         if (flags.pull) {
           const { pullBeforeRepro } = await import('./remote-commands.js');
@@ -94,6 +97,7 @@ export function registerPipelineCommands(program: Command): void {
           keepGoing: flags.keepGoing === true,
           runCache: flags.runCache,
           verbose: flags.verbose === true,
+          track,
         });
       });
     });

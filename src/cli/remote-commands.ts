@@ -160,16 +160,26 @@ async function runTransfer(command: 'push' | 'pull' | 'fetch', targets: string[]
     process.on('SIGTERM', onSignal);
     let remoteName = flags.remote;
     let stopProgress = (): void => {};
-    let summary: TransferSummary;
+    // One transfer per remote: outputs that name their own remote (`remote:`) go there.
+    const done: { name: string; summary: TransferSummary }[] = [];
     let checkout: CheckoutCounts | undefined;
     let checkoutItems: import('../data/checkout-workspace.js').CheckoutItem[] = [];
     try {
-      const { backend, spec } = await openRemote(repo, flags.remote);
-      remoteName = spec.name;
+      const routes = await routesFor(repo, targets, flags.remote);
+      remoteName = routes[0]?.spec.name;
       stopProgress = await showTransferProgress(command, progress, flags.json === true);
       try {
-        const options = { jobs: flags.jobs, runCache: flags.runCache === true, progress, signal: controller.signal };
-        summary = command === 'push' ? await push(repo, backend, targets, options) : await fetch(repo, backend, targets, options);
+        const { openBackend } = await import('../remote/open-backend.js');
+        for (const [index, route] of routes.entries()) {
+          const backend = await openBackend(route.spec, repo.root);
+          try {
+            // Run-cache entries belong to no output: they go to (come from) the first remote only.
+            const options = { jobs: flags.jobs, runCache: flags.runCache === true && index === 0, progress, signal: controller.signal, wanted: route.wanted };
+            done.push({ name: route.spec.name, summary: command === 'push' ? await push(repo, backend, targets, options) : await fetch(repo, backend, targets, options) });
+          } finally {
+            await backend.close();
+          }
+        }
         if (command === 'pull') {
           progress.phase = 'checkout';
           const { checkoutWorkspace } = await import('../data/checkout-workspace.js');
@@ -185,7 +195,6 @@ async function runTransfer(command: 'push' | 'pull' | 'fetch', targets: string[]
         }
       } finally {
         stopProgress();
-        await backend.close();
       }
     } catch (error) {
       // --json promises JSON on stdout whatever happens; the error itself goes to stderr too.
@@ -205,19 +214,46 @@ async function runTransfer(command: 'push' | 'pull' | 'fetch', targets: string[]
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
+    const summary = mergeSummaries(done.map((d) => d.summary));
     const unsaved = checkoutItems.filter((i) => i.outcome === 'unsaved').map((i) => ({ path: i.path, source: i.source, files: i.files ?? [] }));
     const ok = summary.failures.length === 0 && (checkout?.unavailable ?? 0) === 0;
-    const rendered = renderTransfer(command, remoteName ?? '', summary, checkout);
-    if (flags.json) printJson({ command, ...summary, remote: remoteName, url: summary.remote, ok, checkout, ...(unsaved.length ? { unsaved } : {}) });
-    else {
-      for (const line of rendered.out) print(line);
+    const rendered = done.map((d, i) => renderTransfer(command, d.name, d.summary, i === done.length - 1 ? checkout : undefined));
+    if (flags.json) {
+      const perRemote = done.length > 1 ? { remotes: done.map((d) => ({ ...d.summary, remote: d.name, url: d.summary.remote })) } : {};
+      printJson({ command, ...summary, remote: remoteName, url: summary.remote, ok, checkout, ...(unsaved.length ? { unsaved } : {}), ...perRemote });
+    } else {
+      for (const line of rendered.flatMap((r) => r.out)) print(line);
       const { renderUnsaved } = await import('../ui/unsaved.js');
       for (const line of renderUnsaved(checkoutItems, ['mlp pull --force', ...targets].join(' '))) process.stderr.write(`${line}\n`);
     }
     if (ok) return unsaved.length > 0 ? ExitCode.unsavedChanges : ExitCode.ok;
-    for (const line of rendered.err) process.stderr.write(`${line}\n`);
+    for (const line of rendered.flatMap((r) => r.err)) process.stderr.write(`${line}\n`);
     return ExitCode.failure;
   });
+}
+
+/** The remotes a command uses for the recorded paths of `targets` (src/remote/routing.ts). */
+async function routesFor(repo: Repo, targets: readonly string[], remote: string | undefined) {
+  const [{ recordedPaths }, { routeToRemotes }] = await Promise.all([import('../data/checkout-workspace.js'), import('../remote/routing.js')]);
+  return routeToRemotes(repo, recordedPaths(repo, targets), remote);
+}
+
+/** One summary of transfers to several remotes (the first remote's name, the totals). */
+function mergeSummaries(summaries: readonly TransferSummary[]): TransferSummary {
+  const [first, ...rest] = summaries;
+  if (!first) throw new MlpError('no remote was used');
+  return rest.reduce(
+    (all, s) => ({
+      ...all,
+      transferred: all.transferred + s.transferred,
+      bytes: all.bytes + s.bytes,
+      upToDate: all.upToDate + s.upToDate,
+      runCacheEntries: all.runCacheEntries + s.runCacheEntries,
+      failures: [...all.failures, ...s.failures],
+      seconds: all.seconds + s.seconds,
+    }),
+    first,
+  );
 }
 
 interface VerifyFlags {
@@ -269,16 +305,22 @@ export async function openRemote(repo: Repo, name: string | undefined) {
 
 /** `mlp status -c`: per recorded path, whether it is in sync with the remote. Reads only. */
 export async function runRemoteStatus(repo: Repo, targets: string[], remoteName: string | undefined, json: boolean): Promise<number> {
-  const [{ remoteStatus }, { renderRemoteStatus }] = await Promise.all([import('../remote/transfer.js'), import('../ui/remote.js')]);
-  const { backend, spec } = await openRemote(repo, remoteName);
-  let items;
-  try {
-    items = await remoteStatus(repo, backend, targets);
-  } finally {
-    await backend.close();
+  const [{ remoteStatus }, { renderRemoteStatus }, { openBackend }] = await Promise.all([import('../remote/transfer.js'), import('../ui/remote.js'), import('../remote/open-backend.js')]);
+  const results = [];
+  for (const route of await routesFor(repo, targets, remoteName)) {
+    const backend = await openBackend(route.spec, repo.root);
+    try {
+      results.push({ spec: route.spec, items: await remoteStatus(repo, backend, targets, { wanted: route.wanted }) });
+    } finally {
+      await backend.close();
+    }
   }
-  if (json) printJson({ remote: spec.name, url: spec.url, items });
-  else for (const line of renderRemoteStatus(spec.name, spec.url, items)) print(line);
+  const [first] = results;
+  if (json) {
+    // Items of outputs that name their own remote say which (`remote`); the top level is the first remote.
+    const items = results.flatMap((r, i) => (i === 0 ? r.items : r.items.map((item) => ({ ...item, remote: r.spec.name }))));
+    printJson({ remote: first?.spec.name, url: first?.spec.url, items });
+  } else for (const r of results) for (const line of renderRemoteStatus(r.spec.name, r.spec.url, r.items)) print(line);
   return ExitCode.ok;
 }
 

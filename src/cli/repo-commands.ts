@@ -85,27 +85,34 @@ export function registerRepoCommands(program: Command): void {
   program
     .command('list')
     .alias('ls')
-    .description('list repository contents: files git tracks and data mlp tracks (present or not)')
-    .argument('[path]', 'a directory or file in the repository (default: the root)')
+    .description('list repository contents: files git tracks and data mlp tracks (present or not); of this repository, or of another one by git URL')
+    .argument('[url-or-path]', 'a directory or file in this repository (default: the root), or the git URL (or path) of another repository')
+    .argument('[path]', 'with a URL: a directory or file in that repository')
     .option('-R, --recursive', 'list every file below, not only direct children')
     .option('--mlp-only', 'only what mlp tracks (stage outputs and .mlp data)')
+    .option('--rev <rev>', 'with a URL: a branch, tag or commit of that repository')
     .option('--json', 'print JSON')
-    .action(async (target: string | undefined, flags: { recursive?: boolean; mlpOnly?: boolean; json?: boolean }) => {
-      await withRepo(undefined, async (repo) => {
-        const { listRepo } = await import('../data/list.js');
-        const { formatBytes } = await import('../ui/render.js');
-        const entries = listRepo(repo, target ?? '.', { recursive: flags.recursive === true, mlpOnly: flags.mlpOnly === true });
-        if (flags.json) {
-          printJson(entries);
-          return;
-        }
-        const width = Math.max(...entries.map((e) => e.path.length + (e.type === 'dir' ? 1 : 0)));
-        for (const e of entries) {
-          const name = `${e.path}${e.type === 'dir' ? '/' : ''}`.padEnd(width);
-          const detail = e.tracked === 'mlp' ? `mlp  ${e.size === undefined ? '' : `${formatBytes(e.size)}  `}(${e.source})` : 'git';
-          print(`${name}  ${detail}`);
-        }
-      });
+    .action(async (first: string | undefined, second: string | undefined, flags: { recursive?: boolean; mlpOnly?: boolean; json?: boolean; rev?: string }) => {
+      const options = { recursive: flags.recursive === true, mlpOnly: flags.mlpOnly === true };
+      const { isRepositoryUrl } = await import('../git/clone.js');
+      let entries;
+      if (first !== undefined && (second !== undefined || flags.rev !== undefined || isRepositoryUrl(first))) {
+        const { listRemoteRepo } = await import('../remote/repo-import.js');
+        entries = await listRemoteRepo(first, second, { ...options, rev: flags.rev });
+      } else {
+        entries = await withRepo(undefined, async (repo) => (await import('../data/list.js')).listRepo(repo, first ?? '.', options));
+      }
+      if (flags.json) {
+        printJson(entries);
+        return;
+      }
+      const { formatBytes } = await import('../ui/render.js');
+      const width = Math.max(...entries.map((e) => e.path.length + (e.type === 'dir' ? 1 : 0)));
+      for (const e of entries) {
+        const name = `${e.path}${e.type === 'dir' ? '/' : ''}`.padEnd(width);
+        const detail = e.tracked === 'mlp' ? `mlp  ${e.size === undefined ? '' : `${formatBytes(e.size)}  `}(${e.source})` : 'git';
+        print(`${name}  ${detail}`);
+      }
     });
 }
 

@@ -9,6 +9,8 @@ import { describeReason } from '../ui/reasons.js';
 import { renderStageFailure } from '../ui/stage-failure.js';
 import { useColour } from '../ui/colour.js';
 import { reproProgressUpdate, startProgress } from '../ui/progress.js';
+import type { TrackingBackendName } from '../schema/config.js';
+import type { TrackingSession } from '../tracking/session.js';
 
 export interface ReproCliOptions {
   force: boolean;
@@ -27,6 +29,10 @@ export interface ReproCliOptions {
   runCache: boolean;
   /** `-v`: stack traces of internal errors. */
   verbose: boolean;
+  /** `--track <backend>`: this run's tracking backend instead of tracking.backend. */
+  track?: TrackingBackendName;
+  /** The experiment this run belongs to (`exp run -n`), for the runs' tags. */
+  experiment?: string;
 }
 
 const write = (line: string): void => {
@@ -79,6 +85,12 @@ export async function runRepro(repo: Repo, targets: string[], options: ReproCliO
   let selected = 0;
   let settled = 0;
   const showProgress = (): void => progress.update(reproProgressUpdate(settled, selected, running));
+  let tracking: TrackingSession | undefined;
+  if (!options.dry) {
+    const { trackingSettings } = await import('../tracking/settings.js');
+    const settings = trackingSettings(repo.root, repo.config, process.env, options.track);
+    if (settings.destination) tracking = (await import('../tracking/session.js')).TrackingSession.open(repo, settings, { experiment: options.experiment });
+  }
 
   try {
     const summary = await repro(
@@ -91,7 +103,8 @@ export async function runRepro(repo: Repo, targets: string[], options: ReproCliO
         recursive: options.recursive,
         glob: options.glob,
         allPipelines: options.allPipelines,
-        dry: options.dry, jobs, keepGoing: options.keepGoing, runCache: options.runCache, signal: controller.signal },
+        dry: options.dry, jobs, keepGoing: options.keepGoing, runCache: options.runCache, signal: controller.signal,
+        observer: tracking },
       {
         output,
         planned(stages) {
@@ -120,6 +133,12 @@ export async function runRepro(repo: Repo, targets: string[], options: ReproCliO
       },
     );
     progress.done();
+    if (tracking?.settings.destination) {
+      const { renderTrackingReport } = await import('../ui/tracking.js');
+      const rendered = renderTrackingReport(await tracking.flush(), tracking.settings.destination);
+      for (const line of rendered.out) out(line);
+      for (const line of rendered.err) err(line);
+    }
     const counts = new Map<string, number>();
     for (const r of summary.results.values()) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
     const parts: string[] = [];

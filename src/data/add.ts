@@ -91,7 +91,9 @@ export async function addPaths(repo: Repo, relPaths: readonly RepoPath[], progre
     const hashed = await repo.workspace.hashAndSave(rel, undefined, undefined, progress);
     if (!hashed) throw new MlpError(`${rel} disappeared while being added`);
     const info: HashInfo = { hash: hashed.hash, size: hashed.size, ...(hashed.nfiles === undefined ? {} : { nfiles: hashed.nfiles }) };
-    const pointer = writePointer(repo.root, { path: rel, info });
+    // Re-adding keeps the remote the pointer names (as DVC keeps an out's `remote:`).
+    const remote = tracked.find((p) => p.path === rel)?.remote;
+    const pointer = writePointer(repo.root, { path: rel, info, ...(remote === undefined ? {} : { remote }) });
     repo.gitignore.ignore(rel);
     results.push({ path: rel, pointer, info });
   }

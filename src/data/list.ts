@@ -27,6 +27,8 @@ export interface ListOptions {
   recursive?: boolean;
   /** Only what mlp tracks (`--mlp-only`, DVC's `--dvc-only`). */
   mlpOnly?: boolean;
+  /** What `target` is relative to (default: the current directory). */
+  cwd?: string;
 }
 
 interface Recorded {
@@ -36,7 +38,7 @@ interface Recorded {
 }
 
 export function listRepo(repo: Repo, target = '.', options: ListOptions = {}): ListEntry[] {
-  const base = repo.relativeOrRoot(target);
+  const base = repo.relativeOrRoot(target, options.cwd);
   const recorded: Recorded[] = [];
   for (const [name, stage] of repo.pipeline.stages) {
     const entry = repo.lock.get(name);

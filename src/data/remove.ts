@@ -78,6 +78,8 @@ export function removeTargets(repo: Repo, targets: readonly string[], options: R
   for (const pointer of pointerPlan) {
     fs.rmSync(joinInside(repo.root, pointer.file), { force: true });
     repo.gitignore.unignore(pointer.path);
+    // Data the user keeps is theirs now: a later `mlp checkout` must not remove it as "no longer tracked".
+    repo.placed.forget(pointer.path);
     results.push({ target: pointer.file, kind: 'pointer', deleted: options.outs ? deleteFromWorkspace(pointer.path) : [] });
   }
   const editors = new Map<string, PipelineFileEditor>();
@@ -87,7 +89,10 @@ export function removeTargets(repo: Repo, targets: readonly string[], options: R
     editor.removeStage(s.key);
     for (const name of s.stages) repo.lock.delete(name);
     const outs = outsOf(s.stages);
-    for (const out of outs) repo.gitignore.unignore(out);
+    for (const out of outs) {
+      repo.gitignore.unignore(out);
+      repo.placed.forget(out);
+    }
     results.push({ target: s.key, kind: 'stage', deleted: options.outs ? outs.flatMap(deleteFromWorkspace) : [] });
   }
   for (const editor of editors.values()) editor.save();
@@ -157,7 +162,10 @@ export function moveTracked(repo: Repo, src: string, dst: string): MoveResult {
   const fromAbs = joinInside(repo.root, srcRel);
   fs.mkdirSync(path.dirname(joinInside(repo.root, to)), { recursive: true });
   if (fs.lstatSync(fromAbs, { throwIfNoEntry: false })) fs.renameSync(fromAbs, joinInside(repo.root, to));
-  const pointerTo = writePointer(repo.root, { path: to, info: pointer.info });
+  const { file: _file, ...moved } = pointer;
+  const pointerTo = writePointer(repo.root, { ...moved, path: to });
+  repo.placed.forget(srcRel);
+  repo.placed.note(to, pointer.info.hash);
   if (pointerTo !== pointer.file) fs.rmSync(joinInside(repo.root, pointer.file), { force: true });
   repo.gitignore.unignore(srcRel);
   repo.gitignore.ignore(to);

@@ -20,6 +20,8 @@ export interface StageJob {
   output: OutputSink;
   /** Aborts on Ctrl-C / SIGTERM: stop the commands and everything they started. */
   signal: AbortSignal;
+  /** Extra environment for the commands (tracking's live-metrics file). */
+  env?: Readonly<Record<string, string>>;
 }
 
 export type ExecutionOutcome =

@@ -18,6 +18,6 @@ export class LocalExecutor implements Executor {
 
   run(job: StageJob): Promise<ExecutionOutcome> {
     this.shimDir ??= prepareShim(this.options.tmpDir);
-    return runStage(job.root, job.stage, { shimDir: this.shimDir, output: job.output, signal: job.signal, onSpawn: this.options.onSpawn, groups: this.options.groups });
+    return runStage(job.root, job.stage, { shimDir: this.shimDir, output: job.output, signal: job.signal, env: job.env, onSpawn: this.options.onSpawn, groups: this.options.groups });
   }
 }

@@ -65,7 +65,7 @@ export function writeRunParams(root: string, originals: ReadonlyMap<RepoPath, st
 
 /**
  * The files an experiment holds even while git does not track them yet: the pipeline, its lock,
- * the params files the stages read and the metrics files they write (as mlp sees them now).
+ * the params files the stages read and the metrics and plots files they write (as mlp sees them now).
  */
 export function experimentFiles(pipeline: Pipeline | undefined, extra: Iterable<string> = []): string[] {
   const files = new Set<string>([PIPELINE_FILE, LOCK_FILE, DEFAULT_PARAMS_FILE, ...extra]);
@@ -73,7 +73,8 @@ export function experimentFiles(pipeline: Pipeline | undefined, extra: Iterable<
   for (const file of pipeline?.files ?? []) files.add(file).add(lockFileOf(file));
   for (const stage of pipeline?.stages.values() ?? []) {
     for (const p of stage.params) files.add(p.file);
-    for (const out of stage.outs) if (out.kind === 'metric') files.add(out.path);
+    // Plots too: `plots diff <experiment>` draws them as the experiment left them.
+    for (const out of stage.outs) if (out.kind === 'metric' || out.kind === 'plot') files.add(out.path);
   }
   return [...files];
 }

@@ -19,6 +19,8 @@ export interface FileSource {
   read(file: string): Buffer | undefined;
   /** Reads several files at once (one git process for a revision). */
   prefetch(files: readonly string[]): void;
+  /** The files under directory `dir` (repository-relative paths, sorted); empty when it is no directory there. */
+  list(dir: string): string[];
 }
 
 /** `in the workspace` or `at revision X`, to say in messages where a file was read. */
@@ -47,6 +49,20 @@ export class WorkspaceSource implements FileSource {
   }
 
   prefetch(): void {}
+
+  list(dir: string): string[] {
+    try {
+      const entries = fs.readdirSync(path.join(this.root, dir), { recursive: true, withFileTypes: true });
+      return entries
+        .filter((e) => e.isFile())
+        .map((e) => path.relative(this.root, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+        .sort();
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+      throw error;
+    }
+  }
 }
 
 export class RevisionSource implements FileSource {
@@ -78,6 +94,11 @@ export class RevisionSource implements FileSource {
   prefetch(files: readonly string[]): void {
     const wanted = [...new Set(files)].filter((f) => !this.blobs.has(f));
     for (const [file, blob] of this.git.readBlobs(this.commit, wanted)) this.blobs.set(file, blob);
+  }
+
+  list(dir: string): string[] {
+    const prefix = `${dir.replace(/\/+$/, '')}/`;
+    return this.files().filter((f) => f.startsWith(prefix)).sort();
   }
 
   /** Prefetches `files` at every one of `sources` (all of one git repository) with one git process. */

@@ -12,4 +12,6 @@ export interface RecordedPath {
   info: HashInfo;
   /** The stage declares `push: false` for this output: `mlp push` leaves it out (as DVC). */
   noPush?: true;
+  /** The remote named for it (`remote:` of the output or pointer) instead of the default one. */
+  remote?: string;
 }

@@ -2,22 +2,18 @@
  * Metrics files — the `metrics` outputs of stages, JSON or YAML, nested — read at a revision or
  * in the workspace, for `mlp metrics show` and `mlp metrics diff`.
  */
-import type { Sha256 } from '../schema/sha256.js';
-import fs from 'node:fs';
 import { MlpError } from '../errors.js';
-import { RevisionSource, describeSource, readText, type FileSource } from '../git/file-source.js';
+import { describeSource, type FileSource } from '../git/file-source.js';
 import { loadPipelineAt } from '../git/pipeline-at.js';
 import { compareStrings } from '../hash/hash-path.js';
-import { Lockfile, type LockEntry } from '../lock/lockfile.js';
-import { LOCK_FILE } from '../pipeline/schema.js';
+import { OutputReader, type ObjectPath } from './output-reader.js';
 import type { Pipeline } from '../pipeline/types.js';
 import { flatten } from '../params/flatten.js';
 import { parseYamlText } from '../params/params-file.js';
 import { isStageTarget, unknownTarget, type Target } from '../pipeline/targets.js';
 import { diffValues, type ValueDiff } from '../params/value-diff.js';
 
-/** Where cached outputs can be found: the path of a cache object by its hash. */
-export type ObjectPath = (hash: Sha256) => string;
+export type { ObjectPath } from './output-reader.js';
 
 export interface MetricsFile {
   path: string;
@@ -64,20 +60,19 @@ function unmatchedTargets(pipelines: readonly Pipeline[], targets: readonly Targ
   );
 }
 
-/**
- * Reads metrics files on one side. A metrics file kept in the cache (`cache: true`) is not in
- * git: at a revision it is found through that revision's `pipeline.lock` and the local cache.
- */
+/** Reads metrics files on one side (through the cache for outputs not in git, as `OutputReader`). */
 export class MetricsReader {
-  private lock: LockEntry[] | undefined;
+  private readonly files: OutputReader;
 
   constructor(
     private readonly source: FileSource,
-    private readonly objectPath: ObjectPath,
-  ) {}
+    objectPath: ObjectPath,
+  ) {
+    this.files = new OutputReader(source, objectPath);
+  }
 
   read(file: string): MetricsFile {
-    const text = readText(this.source, file) ?? this.fromCache(file);
+    const text = this.files.read(file)?.toString('utf8');
     if (text === undefined) return { path: file, values: undefined };
     try {
       return { path: file, values: parseMetrics(text, file, this.source) };
@@ -85,35 +80,6 @@ export class MetricsReader {
       if (error instanceof MlpError) return { path: file, values: undefined, error };
       throw error;
     }
-  }
-
-  private fromCache(file: string): string | undefined {
-    if (this.source.commit === undefined) return undefined; // the workspace is what is on disk
-    this.lock ??= this.loadLock();
-    for (const entry of this.lock) {
-      const out = entry.outs.find((o) => o.path === file);
-      if (!out) continue;
-      try {
-        return fs.readFileSync(this.objectPath(out.hash), 'utf8');
-      } catch {
-        return undefined; // not in the local cache: `mlp pull` would fetch it
-      }
-    }
-    return undefined;
-  }
-
-  /** The entries of every lock file at the revision (the root's, and those next to sub-pipelines). */
-  private loadLock(): LockEntry[] {
-    const files = this.source instanceof RevisionSource ? this.source.files().filter((f) => f === LOCK_FILE || f.endsWith(`/${LOCK_FILE}`)) : [LOCK_FILE];
-    return files.flatMap((file) => {
-      const text = readText(this.source, file);
-      if (text === undefined) return [];
-      try {
-        return [...Lockfile.parse(text, file).values()];
-      } catch {
-        return []; // a broken lock at an old revision only means no cached metrics there
-      }
-    });
   }
 }
 

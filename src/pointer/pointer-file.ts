@@ -10,7 +10,7 @@ import type { HashInfo } from '../hash/hash-path.js';
 import { POINTER_SUFFIX } from '../pipeline/schema.js';
 import { readValidatedYaml } from '../schema/cached.js';
 import { parseYaml } from '../schema/located.js';
-import { pointerKind, pointerSchema, revivePointer } from '../schema/pointer.js';
+import { pointerKind, pointerSchema, reviveImportSource, revivePointer, type ImportSource } from '../schema/pointer.js';
 import { describePathProblem, joinInside, repoPathProblem, type RepoPath } from '../schema/repo-path.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { emitYaml } from '../util/yaml-emit.js';
@@ -22,9 +22,14 @@ export interface Pointer {
   /** Repository-relative path of the tracked data. */
   path: RepoPath;
   info: HashInfo;
+  /** The remote for this data instead of the default one (`remote:` of the out). */
+  remote?: string;
+  /** Data imported from another repository (`mlp import`): where from. */
+  source?: ImportSource;
 }
 
 const HEADER = '# Tracked by mlp: the data is in the cache. `mlp checkout` restores it, `mlp pull` fetches it.\n';
+const IMPORT_HEADER = '# Imported by mlp from another repository: `mlp update` gets its latest version.\n';
 
 export function pointerFileFor(dataPath: RepoPath): RepoPath {
   return `${dataPath}${POINTER_SUFFIX}` as RepoPath;
@@ -34,7 +39,14 @@ export function writePointer(root: string, pointer: Omit<Pointer, 'file'>): Repo
   const file = pointerFileFor(pointer.path);
   const out: Record<string, unknown> = { path: path.posix.basename(pointer.path), sha256: pointer.info.hash, size: pointer.info.size };
   if (pointer.info.nfiles !== undefined) out.nfiles = pointer.info.nfiles;
-  writeFileAtomic(joinInside(root, file), HEADER + emitYaml({ outs: [out] }));
+  if (pointer.remote !== undefined) out.remote = pointer.remote;
+  const doc: Record<string, unknown> = { outs: [out] };
+  if (pointer.source) {
+    const { url, rev, rev_lock } = pointer.source.repo;
+    doc.deps = [{ path: pointer.source.path, repo: { url, ...(rev === undefined ? {} : { rev }), rev_lock } }];
+    doc.frozen = true;
+  }
+  writeFileAtomic(joinInside(root, file), (pointer.source ? IMPORT_HEADER : HEADER) + emitYaml(doc));
   return file;
 }
 
@@ -49,7 +61,8 @@ function toPointer(file: RepoPath, raw: unknown): Pointer {
   const { path: tracked, out } = revivePointer(path.posix.dirname(file), raw);
   const info: HashInfo = { hash: out.sha256, size: out.size };
   if (out.nfiles !== undefined) info.nfiles = out.nfiles;
-  return { file, path: tracked, info };
+  const source = reviveImportSource(raw);
+  return { file, path: tracked, info, ...(out.remote === undefined ? {} : { remote: out.remote }), ...(source ? { source } : {}) };
 }
 
 /** Parses and validates the text of pointer file `file` (e.g. at a git revision). */

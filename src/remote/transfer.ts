@@ -36,7 +36,7 @@ export interface TransferOptions {
   signal?: AbortSignal | undefined;
   /** repro --pull: objects missing on the remote are not failures (the stages rebuild them). */
   allowMissing?: boolean | undefined;
-  /** The recorded paths to transfer, instead of resolving `targets`. */
+  /** The recorded paths to transfer (or compare), instead of resolving `targets` (see routing.ts). */
   wanted?: RecordedPath[] | undefined;
 }
 
@@ -63,7 +63,7 @@ export interface TransferSummary {
 /** The objects recorded for `targets` that may be pushed (not `push: false`): files first, then directory manifests. */
 function localObjects(
   repo: Repo,
-  targets: readonly string[],
+  wanted: readonly RecordedPath[],
 ): { files: TransferItem[]; manifests: TransferItem[]; plain: Set<string>; missing: ObjectFailure[] } {
   const files = new Map<string, TransferItem>();
   const plain = new Set<string>();
@@ -93,7 +93,7 @@ function localObjects(
     }
     manifests.set(info.hash, { hash: info.hash, size: undefined, path: rel });
   };
-  for (const { path: rel, info, noPush } of recordedPaths(repo, targets)) if (!noPush) addInfo(rel, info);
+  for (const { path: rel, info, noPush } of wanted) if (!noPush) addInfo(rel, info);
   return { files: [...files.values()], manifests: [...manifests.values()], plain, missing };
 }
 
@@ -138,7 +138,7 @@ export async function push(repo: Repo, backend: RemoteBackend, targets: readonly
   const remote = new RemoteObjectDb(backend);
   try {
     await backend.prepareForPush?.();
-    const { files, manifests, plain, missing } = localObjects(repo, targets);
+    const { files, manifests, plain, missing } = localObjects(repo, options.wanted ?? recordedPaths(repo, targets));
     const failures: ObjectFailure[] = [...missing];
     progress.phase = 'checking';
     // A directory manifest on the remote means its files are there too (see the module comment).
@@ -255,7 +255,7 @@ export async function remoteStatus(repo: Repo, backend: RemoteBackend, targets: 
   const jobs = options.jobs ?? backend.defaultJobs;
   const remote = new RemoteObjectDb(backend);
   try {
-    const wanted = recordedPaths(repo, targets);
+    const wanted = options.wanted ?? recordedPaths(repo, targets);
     const all = new Set<Sha256>();
     const unknownManifests: Sha256[] = [];
     for (const { info } of wanted) {

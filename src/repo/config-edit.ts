@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ExitCode, MlpError } from '../errors.js';
 import { ConfigFileEditor, SECRET_OPTIONS } from '../remote/remote-config.js';
+import { TRACKING_SECRETS } from '../schema/config.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { yaml } from '../util/yaml.js';
 import { CONFIG_FILE, LOCAL_CONFIG_FILE, loadConfig } from './config.js';
@@ -65,6 +66,7 @@ export function configList(mlpDir: string, scope: ConfigScope = 'merged'): Confi
 /** Whether a key holds a credential (never written to the committed config.yaml). */
 export function isSecretKey(key: string): boolean {
   const parts = configKey(key);
+  if (parts[0] === 'tracking') return parts.length === 2 && TRACKING_SECRETS.includes(parts[1] as string);
   return parts[0] === 'remotes' && SECRET_OPTIONS.has(parts[parts.length - 1] as string);
 }
 

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LinkType } from '../cache/object-store.js';
 import { readValidatedYaml } from '../schema/cached.js';
-import { CONFIG_KIND, checkRemoteKinds, configSchema, type ConfigFile, type ConfigSource } from '../schema/config.js';
+import { CONFIG_KIND, checkRemoteKinds, checkTrackingSecrets, configSchema, type ConfigFile, type ConfigSource, type TrackingConfig } from '../schema/config.js';
 import { ParseCache } from '../util/parse-cache.js';
 
 export interface Config {
@@ -19,6 +19,8 @@ export interface Config {
   resources?: Record<string, unknown> | null;
   /** How `${mapping}` in `cmd` becomes arguments (DVC's `parsing` section). */
   parsing?: { bool?: 'store_true' | 'boolean_optional'; list?: 'nargs' | 'append' };
+  /** Where stage runs are logged (src/tracking); credentials only from config.local.yaml. */
+  tracking?: TrackingConfig;
 }
 
 /**
@@ -85,6 +87,7 @@ export function loadConfig(mlpDir: string, cache = ParseCache.inMemory()): Confi
     sources.reduce<Record<string, unknown>>((acc, s) => merge(acc, withoutNulls(s.value) as Record<string, unknown>), {}),
   ) as ConfigFile;
   checkRemoteKinds(merged, sources);
+  checkTrackingSecrets(sources);
   return merged as Config;
 }
 

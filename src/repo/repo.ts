@@ -7,6 +7,7 @@ import path from 'node:path';
 import { ExitCode, MlpError } from '../errors.js';
 import { CacheCheckout } from '../cache/checkout.js';
 import { ObjectStore } from '../cache/object-store.js';
+import { PlacedRecord } from '../cache/placed-record.js';
 import { RunCache } from '../cache/run-cache.js';
 import { runGit } from '../git/git.js';
 import { GitIgnorer } from '../git/gitignore.js';
@@ -51,6 +52,7 @@ export class Repo {
     objects?: ObjectStore;
     runCache?: RunCache;
     workspace?: CacheCheckout;
+    placed?: PlacedRecord;
     pipeline?: Pipeline;
     pipelineFiles?: string[];
     lock?: Lockfile;
@@ -146,7 +148,12 @@ export class Repo {
 
   /** Between the workspace and the object store: hash and save workspace paths, check cached content out into them. */
   get workspace(): CacheCheckout {
-    return (this.cached.workspace ??= new CacheCheckout(this.root, this.objects, linkTypes(this.config), this.hasher));
+    return (this.cached.workspace ??= new CacheCheckout(this.root, this.objects, linkTypes(this.config), this.hasher, this.placed));
+  }
+
+  /** The tracked paths mlp placed in the workspace (`.mlp/tmp/placed.json`): what `checkout` may remove after a branch switch. */
+  get placed(): PlacedRecord {
+    return (this.cached.placed ??= PlacedRecord.load(path.join(this.tmpDir, 'placed.json')));
   }
 
   /**
@@ -261,6 +268,7 @@ export class Repo {
       if (lock && (this.repoLock || lock.recording)) lock.flush();
       this.cached.hashState?.save();
       this.cached.parsedFiles?.save();
+      this.cached.placed?.save();
     } finally {
       this.repoLock?.release();
       this.repoLock = undefined;

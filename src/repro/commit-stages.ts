@@ -61,7 +61,7 @@ export async function commitStages(repo: Repo, targets: readonly string[], optio
       results.push({ name: pointer.file, changed: false });
       continue;
     }
-    writePointer(repo.root, { path: pointer.path, info: now });
+    writePointer(repo.root, { path: pointer.path, info: now, ...(pointer.remote === undefined ? {} : { remote: pointer.remote }) });
     results.push({ name: pointer.file, changed: true });
   }
   repo.lock.save();

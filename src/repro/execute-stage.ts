@@ -40,6 +40,17 @@ export function succeeded(result: StageResult): boolean {
   return result.status !== 'failed' && result.status !== 'interrupted' && result.status !== 'skipped' && result.status !== 'not-run';
 }
 
+/**
+ * Told about each stage whose commands run (tracking: src/tracking/session.ts). It lives here,
+ * at the seam where a stage starts and ends, so that the scheduler knows nothing of it.
+ */
+export interface StageObserver {
+  /** The commands are about to run; returns extra environment for them. */
+  stageStarted(stage: Stage): Record<string, string> | undefined;
+  /** They ended; an error makes the stage fail (a required tracking server that is unreachable). */
+  stageFinished(stage: Stage, outcome: 'ran' | 'failed' | 'interrupted'): Promise<MlpError | undefined>;
+}
+
 export interface StageContext {
   repo: Repo;
   dag: Dag;
@@ -56,6 +67,7 @@ export interface StageContext {
   warning?(stage: Stage, message: string): void;
   /** Dry run: the stages found stale so far, so that their dependants say why they would run. */
   wouldRun: Set<string>;
+  observer?: StageObserver;
 }
 
 export async function executeStage(ctx: StageContext, stage: Stage): Promise<StageResult> {
@@ -97,7 +109,8 @@ export async function executeStage(ctx: StageContext, stage: Stage): Promise<Sta
     touched = true;
     prepareOutputs(repo, stage);
     const started = performance.now();
-    const outcome = await ctx.executor.run({ root: repo.root, stage, output: ctx.output, signal: ctx.signal });
+    const env = ctx.observer?.stageStarted(stage);
+    const outcome = await ctx.executor.run({ root: repo.root, stage, output: ctx.output, signal: ctx.signal, env });
     if (!outcome.ok) {
       restorePrevious(repo, stage, entry);
       switch (outcome.kind) {

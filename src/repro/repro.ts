@@ -10,7 +10,7 @@ import type { Executor, OutputSink } from '../executors/executor.js';
 import { LocalExecutor } from '../executors/local.js';
 import type { Stage } from '../pipeline/types.js';
 import type { Repo } from '../repo/repo.js';
-import { executeStage, succeeded, type StageContext, type StageResult } from './execute-stage.js';
+import { executeStage, succeeded, type StageContext, type StageObserver, type StageResult } from './execute-stage.js';
 import { planRepro } from './plan.js';
 import type { StaleReason } from './reasons.js';
 import { schedule, type Settled } from './scheduler.js';
@@ -34,6 +34,8 @@ export interface ReproOptions {
   signal: AbortSignal;
   /** Where stage commands run (default: this machine). */
   executor?: Executor;
+  /** Told when each stage's commands start and end (tracking). */
+  observer?: StageObserver;
 }
 
 export interface ReproEvents {
@@ -69,6 +71,7 @@ export async function repro(repo: Repo, options: ReproOptions, events: ReproEven
     stageStarting: events.stageStarting?.bind(events),
     warning: events.warning?.bind(events),
     wouldRun: new Set(),
+    observer: options.observer,
   };
   const stageOf = (name: string): Stage => repo.pipeline.stages.get(name) as Stage;
   const failed: string[] = [];
@@ -89,12 +92,29 @@ export async function repro(repo: Repo, options: ReproOptions, events: ReproEven
       },
     },
     async (name) => {
-      const result = await executeStage(context, stageOf(name));
+      const result = await observed(context, stageOf(name));
       return { ok: succeeded(result), result };
     },
   );
   const results = new Map([...report.settled].map(([name, settled]) => [name, settledResults.get(name) ?? stageResult(settled)]));
   return { results, interrupted: report.aborted, failed };
+}
+
+/** Runs a stage and tells the observer how its commands ended (if they started). */
+async function observed(context: StageContext, stage: Stage): Promise<StageResult> {
+  const { observer } = context;
+  if (!observer) return executeStage(context, stage);
+  let result: StageResult;
+  try {
+    result = await executeStage(context, stage);
+  } catch (error) {
+    await observer.stageFinished(stage, 'failed');
+    throw error;
+  }
+  if (result.status !== 'ran' && result.status !== 'failed' && result.status !== 'interrupted') return result;
+  const error = await observer.stageFinished(stage, result.status);
+  if (error && result.status === 'ran') return { status: 'failed', reasons: result.reasons, failure: { kind: 'error', error } };
+  return result;
 }
 
 function stageResult(settled: Settled<StageResult>): StageResult {

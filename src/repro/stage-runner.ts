@@ -29,6 +29,8 @@ export interface RunStageOptions {
   onSpawn?: (pid: number) => void;
   /** Records each command's process group while it runs (see ProcessGroupTracker). */
   groups?: ProcessGroupTracker;
+  /** Extra environment (tracking's live-metrics file), on top of the stage's own. */
+  env?: Readonly<Record<string, string>>;
 }
 
 const KILL_GRACE_MS = 3000;
@@ -72,7 +74,7 @@ export function stageEnv(root: string, stage: Stage, shimDir: string): NodeJS.Pr
 export async function runStage(root: string, stage: Stage, options: RunStageOptions): Promise<ExecutionOutcome> {
   const { signal } = options;
   const cwd = path.join(root, stage.wdir);
-  const env = { ...stageEnv(root, stage, options.shimDir), ...options.groups?.env };
+  const env = { ...stageEnv(root, stage, options.shimDir), ...options.env, ...options.groups?.env };
   for (const cmd of stage.cmd) {
     if (signal.aborted) return { ok: false, kind: 'interrupted', cmd };
     let result: { exitCode: number | null; signal: NodeJS.Signals | null };

@@ -31,7 +31,36 @@ export interface ConfigFile {
   resources?: Record<string, unknown> | null;
   /** DVC's `parsing` options: how `${mapping}` in a stage's `cmd` becomes arguments. */
   parsing?: { bool?: 'store_true' | 'boolean_optional'; list?: 'nargs' | 'append' } | null;
+  /** Where every stage run is logged (src/tracking): none, MLflow or W&B. */
+  tracking?: TrackingConfig | null;
 }
+
+export type TrackingBackendName = 'none' | 'mlflow' | 'wandb';
+export const TRACKING_BACKENDS: readonly TrackingBackendName[] = ['none', 'mlflow', 'wandb'];
+
+export interface TrackingConfig {
+  backend?: TrackingBackendName;
+  /** MLflow tracking URI, or the W&B base URL of a self-hosted server. */
+  uri?: string;
+  /** MLflow experiment name; W&B project. */
+  experiment?: string;
+  /** W&B entity (user or team). */
+  entity?: string;
+  /** A run that cannot be delivered fails its stage instead of waiting in the outbox. */
+  required?: boolean;
+  /** Seconds one request to the tracking server may take. */
+  timeout?: number;
+  /** Stages (names or shell-style patterns) that are never tracked. */
+  exclude?: string[];
+  /** Credentials: accepted in config.local.yaml only (checkTrackingSecrets). */
+  token?: string;
+  username?: string;
+  password?: string;
+  api_key?: string;
+}
+
+/** Tracking options that are credentials: never in the committed config.yaml. */
+export const TRACKING_SECRETS: readonly string[] = ['token', 'username', 'password', 'api_key'];
 
 export const CONFIG_KIND: FileKind = { hint: 'see "Configuration" and "Remotes" in the README' };
 
@@ -98,6 +127,21 @@ export function configSchema(): V.GenericSchema<unknown, ConfigFile> {
           'a mapping',
         ),
       ),
+      tracking: v.nullish(
+        strictMap(
+          {
+            backend: v.optional(v.picklist(TRACKING_BACKENDS, (issue) => `must be one of ${TRACKING_BACKENDS.join(', ')}, got ${issue.received}\ne.g. backend: mlflow`)),
+            uri: v.optional(stringSchema('uri: http://127.0.0.1:5000')),
+            experiment: v.optional(stringSchema('experiment: spam-filter')),
+            entity: v.optional(stringSchema('entity: my-team')),
+            required: v.optional(v.boolean((issue) => `must be true or false, got ${issue.received}`)),
+            timeout: v.optional(integerSchema(1, 'timeout: 10')),
+            exclude: v.optional(v.array(stringSchema('exclude: [prepare_data_text]'), (issue) => `must be a list of stage names or patterns, got ${issue.received}\ne.g. exclude: [prepare_*]`)),
+            ...Object.fromEntries(TRACKING_SECRETS.map((name) => [name, v.optional(stringSchema(`${name}: ... (in config.local.yaml)`))])),
+          },
+          'a mapping of tracking options',
+        ),
+      ),
       resources: v.nullish(
         v.pipe(
           mapOf(v.unknown(), 'a mapping of resource names to amounts'),
@@ -116,7 +160,7 @@ export function configSchema(): V.GenericSchema<unknown, ConfigFile> {
         ),
       ),
     },
-    'a mapping of sections (cache, core, remotes, resources, parsing)',
+    'a mapping of sections (cache, core, remotes, resources, parsing, tracking)',
   ));
 }
 
@@ -152,6 +196,24 @@ export function checkRemoteKinds(merged: ConfigFile, sources: readonly ConfigSou
       const otherKind = anyKind.includes(option) ? `: ${described} (${url ?? ''}) has no such option` : '';
       throw new PipelineError(`unknown key '${option}' in remotes.${name}${otherKind}`, { file: source?.file, line: at?.line, column: at?.column }, {
         hint: `known keys for ${described}: ${allowed.join(', ')}`,
+      });
+    }
+  }
+}
+
+/**
+ * Tracking credentials live in the environment or in config.local.yaml, never in the committed
+ * config.yaml: one found there is an error that points at it (and says where it belongs).
+ */
+export function checkTrackingSecrets(sources: readonly ConfigSource[]): void {
+  for (const source of sources) {
+    if (!source.file.endsWith('config.yaml') || source.file.endsWith('.local.yaml')) continue;
+    for (const option of TRACKING_SECRETS) {
+      if (source.value.tracking?.[option as keyof TrackingConfig] === undefined) continue;
+      const text = source.text();
+      const at = text === undefined ? undefined : locate(text, source.file, ['tracking', option], 'key');
+      throw new PipelineError(`tracking.${option} is a credential and may not be in the committed ${source.file}`, { file: source.file, line: at?.line, column: at?.column }, {
+        hint: `move it to .mlp/config.local.yaml (never committed), or use the environment (${option === 'api_key' ? 'WANDB_API_KEY' : `MLFLOW_TRACKING_${option.toUpperCase()}`})`,
       });
     }
   }

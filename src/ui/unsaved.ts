@@ -17,8 +17,9 @@ export function renderUnsaved(items: readonly CheckoutItem[], discard: string): 
   const lines = [`error: left ${files.length === 1 ? '1 file' : `${files.length} files`} as ${files.length === 1 ? 'it is' : 'they are'}: checking out would discard changes that are not saved in the cache:`];
   for (const f of files.slice(0, SHOWN)) lines.push(`  ${f}`);
   if (files.length > SHOWN) lines.push(`  … and ${files.length - SHOWN} more`);
-  const add = [...new Set(kept.filter((i) => i.source.endsWith(POINTER_SUFFIX)).map((i) => i.path))];
-  const commit = [...new Set(kept.filter((i) => !i.source.endsWith(POINTER_SUFFIX)).map((i) => i.source))];
+  // Data that nothing tracks any more is kept for good by tracking it here (`mlp add`).
+  const add = [...new Set(kept.filter((i) => i.untracked || i.source.endsWith(POINTER_SUFFIX)).map((i) => i.path))];
+  const commit = [...new Set(kept.filter((i) => !i.untracked && !i.source.endsWith(POINTER_SUFFIX)).map((i) => i.source))];
   const keep = [...(add.length ? [`\`mlp add ${add.join(' ')}\``] : []), ...(commit.length ? [`\`mlp commit ${commit.join(' ')}\``] : [])];
   lines.push(`hint: to keep them, record them with ${keep.join(' and ')}; to discard them, run \`${discard}\``);
   return lines;
@@ -28,6 +29,8 @@ export function renderUnsaved(items: readonly CheckoutItem[], discard: string): 
 export interface CheckoutTally {
   restored: number;
   unchanged: number;
+  /** Data that nothing tracks any more (tracked only on another branch), deleted. */
+  removed: number;
   /** Data missing from the cache, or a failure: reported as errors. */
   problems: CheckoutItem[];
   /** Paths left alone to keep unsaved work. */
@@ -41,6 +44,7 @@ export function tallyCheckout(items: readonly CheckoutItem[]): CheckoutTally {
   return {
     restored: items.filter((i) => i.outcome === 'restored').length,
     unchanged: items.filter((i) => i.outcome === 'unchanged').length,
+    removed: items.filter((i) => i.outcome === 'removed').length,
     problems,
     kept,
     exitCode: kept > 0 ? ExitCode.unsavedChanges : problems.length > 0 ? ExitCode.failure : ExitCode.ok,

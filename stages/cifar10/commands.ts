@@ -80,6 +80,8 @@ export function registerCifar10Commands(program: Command): void {
       if (opts.epochs !== undefined) params.train.epochs = opts.epochs;
       if (opts.trainLimit !== undefined) params.train.train_limit = opts.trainLimit;
       const progress = await startProgress({ mode: quiet ? 'off' : 'auto' });
+      // Live curves for a tracked stage (src/tracking/live.ts): one step per epoch.
+      const live = (await import('../../src/tracking/live.js')).liveTracker();
       await withTf(async () => {
         const { trainCifar10 } = await import('./train.js');
         let result;
@@ -92,7 +94,11 @@ export function registerCifar10Commands(program: Command): void {
             ...(opts.history ? { historyPath: opts.history } : {}),
             ...(opts.metrics ? { metricsPath: opts.metrics } : {}),
             onProgress: (p) => {
-              if (p.epochRecord) progress.log(render.formatEpoch(p.epochRecord, p.epochs));
+              if (p.epochRecord) {
+                progress.log(render.formatEpoch(p.epochRecord, p.epochs));
+                const { epoch, seconds: _seconds, ...values } = p.epochRecord;
+                live.log(Object.fromEntries(Object.entries(values).filter((e): e is [string, number] => e[1] !== null)), epoch);
+              }
               else progress.update(render.trainProgressUpdate(p));
             },
           });

@@ -58,6 +58,8 @@ export function registerTextCommands(program: Command): void {
       ]);
       const textParams = options.params ? (await params.loadTextParams(options.params)).params : params.defaultTextParams();
       const progress = await startProgress({ mode: isQuiet(command) ? 'off' : 'auto' });
+      // Live curves for a tracked stage (src/tracking/live.ts): the solver's loss per iteration.
+      const live = (await import('../../src/tracking/live.js')).liveTracker();
       let result;
       try {
         result = await trainText({
@@ -66,7 +68,10 @@ export function registerTextCommands(program: Command): void {
           params: textParams,
           ...(options.metrics !== undefined ? { metricsFile: options.metrics } : {}),
           ...(options.timings !== undefined ? { timingsFile: options.timings } : {}),
-          onProgress: (p) => progress.update(trainProgressUpdate(p)),
+          onProgress: (p) => {
+            progress.update(trainProgressUpdate(p));
+            if (p.step === 'fit') live.log({ loss: p.loss }, p.iteration);
+          },
         });
       } finally {
         progress.done();

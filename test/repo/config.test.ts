@@ -83,3 +83,19 @@ describe('loadConfig', () => {
     expect(new Repo(root).config.core?.jobs).toBe(7);
   });
 });
+
+describe('tracking configuration', () => {
+  test('the tracking section is validated: backend, types, unknown keys', () => {
+    expect(thrownMlpError(() => loadConfig(mlpDir({ 'config.yaml': 'tracking:\n  backend: neptune\n' }))).message).toMatch(/\.mlp\/config\.yaml:2:12: tracking\.backend: must be one of none, mlflow, wandb/);
+    expect(thrownMlpError(() => loadConfig(mlpDir({ 'config.yaml': 'tracking:\n  experimnt: x\n' }))).message).toMatch(/unknown key 'experimnt' in tracking/);
+    expect(thrownMlpError(() => loadConfig(mlpDir({ 'config.yaml': 'tracking:\n  exclude: train\n' }))).message).toMatch(/tracking\.exclude: must be a list/);
+  });
+
+  test('credentials are accepted in config.local.yaml and refused, located, in config.yaml', () => {
+    const config = loadConfig(mlpDir({ 'config.yaml': 'tracking:\n  backend: mlflow\n', 'config.local.yaml': 'tracking:\n  token: t0ken\n  api_key: k3y\n' }));
+    expect(config.tracking).toEqual({ backend: 'mlflow', token: 't0ken', api_key: 'k3y' });
+    const error = thrownMlpError(() => loadConfig(mlpDir({ 'config.yaml': 'tracking:\n  backend: wandb\n  api_key: k3y\n' })));
+    expect(error.message).toContain('.mlp/config.yaml:3:3: tracking.api_key is a credential and may not be in the committed .mlp/config.yaml');
+    expect(error.hint).toContain('WANDB_API_KEY');
+  });
+});

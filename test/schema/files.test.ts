@@ -51,15 +51,30 @@ describe('pointer files', () => {
     const e = error(() => parsePointer('data.mlp', pointerText(out.replace(/\bH\b/g, H))));
     expect(e.message).toContain(message);
     expect(e.file).toBe('data.mlp');
-    expect(e.hint).toContain(message.includes('unknown key') ? 'known keys: path, sha256, size, nfiles' : 'git checkout data.mlp');
+    expect(e.hint).toContain(message.includes('unknown key') ? 'known keys: path, sha256, size, nfiles, remote' : 'git checkout data.mlp');
   });
 
   test('a pointer in a subdirectory may not climb out of it either', () => {
     expect(error(() => parsePointer('sub/x.mlp', pointerText(goodOut.replace('path: data', 'path: ../data')))).message).toContain("climbs out with '..'");
   });
 
+  test('an import pointer records its source (DVC import format); the source is validated too', () => {
+    const C = 'c'.repeat(40);
+    const imported = `outs:\n${goodOut}  remote: archive\ndeps:\n- path: data/images\n  repo:\n    url: https://example.com/registry\n    rev: v1\n    rev_lock: ${C}\nfrozen: true\n`;
+    expect(parsePointer('data.mlp', imported)).toEqual({
+      file: 'data.mlp',
+      path: 'data',
+      info: { hash: H, size: 4, nfiles: 2 },
+      remote: 'archive',
+      source: { path: 'data/images', repo: { url: 'https://example.com/registry', rev: 'v1', rev_lock: C } },
+    });
+    expect(error(() => parsePointer('data.mlp', imported.replace(C, 'main'))).message).toContain('data.mlp:12:15: deps[0].repo.rev_lock: must be a git commit id (40 hex digits), got main');
+    expect(error(() => parsePointer('data.mlp', imported.replace('path: data/images', 'path: ../x'))).message).toContain("data.mlp:8:9: deps[0]: path '../x' climbs out with '..'");
+    expect(error(() => parsePointer('data.mlp', imported.replace('remote: archive', 'remote: -x'))).message).toContain('must be a remote name');
+  });
+
   test('unknown keys list the known ones', () => {
-    expect(error(() => parsePointer('data.mlp', pointerText(goodOut.replace('nfiles', 'nfile')))).hint).toBe('known keys: path, sha256, size, nfiles');
+    expect(error(() => parsePointer('data.mlp', pointerText(goodOut.replace('nfiles', 'nfile')))).hint).toBe('known keys: path, sha256, size, nfiles, remote');
   });
 
   test('the parse cache serves validated values, and a damaged cache entry is not trusted', () => {

@@ -1,0 +1,57 @@
+/**
+ * Sends one run to its tracking server, step by step (start, params, metrics, tags, artifacts,
+ * end), recording in the outbox after each step that the server has it. A delivery cut off
+ * anywhere resumes at the first step not recorded; the one step that is not idempotent by itself
+ * — creating the run — is made so by the backend (`startRun(…, resuming)` finds the run by mlp's
+ * uid). Once the server has every step, the run leaves the outbox.
+ */
+import { DELIVERY_STEPS, type DeliveryStep, type RunRecord } from './run-record.js';
+import type { Outbox } from './outbox.js';
+import type { Tracker } from './tracker.js';
+
+export async function deliver(record: RunRecord, tracker: Tracker, outbox: Outbox): Promise<void> {
+  const { delivery } = record;
+  const resuming = delivery.attempts > 0;
+  delivery.attempts++;
+  try {
+    let remote = delivery.remote;
+    if (!remote || !delivery.done.includes('start')) {
+      remote = await tracker.startRun(record, resuming);
+      delivery.remote = remote;
+      markDone(record, 'start');
+      outbox.write(record); // before anything else: a retry must not create a second run
+    }
+    for (const step of DELIVERY_STEPS) {
+      if (step === 'start' || delivery.done.includes(step)) continue;
+      if (step === 'end' && record.status === 'RUNNING') break; // the stage still runs
+      await send(tracker, step, remote, record);
+      markDone(record, step);
+    }
+    delivery.lastError = undefined;
+  } catch (error) {
+    delivery.lastError = error instanceof Error ? error.message : String(error);
+    outbox.write(record);
+    throw error;
+  }
+  if (delivery.done.includes('end')) outbox.remove(record);
+  else outbox.write(record);
+}
+
+function markDone(record: RunRecord, step: DeliveryStep): void {
+  if (!record.delivery.done.includes(step)) record.delivery.done.push(step);
+}
+
+function send(tracker: Tracker, step: Exclude<DeliveryStep, 'start'>, remote: NonNullable<RunRecord['delivery']['remote']>, record: RunRecord): Promise<void> {
+  switch (step) {
+    case 'params':
+      return tracker.logParams(remote, record);
+    case 'metrics':
+      return tracker.logMetrics(remote, record);
+    case 'tags':
+      return tracker.setTags(remote, record);
+    case 'artifacts':
+      return tracker.logArtifactRefs(remote, record);
+    case 'end':
+      return tracker.endRun(remote, record);
+  }
+}

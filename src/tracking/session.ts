@@ -1,0 +1,326 @@
+/**
+ * Tracking for one `mlp repro` (or `exp run`): every stage that runs gets one run on the
+ * configured backend. When a stage starts, its run is written to the outbox (RUNNING) and the
+ * stage gets `MLP_TRACKING_LIVE` for live curves; when it ends, the run is completed — params,
+ * metrics files, plots and live series, lineage tags, output references, status — and delivered
+ * in the background, in order, while the next stages run. A server that cannot be reached costs
+ * one warning: the run stays in the outbox, later runs of this command go straight there, and
+ * `mlp track sync` or the next tracked command delivers them. Only `tracking.required: true`
+ * makes an undelivered run fail its stage.
+ *
+ * Runs left in the outbox by earlier commands are delivered first (a RUNNING one whose process
+ * is dead was cut off by a kill: it ends as KILLED).
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MlpError } from '../errors.js';
+import { runGit } from '../git/git.js';
+import { flatten } from '../params/flatten.js';
+import { getDotted, isMissing } from '../params/params-file.js';
+import { parseMetrics } from '../metrics/metrics.js';
+import { DEFAULT_PARAMS_FILE } from '../pipeline/schema.js';
+import type { Stage } from '../pipeline/types.js';
+import type { Repo } from '../repo/repo.js';
+import { mlpVersion } from '../version.js';
+import { deliver } from './deliver.js';
+import { LIVE_ENV, readLiveFile, readLiveFrom } from './live.js';
+import { Outbox, endCutOffRun, isStageRunning, liveFile } from './outbox.js';
+import type { RunRecord, RunStatus } from './run-record.js';
+import { plotSeries } from './series.js';
+import { openTracker, type TrackingSettings } from './settings.js';
+import { TrackingError, type Tracker } from './tracker.js';
+
+/** How a stage's run ended, as `repro` reports it (its StageResult status). */
+export type StageOutcome = 'ran' | 'failed' | 'interrupted';
+
+export interface TrackingReport {
+  delivered: number;
+  /** Runs left in the outbox, with why. */
+  pending: number;
+  warnings: string[];
+}
+
+/** How often live points are sent while a stage runs (W&B's client sends every 1–2.5 s at first). */
+const LIVE_INTERVAL_MS = 2000;
+
+interface OpenRun {
+  record: RunRecord;
+  /** The stage's live-metrics file (MLP_TRACKING_LIVE). */
+  live: string;
+  /** Bytes of it read so far, and history rows (steps) streamed so far. */
+  read: number;
+  rows: number;
+  timer: NodeJS.Timeout;
+  /** Streaming stopped after a failure: the points go at the end, with the rest. */
+  streamBroken: boolean;
+}
+
+export class TrackingSession {
+  private readonly outbox: Outbox;
+  private readonly running = new Map<string, OpenRun>();
+  private chain: Promise<void> = Promise.resolve();
+  private tracker: Tracker | undefined;
+  /** Set once the server failed in a way retrying now will not fix: the rest go to the outbox. */
+  private unreachable: string | undefined;
+  private readonly git: Record<string, string>;
+  private readonly report: TrackingReport = { delivered: 0, pending: 0, warnings: [] };
+
+  private constructor(
+    private readonly repo: Repo,
+    readonly settings: TrackingSettings,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly experiment: string | undefined,
+  ) {
+    this.outbox = Outbox.of(repo.mlpDir);
+    // Before any stage runs: the pipeline.lock this command writes must not count as "dirty".
+    this.git = gitLineage(repo.root);
+  }
+
+  /** A session, or undefined when the backend is `none` (mlp's own experiment store). */
+  static open(repo: Repo, settings: TrackingSettings, options: { env?: NodeJS.ProcessEnv; experiment?: string } = {}): TrackingSession | undefined {
+    if (settings.destination === undefined) return undefined;
+    const session = new TrackingSession(repo, settings, options.env ?? process.env, options.experiment);
+    session.enqueue(() => session.deliverPending());
+    return session;
+  }
+
+  /** The stage is about to run: its run is recorded, and the environment its commands get. */
+  stageStarted(stage: Stage): Record<string, string> | undefined {
+    const destination = this.settings.destination;
+    if (!destination || !this.settings.tracks(stage.name)) return undefined;
+    const uid = randomUUID();
+    const record: RunRecord = {
+      version: 1,
+      uid,
+      pid: process.pid,
+      host: os.hostname(),
+      stage: stage.name,
+      runName: this.experiment ? `${this.experiment}/${stage.name}` : stage.name,
+      destination,
+      status: 'RUNNING',
+      startTime: Date.now(),
+      params: {},
+      summary: {},
+      series: [],
+      tags: {},
+      artifacts: [],
+      delivery: { done: [], attempts: 0 },
+    };
+    const live = liveFile(this.repo.tmpDir, uid);
+    try {
+      fs.mkdirSync(path.dirname(live), { recursive: true });
+      this.outbox.write(record);
+    } catch (error) {
+      this.report.warnings.push(`stage '${stage.name}' is not tracked: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    }
+    const open: OpenRun = { record, live, read: 0, rows: 0, streamBroken: false, timer: setInterval(() => void this.enqueue(() => this.streamLive(open)), LIVE_INTERVAL_MS) };
+    open.timer.unref();
+    this.running.set(stage.name, open);
+    return { [LIVE_ENV]: live, MLP_TRACKING_BACKEND: destination.backend, MLP_TRACKING_RUN_UID: uid };
+  }
+
+  /**
+   * The stage ended: its run is completed and delivered (in the background, unless
+   * `tracking.required`). Returns an error only when `required` and the run could not be delivered.
+   */
+  async stageFinished(stage: Stage, outcome: StageOutcome): Promise<MlpError | undefined> {
+    const open = this.running.get(stage.name);
+    if (!open) return undefined;
+    this.running.delete(stage.name);
+    clearInterval(open.timer);
+    const { record, live } = open;
+    record.status = statusOf(outcome);
+    record.endTime = Date.now();
+    this.complete(stage, record, live);
+    this.outbox.write(record);
+    fs.rmSync(live, { force: true });
+    if (!this.settings.required) {
+      this.enqueue(() => this.send(record));
+      return undefined;
+    }
+    // Required: this stage waits for its run (after the runs queued before it).
+    let failure: string | undefined;
+    await this.enqueue(async () => {
+      failure = await this.send(record);
+    });
+    if (failure === undefined) return undefined;
+    return new MlpError(`tracking is required and the run could not be delivered: ${failure}`, {
+      hint: 'the run is kept in .mlp/tracking/outbox/: `mlp track sync` sends it once the server is back (or set tracking.required: false)',
+    });
+  }
+
+  /** Waits for every queued delivery; what was delivered, what is pending and the warnings. */
+  async flush(): Promise<TrackingReport> {
+    await this.chain;
+    if (this.unreachable) {
+      this.report.warnings.push(`${this.report.pending} run${this.report.pending === 1 ? '' : 's'} kept in .mlp/tracking/outbox/: ${this.unreachable}; \`mlp track sync\` sends ${this.report.pending === 1 ? 'it' : 'them'} (the next tracked run also tries)`);
+    }
+    return this.report;
+  }
+
+  private enqueue(task: () => Promise<unknown>): Promise<void> {
+    const next = this.chain.then(task).then(
+      () => undefined,
+      (error: unknown) => {
+        this.report.warnings.push(`tracking: ${error instanceof Error ? error.message : String(error)}`);
+      },
+    );
+    this.chain = next;
+    return next;
+  }
+
+  /**
+   * Sends the live points logged since the last call, while the stage runs: the run is created
+   * on the server at the first points. Best effort: after a failure, the points wait for the end.
+   */
+  private async streamLive(open: OpenRun): Promise<void> {
+    const { record } = open;
+    if (this.unreachable || open.streamBroken || !this.running.has(record.stage)) return;
+    const { points, next } = readLiveFrom(open.live, open.read);
+    if (points.length === 0) return;
+    try {
+      this.tracker ??= openTracker(record.destination, this.repo.config, this.env, this.settings.timeoutMs);
+      if (!record.delivery.remote) {
+        // Counted as an attempt first: if the answer is lost, the final delivery looks the run up instead of creating another.
+        record.delivery.attempts++;
+        record.delivery.remote = await this.tracker.startRun(record, false);
+        record.delivery.done.push('start');
+        this.outbox.write(record);
+      }
+      await this.tracker.streamMetrics(record.delivery.remote, record, points, open.rows);
+      open.read = next;
+      open.rows += new Set(points.map((p) => p.step)).size;
+    } catch {
+      open.streamBroken = true;
+    }
+  }
+
+  /** Delivers one run; the reason it is still pending, or undefined once delivered. */
+  private async send(record: RunRecord): Promise<string | undefined> {
+    if (this.unreachable) {
+      this.report.pending++;
+      return this.unreachable;
+    }
+    if (!this.outbox.claim(record)) return undefined; // another mlp is sending it
+    try {
+      this.tracker ??= openTracker(record.destination, this.repo.config, this.env, this.settings.timeoutMs);
+      await deliver(record, this.tracker, this.outbox);
+      this.report.delivered++;
+      return undefined;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.report.pending++;
+      // Whatever failed (server down, bad credentials) fails the same way for the next run.
+      this.unreachable = error instanceof TrackingError && !error.retryable ? `${message} (not retried: fix the settings, then \`mlp track sync\`)` : message;
+      return message;
+    } finally {
+      this.outbox.release(record);
+    }
+  }
+
+  private async deliverPending(): Promise<void> {
+    for (const record of this.outbox.list()) {
+      if (isStageRunning(record)) continue;
+      if (record.status === 'RUNNING') endCutOffRun(record, this.repo.tmpDir, this.outbox); // mlp was killed while the stage ran
+      if (this.unreachable) {
+        this.report.pending++;
+        continue;
+      }
+      await this.send(record);
+    }
+  }
+
+  /** Fills in what the stage declared and produced. */
+  private complete(stage: Stage, record: RunRecord, live: string): void {
+    const root = this.repo.root;
+    record.params = stageParams(this.repo, stage, (warning) => this.report.warnings.push(warning));
+    for (const out of stage.outs) {
+      const abs = path.join(root, out.path);
+      if (out.kind === 'metric') {
+        try {
+          const text = fs.readFileSync(abs, 'utf8');
+          for (const [key, value] of parseMetrics(text, out.path, { label: 'workspace', commit: undefined, read: () => undefined, prefetch() {}, list: () => [] })) {
+            if (typeof value === 'number' && Number.isFinite(value)) record.summary[key] = value;
+          }
+        } catch {
+          // a failed stage may not have written it; `metrics show` reports broken files
+        }
+      } else if (out.kind === 'plot') {
+        record.series.push(...plotSeries(abs, out.plot, record.endTime ?? Date.now()));
+      }
+    }
+    record.series.push(...readLiveFile(live));
+    const tags: Record<string, string> = {
+      ...this.git,
+      'mlp.stage': stage.name,
+      'mlp.version': mlpVersion(),
+      'mlp.cmd': stage.cmd.join('\n'),
+      'mlp.run_uid': record.uid,
+      'mlflow.runName': record.runName,
+      'mlflow.source.name': `mlp repro ${stage.name}`,
+      'mlflow.source.type': 'PROJECT',
+      'mlflow.user': os.userInfo().username,
+    };
+    if (this.git['mlp.git.commit']) tags['mlflow.source.git.commit'] = this.git['mlp.git.commit'];
+    if (this.git['mlp.git.branch']) tags['mlflow.source.git.branch'] = this.git['mlp.git.branch'];
+    if (this.experiment) tags['mlp.experiment'] = this.experiment;
+    if (record.status === 'FINISHED') {
+      // The lock entry this run just recorded: the exact bytes it read and wrote.
+      const entry = this.repo.lock.get(stage.name);
+      for (const dep of entry?.deps ?? []) tags[`mlp.dep.${dep.path}`] = dep.hash;
+      for (const out of entry?.outs ?? []) {
+        tags[`mlp.out.${out.path}`] = out.hash;
+        record.artifacts.push({ path: out.path, sha256: out.hash, size: out.size });
+      }
+    }
+    record.tags = tags;
+  }
+}
+
+function statusOf(outcome: StageOutcome): Exclude<RunStatus, 'RUNNING'> {
+  return outcome === 'ran' ? 'FINISHED' : outcome === 'failed' ? 'FAILED' : 'KILLED';
+}
+
+/** The stage's declared params as flat `key → text` (keys of files other than params.yaml are prefixed with the file). */
+export function stageParams(repo: Repo, stage: Stage, warn: (message: string) => void): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const spec of stage.params) {
+    let data: Record<string, unknown> | undefined;
+    try {
+      data = repo.params.read(spec.file);
+    } catch (error) {
+      warn(`stage '${stage.name}': params not tracked: ${error instanceof Error ? error.message : String(error)}`);
+      continue;
+    }
+    if (!data) continue;
+    const prefix = spec.file === DEFAULT_PARAMS_FILE ? '' : `${spec.file}:`;
+    const keys = spec.keys.length > 0 ? spec.keys : Object.keys(data);
+    for (const key of keys) {
+      const value = getDotted(data, key);
+      if (isMissing(value)) continue;
+      for (const [flat, leaf] of flatten(value, key)) out[`${prefix}${flat}`] = typeof leaf === 'string' ? leaf : JSON.stringify(leaf);
+    }
+  }
+  return out;
+}
+
+/**
+ * Commit, branch and dirty flag of the workspace, as tags (empty outside git or before the first
+ * commit), from one `git status --porcelain=v2 --branch` (its `# branch.*` header lines).
+ */
+function gitLineage(root: string): Record<string, string> {
+  const status = runGit(root, ['status', '--porcelain=v2', '--branch', '--untracked-files=no']);
+  if (status.code !== 0) return {};
+  const lines = status.stdout.toString('utf8').split('\n').filter(Boolean);
+  const header = (name: string): string | undefined => lines.find((l) => l.startsWith(`# branch.${name} `))?.slice(`# branch.${name} `.length);
+  const commit = header('oid');
+  if (!commit || !/^[0-9a-f]{40,64}$/.test(commit)) return {};
+  const tags: Record<string, string> = { 'mlp.git.commit': commit };
+  const branch = header('head');
+  if (branch && branch !== '(detached)') tags['mlp.git.branch'] = branch;
+  tags['mlp.git.dirty'] = String(lines.some((l) => !l.startsWith('#')));
+  return tags;
+}
