@@ -21,6 +21,7 @@ export const BENCHMARKS = [
   { name: 'stages', script: 'bench/stages.mjs', what: 'first and no-op repro/status of 5,000 trivial stages', needs: '—' },
   { name: 'state', script: 'bench/state.mjs', what: 'status with 200,000 stale hash-state entries', needs: '—' },
   { name: 'exp', script: 'bench/exp.mjs', what: 'exp show with 100 and 1,000 saved experiments; exp run over repro for one stage', needs: '—' },
+  { name: 'datapath', script: 'bench/datapath.mjs', what: 'add/status/push/pull/checkout of 20,000 small files and one large file, as ratios to cp -a of the same data', needs: '—' },
   { name: 'tracking', script: 'bench/tracking.mjs', what: 'the text stages (and with --cifar10 a short CIFAR-10 training) tracked to none, MLflow and W&B contract servers on loopback', needs: '—' },
   { name: 'remote', script: 'bench/remote.mjs', what: 'push/pull to a local directory, sshd and S3 on loopback, against the AWS SDK', needs: 'python3, openssh-server, ../shared/bench/workloads.py' },
   { name: 'serve', script: 'bench/serve.mjs', what: 'mlp serve vs FastAPI + uvicorn + scikit-learn: requests/s and p50/p99 at 1, 16 and 64 connections', needs: 'python3-fastapi, python3-uvicorn, python3-sklearn for the comparison, ../shared/datasets' },

@@ -30,7 +30,7 @@ export class CacheObjectDb implements ObjectDb {
   ) {}
 
   async hasMany(hashes: readonly Sha256[]): Promise<Set<Sha256>> {
-    return new Set(hashes.filter((h) => this.store.has(h)));
+    return new Set(hashes.filter((h) => this.store.hasListed(h)));
   }
 
   async read(hash: Sha256, options: ReadOptions = {}): Promise<ObjectContent | ReadProblem> {
@@ -51,7 +51,7 @@ export class CacheObjectDb implements ObjectDb {
   async write(hash: Sha256, content: ObjectContent): Promise<void> {
     if (content.staged && content.file !== undefined && content.verified === hash) {
       this.store.commitTemp(content.file, hash, content.readOnly === true);
-      this.store.markVerified(hash);
+      this.store.markVerified(hash, content.size);
       return;
     }
     const data = content.data ?? (content.file !== undefined ? await fs.promises.readFile(content.file) : undefined);
@@ -59,7 +59,7 @@ export class CacheObjectDb implements ObjectDb {
       throw new MlpError(`refusing to store object ${hash.slice(0, 12)}: its content does not match its name`, { hint: 'nothing was stored; rerun the command' });
     }
     this.store.putBytes(data, hash);
-    this.store.markVerified(hash);
+    this.store.markVerified(hash, data.length);
   }
 
   async list(): Promise<StoredObject[]> {

@@ -21,6 +21,7 @@ import { serializeManifest, type ManifestEntry } from '../hash/hash-path.js';
 import { objectKey as verifiedKey, type StateCache } from '../hash/state-cache.js';
 import { parseManifest } from '../schema/manifest.js';
 import { hashFromNames, type Sha256 } from '../schema/sha256.js';
+import { readUpTo } from '../util/fs.js';
 import { sameFile } from '../util/stat-signature.js';
 import { isAbandoned, isTempName, removeAbandonedTemps, tempOwnerTag, type SweepResult } from '../util/temp-files.js';
 import { RunCache } from './run-cache.js';
@@ -45,6 +46,15 @@ const ATTEMPTS = 3;
  * confirmed by a second read (small files) or by waiting the window out (large ones).
  */
 const RACY_MS = 25;
+/**
+ * Objects up to this size are verified by reading and hashing them whenever they are used (one
+ * read of at most 256 KiB), not by a check remembered in the hash state: an entry per small
+ * object doubled the state (6 MB for 20,000 files), which every command pays to load and every
+ * change to rewrite.
+ */
+export const REMEMBER_CHECKS_ABOVE = 256 * 1024;
+/** Existence probes in one shard directory before `hasListed` lists it instead. */
+const PROBES_BEFORE_LISTING = 4;
 
 /** A file stored: the hash of exactly what was stored, and the source's stat that content belongs to. */
 export interface StoredFile {
@@ -117,6 +127,41 @@ export class ObjectStore {
     return fs.existsSync(this.objectPath(hash));
   }
 
+  /**
+   * `has` for bulk work (adding, fetching many objects): after a few probes in one shard
+   * directory, the shard is listed once and later answers come from that listing, kept up to date
+   * by this process's own writes and removals. One readdir then answers for a shard's objects
+   * where each probe of an absent object was a failing system call (20,000 of them in a pull).
+   * A listing can only lag behind other processes' writes, which costs a rewrite of identical
+   * bytes at worst; objects are removed only under the repository lock (gc) or when corrupt.
+   */
+  hasListed(hash: Sha256): boolean {
+    const shard = hash.slice(0, 2);
+    const names = this.shardIndex.get(shard);
+    if (names) return names.has(hash.slice(2));
+    const probes = (this.shardProbes.get(shard) ?? 0) + 1;
+    if (probes < PROBES_BEFORE_LISTING) {
+      this.shardProbes.set(shard, probes);
+      return this.has(hash);
+    }
+    return this.listShard(shard).has(hash.slice(2));
+  }
+
+  /** Object names (and temp names) per listed shard; see `hasListed`. */
+  private readonly shardIndex = new Map<string, Set<string>>();
+  private readonly shardProbes = new Map<string, number>();
+
+  private listShard(shard: string): Set<string> {
+    const names = new Set<string>();
+    try {
+      for (const name of fs.readdirSync(path.join(this.objectsDir, shard))) names.add(name);
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT' && errorCode(error) !== 'ENOTDIR') throw error;
+    }
+    this.shardIndex.set(shard, names);
+    return names;
+  }
+
   private claimed = false;
   private tmpCounter = 0;
   private readonly owner = tempOwnerTag();
@@ -133,7 +178,8 @@ export class ObjectStore {
     if (hash === undefined) return path.join(this.tmpDir, `${this.owner}-${this.tmpCounter++}`);
     const shard = path.join(this.objectsDir, hash.slice(0, 2));
     if (!this.shardsReady.has(shard)) {
-      fs.mkdirSync(shard, { recursive: true });
+      // A shard this call creates is empty: known without listing it (see `hasListed`).
+      if (fs.mkdirSync(shard, { recursive: true }) !== undefined && !this.shardIndex.has(hash.slice(0, 2))) this.shardIndex.set(hash.slice(0, 2), new Set());
       this.shardsReady.add(shard);
     }
     return path.join(shard, `${hash.slice(2)}.${this.owner}-${this.tmpCounter++}.tmp`);
@@ -193,6 +239,7 @@ export class ObjectStore {
       fs.mkdirSync(path.dirname(dest), { recursive: true });
       fs.renameSync(tmp, dest);
     }
+    this.shardIndex.get(hash.slice(0, 2))?.add(hash.slice(2));
   }
 
   /**
@@ -201,7 +248,7 @@ export class ObjectStore {
    */
   addFileSync(src: string, stat: fs.Stats, options: AddFileOptions = {}): StoredFile {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const stored = options.link ? this.linkOnce(src) : stat.size <= WHOLE_READ_LIMIT ? this.readWholeOnce(src) : this.copyOnceSync(src);
+      const stored = options.link ? this.linkOnce(src) : stat.size <= WHOLE_READ_LIMIT ? this.readWholeOnce(src, attempt === 0 ? stat : undefined) : this.copyOnceSync(src);
       if (stored) return stored;
       sleepSync(10 * (attempt + 1));
     }
@@ -227,14 +274,16 @@ export class ObjectStore {
    * checks are on the open file: a file replaced (renamed over) meanwhile was read whole and
    * consistently as it was, which is a version it really had.
    */
-  private readWholeOnce(src: string): StoredFile | undefined {
+  private readWholeOnce(src: string, callerStat: fs.Stats | undefined): StoredFile | undefined {
     const fd = fs.openSync(src, 'r');
     let before: fs.Stats;
     let after: fs.Stats;
     let bytes: Buffer;
     try {
-      before = fs.fstatSync(fd);
-      bytes = fs.readFileSync(fd);
+      // The caller's stat (taken by path, before the open) serves as "before" on a first try:
+      // a file replaced or changed since then differs from it, and the next try takes its own.
+      before = callerStat ?? fs.fstatSync(fd);
+      bytes = readUpTo(fd, before.size);
       after = fs.fstatSync(fd);
     } finally {
       fs.closeSync(fd);
@@ -265,7 +314,7 @@ export class ObjectStore {
       const after = fs.fstatSync(fd);
       if (!sameFile(before, after) || copied.size !== after.size) return undefined;
       if (isRacy(before) && hashFileSync(src) !== copied.hash) return undefined;
-      if (!this.has(copied.hash)) {
+      if (!this.hasListed(copied.hash)) {
         this.commitTemp(tmp, copied.hash);
         keep = true;
       }
@@ -299,7 +348,7 @@ export class ObjectStore {
       }
       const after = await input.stat();
       if (!sameFile(before, after) || copied.size !== after.size) return undefined;
-      if (!this.has(copied.hash)) {
+      if (!this.hasListed(copied.hash)) {
         this.commitTemp(tmp, copied.hash);
         keep = true;
       }
@@ -363,14 +412,14 @@ export class ObjectStore {
 
   /** Renames the link into place unless the object exists; the shared inode becomes read-only. */
   private commitLink(tmp: string, hash: Sha256): boolean {
-    if (this.has(hash)) return false;
+    if (this.hasListed(hash)) return false;
     this.commitTemp(tmp, hash);
     return true;
   }
 
   putBytes(data: string | Uint8Array, knownHash?: Sha256): Sha256 {
     const hash = knownHash ?? hashBytes(data);
-    if (this.has(hash)) return hash;
+    if (this.hasListed(hash)) return hash;
     const tmp = this.tempPath(hash);
     try {
       fs.writeFileSync(tmp, data, { mode: 0o444 });
@@ -462,11 +511,12 @@ export class ObjectStore {
     return 'corrupt';
   }
 
-  /** Marks object `hash` as verified (it was just written from data of known hash). */
-  markVerified(hash: Sha256): void {
+  /** Marks object `hash` (of `size` bytes, when known) as verified: it was just written from data of known hash. */
+  markVerified(hash: Sha256, size?: number): void {
+    if (size !== undefined && size <= REMEMBER_CHECKS_ABOVE) return;
     const state = this.verifications?.();
     const stat = state && this.objectStat(hash);
-    if (state && stat) state.set(verifiedKey(hash), stat, hash);
+    if (state && stat && stat.size > REMEMBER_CHECKS_ABOVE) state.set(verifiedKey(hash), stat, hash);
   }
 
   private objectStat(hash: Sha256): fs.Stats | undefined {
@@ -474,7 +524,7 @@ export class ObjectStore {
   }
 
   private verifiedAs(hash: Sha256, stat: fs.Stats): boolean {
-    return this.verifications?.().get(verifiedKey(hash), stat) === hash;
+    return stat.size > REMEMBER_CHECKS_ABOVE && this.verifications?.().get(verifiedKey(hash), stat) === hash;
   }
 
   private recordCheck(hash: Sha256, stat: fs.Stats, actual: Sha256): ObjectCheck {
@@ -482,13 +532,14 @@ export class ObjectStore {
       this.quarantine(hash);
       return 'corrupt';
     }
-    this.verifications?.().set(verifiedKey(hash), stat, hash);
+    if (stat.size > REMEMBER_CHECKS_ABOVE) this.verifications?.().set(verifiedKey(hash), stat, hash);
     return 'ok';
   }
 
   /** Removes an object whose content no longer matches its name. */
   quarantine(hash: Sha256): void {
     fs.rmSync(this.objectPath(hash), { force: true });
+    this.shardIndex.get(hash.slice(0, 2))?.delete(hash.slice(2));
     this.manifests.delete(hash);
     this.verifications?.().delete(verifiedKey(hash));
   }

@@ -5,7 +5,6 @@
  */
 import { type IgnoreScope, type MlpIgnore } from './mlpignore.js';
 import fs from 'node:fs';
-import path from 'node:path';
 import { MlpError } from '../errors.js';
 import { joinInside, type EntryPath, type RepoPath } from '../schema/repo-path.js';
 import type { Sha256 } from '../schema/sha256.js';
@@ -131,8 +130,7 @@ export class PathHasher {
   }
 
   /** Records a hash computed elsewhere (e.g. while copying into the cache). */
-  remember(rel: RepoPath, hash: Sha256): void {
-    const stat = fs.statSync(joinInside(this.root, rel));
+  remember(rel: RepoPath, hash: Sha256, stat: fs.Stats = fs.statSync(joinInside(this.root, rel))): void {
     this.state.set(rel, stat, hash);
   }
 
@@ -175,7 +173,9 @@ function walkFiles(rel: string, abs: string, ignore?: IgnoreScope): { rel: Entry
   const files: { rel: EntryPath; abs: string; stat: fs.Stats }[] = [];
   const walk = (dirAbs: string, prefix: string, scope: IgnoreScope | undefined): void => {
     for (const entry of fs.readdirSync(dirAbs, { withFileTypes: true })) {
-      const childAbs = path.join(dirAbs, entry.name);
+      // Concatenated, not path.join: `dirAbs` is normalised and a name holds no `/` (join's
+      // normalising was 4% of a status of 20,000 files).
+      const childAbs = `${dirAbs}/${entry.name}`;
       // Names from the filesystem: never empty, `.`, `..` or containing `/`.
       const childRel = (prefix ? `${prefix}/${entry.name}` : entry.name) as EntryPath;
       let isDir = entry.isDirectory();

@@ -24,6 +24,24 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode?: 
   }
 }
 
+/**
+ * Reads `fd` from its start: `size` bytes expected, one byte more asked for, so that a file that
+ * grew shows as longer than its stat (the caller compares): one read(2) for a small file, where
+ * `readFileSync` takes an fstat and two reads.
+ */
+export function readUpTo(fd: number, size: number): Buffer {
+  const buffer = Buffer.allocUnsafe(size + 1);
+  let got = 0;
+  for (;;) {
+    const want = buffer.length - got;
+    const n = fs.readSync(fd, buffer, got, want, got);
+    got += n;
+    // A short read of a regular file is its end (as in src/hash/hash-file.ts).
+    if (n < want || got === buffer.length) break;
+  }
+  return buffer.subarray(0, got);
+}
+
 /** The target of `abs` when it is a symlink that points nowhere; undefined otherwise. */
 export function danglingSymlinkTarget(abs: string): string | undefined {
   const stat = fs.lstatSync(abs, { throwIfNoEntry: false });
