@@ -16,6 +16,7 @@ interface ServeFlags {
   telemetryMaxBytes: number;
   logInputs?: boolean;
   watch: boolean;
+  shutdownDelay: number;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -33,6 +34,7 @@ export function registerServeCommand(program: Command): void {
     .addOption(new Option('--telemetry-max-bytes <size>', 'rotate the inference log at this size').argParser(parseSizeOption).default(100 * 1024 * 1024, '100MB'))
     .option('--log-inputs', 'also log the raw inputs (default: their size and sha256 only)')
     .option('--no-watch', 'do not reload when the model directory changes (SIGHUP still reloads)')
+    .option('--shutdown-delay <seconds>', 'on SIGTERM, keep answering this long (readiness 503) before closing', parseSeconds, 1)
     .action(async (modelDir: string, flags: ServeFlags, command: Command) => {
       process.exitCode = await serve(modelDir, flags, isQuiet(command));
     });
@@ -70,11 +72,13 @@ async function serve(modelDir: string, flags: ServeFlags, quiet: boolean): Promi
   await server.start();
   let stopping: Promise<void> | undefined;
   const done = new Promise<void>((resolve) => {
-    const stop = (): void => {
-      stopping ??= server.shutdown().then(resolve);
+    const stop = (delayMs: number): void => {
+      stopping ??= server.shutdown(delayMs).then(resolve);
     };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
+    // SIGTERM is how orchestrators stop a server: keep answering a moment while they stop routing
+    // to it. Ctrl-C is a person at a terminal: stop at once (what is in flight still finishes).
+    process.on('SIGTERM', () => stop(flags.shutdownDelay * 1000));
+    process.on('SIGINT', () => stop(0));
   });
   process.on('SIGHUP', () => void server.reload());
   if (flags.watch) watchModel(dir, () => void server.reload());
@@ -140,6 +144,12 @@ function render(event: ServeEvent, quiet: boolean, workers: number): void {
 function parsePort(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port from 0 to 65535, got '${value}'`);
+  return n;
+}
+
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number of seconds ≥ 0, got '${value}'`);
   return n;
 }
 

@@ -154,11 +154,17 @@ export class ModelServer {
     return this.reloading;
   }
 
-  /** Stops accepting requests, finishes those in flight, releases the model. */
-  async shutdown(): Promise<void> {
+  /**
+   * Stops: readiness answers 503 at once and every response closes its connection; for `delayMs`
+   * the server still accepts and answers requests (so that requests already on their way, and a
+   * load balancer that has not yet seen the 503, are served), then it stops accepting, finishes
+   * the requests in flight and releases the model.
+   */
+  async shutdown(delayMs = 0): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     this.emit({ type: 'draining', inFlight: this.inFlight });
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     await this.reloading;
     await this.close();
     await this.current?.predictor.close();

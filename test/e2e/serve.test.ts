@@ -226,7 +226,8 @@ describe('mlp serve', () => {
   test('SIGHUP and a retrained model reload without failing a request; SIGTERM finishes what is in flight', async () => {
     const dir = workdir();
     trainModel(dir);
-    const server = await serve(dir, ['model', '--workers', '1']);
+    // Requests sent just before SIGTERM may still be in the accept queue: the delay serves them.
+    const server = await serve(dir, ['model', '--workers', '1', '--shutdown-delay', '3']);
     const before = ((await (await fetch(`${server.url}/version`)).json()) as { model: { sha256: string } }).model.sha256;
     let failures = 0;
     let answered = 0;
