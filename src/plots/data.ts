@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { MlpError } from '../errors.js';
 import { parseYamlText } from '../params/params-file.js';
+import { CsvSyntaxError, parseCsv, type CsvRecord } from '../util/csv.js';
 
 export type DataRecord = Record<string, unknown>;
 
@@ -87,48 +88,24 @@ function cell(text: string): unknown {
 }
 
 /** RFC 4180 CSV (quoted fields, doubled quotes, CRLF) or TSV; the first row names the columns. */
-export function parseDelimited(text: string, delimiter: string, file: string): DataRecord[] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; // a byte-order mark is not part of the first name
-  for (; i < text.length; i++) {
-    const c = text[i] as string;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"' && field === '') quoted = true;
-    else if (c === delimiter) {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
+export function parseDelimited(text: string, delimiter: ',' | '\t', file: string): DataRecord[] {
+  const kind = delimiter === '\t' ? 'TSV' : 'CSV';
+  let rows: CsvRecord[];
+  try {
+    // A byte-order mark is not part of the first column's name.
+    rows = parseCsv(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, { delimiter });
+  } catch (error) {
+    if (!(error instanceof CsvSyntaxError)) throw error;
+    throw new PlotDataError(`plot file '${file}' line ${error.line}: ${error.message}`, { hint: `fix the ${kind} quoting` });
   }
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  const nonEmpty = rows.filter((r) => !(r.length === 1 && r[0] === ''));
-  const header = nonEmpty[0];
+  const header = rows[0]?.fields;
   if (!header) return [];
-  const records: DataRecord[] = [];
-  for (let r = 1; r < nonEmpty.length; r++) {
-    const values = nonEmpty[r] as string[];
-    if (values.length !== header.length) {
-      throw new PlotDataError(`plot file '${file}' row ${r + 1}: ${values.length} fields where the header has ${header.length}`, {
-        hint: `every row of a ${delimiter === '\t' ? 'TSV' : 'CSV'} plot file has one value per column of its first line`,
+  return rows.slice(1).map(({ fields, line }) => {
+    if (fields.length !== header.length) {
+      throw new PlotDataError(`plot file '${file}' line ${line}: ${fields.length} fields where the header has ${header.length}`, {
+        hint: `every row of a ${kind} plot file has one value per column of its first line`,
       });
     }
-    records.push(Object.fromEntries(header.map((name, k) => [name, cell(values[k] as string)])));
-  }
-  return records;
+    return Object.fromEntries(header.map((name, k) => [name, cell(fields[k]!)]));
+  });
 }

@@ -12,6 +12,7 @@
  * Everything here is pure: a body and a content type in, inputs (or a `RequestError` with the
  * HTTP status and a message that says what to send instead) out.
  */
+import { CsvSyntaxError, parseCsv, type CsvRecord } from '../util/csv.js';
 import type { RawInput } from './model.js';
 
 export class RequestError extends Error {
@@ -159,61 +160,20 @@ function parseJson(bytes: Buffer): unknown {
 
 /** The `field` column (or the only one) of a CSV document with a header row (RFC 4180). */
 export function csvColumn(text: string, field: string): string[] {
-  const rows = parseCsv(text);
-  if (rows.length === 0) throw bad('the CSV body is empty: send a header row and one row per input');
-  const index = columnIndex(rows[0], field);
-  return rows.slice(1).map((row, i) => {
-    if (row.length !== rows[0]!.length) throw bad(`CSV row ${i + 2} has ${row.length} fields, the header ${rows[0]!.length}`);
-    return row[index]!;
+  let records: CsvRecord[];
+  try {
+    records = parseCsv(text);
+  } catch (error) {
+    if (error instanceof CsvSyntaxError) throw bad(`the CSV body: ${error.message}`);
+    throw error;
+  }
+  if (records.length === 0) throw bad('the CSV body is empty: send a header row and one row per input');
+  const header = records[0]!.fields;
+  const index = columnIndex(header, field);
+  return records.slice(1).map((record) => {
+    if (record.fields.length !== header.length) throw bad(`CSV line ${record.line} has ${record.fields.length} fields, the header ${header.length}`);
+    return record.fields[index]!;
   });
-}
-
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  let i = 0;
-  let line = 1;
-  let quoteLine = 0;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i += 2;
-        continue;
-      }
-      if (c === '"') quoted = false;
-      else {
-        if (c === '\n') line++;
-        field += c;
-      }
-      i++;
-      continue;
-    }
-    if (c === '"' && field === '') {
-      quoted = true;
-      quoteLine = line;
-    } else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      line++;
-    } else field += c;
-    i++;
-  }
-  if (quoted) throw bad(`the CSV body has a quote opened on line ${quoteLine} that is never closed`);
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
 }
 
 interface Part {

@@ -137,7 +137,7 @@ describe('mlp serve', () => {
       ['GET', '/predict', undefined, 'application/json', 405, /takes POST/],
       ['GET', '/nothing', undefined, 'application/json', 404, /no route/],
       ['POST', '/invocations', '{"instances": [], "inputs": []}', 'application/json', 400, /only one of/],
-      ['POST', '/invocations', 'text\n"open', 'text/csv', 400, /quote opened on line 2/],
+      ['POST', '/invocations', 'text\n"open', 'text/csv', 400, /quoted field opened on line 2 is never closed/],
       ['POST', '/v2/models/text/infer', '{"inputs": [{"name": "text", "shape": [3], "datatype": "BYTES", "data": ["a"]}]}', 'application/json', 400, /needs 3/],
     ];
     for (const [method, route, body, type, status, message] of cases) {

@@ -17,8 +17,8 @@ describe('plot data files', () => {
     ]);
   });
 
-  test('a row with the wrong number of fields is an error that names the row', () => {
-    expect(() => parseData('a,b\n1,2\n3\n', 'bad.csv')).toThrow(/bad\.csv' row 3: 1 fields where the header has 2/);
+  test('a row with the wrong number of fields is an error that names its line', () => {
+    expect(() => parseData('a,b\n1,2\n3\n', 'bad.csv')).toThrow(/bad\.csv' line 3: 1 fields where the header has 2/);
   });
 
   test('JSON: a list of records, a mapping holding one (DVC), or columns', () => {

@@ -62,8 +62,8 @@ describe('MLflow /invocations bodies', () => {
   test('CSV: RFC 4180 quoting, the named or the only column', () => {
     expect(csvColumn('text\n"a, ""quoted""\nline two"\nb\r\n', 'text')).toEqual(['a, "quoted"\nline two', 'b']);
     expect(csvColumn('id,text\n1,x\n', 'text')).toEqual(['x']);
-    expect(rejection(() => csvColumn('id,text\n1\n', 'text')).message).toBe('CSV row 2 has 1 fields, the header 2');
-    expect(rejection(() => csvColumn('text\n"open\n', 'text')).message).toBe('the CSV body has a quote opened on line 2 that is never closed');
+    expect(rejection(() => csvColumn('id,text\n1\n', 'text')).message).toBe('CSV line 2 has 1 fields, the header 2');
+    expect(rejection(() => csvColumn('text\n"open\n', 'text')).message).toBe('the CSV body: quoted field opened on line 2 is never closed');
   });
 });
 

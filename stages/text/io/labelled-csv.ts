@@ -2,7 +2,7 @@
  * Reads a CSV of documents (and labels) with errors that name the file, the row and the fix.
  */
 import { readFile } from 'node:fs/promises';
-import { CsvSyntaxError, parseCsv, recordIndexAtEnd, type CsvRecord } from './csv.js';
+import { CsvSyntaxError, parseCsv, recordIndexAtEnd, type CsvRecord } from '../../../src/util/csv.js';
 import { errorCode } from '../../../src/errors.js';
 import { inputError } from '../../common/errors.js';
 import { decodeUtf8Strict, InvalidUtf8Error } from './utf8.js';

@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import { stat } from 'node:fs/promises';
-import { formatCsvRecord } from './csv.js';
+import { formatCsvRecord } from '../../../src/util/csv.js';
 import { inputError } from '../../common/errors.js';
 import { readDocumentsCsv, type Documents } from './labelled-csv.js';
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseCsv } from '../../../stages/text/io/csv.js';
+import { parseCsv } from '../../../src/util/csv.js';
 import { prepareText, type PrepareOptions } from '../../../stages/text/prepare.js';
 import { labelledCsv, mlpError, snapshotDir, tempDir, writeFile } from './helpers.js';
 

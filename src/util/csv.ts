@@ -1,5 +1,6 @@
 /**
- * A small RFC 4180 CSV reader and writer.
+ * A small RFC 4180 CSV reader and writer: the one CSV parser of mlp (the text trainer's data,
+ * plot files, CSV bodies sent to `mlp serve`; TSV with `delimiter: '\t'`).
  *
  * Why not a package: the text trainer needs exactly one dialect (comma, double quote, header
  * row), exact line numbers for error messages (where a record *starts*, which matters when quoted
@@ -33,7 +34,6 @@ export class CsvSyntaxError extends Error {
 }
 
 const QUOTE = 0x22;
-const COMMA = 0x2c;
 const LF = 0x0a;
 const CR = 0x0d;
 
@@ -43,11 +43,14 @@ export interface ParseCsvOptions {
    * prefix of a file; never for real parsing).
    */
   allowUnterminated?: boolean;
+  /** The field separator: `,` (the default) or `\t` for TSV. */
+  delimiter?: ',' | '\t';
 }
 
 /** Parses all records (the header included, as record 0). */
 export function parseCsv(text: string, options: ParseCsvOptions = {}): CsvRecord[] {
   const records: CsvRecord[] = [];
+  const SEPARATOR = (options.delimiter ?? ',').charCodeAt(0);
   const n = text.length;
   let i = 0;
   let line = 1;
@@ -89,7 +92,7 @@ export function parseCsv(text: string, options: ParseCsvOptions = {}): CsvRecord
           break;
         }
         const after = text.charCodeAt(i);
-        if (i < n && after !== COMMA && after !== LF && after !== CR) {
+        if (i < n && after !== SEPARATOR && after !== LF && after !== CR) {
           throw new CsvSyntaxError(
             `unexpected ${JSON.stringify(text[i])} after the closing quote of a field ` +
               `(a quote inside a quoted field must be doubled: "")`,
@@ -101,7 +104,7 @@ export function parseCsv(text: string, options: ParseCsvOptions = {}): CsvRecord
         let j = i;
         while (j < n) {
           const c = text.charCodeAt(j);
-          if (c === COMMA || c === LF || c === CR) break;
+          if (c === SEPARATOR || c === LF || c === CR) break;
           j++;
         }
         field = text.slice(i, j);
@@ -110,7 +113,7 @@ export function parseCsv(text: string, options: ParseCsvOptions = {}): CsvRecord
       fields.push(field);
       if (i >= n) break;
       const c = text.charCodeAt(i);
-      if (c === COMMA) {
+      if (c === SEPARATOR) {
         i++;
         continue;
       }

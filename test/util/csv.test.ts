@@ -1,4 +1,4 @@
-import { CsvSyntaxError, formatCsvRecord, parseCsv, recordIndexAtEnd } from '../../../../stages/text/io/csv.js';
+import { CsvSyntaxError, formatCsvRecord, parseCsv, recordIndexAtEnd } from '../../src/util/csv.js';
 
 const fields = (text: string): string[][] => parseCsv(text).map((record) => record.fields);
 
