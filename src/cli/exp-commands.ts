@@ -5,6 +5,7 @@ import type { Repo } from '../repo/repo.js';
 import { commandLine, print, printJson, warn, withRepo } from './context.js';
 import { parsePositiveInt } from './options.js';
 import { registerQueueCommands } from './queue-commands.js';
+import { plural } from '../ui/plural.js';
 
 interface RunFlags {
   setParam: string[];
@@ -222,7 +223,7 @@ export function registerExpCommands(program: Command): void {
           if (code !== ExitCode.ok) {
             const left = plan.runs.length - i - 1;
             const what = code === ExitCode.interrupted ? 'the run was interrupted' : 'the run failed';
-            process.stderr.write(`error: ${what}: experiment not saved${left > 0 ? `; ${left} more combination${left > 1 ? 's' : ''} not run` : ''}\n`);
+            process.stderr.write(`error: ${what}: experiment not saved${left > 0 ? `; ${plural(left, 'more combination')} not run` : ''}\n`);
             return code;
           }
           repo.reloadPipeline(); // writes pipeline.lock, so the experiment holds this run's lock
@@ -336,7 +337,6 @@ export function registerExpCommands(program: Command): void {
         const { baselineCommit, requireExperiment } = await import('../exp/store.js');
         const { checkoutWorkspace } = await import('../data/checkout-workspace.js');
         const { MISSING_DATA_HINT, renderUnsaved, tallyCheckout } = await import('../ui/unsaved.js');
-        const { plural } = await import('../ui/plural.js');
         const git = GitRepo.open(repo.root);
         const experiment = requireExperiment(git, name);
         const head = baselineCommit(git);

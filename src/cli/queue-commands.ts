@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { ExitCode, MlpError } from '../errors.js';
 import { print, printJson, withRepo } from './context.js';
 import { parsePositiveInt } from './options.js';
+import { plural } from '../ui/plural.js';
 
 /** This mlp, to start again as a worker or a job. */
 export function launcher(): { node: string; script: string } {
@@ -26,7 +27,7 @@ export function registerQueueCommands(program: Command): void {
         const queued = listQueue(repo.tmpDir).filter((i) => i.status === 'queued').length;
         const running = liveWorker(repo.tmpDir);
         if (running) {
-          print(`A queue worker is already running (pid ${running.pid}, ${running.jobs} at a time): it will run the ${queued} queued experiment${queued === 1 ? '' : 's'}.`);
+          print(`A queue worker is already running (pid ${running.pid}, ${running.jobs} at a time): it will run the ${plural(queued, 'queued experiment')}.`);
           return;
         }
         if (queued === 0) {
@@ -40,7 +41,7 @@ export function registerQueueCommands(program: Command): void {
         const child = spawn(node, [script, 'queue', 'worker', '-j', String(flags.jobs)], { cwd: repo.root, detached: true, stdio: ['ignore', log, log] });
         child.unref();
         fs.closeSync(log);
-        print(`Started a queue worker (pid ${child.pid}): ${queued} queued experiment${queued === 1 ? '' : 's'}, ${flags.jobs} at a time, each in its own worktree.`);
+        print(`Started a queue worker (pid ${child.pid}): ${plural(queued, 'queued experiment')}, ${flags.jobs} at a time, each in its own worktree.`);
         print('Follow them with `mlp queue status` and `mlp queue logs <name> -f`; compare them with `mlp exp show`.');
       });
     });
@@ -63,7 +64,7 @@ export function registerQueueCommands(program: Command): void {
         try {
           process.stdout.write(`${new Date().toISOString()} worker ${process.pid} started (${flags.jobs} at a time)\n`);
           const { started } = await runWorker(repo.root, repo.tmpDir, { launcher: launcher(), jobs: flags.jobs });
-          process.stdout.write(`${new Date().toISOString()} worker ${process.pid} done: started ${started} job${started === 1 ? '' : 's'}\n`);
+          process.stdout.write(`${new Date().toISOString()} worker ${process.pid} done: started ${plural(started, 'job')}\n`);
         } finally {
           unregisterWorker(repo.tmpDir);
         }
@@ -189,8 +190,8 @@ export function registerQueueCommands(program: Command): void {
         if (worker) requestStop(repo.tmpDir);
         if (flags.kill) for (const item of running) killQueueItem(item);
         if (!worker && running.length === 0) print('No queue worker is running.');
-        else if (flags.kill) print(`Stopping the worker and ${running.length} running experiment${running.length === 1 ? '' : 's'}; queued ones stay queued.`);
-        else print(`The worker starts no new experiments; ${running.length} running experiment${running.length === 1 ? '' : 's'} will finish. Queued ones stay queued.`);
+        else if (flags.kill) print(`Stopping the worker and ${plural(running.length, 'running experiment')}; queued ones stay queued.`);
+        else print(`The worker starts no new experiments; ${plural(running.length, 'running experiment')} will finish. Queued ones stay queued.`);
       });
     });
 

@@ -5,6 +5,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { isQuiet } from './options.js';
 import { parseSize } from '../pipeline/resources.js';
 import type { ServeEvent } from '../serve/server.js';
+import { plural } from '../ui/plural.js';
 
 interface ServeFlags {
   host: string;
@@ -118,7 +119,7 @@ function render(event: ServeEvent, quiet: boolean, workers: number): void {
       return;
     case 'ready':
       if (!quiet) {
-        const where = workers === 0 ? 'on the main thread' : `in ${workers} worker thread${workers === 1 ? '' : 's'}`;
+        const where = workers === 0 ? 'on the main thread' : `in ${plural(workers, 'worker thread')}`;
         process.stdout.write(`${event.reload ? 'Reloaded' : 'Serving'} ${event.kind} model ${event.sha256.slice(0, 12)} (inference ${where})\n`);
       }
       return;
@@ -133,7 +134,7 @@ function render(event: ServeEvent, quiet: boolean, workers: number): void {
       if (!quiet) process.stdout.write(`${JSON.stringify({ ts: new Date().toISOString(), ...event, type: undefined })}\n`);
       return;
     case 'draining':
-      if (!quiet) process.stdout.write(`Stopping: finishing ${event.inFlight} request${event.inFlight === 1 ? '' : 's'} in flight\n`);
+      if (!quiet) process.stdout.write(`Stopping: finishing ${plural(event.inFlight, 'request')} in flight\n`);
       return;
     case 'stopped':
       if (!quiet) process.stdout.write('Stopped\n');
