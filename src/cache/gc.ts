@@ -201,7 +201,7 @@ export function planLocalGc(repo: GcRepo, keep: ReadonlySet<Sha256>): GcPlan {
 
 /** Removes what `plan` lists from the local cache. */
 export function applyLocalGc(repo: GcRepo, plan: GcPlan): void {
-  for (const o of plan.remove) fs.rmSync(repo.objects.objectPath(o.hash), { force: true });
+  for (const o of plan.remove) repo.objects.remove(o.hash);
   for (const key of plan.runs) repo.runCache.remove(key);
   repo.objects.sweepTemps();
   removeAbandonedTemps(repo.tmpDir, isTempName);

@@ -538,6 +538,11 @@ export class ObjectStore {
 
   /** Removes an object whose content no longer matches its name. */
   quarantine(hash: Sha256): void {
+    this.remove(hash);
+  }
+
+  /** Removes an object, and every record of it this store keeps (listings, manifests, verifications). */
+  remove(hash: Sha256): void {
     fs.rmSync(this.objectPath(hash), { force: true });
     this.shardIndex.get(hash.slice(0, 2))?.delete(hash.slice(2));
     this.manifests.delete(hash);

@@ -10,6 +10,7 @@
  */
 import { ExitCode, MlpError } from '../errors.js';
 import { RevisionSource } from '../git/file-source.js';
+import { checkArgument } from '../git/clone.js';
 import { GitRepo, runGit } from '../git/git.js';
 import { loadPipelineAt } from '../git/pipeline-at.js';
 import type { RecordedPath } from '../lock/recorded-path.js';
@@ -69,6 +70,7 @@ function gitRemoteError(remote: string, stderr: string): MlpError {
 
 /** Pushes the experiments' refs to the git remote `remote` (one git process). */
 export function pushExperimentRefs(git: GitRepo, remote: string, experiments: readonly Experiment[], force: boolean): RefOutcome[] {
+  checkArgument(remote, 'git remote');
   if (experiments.length === 0) return [];
   const specs = experiments.map((e) => `${force ? '+' : ''}${e.commit}:${e.ref}`);
   const out = runGit(git.root, ['push', '--porcelain', '--no-verify', remote, ...specs]);
@@ -91,6 +93,7 @@ export function pushExperimentRefs(git: GitRepo, remote: string, experiments: re
 
 /** The experiments the git remote `remote` has. */
 export function remoteExperiments(git: GitRepo, remote: string): Experiment[] {
+  checkArgument(remote, 'git remote');
   const out = runGit(git.root, ['ls-remote', '--refs', remote, `${EXPS_NAMESPACE}/*`]);
   if (out.code !== 0) throw gitRemoteError(remote, out.stderr);
   const result: Experiment[] = [];
@@ -105,6 +108,7 @@ export function remoteExperiments(git: GitRepo, remote: string): Experiment[] {
 
 /** Fetches the experiments' refs (and their commits) from the git remote `remote`. */
 export function fetchExperimentRefs(git: GitRepo, remote: string, experiments: readonly Experiment[], force: boolean): RefOutcome[] {
+  checkArgument(remote, 'git remote');
   if (experiments.length === 0) return [];
   const before = new Map<string, string>();
   for (const e of experiments) {

@@ -45,7 +45,8 @@ export function isRepositoryUrl(arg: string, cwd = process.cwd()): boolean {
   return here.code !== 0 || path.resolve(here.stdout.toString('utf8').trim()) !== fs.realpathSync(local);
 }
 
-function checkArgument(value: string, what: string): void {
+/** A URL, revision or remote given to git: never empty, never an option (`--upload-pack=…`). */
+export function checkArgument(value: string, what: string): void {
   if (value === '' || value.startsWith('-') || /[\0\n]/.test(value)) {
     throw new MlpError(`invalid ${what}: ${JSON.stringify(value)}`, { hint: `give a ${what} that does not start with '-'`, exitCode: ExitCode.usage });
   }

@@ -105,7 +105,7 @@ function importFile(object: Found, result: CacheImport, store: ObjectStore, dryR
   const before = store.has(hashFileSync(object.abs));
   const stored = store.addFileSync(object.abs, stat, { label: shown });
   if (!fileHasMd5(store.objectPath(stored.hash), md5, object.legacy)) {
-    if (!before) fs.rmSync(store.objectPath(stored.hash), { force: true });
+    if (!before) store.remove(stored.hash);
     result.corrupt.push(shown);
     return;
   }

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ExitCode, MlpError, errorCode } from '../errors.js';
 import { closest } from '../util/suggest.js';
+import { InvalidPathError, checkedInside, normalizeRepoPath } from '../schema/repo-path.js';
 
 /** Where user templates live, relative to the repository root. */
 export const USER_TEMPLATES_DIR = '.mlp/plots';
@@ -222,13 +223,19 @@ export function findTemplate(root: string, name: string): Template {
   if (userTemplateNames(root).includes(byName) && !name.includes('/')) return loadUserTemplate(root, byName);
   const builtin = BUILTIN_TEMPLATES[name];
   if (builtin) return { name, origin: 'built-in', content: builtin };
-  if (name.endsWith('.json') && fs.existsSync(path.join(root, name))) {
-    try {
-      return { name, origin: name, content: JSON.parse(fs.readFileSync(path.join(root, name), 'utf8')) as unknown };
-    } catch (error) {
-      throw new MlpError(`plot template '${name}' is not valid JSON (${error instanceof Error ? error.message : String(error)})`, {
-        exitCode: ExitCode.invalidPipeline,
-      });
+  if (name.endsWith('.json')) {
+    // A name from pipeline.yaml: read only inside the repository, through no symlink that leaves it.
+    const normal = normalizeRepoPath(name);
+    if ('problem' in normal) throw new InvalidPathError(name, normal.problem, 'put the template in the repository (or in .mlp/plots/) and name it relative to the root');
+    const file = checkedInside(root, normal.path);
+    if (fs.existsSync(file)) {
+      try {
+        return { name, origin: name, content: JSON.parse(fs.readFileSync(file, 'utf8')) as unknown };
+      } catch (error) {
+        throw new MlpError(`plot template '${name}' is not valid JSON (${error instanceof Error ? error.message : String(error)})`, {
+          exitCode: ExitCode.invalidPipeline,
+        });
+      }
     }
   }
   const names = listTemplates(root).map((t) => t.name);

@@ -193,7 +193,8 @@ async function fetchObjects(repo: Repo, clone: Clone, found: RecordedPath, dest:
   let remoteProblem: MlpError | undefined;
   try {
     // A relative local remote is relative to the source repository, not to the temp clone.
-    sources.push(resolveRemote(src.config, clone.localPath ?? clone.dir));
+    const spec = resolveRemote(src.config, clone.localPath ?? clone.dir);
+    sources.push({ ...spec, options: withoutLocalReferences(spec.options) });
   } catch (error) {
     if (!(error instanceof MlpError)) throw error;
     remoteProblem = error;
@@ -217,4 +218,14 @@ async function fetchObjects(repo: Repo, clone: Clone, found: RecordedPath, dest:
       ? `${clone.url} has no cache here and no usable default remote (${remoteProblem.message})`
       : 'push it to the default remote of that repository (`mlp push` there), then try again',
   });
+}
+
+/**
+ * The options of a remote that another repository's committed config names, minus those that
+ * point at this machine's secrets or files: that config is not ours, so it must not make mlp send
+ * an environment variable it picks (`password_env: AWS_SECRET_ACCESS_KEY`) or a key file to a
+ * host it picks. The user's own agent, keys and known_hosts still apply.
+ */
+export function withoutLocalReferences(options: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(options).filter(([key]) => !key.endsWith('_env') && !['password', 'key_file', 'known_hosts'].includes(key)));
 }

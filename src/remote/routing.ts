@@ -26,7 +26,9 @@ export function routeToRemotes(repo: Repo, wanted: readonly RecordedPath[], expl
   for (const w of wanted) {
     if (explicit !== undefined && w.remote !== undefined && w.remote !== explicit) continue;
     const key = explicit ?? w.remote;
-    byName.set(key, [...(byName.get(key) ?? []), w]);
+    const list = byName.get(key);
+    if (list) list.push(w);
+    else byName.set(key, [w]);
   }
   if (byName.size === 0) byName.set(explicit, []);
   // The default (or `-r`) remote first, then the others by name. (`sort` would put undefined last.)

@@ -203,6 +203,11 @@ describe('more of the store', () => {
     store.quarantine(first.hash); // a removal after the listing
     expect(store.hasListed(first.hash)).toBe(false);
     expect(fs.readFileSync(store.objectPath(second.hash), 'utf8')).toBe(second.content);
+    // gc and migrate remove objects through the store too: the listing never claims a removed one.
+    store.remove(second.hash);
+    expect(store.hasListed(second.hash)).toBe(false);
+    expect(store.putBytes(second.content)).toBe(second.hash);
+    expect(fs.existsSync(store.objectPath(second.hash))).toBe(true);
   });
 
   test('an empty or missing store lists nothing', () => {

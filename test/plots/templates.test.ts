@@ -63,4 +63,17 @@ describe('plot templates', () => {
     expect(error.exitCode).toBe(2);
     expect(error.hint).toMatch(/did you mean 'confusion'/);
   });
+
+  test('a template named by path is read only inside the repository', () => {
+    const root = tempDir();
+    fs.writeFileSync(path.join(path.dirname(root), 'outside-template.json'), '{}');
+    try {
+      const error = thrownMlpError(() => findTemplate(root, '../outside-template.json'));
+      expect(error.message).toBe("path '../outside-template.json' is outside the repository");
+      expect(error.exitCode).toBe(3);
+    } finally {
+      fs.rmSync(path.join(path.dirname(root), 'outside-template.json'), { force: true });
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
 });
