@@ -169,8 +169,11 @@ function removeNoLongerTracked(repo: Repo, wanted: readonly RecordedPath[], forc
   return items;
 }
 
-/** Deletes file `rel`, or the `entries` of directory `rel` and then the directories left empty. */
-function deleteData(root: string, rel: RepoPath, entries: readonly EntryPath[] | undefined, guard: SymlinkGuard): void {
+/**
+ * Deletes file `rel`, or the `entries` of directory `rel` and then the directories left empty: files
+ * `.mlpignore` keeps out of the data are not the data's to delete (checkout, `remove --outs`).
+ */
+export function deleteData(root: string, rel: RepoPath, entries: readonly EntryPath[] | undefined, guard: SymlinkGuard): void {
   const abs = joinInside(root, rel);
   if (entries === undefined) {
     removePath(abs);

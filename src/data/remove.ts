@@ -17,6 +17,7 @@ import type { Repo } from '../repo/repo.js';
 import { SymlinkGuard, joinInside, type RepoPath } from '../schema/repo-path.js';
 import type { Sha256 } from '../schema/sha256.js';
 import { isSameOrInside } from '../util/fs.js';
+import { deleteData } from './checkout-workspace.js';
 
 export interface RemoveOptions {
   /** Also delete the outputs / tracked data from the workspace. */
@@ -65,14 +66,16 @@ export function removeTargets(repo: Repo, targets: readonly string[], options: R
     stages.flatMap((n) => (repo.pipeline.stages.get(n)?.outs ?? []).filter((o) => o.cache).map((o) => o.path));
   const doomed = options.outs ? [...pointerPlan.map((p) => p.path), ...stagePlan.flatMap((s) => outsOf(s.stages))] : [];
   if (!options.force) for (const rel of doomed) refuseUnsaved(repo, rel);
+  // Every check before the first change: a symlink that leads outside stops the command with nothing done.
+  const guard = new SymlinkGuard(repo.root);
+  for (const rel of doomed) guard.check(rel);
 
   const results: RemoveResult[] = [];
-  const guard = new SymlinkGuard(repo.root);
   const deleteFromWorkspace = (rel: RepoPath): string[] => {
-    guard.check(rel);
     const abs = joinInside(repo.root, rel);
     if (!fs.existsSync(abs) && !isLink(abs)) return [];
-    fs.rmSync(abs, { recursive: true, force: true });
+    const stat = fs.lstatSync(abs);
+    deleteData(repo.root, rel, stat.isDirectory() ? (repo.hasher.hash(rel)?.manifest ?? []).map((e) => e.path) : undefined, guard);
     return [rel];
   };
   for (const pointer of pointerPlan) {
