@@ -375,18 +375,35 @@ function removeDvcFiles(root: string, files: DvcFiles, pointers: ParsedPointer[]
     report.steps.push({ action: 'remove', target, detail });
     report.changes++;
   };
+  // A DVC file goes only when what it converts to is in place: an mlp file left as it was
+  // (it existed and differed) or stages left out of a lock mean its content is not in mlp's yet.
+  const landed = (target: string): boolean => report.steps.some((step) => step.target === target && (step.action === 'write' || step.action === 'unchanged'));
+  let kept = 0;
+  const removeIfLanded = (source: RepoPath, target: string, detail: string, complete = landed(target)): void => {
+    if (complete) remove(source, detail);
+    else {
+      kept++;
+      report.warnings.push(`${source} kept: its conversion to ${target} did not land (see above)`);
+    }
+  };
   for (const p of files.pipelines) {
-    remove(p, `converted to ${sibling(p, PIPELINE_FILE)}`);
+    removeIfLanded(p, sibling(p, PIPELINE_FILE), `converted to ${sibling(p, PIPELINE_FILE)}`);
     const lock = sibling(p, 'dvc.lock');
-    if (fs.existsSync(joinInside(root, lock))) remove(lock, `converted to ${sibling(p, LOCK_FILE)}`);
+    const lockTarget = sibling(p, LOCK_FILE);
+    if (fs.existsSync(joinInside(root, lock))) removeIfLanded(lock, lockTarget, `converted to ${lockTarget}`, landed(lockTarget) && !report.leftOut.some((l) => l.lock === lockTarget));
   }
   for (const p of pointers) {
-    if (notConverted.has(p.file)) report.warnings.push(`${p.file} was not converted: kept`);
-    else remove(p.file, 'converted');
+    if (notConverted.has(p.file)) {
+      kept++;
+      report.warnings.push(`${p.file} was not converted: kept`);
+    } else {
+      const targets = p.targets.map((t) => pointerFileFor(t.rel));
+      removeIfLanded(p.file, targets.join(', '), 'converted', targets.every(landed));
+    }
   }
-  for (const ignore of files.ignores) remove(ignore, `copied to ${sibling(ignore, '.mlpignore')}`);
-  if (cache.corrupt.length > 0 || cache.incomplete.length > 0) {
-    report.warnings.push(`${DVC_DIR}/ kept: DVC's cache holds objects that were not imported (see above)`);
+  for (const ignore of files.ignores) removeIfLanded(ignore, sibling(ignore, '.mlpignore'), `copied to ${sibling(ignore, '.mlpignore')}`);
+  if (cache.corrupt.length > 0 || cache.incomplete.length > 0 || report.cache === undefined || kept > 0) {
+    report.warnings.push(`${DVC_DIR}/ kept: ${report.cache === undefined ? "DVC's cache was not imported" : kept > 0 ? 'DVC files that were not converted still refer to it' : "DVC's cache holds objects that were not imported"} (see above)`);
   } else if (fs.existsSync(path.join(root, DVC_DIR))) {
     remove(DVC_DIR as RepoPath, 'its config and cache were imported');
   }

@@ -212,6 +212,16 @@ describe('mlp migrate', () => {
     expect(read(dir, 'data/images/cat.txt')).toBe(IMAGES['cat.txt']);
   });
 
+  test('--remove-dvc keeps a DVC file whose conversion did not land, and .dvc/ with it', () => {
+    const { dir } = dvcProject();
+    writeFiles(dir, { 'pipeline.yaml': 'stages: {}\n' }); // the user's own, which migrate leaves as it is
+    const result = runMlp(dir, ['migrate', '--remove-dvc']);
+    expect(result.code).toBe(0);
+    expect(result.stderr + result.stdout).toContain('dvc.yaml kept: its conversion to pipeline.yaml did not land');
+    for (const p of ['dvc.yaml', '.dvc']) expect(fs.existsSync(path.join(dir, p))).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'data/raw.csv.dvc'))).toBe(false); // converted, so removed
+  });
+
   test('a .dvc file naming a path outside the repository is refused with its location; nothing is written', () => {
     const { dir, base } = dvcProject();
     fs.writeFileSync(path.join(base, 'victim.txt'), 'keep me\n');
