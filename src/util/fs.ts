@@ -111,7 +111,12 @@ function sweepAbandonedBuilds(parent: string, base: string): void {
     const stat = fs.lstatSync(path.join(parent, name), { throwIfNoEntry: false });
     if (!stat?.isDirectory()) continue;
     const abandoned = legacy ? !isProcessAlive(Number(legacy[1])) : rest.startsWith('.') && isAbandoned(rest.slice(1), stat.mtimeMs, now);
-    if (abandoned) fs.rmSync(path.join(parent, name), { recursive: true, force: true });
+    if (!abandoned) continue;
+    // Killed between moving the old output aside and moving the new one in: the old one is all
+    // there is, so it goes back (the build that follows replaces it only once it has finished).
+    const out = path.join(parent, base);
+    if (name.startsWith(`.${base}.old`) && !fs.existsSync(out)) fs.renameSync(path.join(parent, name), out);
+    else fs.rmSync(path.join(parent, name), { recursive: true, force: true });
   }
 }
 

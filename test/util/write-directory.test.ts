@@ -46,4 +46,16 @@ describe('writeDirectoryAtomically', () => {
     expect(leftovers(dir).sort()).toEqual([live, '.other.tmp-1-0badc0de'].sort());
     expect(fs.readFileSync(path.join(dir, 'out', 'a'), 'utf8')).toBe('a');
   });
+
+  test('an old output moved aside by a build killed mid-swap is put back, and survives a failing rebuild', async () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const aside = path.join(dir, `.out.old.${HOST_TAG}-${dead}-0badc0de`);
+    fs.mkdirSync(aside);
+    fs.writeFileSync(path.join(aside, 'a'), 'v1');
+    await expect(writeDirectoryAtomically(path.join(dir, 'out'), async () => {
+      throw new Error('build failed');
+    })).rejects.toThrow('build failed');
+    expect(fs.readFileSync(path.join(dir, 'out', 'a'), 'utf8')).toBe('v1');
+    expect(leftovers(dir)).toEqual([]);
+  });
 });
