@@ -136,6 +136,8 @@ export interface MmdResult extends TestStatistic {
   /** The RBF kernel's bandwidth σ: k(x, y) = exp(−‖x − y‖² / (2σ²)). */
   sigma: number;
   permutations: number;
+  /** MMD² of each permutation: the null distribution the p-value comes from. */
+  permuted: Float64Array;
 }
 
 /**
@@ -187,6 +189,7 @@ export function mmdPermutationTest(
   const permutations = options.permutations ?? 100;
   const order = identity.slice();
   let atLeast = 0;
+  const permuted = new Float64Array(permutations);
   for (let t = 0; t < permutations; t++) {
     for (let i = total - 1; i > 0; i--) {
       const j = Math.floor(options.random() * (i + 1));
@@ -194,9 +197,10 @@ export function mmdPermutationTest(
       order[i] = order[j]!;
       order[j] = tmp;
     }
-    if (mmd2(kernel, total, order, n) >= observed) atLeast++;
+    permuted[t] = mmd2(kernel, total, order, n);
+    if (permuted[t]! >= observed) atLeast++;
   }
-  return { statistic: observed, p_value: atLeast / permutations, sigma, permutations };
+  return { statistic: observed, p_value: atLeast / permutations, sigma, permutations, permuted };
 }
 
 /** Unbiased MMD² of the split (order[0..n) vs order[n..)) of a kernel matrix with a zero diagonal. */
