@@ -6,6 +6,7 @@
 import { jest } from '@jest/globals';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { formatCsvRecord, parseCsv } from '../../src/util/csv.js';
 import { makeRepo, runMlp, startMlp, waitFor, writeFiles } from '../helpers/cli.js';
 import { sharedDataset } from '../helpers/datasets.js';
@@ -185,3 +186,78 @@ const byName = (report: DriftJson): Record<string, boolean> => Object.fromEntrie
     for (const run of [broken, missing, since, noModel, orphan]) expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+(CIFAR ? describe : describe.skip)('mlp monitor: images', () => {
+  test('a CIFAR-10 CNN: unseen test images do not drift (exit 0), the same images brightened do (exit 7)', async () => {
+    const { writeNpz } = await import('../../stages/cifar10/npz.js');
+    const { stringArray, uint8Array } = await import('../../stages/cifar10/npy.js');
+    const { images, classNames } = await firstCifarBatch(CIFAR!);
+    const PIXELS = 32 * 32 * 3;
+    const repo = makeRepo({
+      'params.yaml': 'cifar10:\n  model: {width: 8, blocks: 2, pool_first: true}\n  train: {epochs: 2, batch_size: 50, learning_rate: 0.05, threads: 1, val_limit: 100}\n',
+    });
+    dirs.push(repo);
+    fs.mkdirSync(path.join(repo, 'data'));
+    const write = async (file: string, x: Uint8Array, y?: Uint8Array): Promise<void> => {
+      const count = x.length / PIXELS;
+      await writeNpz(path.join(repo, file), {
+        x: uint8Array(x, [count, 32, 32, 3]),
+        y: uint8Array(y ?? new Uint8Array(count), [count]),
+        classes: stringArray(classNames),
+      });
+    };
+    // One batch of the archive (its records are shuffled): a small training set, a held-out
+    // split, and a current window of 300 other images.
+    await write('data/train.npz', images.pixels.slice(0, 800 * PIXELS), images.labels.slice(0, 800));
+    await write('data/test.npz', images.pixels.slice(800 * PIXELS, 1000 * PIXELS), images.labels.slice(800, 1000));
+    const current = images.pixels.slice(5000 * PIXELS, 5300 * PIXELS);
+    await write('current.npz', current);
+    await write('brighter.npz', current.map((v) => Math.min(255, v + 40)));
+    const train = runMlp(repo, ['-q', 'cifar10', 'train', '--data', 'data', '--out', 'model', '--params', 'params.yaml#cifar10']);
+    expect(train.stderr).toBe('');
+    expect(train.code).toBe(0);
+
+    const same = runMlp(repo, ['monitor', 'model', '--inputs', 'current.npz', '--reference', 'data', '-o', 'same.json']);
+    expect(same.stderr).toBe('');
+    expect(same.code).toBe(0);
+    const sameReport = readDrift(repo, 'same.json');
+    expect(sameReport.reference).toEqual({ path: 'data/train.npz', rows: 800, held_out: { path: 'data/test.npz', rows: 200 } });
+    expect(sameReport.tests.map((t) => [t.name, t.method])).toEqual([
+      ['image.intensity.red', 'ks'],
+      ['image.intensity.green', 'ks'],
+      ['image.intensity.blue', 'ks'],
+      ['image.embedding', 'mmd'],
+      ['prediction.label', 'chi_square'],
+      ['prediction.label_psi', 'psi'],
+      ['prediction.confidence', 'ks'],
+    ]);
+    expect(byName(sameReport)).toMatchObject({ 'image.intensity.red': false, 'image.intensity.green': false, 'image.intensity.blue': false, 'image.embedding': false });
+
+    const brighter = runMlp(repo, ['monitor', 'model', '--inputs', 'brighter.npz', '--reference', 'data', '-o', 'brighter.json']);
+    expect(brighter.code).toBe(7);
+    const report = readDrift(repo, 'brighter.json');
+    expect(report.drift).toBe(true);
+    expect(byName(report)).toMatchObject({ 'image.intensity.red': true, 'image.intensity.green': true, 'image.intensity.blue': true, 'image.embedding': true });
+    expect(report.tests.find((t) => t.name === 'image.embedding')!.p_value).toBeLessThan(0.05);
+  });
+});
+
+/**
+ * The archive's first batch file only: the reader stops there instead of inflating all 170 MB.
+ * Its records become 32×32×3 channels-last images, as `mlp cifar10 prepare` writes them.
+ */
+async function firstCifarBatch(archive: string): Promise<{ images: { pixels: Uint8Array; labels: Uint8Array }; classNames: string[] }> {
+  const { readTar } = await import('../../stages/cifar10/tar-reader.js');
+  const { decodeBatches, DEFAULT_CLASS_NAMES } = await import('../../stages/cifar10/cifar-format.js');
+  const stream = fs.createReadStream(archive).pipe(zlib.createGunzip());
+  try {
+    for await (const entry of readTar(stream, (p) => /data_batch_\d\.bin$/.test(p))) {
+      if (!/data_batch_\d\.bin$/.test(entry.path)) continue;
+      const split = decodeBatches([{ name: entry.path, data: entry.data }]);
+      return { images: { pixels: split.images, labels: split.labels }, classNames: DEFAULT_CLASS_NAMES };
+    }
+  } finally {
+    stream.destroy();
+  }
+  throw new Error(`${archive} has no data batch`);
+}
