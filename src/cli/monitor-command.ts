@@ -48,7 +48,7 @@ export function registerMonitorCommand(program: Command): void {
     .option('--sample <n>', 'compare at most N rows a side (a seeded sample)', parsePositiveInt, d.sample)
     .option('--seed <n>', 'seed of every sample, split and permutation', parseSeed, d.seed)
     .action(async (modelDir: string, flags: MonitorFlags, command: Command) => {
-      process.exitCode = await monitor(modelDir, flags, isQuiet(command));
+      process.exitCode = await monitor(modelDir, await withConfig(flags, command), isQuiet(command));
     });
 }
 
@@ -92,6 +92,22 @@ async function monitor(modelDir: string, flags: MonitorFlags, quiet: boolean): P
   if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else if (!quiet) process.stdout.write(render(report, thresholds.driftShare, [flags.out, ...(flags.html !== undefined ? [flags.html] : [])]));
   return report.drift ? ExitCode.drift : ExitCode.ok;
+}
+
+/** Thresholds not given as flags come from `monitor:` in .mlp/config.yaml (and config.local.yaml), when there is one. */
+async function withConfig(flags: MonitorFlags, command: Command): Promise<MonitorFlags> {
+  const { repositoryOf } = await import('../serve/source.js');
+  const root = repositoryOf(process.cwd());
+  if (!root) return flags;
+  const { loadConfig } = await import('../repo/config.js');
+  const config = loadConfig(path.join(root, '.mlp')).monitor ?? {};
+  const keys = { pValue: 'p_value', psi: 'psi', rocPercentile: 'roc_percentile', driftShare: 'drift_share', permutations: 'permutations', sample: 'sample', seed: 'seed' } as const;
+  const merged = { ...flags };
+  for (const [flag, key] of Object.entries(keys) as [keyof typeof keys, (typeof keys)[keyof typeof keys]][]) {
+    const value = config[key];
+    if (value !== undefined && command.getOptionValueSource(flag) === 'default') merged[flag] = value;
+  }
+  return merged;
 }
 
 function render(report: DriftReport, driftShare: number, written: string[]): string {

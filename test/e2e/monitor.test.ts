@@ -185,6 +185,24 @@ const byName = (report: DriftJson): Record<string, boolean> => Object.fromEntrie
     expect(readDrift(repo, 'copy.json').reference).toEqual({ path: 'data/text/train.csv', rows: 1200, held_out: { path: 'data/text/test.csv', rows: 300 } });
     for (const run of [broken, missing, since, noModel, orphan]) expect(run.stderr).not.toMatch(/\n\s+at /);
   });
+
+  test('thresholds from `monitor:` in .mlp/config.yaml, flags over them, a bad value located', () => {
+    const config = path.join(repo, '.mlp/config.yaml');
+    const original = fs.readFileSync(config, 'utf8');
+    try {
+      fs.writeFileSync(config, `${original}monitor:\n  p_value: 2\n`);
+      const bad = runMlp(repo, ['monitor', 'models/text', '--inputs', 'news.csv']);
+      expect([bad.code, bad.stderr.split('\n')[0]]).toEqual([3, 'error: .mlp/config.yaml:5:12: monitor.p_value: must be a number between 0 and 1 (exclusive), got 2']);
+      fs.writeFileSync(config, `${original}monitor:\n  p_value: 0.001\n  psi: 0.5\n`);
+      const run = runMlp(repo, ['monitor', 'models/text', '--inputs', 'sms-new.csv', '--psi', '0.2', '--json', '-o', 'config.json']);
+      expect(run.code).toBe(0);
+      const thresholds = Object.fromEntries(readDrift(repo, 'config.json').tests.map((t) => [t.name, t.threshold]));
+      expect(thresholds).toMatchObject({ 'text.length': 0.001, 'prediction.label_psi': 0.2 });
+      expect(JSON.parse(run.stdout)).toEqual(readDrift(repo, 'config.json'));
+    } finally {
+      fs.writeFileSync(config, original);
+    }
+  });
 });
 
 (CIFAR ? describe : describe.skip)('mlp monitor: images', () => {
