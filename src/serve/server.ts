@@ -16,6 +16,7 @@
 import http from 'node:http';
 import { MlpError } from '../errors.js';
 import type { AddressInfo } from 'node:net';
+import type { DriftGauges, DriftReportStatus } from './drift-gauges.js';
 import { ServeMetrics } from './metrics.js';
 import { InputRejected, type ModelKind, type RawInput, type ServableModel } from './model.js';
 import type { Predictor } from './predictor.js';
@@ -46,6 +47,8 @@ export interface ServeOptions {
   maxBodyBytes: number;
   mlpVersion: string;
   telemetry?: TelemetryLog;
+  /** The drift report (`mlp monitor`'s drift.json) exposed as gauges on /metrics. */
+  drift?: DriftGauges;
   /** Loads (and verifies) the model; called at start and on every reload. */
   load(): Promise<LoadedModel>;
   onEvent?(event: ServeEvent): void;
@@ -57,6 +60,7 @@ export type ServeEvent =
   | { type: 'reload-failed'; error: Error }
   | { type: 'request'; method: string; path: string; status: number; ms: number; inputs?: number }
   | { type: 'internal-error'; error: Error }
+  | { type: 'drift-report'; file: string; status: DriftReportStatus }
   | { type: 'draining'; inFlight: number }
   | { type: 'stopped' };
 
@@ -274,7 +278,8 @@ export class ModelServer {
 
   private async metricsReply(): Promise<Reply> {
     if (!this.metrics) return { status: 503, text: '', contentType: 'text/plain' };
-    return { status: 200, text: await this.metrics.registry.metrics(), contentType: this.metrics.registry.contentType };
+    const drift = (await this.options.drift?.metrics()) ?? '';
+    return { status: 200, text: `${await this.metrics.registry.metrics()}${drift ? `\n${drift}` : ''}`, contentType: this.metrics.registry.contentType };
   }
 
   private ready(): LoadedModel {
