@@ -1,73 +1,28 @@
 /** `mlp serve`: a real server on 127.0.0.1 driven over HTTP, scraped by a real Prometheus when one is installed. */
 import { jest } from '@jest/globals';
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import { record, writeArchive } from '../stages/cifar10/helpers.js';
 import { havePrometheus, startPrometheus } from '../helpers/prometheus.js';
-import { MLP_BIN, makeRepo, runMlp, startMlp, tempDir, waitFor, writeFiles, type RunResult } from '../helpers/cli.js';
+import { MLP_BIN, makeRepo, runMlp, tempDir, waitFor, writeFiles, type RunResult } from '../helpers/cli.js';
+import { corpus, post, startServe, stopAll, trainModel, type Server } from '../helpers/serve.js';
 
 jest.setTimeout(120_000);
 
-/** A small, separable corpus: enough for a model whose answers are predictable. */
-function corpus(): string {
-  const spam = ['win a free prize now', 'free cash claim now', 'claim your free prize', 'urgent win cash now', 'free entry win prize'];
-  const ham = ['see you at lunch', 'call mom tonight', 'meeting moved to noon', 'lunch at noon today', 'see you tonight mom'];
-  const rows = ['text,label'];
-  for (let i = 0; i < 6; i++) {
-    for (const s of spam) rows.push(`${s} ${i},spam`);
-    for (const h of ham) rows.push(`${h} ${i},ham`);
-  }
-  return `${rows.join('\n')}\n`;
-}
-
-function trainModel(dir: string, out = 'model'): void {
-  writeFiles(dir, { 'docs.csv': corpus() });
-  expect(runMlp(dir, ['-q', 'text', 'prepare', '--input', 'docs.csv', '--out', 'data']).code).toBe(0);
-  const train = runMlp(dir, ['-q', 'text', 'train', '--data', 'data', '--out', out]);
-  expect(train.stderr).toBe('');
-}
-
-interface Server {
-  url: string;
-  child: ChildProcess;
-  done: Promise<RunResult>;
-  output(): string;
-}
-
 const servers: Server[] = [];
 
-async function serve(cwd: string, args: string[]): Promise<Server> {
-  const { child, done } = startMlp(cwd, ['serve', ...args, '--port', '0']);
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  let exited = false;
-  void done.then(() => (exited = true));
-  await waitFor(() => /^Serving /m.test(out) || exited, 60_000);
-  if (exited) throw new Error(`mlp serve exited: ${out}`);
-  const server = { url: /Listening on (\S+)/.exec(out)![1]!, child, done, output: () => out };
-  servers.push(server);
-  return server;
-}
+const serve = (cwd: string, args: string[]): Promise<Server> => startServe(cwd, args, servers);
 
 async function stop(server: Server): Promise<RunResult> {
   server.child.kill('SIGTERM');
   return server.done;
 }
 
-async function post(url: string, body: unknown, contentType = 'application/json'): Promise<{ status: number; json: any }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body) });
-  return { status: res.status, json: await res.json() };
-}
-
 const dirs: string[] = [];
 afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
-    await s.done;
-  }
+  await stopAll(servers);
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 

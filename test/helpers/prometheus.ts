@@ -28,6 +28,8 @@ export interface Prometheus {
   stop(): Promise<void>;
 }
 
+class NotReady extends Error {}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer().listen(0, '127.0.0.1', () => {
@@ -58,6 +60,7 @@ export async function startPrometheus(dir: string, targets: string[], options: {
   const url = `http://127.0.0.1:${port}`;
   const query = async (expr: string): Promise<Sample[]> => {
     const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`);
+    if (res.status === 503) throw new NotReady(); // still starting (replaying its write-ahead log)
     const body = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: Sample[] } };
     if (body.status !== 'success') throw new Error(`Prometheus rejected ${expr}: ${body.error}`);
     return body.data?.resultType === 'vector' ? body.data.result : [];
@@ -72,7 +75,7 @@ export async function startPrometheus(dir: string, targets: string[], options: {
         try {
           samples = await query(expr);
         } catch (error) {
-          if (!/fetch failed|ECONNREFUSED/.test(String((error as Error).message) + String((error as Error).cause))) throw error;
+          if (!(error instanceof NotReady) && !/fetch failed|ECONNREFUSED/.test(String((error as Error).message) + String((error as Error).cause))) throw error;
         }
         if (accept(samples)) return samples;
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${expr}: last ${JSON.stringify(samples)}`);
