@@ -259,7 +259,9 @@ export class ModelServer {
         } else chunks.push(chunk);
       });
       req.on('end', () => resolve({ contentType: req.headers['content-type'] ?? 'application/json', bytes: Buffer.concat(chunks) }));
-      req.on('error', reject);
+      // The connection closed before the whole body came: the client's doing (it hung up, or sent
+      // less than its Content-Length), counted as nginx's 499 so that 5xx stays the server's own.
+      req.on('error', () => reject(new RequestError(499, 'the client closed the connection before sending the whole body')));
     });
   }
 
@@ -339,7 +341,14 @@ export class ModelServer {
   }
 
   private checkName(name: string): void {
-    if (decodeURIComponent(name) !== this.name) throw new RequestError(404, `no model named ${JSON.stringify(decodeURIComponent(name))}: this server serves "${this.name}"`);
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(name);
+    } catch {
+      // `%ZZ`, or an escape that is not UTF-8: the client's mistake, not the server's.
+      throw new RequestError(400, `the model name in the path, ${JSON.stringify(name)}, is not valid percent-encoding`);
+    }
+    if (decoded !== this.name) throw new RequestError(404, `no model named ${JSON.stringify(decoded)}: this server serves "${this.name}"`);
   }
 
   private modelMetadata(name: string): Reply {
