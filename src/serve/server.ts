@@ -60,6 +60,8 @@ export type ServeEvent =
   | { type: 'reload-failed'; error: Error }
   | { type: 'request'; method: string; path: string; status: number; ms: number; inputs?: number }
   | { type: 'internal-error'; error: Error }
+  // From the `DriftGauges` given as `drift` (the caller builds them with this event in mind): a
+  // change of the report's readability, heard at a scrape.
   | { type: 'drift-report'; file: string; status: DriftReportStatus }
   | { type: 'draining'; inFlight: number }
   | { type: 'stopped' };
