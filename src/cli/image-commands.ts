@@ -127,9 +127,10 @@ export function registerImageCommands(program: Command): void {
     .command('dockerfile')
     .description('print (or write) a Dockerfile that builds the same image with Docker')
     .argument('<model-dir>', 'the model directory, relative to where `docker build` will run')
+    .option('--name <name>', 'image name for its title label (default: the model directory\'s name)')
     .option('--base <image>', 'the base image', 'node:20-slim')
     .option('-o, --output <file>', 'write it to this file instead of stdout')
-    .action(async (modelDir: string, flags: { base: string; output?: string }, command: Command) => {
+    .action(async (modelDir: string, flags: { name?: string; base: string; output?: string }, command: Command) => {
       const { dockerfile } = await import('../image/dockerfile.js');
       const { detectModelKind } = await import('../../stages/servables/load.js');
       const { modelSource } = await import('../serve/source.js');
@@ -139,7 +140,7 @@ export function registerImageCommands(program: Command): void {
       const kind = detectModelKind(dir);
       const source = modelSource(dir);
       const labels: Record<string, string> = {
-        'org.opencontainers.image.title': defaultName(modelDir),
+        'org.opencontainers.image.title': flags.name ?? defaultName(modelDir),
         'dev.mlp.model.sha256': source.sha256,
         'dev.mlp.model.kind': kind,
         'dev.mlp.version': mlpVersion(),
