@@ -91,8 +91,9 @@ export class RegistryClient {
       } catch (error) {
         throw this.unreachable(error);
       }
-      if (response.status !== 401 || attempt > 0) return response;
+      if (response.status !== 401) return response;
       await response.body?.cancel();
+      if (attempt > 0) throw this.credentials ? this.denied() : this.noCredentials();
       await this.answerChallenge(response.headers.get('www-authenticate') ?? '');
     }
   }

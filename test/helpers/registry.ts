@@ -28,7 +28,7 @@ export interface RegistryOptions {
 }
 
 function bcrypt(password: string): string {
-  const py = spawnSync('/usr/bin/python3', ['-W', 'ignore', '-c', 'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))', password], { encoding: 'utf8' });
+  const py = spawnSync('/usr/bin/python3', ['-W', 'ignore', '-c', 'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))', password], { encoding: 'utf8' });
   if (py.status !== 0) throw new Error(`cannot make a bcrypt hash: ${py.stderr}`);
   return py.stdout.trim();
 }
@@ -46,7 +46,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
     [
       'version: 0.1',
       'log:',
-      '  level: info',
+      '  level: warn',
       '  accesslog:',
       '    disabled: false',
       'storage:',
@@ -59,10 +59,13 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
       auth,
     ].join('\n'),
   );
-  const child: ChildProcess = spawn(REGISTRY_BIN, ['serve', path.join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  // The log goes to a file, not a pipe: tests run mlp with spawnSync, and a registry writing into a
+  // pipe nobody reads meanwhile would block once the pipe filled.
+  const logFile = path.join(dir, 'registry.log');
+  const logFd = fs.openSync(logFile, 'a');
+  const child: ChildProcess = spawn(REGISTRY_BIN, ['serve', path.join(dir, 'config.yml')], { stdio: ['ignore', logFd, logFd] });
+  fs.closeSync(logFd);
+  const readLog = (): string => fs.readFileSync(logFile, 'utf8');
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
   const stop = async (): Promise<void> => {
@@ -81,6 +84,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
     }
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
+      const log = readLog();
       throw new Error(`docker-registry did not start: ${log}`);
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -89,8 +93,8 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
     host: `127.0.0.1:${port}`,
     url,
     dir,
-    uploads: () => (log.match(/"POST \/v2\/[^"]*\/blobs\/uploads\/ HTTP/g) ?? []).length,
-    log: () => log,
+    uploads: () => (readLog().match(/"POST \/v2\/[^"]*\/blobs\/uploads\/ HTTP/g) ?? []).length,
+    log: readLog,
     stop,
   };
 }
