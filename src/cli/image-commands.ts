@@ -103,7 +103,7 @@ export function registerImageCommands(program: Command): void {
       }
       if (isQuiet(command)) return;
       const sent = result.blobsSent === 0 ? 'no blob sent' : `${result.blobsSent} blob${result.blobsSent === 1 ? '' : 's'} sent (${formatBytes(result.bytesSent)})`;
-      process.stdout.write(`Pushed ${result.reference}:${result.tags.join(', :')}: ${sent}, ${result.blobsSkipped} already there\nDigest: ${result.manifestDigest}\n`);
+      process.stdout.write(`Pushed ${result.reference} (${result.tags.length === 1 ? 'tag' : 'tags'} ${result.tags.join(', ')}): ${sent}, ${result.blobsSkipped} already there\nDigest: ${result.manifestDigest}\n`);
     });
 
   image

@@ -166,7 +166,7 @@ withRegistry('mlp image push / --base (docker-registry on 127.0.0.1)', () => {
 
     const uploads = registry.uploads();
     const again = mlp(['image', 'push', `${registry.host}/team/spam:again`, '--layout', layout]);
-    expect(again.stdout).toContain('no blob sent, 4 already there');
+    expect(again.stdout).toContain(`Pushed ${registry.host}/team/spam (tag again): no blob sent, 4 already there`);
     expect(registry.uploads()).toBe(uploads); // the registry saw no upload at all
   });
 
