@@ -30,11 +30,19 @@ process.on('exit', () => {
 });
 process.on('SIGINT', () => process.exit(130));
 
+/** CPU seconds (user + system) of this process's waited-for children, from /proc: load-independent, unlike wall time. */
+function childCpu() {
+  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100; // cutime, cstime in clock ticks (USER_HZ = 100)
+}
+
 function mlp(args, env = {}) {
   const started = process.hrtime.bigint();
+  const cpuBefore = childCpu();
   const r = spawnSync(process.execPath, [currentBin, ...args], { cwd: work, encoding: 'utf8', env: { ...process.env, ...env } });
   if (r.status !== 0) throw new Error(`mlp ${args.join(' ')}: ${r.stderr}`);
-  return { stdout: r.stdout, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  return { stdout: r.stdout, seconds: Number(process.hrtime.bigint() - started) / 1e9, cpu: childCpu() - cpuBefore };
 }
 
 const models = [];
@@ -80,37 +88,43 @@ const rows = [];
 for (const model of models) {
   const cold = [];
   const warm = [];
+  const coldCpu = [];
+  const warmCpu = [];
   let result;
   for (let i = 0; i < runs; i++) {
     const layout = path.join(work, `${model.name}-layout-${i}`);
     const env = { XDG_CACHE_HOME: path.join(work, `cache-${model.name}-${i}`) };
     const c = mlp(['image', 'build', model.dir, '--json', '-o', layout, '--tag', 'v1'], env);
     cold.push(c.seconds);
+    coldCpu.push(c.cpu);
     result = JSON.parse(c.stdout);
-    warm.push(mlp(['image', 'build', model.dir, '--json', '-o', layout, '--tag', 'v1'], env).seconds);
+    const w = mlp(['image', 'build', model.dir, '--json', '-o', layout, '--tag', 'v1'], env);
+    warm.push(w.seconds);
+    warmCpu.push(w.cpu);
   }
-  const row = { model: model.name, cold: median(cold), warm: median(warm), size: result.size, layers: result.layers };
+  const row = { model: model.name, cold: median(cold), warm: median(warm), coldCpu: median(coldCpu), warmCpu: median(warmCpu), size: result.size, layers: result.layers };
   if (host) {
     const layout = path.join(work, `${model.name}-layout-0`);
     const first = mlp(['image', 'push', `${host}/bench/${model.name}:v1`, '--layout', layout, '--json']);
     const before = uploads();
     const again = mlp(['image', 'push', `${host}/bench/${model.name}:v1`, '--layout', layout, '--json']);
-    row.push = { seconds: first.seconds, sent: JSON.parse(first.stdout).blobsSent };
-    row.again = { seconds: again.seconds, sent: JSON.parse(again.stdout).blobsSent, uploads: uploads() - before };
+    row.push = { seconds: first.seconds, cpu: first.cpu, sent: JSON.parse(first.stdout).blobsSent };
+    row.again = { seconds: again.seconds, cpu: again.cpu, sent: JSON.parse(again.stdout).blobsSent, uploads: uploads() - before };
   }
   rows.push(row);
 }
 
 const lines = [
-  `mlp image — ${new Date().toISOString().slice(0, 10)}, ${machine()}, load average ${loadAverage()}, ${runs} run(s), medians`,
+  `mlp image — ${machine()}, load average ${loadAverage()}, ${runs} run(s), medians; times are wall (CPU) seconds`,
   '',
-  '| model | image (compressed) | layers (runtime / mlp / model) | cold build (s) | rebuild (s) | first push (s, blobs) | unchanged push (s, blobs, uploads started) |',
+  '| model | image (compressed) | layers (runtime / mlp / model) | cold build | rebuild | first push (blobs) | unchanged push (blobs, uploads started) |',
   '|---|---|---|---|---|---|---|',
 ];
 for (const r of rows) {
   const layers = r.layers.map((l) => `${mib(l.size)}`).join(' / ');
-  const push = r.push ? `${r.push.seconds.toFixed(2)}, ${r.push.sent}` : '—';
-  const again = r.again ? `${r.again.seconds.toFixed(2)}, ${r.again.sent}, ${r.again.uploads}` : '—';
-  lines.push(`| ${r.model} | ${mib(r.size)} MiB | ${layers} MiB | ${r.cold.toFixed(2)} | ${r.warm.toFixed(2)} | ${push} | ${again} |`);
+  const t = (wall, cpu) => `${wall.toFixed(2)} (${cpu.toFixed(2)})`;
+  const push = r.push ? `${t(r.push.seconds, r.push.cpu)}, ${r.push.sent}` : '—';
+  const again = r.again ? `${t(r.again.seconds, r.again.cpu)}, ${r.again.sent}, ${r.again.uploads}` : '—';
+  lines.push(`| ${r.model} | ${mib(r.size)} MiB | ${layers} MiB | ${t(r.cold, r.coldCpu)} | ${t(r.warm, r.warmCpu)} | ${push} | ${again} |`);
 }
 process.stdout.write(`${lines.join('\n')}\n`);

@@ -26,6 +26,8 @@ export interface RegistryOptions {
   chunkSize?: number;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
+  /** Ask the token service for push rights too (pull only otherwise). */
+  push?: boolean;
 }
 
 export interface PushProgress {
@@ -52,6 +54,7 @@ export class RegistryClient {
   private basic = false;
   private readonly chunkSize: number;
   private readonly timeoutMs: number;
+  private readonly scope: string;
 
   constructor(
     readonly ref: ImageReference,
@@ -62,6 +65,7 @@ export class RegistryClient {
     if (this.credentials?.kind === 'bearer') this.token = this.credentials.token;
     this.chunkSize = options.chunkSize ?? 16 * 1024 * 1024;
     this.timeoutMs = options.timeoutMs ?? 300_000;
+    this.scope = `repository:${ref.name}:${options.push ? 'pull,push' : 'pull'}`;
   }
 
   private url(p: string): string {
@@ -121,8 +125,9 @@ export class RegistryClient {
     if (!params.realm) throw new RegistryError(`the registry ${this.ref.registry} sent a bearer challenge without a realm`);
     const url = new URL(params.realm);
     if (params.service) url.searchParams.set('service', params.service);
-    // Ask for push and pull on this repository whatever the challenge named: one token serves every step.
-    url.searchParams.set('scope', params.scope ?? `repository:${this.ref.name}:pull,push`);
+    // The scope of the whole operation, not the challenge's (a HEAD is challenged for pull only):
+    // one token then serves every step of a push.
+    url.searchParams.set('scope', this.scope);
     const headers: Record<string, string> = {};
     if (this.credentials?.kind === 'basic') headers.authorization = `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`;
     let response: Response;
@@ -273,7 +278,7 @@ export class RegistryClient {
 /** Pushes the layout's image under each of `tags`: blobs the registry lacks, then the manifest per tag. */
 export async function pushImage(layout: OciLayout, target: ImageReference, tags: string[], options: RegistryOptions & PushProgress = {}): Promise<PushResult> {
   const image = layout.image();
-  const client = new RegistryClient(target, options);
+  const client = new RegistryClient(target, { ...options, push: true });
   const manifestBytes = layout.readBlob(image.descriptor.digest);
   const result: PushResult = { reference: formatReference({ ...target, tag: undefined }), manifestDigest: image.descriptor.digest, tags, blobsSent: 0, blobsSkipped: 0, bytesSent: 0 };
   for (const blob of [...image.manifest.layers, image.manifest.config]) {

@@ -228,6 +228,31 @@ withRegistry('mlp image push with basic auth', () => {
   });
 });
 
+withRegistry('mlp image push and --base with bearer tokens (docker-registry in token mode, a token service)', () => {
+  let secured: RegistryServer;
+  beforeAll(async () => {
+    secured = await startRegistry({ tokenAuth: { username: 'robot', password: 'tok-pw' } });
+  });
+  afterAll(async () => {
+    await secured?.stop();
+  });
+
+  test('the client asks the realm for a token with the credentials and pushes with it; a base is pulled the same way', () => {
+    const layout = path.join(work, 'one');
+    const creds = { MLP_REGISTRY_USERNAME: 'robot', MLP_REGISTRY_PASSWORD: 'tok-pw' };
+    const anonymous = mlp(['image', 'push', `${secured.host}/team/spam:v1`, '--layout', layout], { DOCKER_CONFIG: path.join(work, 'no-docker') });
+    expect(anonymous.code).toBe(1);
+    expect(anonymous.stderr).toContain('needs credentials and none were found');
+
+    const push = mlp(['image', 'push', `${secured.host}/team/spam:v1`, '--layout', layout, '--json'], creds);
+    expect(push.stderr).toBe('');
+    expect(JSON.parse(push.stdout)).toMatchObject({ blobsSent: 4, manifestDigest: first.manifestDigest });
+
+    const based = build(['-o', path.join(work, 'based-token'), '--tag', 'v1', '--base', `${secured.host}/team/spam:v1`], creds);
+    expect(based.layers.slice(0, 3).map((l) => l.digest)).toEqual(first.layers.map((l) => l.digest));
+  });
+});
+
 describe('mlp image save / dockerfile', () => {
   test('save writes an archive skopeo reads both as a docker archive and as an OCI archive', () => {
     const file = path.join(work, 'image.tar');

@@ -25,6 +25,8 @@ export interface RegistryServer {
 
 export interface RegistryOptions {
   basicAuth?: { username: string; password: string };
+  /** Bearer tokens from a token service (registry-token-server.mjs) that takes these credentials. */
+  tokenAuth?: { username: string; password: string };
 }
 
 function bcrypt(password: string): string {
@@ -41,6 +43,26 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
     ? `auth:\n  htpasswd:\n    realm: mlp-test\n    path: ${path.join(dir, 'htpasswd')}\n`
     : '';
   if (options.basicAuth) fs.writeFileSync(path.join(dir, 'htpasswd'), `${options.basicAuth.username}:${bcrypt(options.basicAuth.password)}\n`);
+  let tokenServer: ChildProcess | undefined;
+  let tokenConfig = '';
+  if (options.tokenAuth) {
+    const tokenPort = await freePort();
+    const key = path.join(dir, 'token-key.pem');
+    const cert = path.join(dir, 'token-cert.pem');
+    const ssl = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=mlp-test-token'], { encoding: 'utf8' });
+    if (ssl.status !== 0) throw new Error(`openssl: ${ssl.stderr}`);
+    tokenServer = spawn(process.execPath, [path.join(import.meta.dirname, 'registry-token-server.mjs'), String(tokenPort), key, cert, 'mlp-test-issuer', 'mlp-test-registry', options.tokenAuth.username, options.tokenAuth.password], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let said = '';
+    await new Promise<void>((resolve, reject) => {
+      tokenServer!.stdout!.on('data', (d: Buffer) => {
+        said += d.toString();
+        if (said.includes('listening')) resolve();
+      });
+      tokenServer!.on('exit', () => reject(new Error('the token server exited')));
+    });
+    tokenServer.stdout!.resume();
+    tokenConfig = `auth:\n  token:\n    realm: http://127.0.0.1:${tokenPort}/token\n    service: mlp-test-registry\n    issuer: mlp-test-issuer\n    rootcertbundle: ${cert}\n`;
+  }
   fs.writeFileSync(
     path.join(dir, 'config.yml'),
     [
@@ -56,7 +78,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
       '    enabled: true',
       'http:',
       `  addr: 127.0.0.1:${port}`,
-      auth,
+      auth || tokenConfig,
     ].join('\n'),
   );
   // The log goes to a file, not a pipe: tests run mlp with spawnSync, and a registry writing into a
@@ -71,6 +93,11 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
+    if (tokenServer && tokenServer.exitCode === null && tokenServer.signalCode === null) {
+      const gone = new Promise((resolve) => tokenServer!.on('exit', resolve));
+      tokenServer.kill('SIGKILL');
+      await gone;
+    }
     fs.rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 20_000;
