@@ -12,6 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { MlpError, fileSystemError } from '../errors.js';
 import { MLP_PACKAGE_NAME } from '../version.js';
 import type { TarEntry } from './tar.js';
@@ -92,7 +93,7 @@ export function runtimeEntries(nodeBinary = process.execPath): TarEntry[] {
 
 /** mlp's package root: the directory above this file whose package.json names mlp. */
 export function mlpPackageRoot(): string {
-  for (let dir = path.dirname(new URL(import.meta.url).pathname); ; dir = path.dirname(dir)) {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
     try {
       const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string };
       if (pkg.name === MLP_PACKAGE_NAME) return dir;
