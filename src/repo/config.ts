@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LinkType } from '../cache/object-store.js';
 import { readValidatedYaml } from '../schema/cached.js';
-import { CONFIG_KIND, checkRemoteKinds, checkTrackingSecrets, configSchema, type ConfigFile, type ConfigSource, type TrackingConfig } from '../schema/config.js';
+import { CONFIG_KIND, checkDeploySecrets, checkRemoteKinds, checkTrackingSecrets, configSchema, type ConfigFile, type ConfigSource, type DeployTargetConfig, type TrackingConfig } from '../schema/config.js';
 import { ParseCache } from '../util/parse-cache.js';
 
 export interface Config {
@@ -21,6 +21,8 @@ export interface Config {
   parsing?: { bool?: 'store_true' | 'boolean_optional'; list?: 'nargs' | 'append' };
   /** Where stage runs are logged (src/tracking); credentials only from config.local.yaml. */
   tracking?: TrackingConfig;
+  /** Deploy targets (src/deploy); a password only from config.local.yaml. */
+  deploy?: Record<string, DeployTargetConfig>;
 }
 
 /**
@@ -88,6 +90,7 @@ export function loadConfig(mlpDir: string, cache = ParseCache.inMemory()): Confi
   ) as ConfigFile;
   checkRemoteKinds(merged, sources);
   checkTrackingSecrets(sources);
+  checkDeploySecrets(sources);
   return merged as Config;
 }
 
