@@ -42,7 +42,7 @@ export function registerDeployCommands(program: Command): void {
     .description('roll a model out to a host over SSH, with health checks and rollback')
     .usage('<target> [--model <dir> | --image <ref|tar>] [options]\n       mlp deploy status|rollback|stop <target>');
 
-  connectionOptions(
+  const to = connectionOptions(
     deploy
       .command('to', { isDefault: true, hidden: true })
       .argument('<target>', 'a target under `deploy:` in .mlp/config.yaml, or ssh://[user@]host[:port]/dir')
@@ -51,7 +51,8 @@ export function registerDeployCommands(program: Command): void {
       .option('--keep <n>', 'versions kept on the host, the live one included (default: 3)', parsePositiveInt)
       .option('--http-host <address>', 'address the model listens on, on the host (default: 127.0.0.1)')
       .addOption(new Option('--http-port <n>', 'port the model listens on, on the host (default: 8080)').argParser(parsePositiveInt)),
-  ).action(async (name: string, flags: DeployFlags) => {
+  );
+  to.action(async (name: string, flags: DeployFlags) => {
     if (flags.model !== undefined && flags.image !== undefined) throw new MlpError('--model and --image cannot go together', { hint: 'give the model directory (process mode) or an image (container mode)', exitCode: ExitCode.usage });
     const { target, root } = await openTarget(name, flags);
     const image = flags.image ?? (flags.model === undefined ? target.image : undefined);
@@ -82,6 +83,9 @@ export function registerDeployCommands(program: Command): void {
     const failure = ui.deployFailure(result, 'deploy');
     throw new MlpError(failure.message, { hint: failure.hint });
   });
+
+  // The default subcommand is hidden (it has no name users type): its options go under deploy's own help.
+  deploy.addHelpText('after', () => `\nOptions of mlp deploy <target>:\n${to.options.map((o) => `  ${o.flags.padEnd(28)} ${o.description}`).join('\n')}\n`);
 
   connectionOptions(deploy.command('status').description('versions on the host, which one is live, its pid and health').argument('<target>', 'a deploy target or an SSH URL')).action(
     async (name: string, flags: TargetFlags) => {

@@ -98,7 +98,7 @@ export async function supervise(root: string, mlpScript: string, log: (line: str
     const started = Date.now();
     child = spawn(
       process.execPath,
-      [mlpScript, 'serve', path.join(versionDir, 'model'), '--host', settings.http_host, '--port', String(settings.http_port), '--workers', String(settings.workers), '--no-watch', '--shutdown-delay', '0', '--telemetry', path.join(root, 'telemetry', 'inferences.jsonl')],
+      [mlpScript, '-q', 'serve', path.join(versionDir, 'model'), '--host', settings.http_host, '--port', String(settings.http_port), '--workers', String(settings.workers), '--no-watch', '--shutdown-delay', '0', '--telemetry', path.join(root, 'telemetry', 'inferences.jsonl')],
       { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
     );
     if (child.pid !== undefined) {
