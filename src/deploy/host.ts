@@ -75,7 +75,9 @@ export class HostDeployment {
         const back = await this.switchTo(previous.id, previous.sha256, request.health_timeout);
         return { ...result, outcome: 'rolled-back', previous, restored: back.ok, ...(back.ok ? { pid: back.pid } : {}), pruned: this.prune(request.keep) };
       }
-      fs.rmSync(this.at('current'), { force: true });
+      // Nothing healthy to go back to: nothing runs (a version that was live before keeps `current`, for `mlp deploy status`).
+      await this.stopSupervisor();
+      if (before === undefined) fs.rmSync(this.at('current'), { force: true });
       return { ...result, outcome: 'failed', pruned: [] };
     } finally {
       release();

@@ -9,9 +9,6 @@ import type { Config } from '../repo/config.js';
 import { parseRemoteUrl, type RemoteSpec, type SshLocation } from '../remote/remote-config.js';
 import { DEPLOY_SSH_OPTIONS } from '../schema/remote-options.js';
 
-/** Names that are `mlp deploy` subcommands, so never target names. */
-export const RESERVED_TARGET_NAMES: readonly string[] = ['status', 'rollback', 'stop', 'help'];
-
 export interface DeployTarget {
   /** The name in config.yaml, or the URL when given as one. */
   name: string;
@@ -97,9 +94,4 @@ export function resolveDeployTarget(config: Config, repoRoot: string, target: st
     ...(str(options.model) !== undefined ? { model: str(options.model) } : {}),
     ...(str(options.image) !== undefined ? { image: str(options.image) } : {}),
   };
-}
-
-/** A target name must be usable as a word in commands and a YAML key, and not be a subcommand. */
-export function checkTargetName(name: string): void {
-  if (RESERVED_TARGET_NAMES.includes(name)) throw usage(`'${name}' cannot name a deploy target: it is an \`mlp deploy\` subcommand`, 'pick another name');
 }
