@@ -219,6 +219,17 @@ describe('mlp deploy (process mode over SSH)', () => {
     expect(objects).toHaveLength(3);
   });
 
+  test('a failed first deploy to an SSH URL leaves nothing running', async () => {
+    const dir = path.join(path.dirname(deployDir), 'first');
+    const url = sshd.url(dir);
+    const other = String(await freePort());
+    const result = mlp('deploy', url, '--model', 'models/broken', '--key-file', sshd.clientKey, '--known-hosts', sshd.knownHosts, '--mlp', `'${process.execPath}' '${MLP_BIN}'`, '--http-port', other);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/did not become healthy: mlp serve exited .*; nothing runs now \(there was no earlier version to go back to\)/);
+    expect(fs.existsSync(path.join(dir, 'current'))).toBe(false);
+    expect(processesOf(dir)).toEqual([]);
+  });
+
   test('an unknown host key is refused, never trusted', () => {
     const other = tempDir('mlp-known-');
     cleanup.push(other);
