@@ -60,7 +60,8 @@ export function registerDeployCommands(program: Command): void {
     const { plural } = await import('../ui/plural.js');
     if (image !== undefined) {
       const { deployImage } = await import('../deploy/container.js');
-      const result = await deployImage(target, image, root, { sending: (bytes) => !flags.json && print(`Sending the image archive (${bytes} bytes)`) });
+      const { formatBytes } = await import('../ui/render.js');
+      const result = await deployImage(target, image, root, { sending: (bytes) => !flags.json && print(`Sending the image archive (${formatBytes(bytes)}) to ${target.location.host}`) });
       if (flags.json) printJson(result);
       else print(`Deployed ${result.image} to ${target.name} with ${result.runtime} as container ${result.container}: healthy (${plural(result.waited_s, 'second')})`);
       return;
