@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LinkType } from '../cache/object-store.js';
 import { readValidatedYaml } from '../schema/cached.js';
-import { CONFIG_KIND, checkRemoteKinds, checkTrackingSecrets, configSchema, type ConfigFile, type ConfigSource, type MonitorConfig, type TrackingConfig } from '../schema/config.js';
+import { CONFIG_KIND, checkDeploySecrets, checkRemoteKinds, checkTrackingSecrets, configSchema, type ConfigFile, type ConfigSource, type DeployTargetConfig, type MonitorConfig, type TrackingConfig } from '../schema/config.js';
 import { ParseCache } from '../util/parse-cache.js';
 
 export interface Config {
@@ -23,6 +23,8 @@ export interface Config {
   tracking?: TrackingConfig;
   /** Defaults of `mlp monitor`'s thresholds. */
   monitor?: MonitorConfig;
+  /** Deploy targets (src/deploy); a password only from config.local.yaml. */
+  deploy?: Record<string, DeployTargetConfig>;
 }
 
 /**
@@ -90,6 +92,7 @@ export function loadConfig(mlpDir: string, cache = ParseCache.inMemory()): Confi
   ) as ConfigFile;
   checkRemoteKinds(merged, sources);
   checkTrackingSecrets(sources);
+  checkDeploySecrets(sources);
   return merged as Config;
 }
 
