@@ -15,7 +15,7 @@
 // train_cifar10's run (its params, history plot, per-epoch live points, the model's reference),
 // which is set against the stage's own time for the "under 1 % of training" figure.
 //
-//   node bench/tracking.mjs [--runs N] [--micro-runs N] [--micro-only] [--cifar10] [--cifar-limit N] [--cifar-epochs N] [--cifar-runs N]
+//   node bench/tracking.mjs [--runs N] [--micro-runs N] [--micro-only] [--cifar10] [--cifar-limit N] [--cifar-epochs N] [--cifar-runs N] [--cifar-archive FILE]
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -42,7 +42,7 @@ for (const file of execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding
 }
 fs.symlinkSync(fs.realpathSync(path.join(root, 'node_modules')), path.join(clone, 'node_modules'));
 if (withCifar) {
-  const archive = path.resolve(root, '../shared/datasets/cifar-10-binary.tar.gz');
+  const archive = path.resolve(option(args, '--cifar-archive', path.resolve(root, '../shared/datasets/cifar-10-binary.tar.gz')));
   let params = fs.readFileSync(path.join(clone, 'params.yaml'), 'utf8');
   params = params.replace('skip_cifar10: true', 'skip_cifar10: false').replace(/source: .*/, `source: ${archive}`).replace(/md5: .*/, "md5: ''");
   params = params.replace(/sha256: ''/, `sha256: ${execFileSync('sha256sum', [archive], { encoding: 'utf8' }).split(' ')[0]}`);
