@@ -3,7 +3,8 @@
  * `<base>/graphql` for the run (its config holds the params and mlp's lineage), and the
  * file-stream endpoint `<base>/files/<entity>/<project>/<run>/file_stream` for the history
  * (`wandb-history.jsonl`, one JSON line per step), the summary (`wandb-summary.json`) and the
- * end of the run (`complete` with an exit code: 0 finished, else failed). Auth: basic `api:<key>`
+ * end of the run (`complete` with an exit code: 0 finished, else failed; a KILLED run is then set
+ * to W&B's own `killed` state, below). Auth: basic `api:<key>`
  * (WANDB_API_KEY). Every call is idempotent: the run's name is mlp's run uid, upserted; history
  * lines are sent at fixed offsets, which the server overwrites.
  */
@@ -30,6 +31,14 @@ const VIEWER = `query Viewer { viewer { id entity } }`;
 
 /** W&B's exit code for a run stopped by a signal (as the client reports a Ctrl-C). */
 const KILLED_EXIT_CODE = 255;
+
+/**
+ * W&B's state for a run "forcibly stopped before it could finish" (its public API's `Run.state`:
+ * running, pending, finished, failed, crashed, killed, preempting, preempted). The file stream
+ * knows only exit codes — any non-zero one ends as `failed` — so a KILLED run's state is set
+ * with `upsertBucket(state:)` after `complete`, as W&B's sweep scheduler reads it back.
+ */
+export const WANDB_KILLED_STATE = 'killed';
 
 export class WandbTracker implements Tracker {
   private readonly base: string;
@@ -115,6 +124,7 @@ export class WandbTracker implements Tracker {
   async endRun(remote: RemoteRun, run: RunRecord): Promise<void> {
     const exitcode = run.status === 'FINISHED' ? 0 : run.status === 'FAILED' ? 1 : KILLED_EXIT_CODE;
     await this.stream(remote, { complete: true, exitcode });
+    if (exitcode === KILLED_EXIT_CODE) await this.upsert({ name: remote.id, project: remote.experimentId, entity: remote.entity, state: WANDB_KILLED_STATE });
   }
 
   private async viewerEntity(): Promise<string> {

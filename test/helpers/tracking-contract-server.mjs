@@ -220,6 +220,8 @@ function mlflow(method, endpoint, query, body) {
 const buckets = new Map(); // entity/project/name → run
 const ENTITY = 'mlp-tester';
 
+/** Run states W&B reports (wandb/apis/public/runs.py `Run.state`); `upsertBucket(state:)` takes one of them. */
+const RUN_STATES = ['running', 'pending', 'finished', 'failed', 'crashed', 'killed', 'preempting', 'preempted'];
 const UPSERT_INPUT = ['id', 'name', 'modelName', 'entityName', 'groupName', 'description', 'displayName', 'notes', 'commit', 'config', 'host', 'debug', 'jobProgram', 'jobRepo', 'jobType', 'state', 'sweep', 'tags', 'summaryMetrics'];
 const VARIABLE_TYPES = { String: isString, 'String!': isString, JSONString: isJsonString, Boolean: (v) => typeof v === 'boolean', '[String!]': listOf(isString) };
 
@@ -271,6 +273,7 @@ function wandbGraphql(body) {
       if (variables[m[2]] !== undefined && variables[m[2]] !== null) bound[m[1]] = variables[m[2]];
     }
     const entity = bound.entityName ?? ENTITY;
+    if (bound.state !== undefined && !RUN_STATES.includes(bound.state)) return { status: 200, body: { errors: [{ message: `invalid run state '${bound.state}' (one of ${RUN_STATES.join(', ')})` }], data: { upsertBucket: null } } };
     if (!bound.modelName) return { status: 200, body: { errors: [{ message: 'project (modelName) is required' }], data: { upsertBucket: null } } };
     const name = bound.name ?? randomUUID().slice(0, 8);
     const key = `${entity}/${bound.modelName}/${name}`;

@@ -62,6 +62,15 @@ describe('W&B client', () => {
     expect(run.history).toHaveLength(3);
   });
 
+  test("an interrupted stage (KILLED) ends in W&B's own killed state, not as failed", async () => {
+    const base = servers.wandbBaseUrl();
+    const record = runRecord({ backend: 'wandb', uri: base, experiment: project() }, { status: 'KILLED' });
+    await deliver(record, new WandbTracker(base, servers.wandbKey(), http), new Outbox(path.join(dir, 'k')));
+    const run = await wandbRun(base, servers.wandbKey(), record.delivery.remote?.entity as string, record.destination.experiment, wandbRunId(record.uid));
+    expect(run.state).toBe('killed');
+    expect(run.history).toHaveLength(3); // what it logged before it was stopped is kept
+  });
+
   contractOnly('a wrong API key is refused and not retried', async () => {
     const record = runRecord({ backend: 'wandb', uri: servers.url, experiment: project() });
     const error = await deliver(record, new WandbTracker(servers.url, 'wrong', http), new Outbox(path.join(dir, 'c'))).catch((e: unknown) => e);
