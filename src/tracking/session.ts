@@ -182,7 +182,7 @@ export class TrackingSession {
     const { points, next } = readLiveFrom(open.live, open.read);
     if (points.length === 0) return;
     try {
-      this.tracker ??= openTracker(record.destination, this.repo.config, this.env, this.settings.timeoutMs);
+      this.tracker ??= await openTracker(record.destination, this.repo.config, this.env, this.settings.timeoutMs);
       if (!record.delivery.remote) {
         // Counted as an attempt first: if the answer is lost, the final delivery looks the run up instead of creating another.
         record.delivery.attempts++;
@@ -206,7 +206,7 @@ export class TrackingSession {
     }
     if (!this.outbox.claim(record)) return undefined; // another mlp is sending it
     try {
-      this.tracker ??= openTracker(record.destination, this.repo.config, this.env, this.settings.timeoutMs);
+      this.tracker ??= await openTracker(record.destination, this.repo.config, this.env, this.settings.timeoutMs);
       await deliver(record, this.tracker, this.outbox);
       this.report.delivered++;
       return undefined;

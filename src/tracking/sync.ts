@@ -55,7 +55,7 @@ export async function syncOutbox(repo: Repo, env: NodeJS.ProcessEnv = process.en
     try {
       let tracker = trackers.get(key);
       if (!tracker) {
-        tracker = openTracker(record.destination, repo.config, env, settings.timeoutMs);
+        tracker = await openTracker(record.destination, repo.config, env, settings.timeoutMs);
         trackers.set(key, tracker);
       }
       await deliver(record, tracker, outbox);
