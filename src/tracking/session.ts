@@ -23,11 +23,12 @@ import { parseMetrics } from '../metrics/metrics.js';
 import { DEFAULT_PARAMS_FILE } from '../pipeline/schema.js';
 import type { Stage } from '../pipeline/types.js';
 import type { Repo } from '../repo/repo.js';
+import { isSha256 } from '../schema/sha256.js';
 import { mlpVersion } from '../version.js';
-import { deliver } from './deliver.js';
+import { cacheContent, deliver } from './deliver.js';
 import { LIVE_ENV, readLiveFile, readLiveFrom } from './live.js';
 import { Outbox, endCutOffRun, isStageRunning, liveFile } from './outbox.js';
-import type { RunRecord, RunStatus } from './run-record.js';
+import type { ArtifactRef, RunRecord, RunStatus } from './run-record.js';
 import { plotSeries } from './series.js';
 import { openTracker, type TrackingSettings } from './settings.js';
 import { TrackingError, type Tracker } from './tracker.js';
@@ -207,7 +208,7 @@ export class TrackingSession {
     if (!this.outbox.claim(record)) return undefined; // another mlp is sending it
     try {
       this.tracker ??= await openTracker(record.destination, this.repo.config, this.env, this.settings.timeoutMs);
-      await deliver(record, this.tracker, this.outbox);
+      await deliver(record, this.tracker, this.outbox, cacheContent(this.repo.objects));
       this.report.delivered++;
       return undefined;
     } catch (error) {
@@ -273,10 +274,31 @@ export class TrackingSession {
       for (const dep of entry?.deps ?? []) tags[`mlp.dep.${dep.path}`] = dep.hash;
       for (const out of entry?.outs ?? []) {
         tags[`mlp.out.${out.path}`] = out.hash;
-        record.artifacts.push({ path: out.path, sha256: out.hash, size: out.size });
+        record.artifacts.push(this.artifact(stage, out.path, out.hash, out.size, out.nfiles !== undefined));
       }
     }
     record.tags = tags;
+  }
+
+  /**
+   * An output as the run logs it: a reference, and the bytes too when `tracking.artifacts` allows
+   * its size and it is in the cache (a directory's files are listed from its manifest now, so
+   * the delivery needs nothing but the objects).
+   */
+  private artifact(stage: Stage, outPath: string, hash: string, size: number, directory: boolean): ArtifactRef {
+    const ref: ArtifactRef = { path: outPath, sha256: hash, size };
+    const limit = this.settings.artifactLimit;
+    const cached = stage.outs.find((o) => o.path === outPath)?.cache !== false;
+    if (limit <= 0 || size > limit || !cached || !isSha256(hash)) return ref;
+    try {
+      if (directory) ref.files = this.repo.objects.readManifest(hash).map((e) => ({ path: e.path, sha256: e.hash, size: e.size }));
+      else if (!this.repo.objects.has(hash)) return ref;
+    } catch (error) {
+      this.report.warnings.push(`stage '${stage.name}': output '${outPath}' is logged by reference only: ${error instanceof Error ? error.message : String(error)}`);
+      return ref;
+    }
+    ref.upload = true;
+    return ref;
   }
 }
 

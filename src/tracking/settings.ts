@@ -8,6 +8,7 @@
  */
 import path from 'node:path';
 import { ExitCode, MlpError } from '../errors.js';
+import { parseSize } from '../pipeline/resources.js';
 import { globToRegExp } from '../pipeline/targets.js';
 import type { Config } from '../repo/config.js';
 import { TRACKING_BACKENDS, type TrackingBackendName } from '../schema/config.js';
@@ -24,6 +25,8 @@ export interface TrackingSettings {
   destination: RunDestination | undefined;
   required: boolean;
   timeoutMs: number;
+  /** Outputs up to this many bytes are uploaded as artifacts (`tracking.artifacts`); 0: references only. */
+  artifactLimit: number;
   /** Whether a stage is tracked (`tracking.exclude`). */
   tracks(stage: string): boolean;
 }
@@ -42,6 +45,7 @@ export function trackingSettings(root: string, config: Config, env: NodeJS.Proce
     backend,
     required: t.required === true,
     timeoutMs: (t.timeout ?? DEFAULT_TIMEOUT_S) * 1000,
+    artifactLimit: t.artifacts === undefined ? 0 : (parseSize(t.artifacts) ?? 0),
     tracks: (stage: string) => !patterns.some((p) => p.test(stage)),
   };
   const project = path.basename(root);
