@@ -19,6 +19,9 @@ export async function deliver(record: RunRecord, tracker: Tracker, outbox: Outbo
   try {
     let remote = delivery.remote;
     if (!remote || !delivery.done.includes('start')) {
+      // Recorded before the run is created: if mlp is killed after the server created it and
+      // before its answer came back, the next delivery looks the run up instead of creating another.
+      if (!resuming) outbox.write(record);
       remote = await tracker.startRun(record, resuming);
       delivery.remote = remote;
       markDone(record, 'start');

@@ -109,6 +109,9 @@ export class TrackingSession {
       artifacts: [],
       delivery: { done: [], attempts: 0 },
     };
+    // What is known before the stage runs, so that a run cut off by a kill of mlp still says what it was.
+    record.params = stageParams(this.repo, stage, (warning) => this.report.warnings.push(warning));
+    record.tags = this.lineage(stage, record);
     const live = liveFile(this.repo.tmpDir, uid);
     try {
       fs.mkdirSync(path.dirname(live), { recursive: true });
@@ -185,8 +188,9 @@ export class TrackingSession {
     try {
       this.tracker ??= await openTracker(record.destination, this.repo.config, this.env, this.settings.timeoutMs);
       if (!record.delivery.remote) {
-        // Counted as an attempt first: if the answer is lost, the final delivery looks the run up instead of creating another.
+        // Counted as an attempt, on disk, first: if the answer is lost (or mlp is killed waiting for it), the final delivery looks the run up instead of creating another.
         record.delivery.attempts++;
+        this.outbox.write(record);
         record.delivery.remote = await this.tracker.startRun(record, false);
         record.delivery.done.push('start');
         this.outbox.write(record);
@@ -234,10 +238,28 @@ export class TrackingSession {
     }
   }
 
+  /** Lineage tags known when the stage starts: git, stage, mlp, command, run. */
+  private lineage(stage: Stage, record: RunRecord): Record<string, string> {
+    const tags: Record<string, string> = {
+      ...this.git,
+      'mlp.stage': stage.name,
+      'mlp.version': mlpVersion(),
+      'mlp.cmd': stage.cmd.join('\n'),
+      'mlp.run_uid': record.uid,
+      'mlflow.runName': record.runName,
+      'mlflow.source.name': `mlp repro ${stage.name}`,
+      'mlflow.source.type': 'PROJECT',
+      'mlflow.user': os.userInfo().username,
+    };
+    if (this.git['mlp.git.commit']) tags['mlflow.source.git.commit'] = this.git['mlp.git.commit'];
+    if (this.git['mlp.git.branch']) tags['mlflow.source.git.branch'] = this.git['mlp.git.branch'];
+    if (this.experiment) tags['mlp.experiment'] = this.experiment;
+    return tags;
+  }
+
   /** Fills in what the stage declared and produced. */
   private complete(stage: Stage, record: RunRecord, live: string): void {
     const root = this.repo.root;
-    record.params = stageParams(this.repo, stage, (warning) => this.report.warnings.push(warning));
     for (const out of stage.outs) {
       const abs = path.join(root, out.path);
       if (out.kind === 'metric') {
@@ -254,20 +276,7 @@ export class TrackingSession {
       }
     }
     record.series.push(...readLiveFile(live));
-    const tags: Record<string, string> = {
-      ...this.git,
-      'mlp.stage': stage.name,
-      'mlp.version': mlpVersion(),
-      'mlp.cmd': stage.cmd.join('\n'),
-      'mlp.run_uid': record.uid,
-      'mlflow.runName': record.runName,
-      'mlflow.source.name': `mlp repro ${stage.name}`,
-      'mlflow.source.type': 'PROJECT',
-      'mlflow.user': os.userInfo().username,
-    };
-    if (this.git['mlp.git.commit']) tags['mlflow.source.git.commit'] = this.git['mlp.git.commit'];
-    if (this.git['mlp.git.branch']) tags['mlflow.source.git.branch'] = this.git['mlp.git.branch'];
-    if (this.experiment) tags['mlp.experiment'] = this.experiment;
+    const tags = this.lineage(stage, record);
     if (record.status === 'FINISHED') {
       // The lock entry this run just recorded: the exact bytes it read and wrote.
       const entry = this.repo.lock.get(stage.name);
