@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
 import { PROJECT_ROOT, git, makeRepo, runMlp, startMlp, tempDir, waitFor } from '../helpers/cli.js';
+import { mlflowKey } from '../../src/tracking/mlflow.js';
 import { REAL_MLFLOW, TrackingServers, asMap, mlflowGet, mlflowRuns, wandbRun } from '../helpers/tracking-servers.js';
 
 let servers: TrackingServers;
@@ -343,10 +344,11 @@ describe('the example pipeline with --track mlflow', () => {
       expect(run.info.status).toBe('FINISHED');
       const tags = asMap(run.data.tags);
       expect(tags).toMatchObject({ 'mlp.git.commit': head, 'mlp.git.branch': 'main', 'mlp.git.dirty': 'false', 'mlp.stage': stage, 'mlp.version': expect.stringMatching(/^\d+\.\d+\.\d+/) });
-      for (const dep of lock.stages[stage]?.deps ?? []) expect(tags[`mlp.dep.${dep.path}`]).toBe(dep.sha256);
+      // Keys as MLflow takes them (`@` is not a key character: node_modules/@stdlib → node_modules/_stdlib).
+      for (const dep of lock.stages[stage]?.deps ?? []) expect(tags[mlflowKey(`mlp.dep.${dep.path}`)]).toBe(dep.sha256);
       for (const out of lock.stages[stage]?.outs ?? []) {
-        expect(tags[`mlp.out.${out.path}`]).toBe(out.sha256);
-        expect(tags[`mlp.artifact.${out.path}`]).toBe(`sha256:${out.sha256} size:${out.size}`);
+        expect(tags[mlflowKey(`mlp.out.${out.path}`)]).toBe(out.sha256);
+        expect(tags[mlflowKey(`mlp.artifact.${out.path}`)]).toBe(`sha256:${out.sha256} size:${out.size}`);
       }
     }
 
@@ -365,14 +367,16 @@ describe('the example pipeline with --track mlflow', () => {
     expect(losses.map((m) => Number(m.step))).toEqual(losses.map((_, i) => Number(losses[0]?.step) + i));
     expect(losses.at(-1)!.value).toBeLessThan(losses[0]!.value);
 
-    // Artifacts: models/text (3.9 MB) and the metrics file are within 5MB and uploaded; data/text (33 MB) is a reference only.
+    // Artifacts: models/text (3.9 MB) is within 5MB and uploaded; data/text (33 MB) is a reference only.
     const root = `${servers.mlflowUri()}/api/2.0/mlflow-artifacts/artifacts/${String(train.info.artifact_uri).replace(/^mlflow-artifacts:\//, '')}`;
     const modelFiles = fs.readdirSync(path.join(clone, 'models/text'));
     for (const file of modelFiles) {
       const uploaded = Buffer.from((await (await fetch(`${root}/models/text/${file}`)).arrayBuffer()) as ArrayBuffer);
       expect(uploaded.equals(fs.readFileSync(path.join(clone, 'models/text', file)))).toBe(true);
     }
-    expect(await fetch(`${root}/metrics/text.json`).then((r) => r.text())).toBe(fs.readFileSync(path.join(clone, 'metrics/text.json'), 'utf8'));
+    // metrics/text.json is committed to git, not kept in mlp's cache: referenced, not uploaded.
+    const trainListing = await fetch(`${servers.mlflowUri()}/api/2.0/mlflow-artifacts/artifacts?path=${encodeURIComponent(String(train.info.artifact_uri).replace(/^mlflow-artifacts:\//, ''))}`).then((r) => r.json());
+    expect(trainListing).toEqual({ files: [{ path: 'models', is_dir: true }] });
     const prepare = byStage.get('prepare_data_text');
     const prepareRoot = String(prepare.info.artifact_uri).replace(/^mlflow-artifacts:\//, '');
     const listed = await fetch(`${servers.mlflowUri()}/api/2.0/mlflow-artifacts/artifacts?path=${encodeURIComponent(prepareRoot)}`).then((r) => r.json());
