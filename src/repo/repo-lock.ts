@@ -88,7 +88,7 @@ export class RepoLock {
         try {
           fs.linkSync(mine, file);
           const lock = new RepoLock(file, info);
-          removeLeftoverClaims(tmpDir);
+          removeLeftoverClaims(tmpDir, 'lock.claim-');
           return lock;
         } catch (error) {
           if (errorCode(error) !== 'EEXIST') throw error;
@@ -259,18 +259,70 @@ function stopStaleStages(info: LockInfo | undefined): number[] {
 }
 
 /** Claims of earlier takeovers whose holders died; safe to remove once this process holds the lock (none can apply to it). */
-function removeLeftoverClaims(tmpDir: string): void {
+function removeLeftoverClaims(dir: string, prefix: string): void {
   let names: string[];
   try {
-    names = fs.readdirSync(tmpDir);
+    names = fs.readdirSync(dir);
   } catch {
     return;
   }
   for (const name of names) {
-    if (!name.startsWith('lock.claim-')) continue;
-    const info = readInfo(path.join(tmpDir, name));
+    if (!name.startsWith(prefix)) continue;
+    const info = readInfo(path.join(dir, name));
     if (info && info !== 'gone' && info.host === os.hostname() && isSameProcess(info.pid, info.pidStart)) continue;
-    fs.rmSync(path.join(tmpDir, name), { force: true });
+    fs.rmSync(path.join(dir, name), { force: true });
+  }
+}
+
+/** A lock on one item taken with `tryLockFile`. */
+export interface FileLock {
+  /** Removes the lock, if it is still this one. */
+  release(): void;
+}
+
+/**
+ * An exclusive lock on `file` for this process, with the repository lock's guarantees — it
+ * appears complete (pid, host, start time, id) or not at all, and a lock whose process is gone
+ * is taken over by one process only, through the same claim — but without waiting: undefined
+ * when a live process holds it or is writing or taking it over right now. For locks on single
+ * items, such as a run in the tracking outbox.
+ */
+export function tryLockFile(file: string, command: string): FileLock | undefined {
+  const dir = path.dirname(file);
+  fs.mkdirSync(dir, { recursive: true });
+  const info = {
+    pid: process.pid,
+    host: os.hostname(),
+    command,
+    started: new Date().toISOString(),
+    id: randomBytes(8).toString('hex'),
+    pidStart: processStartTime(process.pid),
+    stages: [] as number[],
+  };
+  const mine = `${file}.${tempOwnerTag()}.tmp`;
+  fs.writeFileSync(mine, `${JSON.stringify(info)}\n`);
+  try {
+    for (let attempt = 0; attempt < 4; attempt++) {
+      try {
+        fs.linkSync(mine, file);
+        removeLeftoverClaims(dir, `${path.basename(file)}.claim-`);
+        return {
+          release() {
+            const now = readInfo(file);
+            if (now !== 'gone' && now?.id === info.id) fs.rmSync(file, { force: true });
+          },
+        };
+      } catch (error) {
+        if (errorCode(error) !== 'EEXIST') throw error;
+      }
+      const holder = inspect(file);
+      if (holder.kind === 'live' || holder.kind === 'busy') return undefined;
+      if (holder.kind === 'stale' && takeOver(file, holder, mine, () => {}) === 'busy') return undefined;
+      // Gone, or taken over by this process: try again.
+    }
+    return undefined;
+  } finally {
+    fs.rmSync(mine, { force: true });
   }
 }
 

@@ -6,7 +6,7 @@
 import type * as V from 'valibot';
 import { integerSchema, stringSchema } from './common.js';
 import { PipelineError } from '../errors.js';
-import { parseResources } from '../pipeline/resources.js';
+import { parseResources, parseSize } from '../pipeline/resources.js';
 import { locate, mapOf, strictMap, type FileKind } from './located.js';
 import { valibot } from './valibot.js';
 
@@ -94,6 +94,11 @@ export interface TrackingConfig {
   timeout?: number;
   /** Stages (names or shell-style patterns) that are never tracked. */
   exclude?: string[];
+  /**
+   * Outputs up to this size (`50MB`, or bytes) are uploaded as artifacts; larger ones, and all
+   * of them without it, are logged as a reference to their sha256 in mlp's cache.
+   */
+  artifacts?: string | number;
   /** Credentials: accepted in config.local.yaml only (checkTrackingSecrets). */
   token?: string;
   username?: string;
@@ -179,6 +184,12 @@ export function configSchema(): V.GenericSchema<unknown, ConfigFile> {
             required: v.optional(v.boolean((issue) => `must be true or false, got ${issue.received}`)),
             timeout: v.optional(integerSchema(1, 'timeout: 10')),
             exclude: v.optional(v.array(stringSchema('exclude: [prepare_data_text]'), (issue) => `must be a list of stage names or patterns, got ${issue.received}\ne.g. exclude: [prepare_*]`)),
+            artifacts: v.optional(
+              v.pipe(
+                v.union([v.string(), v.number()], (issue) => `must be a size such as 50MB, got ${issue.received}\ne.g. artifacts: 50MB`),
+                v.check((value) => parseSize(value) !== undefined, (issue) => `must be a size such as 50MB or a number of bytes, got ${JSON.stringify(issue.input)}\ne.g. artifacts: 50MB`),
+              ),
+            ),
             ...Object.fromEntries(TRACKING_SECRETS.map((name) => [name, v.optional(stringSchema(`${name}: ... (in config.local.yaml)`))])),
           },
           'a mapping of tracking options',
