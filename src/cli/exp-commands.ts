@@ -426,6 +426,18 @@ export function registerExpCommands(program: Command): void {
     });
 
   exp
+    .command('clean')
+    .description('remove what killed jobs, workers and runs left behind (job worktrees, queue refs of no entry, half-made entries, temp files); experiments, queued entries and logs stay')
+    .option('--dry-run', 'only print what would be removed')
+    .action(async (flags: { dryRun?: boolean }) => {
+      await withRepo(undefined, async (repo) => {
+        const { cleanExperiments } = await import('../exp/clean.js');
+        const { renderClean } = await import('../ui/queue.js');
+        process.stdout.write(renderClean(cleanExperiments(repo.root, repo.tmpDir, { dryRun: flags.dryRun === true }), flags.dryRun === true));
+      });
+    });
+
+  exp
     .command('list')
     .alias('ls')
     .description('list the experiments of the baseline (HEAD), or of every baseline')
