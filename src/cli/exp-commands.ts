@@ -275,7 +275,13 @@ export function registerExpCommands(program: Command): void {
       await withRepo(undefined, async (repo) => {
         const { showExperiments } = await import('../exp/show.js');
         const { expShowJson, renderExpShow } = await import('../ui/exp.js');
-        const rows = showExperiments(repo.root, (hash) => repo.objects.objectPath(hash), { allCommits: flags.allCommits === true, commits: flags.num });
+        let workspacePipeline;
+        try {
+          workspacePipeline = repo.pipeline;
+        } catch {
+          workspacePipeline = undefined; // a broken pipeline.yaml: its row says why
+        }
+        const rows = showExperiments(repo.root, (hash) => repo.objects.objectPath(hash), { allCommits: flags.allCommits === true, commits: flags.num, workspacePipeline });
         const sort = { sortBy: flags.sortBy, sortOrder: flags.sortOrder, onlyChanged: flags.onlyChanged === true, params: flags.param, metrics: flags.metric };
         if (flags.json) {
           printJson(expShowJson(rows, sort));
