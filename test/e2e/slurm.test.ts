@@ -73,7 +73,6 @@ stages:
     expect(read(dir, 'both.txt')).toBe('left\nright\n');
     // Hashed and recorded on this host, as for a local run.
     expect(read(dir, 'pipeline.lock')).toMatch(/path: both.txt\n\s+sha256: [0-9a-f]{64}/);
-    expect(runMlp(dir, ['status', 'join']).stdout).not.toContain('join');
 
     const left = showJob(conf, read(dir, 'left.job').trim());
     expect(left.JobState).toBe('COMPLETED');
