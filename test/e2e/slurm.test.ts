@@ -4,6 +4,7 @@
  * `retries:`, Ctrl-C, and kill -9 of mlp with jobs in flight. Skipped (with the reason) where the
  * cluster cannot start; in CI it must.
  */
+import { jest } from '@jest/globals';
 import fs from 'node:fs';
 import path from 'node:path';
 import { makeRepo, read, runMlp, startMlp, waitFor } from '../helpers/cli.js';
@@ -12,6 +13,8 @@ import { showJob, slurm, startSlurm, stopSlurm } from '../helpers/slurm.js';
 const cluster = startSlurm();
 if (!cluster.ok) console.warn(`skipping the Slurm tests: the test cluster did not start: ${cluster.reason}`);
 const describeSlurm = cluster.ok ? describe : describe.skip;
+// Each test takes a few seconds; a machine running many test files at once may take much longer.
+jest.setTimeout(150_000);
 const conf = cluster.ok ? cluster.conf : '';
 
 const previousConf = process.env.SLURM_CONF;
@@ -43,9 +46,9 @@ const lockJobs = (dir: string): unknown[] => {
 
 describeSlurm('the Slurm executor', () => {
   test('independent stages run at the same time as jobs, with their resources, and outputs are committed here', () => {
-    // Each waits (up to 15 s) for the other to have started: this only passes when both jobs run at once.
+    // Each waits (up to 40 s) for the other to have started: this only passes when both jobs run at once.
     const stage = (me: string, other: string): string =>
-      `echo $SLURM_JOB_ID > ${me}.job; touch started-${me}; i=0; while [ ! -e started-${other} ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i+1)); done; ` +
+      `echo $SLURM_JOB_ID > ${me}.job; touch started-${me}; i=0; while [ ! -e started-${other} ] && [ $i -lt 400 ]; do sleep 0.1; i=$((i+1)); done; ` +
       `[ -e started-${other} ] && echo ${me}-saw-${other} && echo ${me} > ${me}.txt`;
     const dir = repo(`
 stages:
@@ -116,10 +119,10 @@ stages:
 `);
     const { child, done } = startMlp(dir, ['repro']);
     try {
-      await waitFor(() => fs.existsSync(path.join(dir, 'first.job')) && read(dir, 'first.job').trim() !== '', 20000);
+      await waitFor(() => fs.existsSync(path.join(dir, 'first.job')) && read(dir, 'first.job').trim() !== '', 60000);
       slurm(conf, 'scontrol', 'update', 'NodeName=localhost', 'State=DOWN', 'Reason=mlp-test');
       const first = read(dir, 'first.job').trim();
-      await waitFor(() => state(first) === 'NODE_FAIL', 20000);
+      await waitFor(() => state(first) === 'NODE_FAIL', 60000);
     } finally {
       // The resubmitted job waits for the node to come back.
       resumeNode();
@@ -139,7 +142,7 @@ stages:
     executor: slurm
 `);
     const { child, done } = startMlp(dir, ['repro']);
-    await waitFor(() => fs.existsSync(path.join(dir, 'slow.job')) && read(dir, 'slow.job').trim() !== '', 20000);
+    await waitFor(() => fs.existsSync(path.join(dir, 'slow.job')) && read(dir, 'slow.job').trim() !== '', 60000);
     const id = read(dir, 'slow.job').trim();
     expect(state(id)).toBe('RUNNING');
     child.kill('SIGINT');
@@ -159,7 +162,7 @@ stages:
     executor: slurm
 `);
     const { child, done } = startMlp(dir, ['repro']);
-    await waitFor(() => fs.existsSync(path.join(dir, 'slow.job')) && read(dir, 'slow.job').trim() !== '', 20000);
+    await waitFor(() => fs.existsSync(path.join(dir, 'slow.job')) && read(dir, 'slow.job').trim() !== '', 60000);
     const id = read(dir, 'slow.job').trim();
     expect(lockJobs(dir)).toEqual([{ executor: 'slurm', id, conf }]);
     child.kill('SIGKILL');
