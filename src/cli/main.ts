@@ -13,6 +13,7 @@ import { registerRemoteCommands } from './remote-commands.js';
 import { registerRepoCommands } from './repo-commands.js';
 import { registerExpCommands } from './exp-commands.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerMonitorCommand } from './monitor-command.js';
 import { registerTrackCommands } from './track-commands.js';
 import { registerPlotsCommands } from './plots-commands.js';
 import { registerMigrateCommand } from './migrate-command.js';
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerRepoCommands(program);
   registerExpCommands(program);
   registerServeCommand(program);
+  registerMonitorCommand(program);
   registerTrackCommands(program);
   registerPlotsCommands(program);
   registerMigrateCommand(program);
