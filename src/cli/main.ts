@@ -14,6 +14,7 @@ import { registerRepoCommands } from './repo-commands.js';
 import { registerExpCommands } from './exp-commands.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerMonitorCommand } from './monitor-command.js';
+import { registerImageCommands } from './image-commands.js';
 import { registerTrackCommands } from './track-commands.js';
 import { registerPlotsCommands } from './plots-commands.js';
 import { registerMigrateCommand } from './migrate-command.js';
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerExpCommands(program);
   registerServeCommand(program);
   registerMonitorCommand(program);
+  registerImageCommands(program);
   registerTrackCommands(program);
   registerPlotsCommands(program);
   registerMigrateCommand(program);
