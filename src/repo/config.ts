@@ -17,6 +17,10 @@ export interface Config {
   remotes?: Record<string, Record<string, unknown>>;
   /** Sizes of resource pools (validated at load; parsed by src/pipeline/resources.ts). */
   resources?: Record<string, unknown> | null;
+  /** The default executor (src/executors): local unless set. */
+  executor?: 'local' | 'slurm';
+  /** sbatch options for every Slurm job (validated at load). */
+  slurm?: Record<string, unknown>;
   /** How `${mapping}` in `cmd` becomes arguments (DVC's `parsing` section). */
   parsing?: { bool?: 'store_true' | 'boolean_optional'; list?: 'nargs' | 'append' };
   /** Where stage runs are logged (src/tracking); credentials only from config.local.yaml. */

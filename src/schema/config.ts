@@ -7,6 +7,7 @@ import type * as V from 'valibot';
 import { integerSchema, stringSchema } from './common.js';
 import { PipelineError } from '../errors.js';
 import { parseResources, parseSize } from '../pipeline/resources.js';
+import { parseSlurmOptions } from '../executors/slurm/options.js';
 import { locate, mapOf, strictMap, type FileKind } from './located.js';
 import { valibot } from './valibot.js';
 
@@ -29,6 +30,10 @@ export interface ConfigFile {
   core?: { jobs?: number; remote?: string } | null;
   remotes?: Record<string, Record<string, unknown> | null | undefined> | null;
   resources?: Record<string, unknown> | null;
+  /** Where stages run unless they say (`executor:` in pipeline.yaml) or `--executor` does: local or slurm. */
+  executor?: 'local' | 'slurm' | null;
+  /** sbatch options every Slurm job gets (partition, account, …); a stage's `slurm:` map wins. */
+  slurm?: Record<string, unknown> | null;
   /** DVC's `parsing` options: how `${mapping}` in a stage's `cmd` becomes arguments. */
   parsing?: { bool?: 'store_true' | 'boolean_optional'; list?: 'nargs' | 'append' } | null;
   /** Where every stage run is logged (src/tracking): none, MLflow or W&B. */
@@ -195,6 +200,24 @@ export function configSchema(): V.GenericSchema<unknown, ConfigFile> {
           'a mapping of tracking options',
         ),
       ),
+      executor: v.nullish(v.picklist(['local', 'slurm'], (issue) => `must be local or slurm, got ${issue.received}\ne.g. executor: slurm`)),
+      slurm: v.nullish(
+        v.pipe(
+          mapOf(v.unknown(), 'a mapping of sbatch option names to values'),
+          v.rawCheck(({ dataset, addIssue }) => {
+            if (!dataset.typed) return;
+            for (const [name, value] of Object.entries(dataset.value)) {
+              const parsed = parseSlurmOptions({ [name]: value });
+              if (!parsed.ok) {
+                addIssue({
+                  message: `${parsed.message}\ne.g. slurm: {partition: gpu, account: ml-team}`,
+                  path: [{ type: 'object', origin: 'value', input: dataset.value, key: name, value }],
+                });
+              }
+            }
+          }),
+        ),
+      ),
       monitor: v.nullish(
         strictMap(
           {
@@ -228,7 +251,7 @@ export function configSchema(): V.GenericSchema<unknown, ConfigFile> {
         ),
       ),
     },
-    'a mapping of sections (cache, core, remotes, resources, parsing, tracking, monitor, deploy)',
+    'a mapping of sections (cache, core, remotes, resources, executor, slurm, parsing, tracking, monitor, deploy)',
   ));
 }
 
