@@ -78,15 +78,7 @@ export class RepoLock implements ClusterJobTracker {
   static acquire(tmpDir: string, command: string, onStale: (message: string) => void): RepoLock {
     const file = path.join(tmpDir, 'lock');
     fs.mkdirSync(tmpDir, { recursive: true });
-    const info = {
-      pid: process.pid,
-      host: os.hostname(),
-      command,
-      started: new Date().toISOString(),
-      id: randomBytes(8).toString('hex'),
-      pidStart: processStartTime(process.pid),
-      stages: [] as number[],
-    };
+    const info = newLockInfo(command);
     const mine = `${file}.${tempOwnerTag()}.tmp`;
     fs.writeFileSync(mine, `${JSON.stringify(info)}\n`);
     try {
@@ -314,6 +306,19 @@ export interface FileLock {
   release(): void;
 }
 
+/** What a lock file says of its holder: this process, now, with a fresh id. */
+function newLockInfo(command: string) {
+  return {
+    pid: process.pid,
+    host: os.hostname(),
+    command,
+    started: new Date().toISOString(),
+    id: randomBytes(8).toString('hex'),
+    pidStart: processStartTime(process.pid),
+    stages: [] as number[],
+  };
+}
+
 /**
  * An exclusive lock on `file` for this process, with the repository lock's guarantees — it
  * appears complete (pid, host, start time, id) or not at all, and a lock whose process is gone
@@ -324,15 +329,7 @@ export interface FileLock {
 export function tryLockFile(file: string, command: string): FileLock | undefined {
   const dir = path.dirname(file);
   fs.mkdirSync(dir, { recursive: true });
-  const info = {
-    pid: process.pid,
-    host: os.hostname(),
-    command,
-    started: new Date().toISOString(),
-    id: randomBytes(8).toString('hex'),
-    pidStart: processStartTime(process.pid),
-    stages: [] as number[],
-  };
+  const info = newLockInfo(command);
   const mine = `${file}.${tempOwnerTag()}.tmp`;
   fs.writeFileSync(mine, `${JSON.stringify(info)}\n`);
   try {

@@ -4,33 +4,18 @@
  * what the code produces (the work tree stays clean), and the README's `mlp text predict` examples
  * print what they say.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { PROJECT_ROOT, git, runMlp, tempDir } from '../helpers/cli.js';
+import { PROJECT_ROOT, exampleClone, git, runMlp, tempDir } from '../helpers/cli.js';
 import { consoleSteps, matchesOutput, readmeSection, runReadmeCommand } from '../helpers/readme.js';
 
 let clone: string;
 let shims: string;
 
 beforeAll(() => {
-  // A clone of the work tree as it is (tracked files, uncommitted edits included) with the
-  // project's node_modules (where the corpus is) linked in, as `npm ci` would install it.
-  clone = tempDir('mlp-example-');
+  clone = exampleClone();
   shims = tempDir('mlp-shims-');
-  const files = execFileSync('git', ['ls-files', '-z'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).split('\0').filter(Boolean);
-  for (const file of files) {
-    if (/^(src|test|bench|stages)\//.test(file) || !fs.existsSync(path.join(PROJECT_ROOT, file))) continue;
-    fs.mkdirSync(path.dirname(path.join(clone, file)), { recursive: true });
-    fs.copyFileSync(path.join(PROJECT_ROOT, file), path.join(clone, file));
-  }
-  fs.symlinkSync(fs.realpathSync(path.join(PROJECT_ROOT, 'node_modules')), path.join(clone, 'node_modules'));
-  git(clone, 'init', '-q', '-b', 'main');
-  git(clone, 'config', 'user.email', 'test@example.com');
-  git(clone, 'config', 'user.name', 'Test');
-  git(clone, 'add', '-A');
-  git(clone, 'commit', '-qm', 'clone');
 });
 
 afterAll(() => {

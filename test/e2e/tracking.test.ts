@@ -5,12 +5,11 @@
  * warning and the runs wait in the outbox until `mlp track sync`, which sends each exactly once —
  * also after a kill -9 of mlp; credentials never reach config.yaml or the outbox.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
-import { PROJECT_ROOT, git, makeRepo, runMlp, startMlp, tempDir, waitFor } from '../helpers/cli.js';
+import { exampleClone, git, makeRepo, runMlp, startMlp, tempDir, waitFor } from '../helpers/cli.js';
 import { mlflowKey } from '../../src/tracking/mlflow.js';
 import { REAL_MLFLOW, TrackingServers, asMap, mlflowGet, mlflowRuns, wandbRun } from '../helpers/tracking-servers.js';
 
@@ -303,27 +302,14 @@ describe('mlp repro --track wandb', () => {
 });
 
 describe('the example pipeline with --track mlflow', () => {
-  /** A clone of the work tree (tracked files) with the project's node_modules, where the corpus is. */
-  function exampleClone(): string {
-    const clone = tempDir('mlp-track-example-');
+  function clonedExample(): string {
+    const clone = exampleClone('mlp-track-example-');
     dirs.push(clone);
-    const files = execFileSync('git', ['ls-files', '-z'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).split('\0').filter(Boolean);
-    for (const file of files) {
-      if (/^(src|test|bench|stages)\//.test(file) || !fs.existsSync(path.join(PROJECT_ROOT, file))) continue;
-      fs.mkdirSync(path.dirname(path.join(clone, file)), { recursive: true });
-      fs.copyFileSync(path.join(PROJECT_ROOT, file), path.join(clone, file));
-    }
-    fs.symlinkSync(fs.realpathSync(path.join(PROJECT_ROOT, 'node_modules')), path.join(clone, 'node_modules'));
-    git(clone, 'init', '-q', '-b', 'main');
-    git(clone, 'config', 'user.email', 'test@example.com');
-    git(clone, 'config', 'user.name', 'Test');
-    git(clone, 'add', '-A');
-    git(clone, 'commit', '-qm', 'clone');
     return clone;
   }
 
   test('one run per text stage: params, metrics, the solver curve, lineage tags, outputs within the limit as artifacts; exp run names its experiment', async () => {
-    const clone = exampleClone();
+    const clone = clonedExample();
     const experiment = `example-${Math.random().toString(36).slice(2, 10)}`;
     // Machine settings (never committed, so the checkout stays clean): the artifact size limit.
     fs.writeFileSync(path.join(clone, '.mlp/config.local.yaml'), 'tracking:\n  artifacts: 5MB\n');

@@ -115,3 +115,25 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 20000): Prom
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/**
+ * A clone of the project's work tree as it is (tracked files, uncommitted edits included, but not
+ * src/, test/, bench/ or stages/) with the project's node_modules (where the corpus is) linked in,
+ * as `npm ci` would install it: where the example pipeline runs. The caller removes it.
+ */
+export function exampleClone(prefix = 'mlp-example-'): string {
+  const clone = tempDir(prefix);
+  const files = execFileSync('git', ['ls-files', '-z'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).split('\0').filter(Boolean);
+  for (const file of files) {
+    if (/^(src|test|bench|stages)\//.test(file) || !fs.existsSync(path.join(PROJECT_ROOT, file))) continue;
+    fs.mkdirSync(path.dirname(path.join(clone, file)), { recursive: true });
+    fs.copyFileSync(path.join(PROJECT_ROOT, file), path.join(clone, file));
+  }
+  fs.symlinkSync(fs.realpathSync(path.join(PROJECT_ROOT, 'node_modules')), path.join(clone, 'node_modules'));
+  git(clone, 'init', '-q', '-b', 'main');
+  git(clone, 'config', 'user.email', 'test@example.com');
+  git(clone, 'config', 'user.name', 'Test');
+  git(clone, 'add', '-A');
+  git(clone, 'commit', '-qm', 'clone');
+  return clone;
+}
