@@ -10,6 +10,7 @@ import type { HashInfo, ManifestEntry, PathHash, PathHasher, StoreProgress } fro
 import { SymlinkGuard, checkedInside, joinEntry, joinInside, type RepoPath } from '../schema/repo-path.js';
 import type { Sha256 } from '../schema/sha256.js';
 import { readUpTo, removePath } from '../util/fs.js';
+import { tempOwnerTag } from '../util/temp-files.js';
 import { hashBytes } from '../hash/hash-file.js';
 import { REMEMBER_CHECKS_ABOVE, corruptObject, type LinkType, type ObjectStore, type StoredFile } from './object-store.js';
 import type { PlacedRecord } from './placed-record.js';
@@ -34,6 +35,8 @@ const FALLBACK_ERRORS = new Set(['ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EPERM', 'EML
 export class CacheCheckout {
   /** Link types that failed once in this process are not tried again. */
   private readonly unsupported = new Set<LinkType>();
+  /** The cache is on another filesystem than the workspace: temp files go next to their destination. */
+  private crossDevice = false;
 
   constructor(
     private readonly root: string,
@@ -321,47 +324,56 @@ export class CacheCheckout {
         throw corruptObject(object);
       }
     }
-    const tmp = this.store.tempPath();
-    let stat: fs.Stats;
-    try {
+    const stat = this.throughTemp(dest, (tmp) => {
       const out = fs.openSync(tmp, 'wx', 0o644);
       try {
         for (let done = 0; done < bytes.length; ) done += fs.writeSync(out, bytes, done, bytes.length - done);
-        stat = fs.fstatSync(out);
+        return fs.fstatSync(out); // the inode and mtime it sees are dest's after the rename
       } finally {
         fs.closeSync(out);
       }
-      fs.renameSync(tmp, dest); // the inode and mtime fstat saw are dest's now
-    } catch (error) {
-      fs.rmSync(tmp, { force: true });
-      if (errorCode(error) !== 'EXDEV') throw error;
-      fs.writeFileSync(dest, bytes, { mode: 0o644 });
-      stat = fs.statSync(dest);
-    }
+    });
     this.hasher.remember(rel, hash, stat);
     return true;
   }
 
-  /**
-   * Links or copies `object` to a temp file in the cache's temp folder (owner-marked, swept after a
-   * killed command), then renames it over `dest`: a command killed half-way through a copy never
-   * leaves a truncated workspace file, which the next checkout would have to treat as unsaved
-   * work. Where the cache is on another filesystem (no atomic rename), the object goes straight
-   * to `dest`.
-   */
+  /** Links or copies `object` to `dest` through a temp file (see `throughTemp`). */
   private placeAtomically(type: LinkType, object: string, dest: string): void {
-    const tmp = this.store.tempPath();
-    try {
-      linkOrCopy(type, object, tmp);
-      fs.renameSync(tmp, dest);
-      // rename(2) does nothing when both names are hardlinks of one file (a relink of a
-      // workspace file that already is the cache object): the temp name would stay behind.
-      fs.rmSync(tmp, { force: true });
-    } catch (error) {
-      fs.rmSync(tmp, { force: true });
-      if (errorCode(error) !== 'EXDEV') throw error;
-      linkOrCopy(type, object, dest);
+    // rename(2) does nothing when both names are hardlinks of one file (a relink of a workspace
+    // file that already is the cache object): the temp name would stay behind.
+    this.throughTemp(dest, (tmp) => linkOrCopy(type, object, tmp), type === 'hardlink');
+  }
+
+  /**
+   * Fills a temp file with `fill`, then renames it over `dest`: a command killed half-way through
+   * a copy never leaves a truncated workspace file, which the next checkout would have to treat as
+   * unsaved work. The temp file is in the cache's temp folder (owner-marked, swept after a killed
+   * command); where the cache is on another filesystem (rename fails with EXDEV) it is an
+   * owner-marked temp next to `dest` instead, so the swap stays atomic there too.
+   */
+  private throughTemp<T>(dest: string, fill: (tmp: string) => T, mayStay = false): T {
+    for (const tmp of this.crossDevice ? [] : [this.store.tempPath()]) {
+      try {
+        return renamed(tmp, dest, fill, mayStay);
+      } catch (error) {
+        if (errorCode(error) !== 'EXDEV') throw error;
+        this.crossDevice = true;
+      }
     }
+    return renamed(`${dest}.${tempOwnerTag()}.tmp`, dest, fill, mayStay);
+  }
+}
+
+/** `fill(tmp)` then renames `tmp` over `dest`; `tmp` is removed when that fails (or, with `mayStay`, always). */
+function renamed<T>(tmp: string, dest: string, fill: (tmp: string) => T, mayStay: boolean): T {
+  try {
+    const result = fill(tmp);
+    fs.renameSync(tmp, dest);
+    if (mayStay) fs.rmSync(tmp, { force: true });
+    return result;
+  } catch (error) {
+    fs.rmSync(tmp, { force: true });
+    throw error;
   }
 }
 

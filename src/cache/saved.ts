@@ -20,6 +20,7 @@ export const SAVED_DIR = 'saved';
 export function writeSavedRecord(cacheDir: string, stage: string, outPath: RepoPath, info: HashInfo, now = new Date()): string {
   const stamp = now.toISOString().replace(/:/g, '-');
   const dir = path.join(cacheDir, SAVED_DIR, `${stamp}-${stage.replace(/[^A-Za-z0-9_.@-]/g, '_')}`);
+  fs.mkdirSync(dir, { recursive: true });
   writePointer(dir, { path: outPath, info });
   return path.join(dir, pointerFileFor(outPath));
 }

@@ -11,7 +11,7 @@ import { POINTER_SUFFIX } from '../pipeline/schema.js';
 import { readValidatedYaml } from '../schema/cached.js';
 import { parseYaml } from '../schema/located.js';
 import { pointerKind, pointerSchema, reviveImportSource, revivePointer, type ImportSource } from '../schema/pointer.js';
-import { describePathProblem, joinInside, repoPathProblem, type RepoPath } from '../schema/repo-path.js';
+import { SymlinkGuard, describePathProblem, joinInside, repoPathProblem, type RepoPath } from '../schema/repo-path.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { emitYaml } from '../util/yaml-emit.js';
 import type { ParseCache } from '../util/parse-cache.js';
@@ -46,6 +46,9 @@ export function writePointer(root: string, pointer: Omit<Pointer, 'file'>): Repo
     doc.deps = [{ path: pointer.source.path, repo: { url, ...(rev === undefined ? {} : { rev }), rev_lock } }];
     doc.frozen = true;
   }
+  // Every writer of pointer files comes through here, so this is where a directory on the way that
+  // is a symlink out of the repository is refused (joinInside alone is lexical).
+  new SymlinkGuard(root).check(file);
   writeFileAtomic(joinInside(root, file), (pointer.source ? IMPORT_HEADER : HEADER) + emitYaml(doc));
   return file;
 }

@@ -4,6 +4,7 @@
  */
 import { jest } from '@jest/globals';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { CacheCheckout, MissingObjectError } from '../../src/cache/checkout.js';
 import { ObjectStore, type LinkType } from '../../src/cache/object-store.js';
@@ -207,6 +208,31 @@ describe('checkout of a file', () => {
     expect(error).toBeInstanceOf(MlpError);
     expect((error as MlpError).exitCode).toBe(3);
     expect(fs.readdirSync(path.join(r.base, 'outside'))).toEqual([]);
+  });
+});
+
+describe('checkout with the cache on another filesystem (rename fails with EXDEV)', () => {
+  const shm = '/dev/shm';
+  const crossDevice = fs.existsSync(shm) && fs.statSync(shm).dev !== fs.statSync(os.tmpdir()).dev;
+  (crossDevice ? test : test.skip)('restores small and large files, never rewriting one in place, and leaves no temp file', async () => {
+    const r = rig();
+    const cacheDir = fs.mkdtempSync(path.join(shm, 'mlp-cache-'));
+    dirs.push(cacheDir);
+    const store = new ObjectStore(cacheDir, () => r.state);
+    const cache = new CacheCheckout(r.root, store, ['copy'], r.hasher);
+    const big = 'x'.repeat(300 * 1024); // above the whole-read limit: the general copy path
+    for (const [name, v1, v2] of [['small.txt', 'v1', 'v2'], ['big.txt', `${big}1`, `${big}2`]] as const) {
+      writeFiles(r.root, { [name]: v2 });
+      const second = await cache.hashAndSave(P(name));
+      writeFiles(r.root, { [name]: v1 });
+      await cache.hashAndSave(P(name));
+      // Another name for the workspace file (a user's hardlink): an in-place rewrite would change it.
+      fs.linkSync(path.join(r.root, name), path.join(r.base, `${name}.keep`));
+      expect(cache.checkout(P(name), second as PathHash)).toBe('restored');
+      expect(readIn(r, name)).toBe(v2);
+      expect(fs.readFileSync(path.join(r.base, `${name}.keep`), 'utf8')).toBe(v1);
+    }
+    expect(fs.readdirSync(r.root).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 });
 
