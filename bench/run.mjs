@@ -25,6 +25,7 @@ export const BENCHMARKS = [
   { name: 'tracking', script: 'bench/tracking.mjs', what: 'the text stages (and with --cifar10 a short CIFAR-10 training) tracked to none, MLflow and W&B contract servers on loopback', needs: '—' },
   { name: 'remote', script: 'bench/remote.mjs', what: 'push/pull to a local directory, sshd and S3 on loopback, against the AWS SDK', needs: 'python3, openssh-server, ../shared/bench/workloads.py' },
   { name: 'serve', script: 'bench/serve.mjs', what: 'mlp serve vs FastAPI + uvicorn + scikit-learn: requests/s and p50/p99 at 1, 16 and 64 connections', needs: 'python3-fastapi, python3-uvicorn, python3-sklearn for the comparison, ../shared/datasets' },
+  { name: 'image', script: 'bench/image.mjs', what: 'mlp image build time and image size for the text and CIFAR-10 models; push of an unchanged image sends no blob', needs: 'docker-registry for the push, ../shared/datasets' },
   { name: 'text', script: 'bench/text/run.mjs', what: 'mlp text vs scikit-learn on the same splits', needs: 'python3 with scikit-learn (or --no-sklearn), ../shared/datasets' },
   { name: 'cifar10', script: 'bench/cifar10/bench.mjs', what: 'mlp cifar10 training vs PyTorch on the same network', needs: 'TensorFlow.js (npm ci), ../shared/datasets/cifar-10-binary.tar.gz, PyTorch for the comparison' },
 ];

@@ -16,6 +16,8 @@ export const ExitCode = {
   locked: 5,
   /** Refused: it would overwrite or delete workspace files whose content is not in the cache. */
   unsavedChanges: 6,
+  /** `mlp monitor` found drift (drift.json says which tests). */
+  drift: 7,
   /** Interrupted by SIGINT/SIGTERM. */
   interrupted: 130,
 } as const;

@@ -20,12 +20,15 @@ export function registerImportCommands(program: Command): void {
     .option('-o, --out <path>', 'where to put it (default: its name, in the current directory)')
     .option('--json', 'print JSON')
     .action(async (url: string, srcPath: string, flags: ImportFlags) => {
-      await withRepo(commandLine(), async (repo) => {
-        const { getData } = await import('../remote/repo-import.js');
-        const result = await getData(repo, url, srcPath, { rev: flags.rev, out: flags.out });
-        if (flags.json) printJson(result);
-        else print(`Got ${describe(result)} -> ${result.path}`);
-      });
+      const { getData, getDataOutsideRepo } = await import('../remote/repo-import.js');
+      const { findRoot } = await import('../repo/repo.js');
+      // Outside a repository (as `dvc get` allows) the data goes through a temporary cache.
+      const result =
+        findRoot(process.cwd()) === undefined
+          ? await getDataOutsideRepo(url, srcPath, process.cwd(), { rev: flags.rev, out: flags.out })
+          : await withRepo(commandLine(), (repo) => getData(repo, url, srcPath, { rev: flags.rev, out: flags.out }));
+      if (flags.json) printJson(result);
+      else print(`Got ${describe(result)} -> ${result.path}`);
     });
 
   program
@@ -66,7 +69,7 @@ export function registerImportCommands(program: Command): void {
 }
 
 /** `data/x.csv of <url> (main, 1a2b3c4d5e6f)`. */
-function describe(r: ImportResult): string {
+function describe(r: Pick<ImportResult, 'source'>): string {
   const { url, rev, rev_lock } = r.source.repo;
   return `${r.source.path} of ${url} (${rev === undefined ? '' : `${rev}, `}${rev_lock.slice(0, 12)})`;
 }

@@ -13,6 +13,8 @@ import { registerRemoteCommands } from './remote-commands.js';
 import { registerRepoCommands } from './repo-commands.js';
 import { registerExpCommands } from './exp-commands.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerMonitorCommand } from './monitor-command.js';
+import { registerImageCommands } from './image-commands.js';
 import { registerTrackCommands } from './track-commands.js';
 import { registerPlotsCommands } from './plots-commands.js';
 import { registerMigrateCommand } from './migrate-command.js';
@@ -42,6 +44,8 @@ export function buildProgram(): Command {
   registerRepoCommands(program);
   registerExpCommands(program);
   registerServeCommand(program);
+  registerMonitorCommand(program);
+  registerImageCommands(program);
   registerTrackCommands(program);
   registerPlotsCommands(program);
   registerMigrateCommand(program);

@@ -45,7 +45,7 @@ export async function runMigrate(flags: MigrateFlags): Promise<number> {
   try {
     report = await migrate(repo, { dryRun, removeDvc: flags.removeDvc === true });
   } finally {
-    if (!dryRun || existed) repo.close();
+    if (!dryRun) repo.close();
   }
   if (flags.json) printJson(report);
   else {

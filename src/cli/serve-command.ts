@@ -6,6 +6,7 @@ import { isQuiet } from './options.js';
 import { parseSize } from '../pipeline/resources.js';
 import type { ServeEvent } from '../serve/server.js';
 import { plural } from '../ui/plural.js';
+import { MlpError } from '../errors.js';
 
 interface ServeFlags {
   host: string;
@@ -18,6 +19,7 @@ interface ServeFlags {
   logInputs?: boolean;
   watch: boolean;
   shutdownDelay: number;
+  driftReport?: string;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -35,6 +37,7 @@ export function registerServeCommand(program: Command): void {
     .addOption(new Option('--telemetry-max-bytes <size>', 'rotate the inference log at this size').argParser(parseSizeOption).default(100 * 1024 * 1024, '100MB'))
     .option('--log-inputs', 'also log the raw inputs (default: their size and sha256 only)')
     .option('--no-watch', 'do not reload when the model directory changes (SIGHUP still reloads)')
+    .option('--drift-report <file>', "expose `mlp monitor`'s drift.json as mlp_drift_* gauges on /metrics (read at each scrape)")
     .option('--shutdown-delay <seconds>', 'on SIGTERM, keep answering this long (readiness 503) before closing', parseSeconds, 1)
     .action(async (modelDir: string, flags: ServeFlags, command: Command) => {
       process.exitCode = await serve(modelDir, flags, isQuiet(command));
@@ -48,10 +51,13 @@ async function serve(modelDir: string, flags: ServeFlags, quiet: boolean): Promi
   const { TelemetryLog } = await import('../serve/telemetry.js');
   const { detectModelKind, loadServable } = await import('../../stages/servables/load.js');
   const { mlpVersion } = await import('../version.js');
+  const { DriftGauges } = await import('../serve/drift-gauges.js');
 
   const dir = path.resolve(modelDir);
   const kind = detectModelKind(dir);
   const telemetry = flags.telemetry === false ? undefined : new TelemetryLog({ file: path.resolve(flags.telemetry), maxBytes: flags.telemetryMaxBytes, keep: 5, logInputs: flags.logInputs === true });
+  const onEvent = (event: ServeEvent): void => render(event, quiet, flags.workers);
+  const drift = flags.driftReport === undefined ? undefined : new DriftGauges(path.resolve(flags.driftReport), (status) => onEvent({ type: 'drift-report', file: flags.driftReport!, status }));
   const worker = new URL('../../stages/servables/worker.js', import.meta.url);
   const server = new ModelServer({
     host: flags.host,
@@ -60,6 +66,7 @@ async function serve(modelDir: string, flags: ServeFlags, quiet: boolean): Promi
     maxBodyBytes: flags.maxBody,
     mlpVersion: mlpVersion(),
     ...(telemetry ? { telemetry } : {}),
+    ...(drift ? { drift } : {}),
     async load() {
       // The hash first: a model that changes while it loads is caught by the next reload.
       const source = modelSource(dir);
@@ -67,7 +74,7 @@ async function serve(modelDir: string, flags: ServeFlags, quiet: boolean): Promi
       const predictor = flags.workers === 0 ? inProcessPredictor(model) : await workerPredictor(worker, { dir, kind }, flags.workers, model.classes.length);
       return { model, predictor, source };
     },
-    onEvent: (event) => render(event, quiet, flags.workers),
+    onEvent,
   });
 
   await server.start();
@@ -132,6 +139,11 @@ function render(event: ServeEvent, quiet: boolean, workers: number): void {
     case 'request':
       // Structured access log: one JSON line per request.
       if (!quiet) process.stdout.write(`${JSON.stringify({ ts: new Date().toISOString(), ...event, type: undefined })}\n`);
+      return;
+    case 'drift-report':
+      // Said on a change only (the report is read at every scrape).
+      if (!event.status.ok) process.stderr.write(`warning: ${event.status.error.message}: the mlp_drift_* gauges are absent${event.status.error instanceof MlpError && event.status.error.hint ? `\nhint: ${event.status.error.hint}` : ''}\n`);
+      else if (!quiet) process.stdout.write(`Drift report ${event.file}: ${event.status.drift ? 'drift detected' : 'no drift'} (${plural(event.status.tests, 'test')})\n`);
       return;
     case 'draining':
       if (!quiet) process.stdout.write(`Stopping: finishing ${plural(event.inFlight, 'request')} in flight\n`);

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { UnsavedChangesError, filesToDiscard } from '../cache/unsaved.js';
+import { UnsavedChangesError, filesToDelete } from '../cache/unsaved.js';
 import { ExitCode, MlpError } from '../errors.js';
 import { pointerFileFor, writePointer, type Pointer } from '../pointer/pointer-file.js';
 import { definitionOf, PipelineFileEditor } from '../pipeline/edit.js';
@@ -15,7 +15,6 @@ import { POINTER_SUFFIX } from '../pipeline/schema.js';
 import { namedStages, resolveTargets } from '../pipeline/targets.js';
 import type { Repo } from '../repo/repo.js';
 import { SymlinkGuard, joinInside, type RepoPath } from '../schema/repo-path.js';
-import type { Sha256 } from '../schema/sha256.js';
 import { isSameOrInside } from '../util/fs.js';
 import { deleteData } from './checkout-workspace.js';
 
@@ -110,8 +109,7 @@ function isLink(abs: string): boolean {
 /** Deleting `rel` must not lose content the cache lacks (src/cache/unsaved.ts decides which). */
 function refuseUnsaved(repo: Repo, rel: RepoPath): void {
   const now = repo.hasher.hash(rel);
-  // No hash equals '' : every file there counts, saved ones are let through by `inCache`.
-  const files = filesToDiscard(rel, now, '' as Sha256, [], (h) => repo.objects.has(h));
+  const files = now ? filesToDelete(rel, now, (h) => repo.objects.has(h)) : [];
   if (files.length > 0) {
     const error = new UnsavedChangesError(rel, files);
     throw new MlpError(`${rel}: not removed: ${files.length === 1 && files[0] === rel ? 'its content is' : `${files.length} file(s) in it are`} not saved in the cache`, {

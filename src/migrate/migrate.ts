@@ -65,6 +65,8 @@ export function findDvcRoot(cwd: string): string | undefined {
   let dir = path.resolve(cwd);
   for (;;) {
     if (fs.existsSync(path.join(dir, DVC_DIR, 'config')) || fs.statSync(path.join(dir, DVC_DIR), { throwIfNoEntry: false })?.isDirectory()) return dir;
+    // A DVC project above the git repository's top is another project: it is not converted from here.
+    if (fs.existsSync(path.join(dir, '.git'))) return undefined;
     const parent = path.dirname(dir);
     if (parent === dir) return undefined;
     dir = parent;

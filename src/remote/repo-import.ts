@@ -13,8 +13,9 @@
  * commit of that revision.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { ExitCode, MlpError } from '../errors.js';
+import { ExitCode, MlpError, errorCode } from '../errors.js';
 import { localRepoPath, withClone, type Clone } from '../git/clone.js';
 import { trackedPaths } from '../git/tracked.js';
 import type { HashInfo } from '../hash/hash-path.js';
@@ -60,6 +61,52 @@ export async function getData(repo: Repo, url: string, srcPath: string, options:
     repo.placed.forget(dest);
     return { path: dest, info: found.info, source, changed: true };
   });
+}
+
+/** What `mlp get` outside a repository placed: `path` as given (or its default), relative to `cwd`. */
+export interface GotData {
+  path: string;
+  info: HashInfo;
+  source: ImportSource;
+}
+
+/**
+ * `mlp get` where there is no mlp repository (as `dvc get` works anywhere): the objects go
+ * through a temporary repository's cache, verified as always, are checked out there, and the
+ * result is moved to `out` (default: the data's name in `cwd`). An existing file or directory
+ * there is never replaced: the user's data is not ours to discard.
+ */
+export async function getDataOutsideRepo(url: string, srcPath: string, cwd: string, options: ImportOptions = {}): Promise<GotData> {
+  const name = path.posix.basename(srcPath.replace(/\/+$/, ''));
+  const wanted = options.out ?? name;
+  const dest = path.resolve(cwd, wanted);
+  const refuseExisting = (): void => {
+    if (fs.lstatSync(dest, { throwIfNoEntry: false }) !== undefined) {
+      throw new MlpError(`${wanted} already exists: mlp get does not replace it`, { hint: 'choose another name with -o, or move it away first', exitCode: ExitCode.usage });
+    }
+  };
+  refuseExisting();
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-get-'));
+  try {
+    const { repo } = Repo.init(scratch);
+    try {
+      const got = await getData(repo, url, srcPath, { ...options, out: path.join(scratch, name) });
+      refuseExisting(); // again: the clone and the transfer took time
+      fs.mkdirSync(path.dirname(dest), { recursive: true });
+      const placed = joinInside(scratch, got.path);
+      try {
+        fs.renameSync(placed, dest);
+      } catch (error) {
+        if (errorCode(error) !== 'EXDEV') throw error;
+        fs.cpSync(placed, dest, { recursive: true, errorOnExist: true, force: false });
+      }
+      return { path: wanted, info: got.info, source: got.source };
+    } finally {
+      repo.close();
+    }
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 /** `mlp import`: `srcPath` of the repository at `url`, tracked by a pointer that records where it came from. */

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LinkType } from '../cache/object-store.js';
 import { readValidatedYaml } from '../schema/cached.js';
-import { CONFIG_KIND, checkRemoteKinds, checkTrackingSecrets, configSchema, type ConfigFile, type ConfigSource, type TrackingConfig } from '../schema/config.js';
+import { CONFIG_KIND, checkRemoteKinds, checkTrackingSecrets, configSchema, type ConfigFile, type ConfigSource, type MonitorConfig, type TrackingConfig } from '../schema/config.js';
 import { ParseCache } from '../util/parse-cache.js';
 
 export interface Config {
@@ -21,6 +21,8 @@ export interface Config {
   parsing?: { bool?: 'store_true' | 'boolean_optional'; list?: 'nargs' | 'append' };
   /** Where stage runs are logged (src/tracking); credentials only from config.local.yaml. */
   tracking?: TrackingConfig;
+  /** Defaults of `mlp monitor`'s thresholds. */
+  monitor?: MonitorConfig;
 }
 
 /**

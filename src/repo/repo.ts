@@ -33,6 +33,17 @@ import { mlpVersion } from '../version.js';
 
 export const MLP_DIR = '.mlp';
 
+/** The root of the repository containing `cwd` (the nearest directory upwards with `.mlp/`), if any. */
+export function findRoot(cwd: string): string | undefined {
+  let dir = path.resolve(cwd);
+  for (;;) {
+    if (fs.existsSync(path.join(dir, MLP_DIR))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
 /** Whether `cwd` or a directory above it holds a DVC project (`.dvc/`, or dvc.yaml). */
 function dvcProjectAround(cwd: string): boolean {
   for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
@@ -70,19 +81,13 @@ export class Repo {
 
   /** The repository containing `cwd` (the nearest directory upwards with `.mlp/`). */
   static find(cwd = process.cwd()): Repo {
-    let dir = path.resolve(cwd);
-    for (;;) {
-      if (fs.existsSync(path.join(dir, MLP_DIR))) return new Repo(dir);
-      const parent = path.dirname(dir);
-      if (parent === dir) {
-        throw new MlpError(`not an mlp repository: no ${MLP_DIR}/ directory in ${cwd} or above`, {
-          hint: dvcProjectAround(cwd)
-            ? 'this is a DVC project: convert it with `mlp migrate` (`mlp migrate --dry-run` shows what it would do)'
-            : 'run `mlp init` at the root of your project',
-        });
-      }
-      dir = parent;
-    }
+    const root = findRoot(cwd);
+    if (root !== undefined) return new Repo(root);
+    throw new MlpError(`not an mlp repository: no ${MLP_DIR}/ directory in ${cwd} or above`, {
+      hint: dvcProjectAround(cwd)
+        ? 'this is a DVC project: convert it with `mlp migrate` (`mlp migrate --dry-run` shows what it would do)'
+        : 'run `mlp init` at the root of your project',
+    });
   }
 
   /** Creates `.mlp/` with a default configuration. Returns false if it already existed. */

@@ -33,6 +33,19 @@ export interface ConfigFile {
   parsing?: { bool?: 'store_true' | 'boolean_optional'; list?: 'nargs' | 'append' } | null;
   /** Where every stage run is logged (src/tracking): none, MLflow or W&B. */
   tracking?: TrackingConfig | null;
+  /** Thresholds of `mlp monitor` (its flags override them). */
+  monitor?: MonitorConfig | null;
+}
+
+/** `monitor:` in config.yaml: the defaults of `mlp monitor`'s flags of the same names. */
+export interface MonitorConfig {
+  p_value?: number;
+  psi?: number;
+  roc_percentile?: number;
+  drift_share?: number;
+  permutations?: number;
+  sample?: number;
+  seed?: number;
 }
 
 export type TrackingBackendName = 'none' | 'mlflow' | 'wandb';
@@ -142,6 +155,20 @@ export function configSchema(): V.GenericSchema<unknown, ConfigFile> {
           'a mapping of tracking options',
         ),
       ),
+      monitor: v.nullish(
+        strictMap(
+          {
+            p_value: v.optional(openRange(0, 1, 'p_value: 0.05')),
+            psi: v.optional(openRange(0, Infinity, 'psi: 0.1')),
+            roc_percentile: v.optional(openRange(0, 100, 'roc_percentile: 95')),
+            drift_share: v.optional(openRange(0, 1, 'drift_share: 0.5')),
+            permutations: v.optional(integerSchema(1, 'permutations: 100')),
+            sample: v.optional(integerSchema(2, 'sample: 1000')),
+            seed: v.optional(integerSchema(0, 'seed: 42')),
+          },
+          'a mapping of monitor thresholds',
+        ),
+      ),
       resources: v.nullish(
         v.pipe(
           mapOf(v.unknown(), 'a mapping of resource names to amounts'),
@@ -160,8 +187,19 @@ export function configSchema(): V.GenericSchema<unknown, ConfigFile> {
         ),
       ),
     },
-    'a mapping of sections (cache, core, remotes, resources, parsing, tracking)',
+    'a mapping of sections (cache, core, remotes, resources, parsing, tracking, monitor)',
   ));
+}
+
+/** A number strictly between `lo` and `hi`. */
+function openRange(lo: number, hi: number, example: string): V.GenericSchema<unknown, number> {
+  const v = valibot();
+  const message = (issue: V.BaseIssue<unknown>): string =>
+    `must be a number ${hi === Infinity ? `above ${lo}` : `between ${lo} and ${hi} (exclusive)`}, got ${issue.received}\ne.g. ${example}`;
+  return v.pipe(
+    v.number(message),
+    v.check((n) => n > lo && n < hi, message),
+  );
 }
 
 /** A config file as read, for locating problems found after the files are merged. */

@@ -16,6 +16,7 @@
 import http from 'node:http';
 import { MlpError } from '../errors.js';
 import type { AddressInfo } from 'node:net';
+import type { DriftGauges, DriftReportStatus } from './drift-gauges.js';
 import { ServeMetrics } from './metrics.js';
 import { InputRejected, type ModelKind, type RawInput, type ServableModel } from './model.js';
 import type { Predictor } from './predictor.js';
@@ -46,6 +47,8 @@ export interface ServeOptions {
   maxBodyBytes: number;
   mlpVersion: string;
   telemetry?: TelemetryLog;
+  /** The drift report (`mlp monitor`'s drift.json) exposed as gauges on /metrics. */
+  drift?: DriftGauges;
   /** Loads (and verifies) the model; called at start and on every reload. */
   load(): Promise<LoadedModel>;
   onEvent?(event: ServeEvent): void;
@@ -57,6 +60,9 @@ export type ServeEvent =
   | { type: 'reload-failed'; error: Error }
   | { type: 'request'; method: string; path: string; status: number; ms: number; inputs?: number }
   | { type: 'internal-error'; error: Error }
+  // From the `DriftGauges` given as `drift` (the caller builds them with this event in mind): a
+  // change of the report's readability, heard at a scrape.
+  | { type: 'drift-report'; file: string; status: DriftReportStatus }
   | { type: 'draining'; inFlight: number }
   | { type: 'stopped' };
 
@@ -255,7 +261,9 @@ export class ModelServer {
         } else chunks.push(chunk);
       });
       req.on('end', () => resolve({ contentType: req.headers['content-type'] ?? 'application/json', bytes: Buffer.concat(chunks) }));
-      req.on('error', reject);
+      // The connection closed before the whole body came: the client's doing (it hung up, or sent
+      // less than its Content-Length), counted as nginx's 499 so that 5xx stays the server's own.
+      req.on('error', () => reject(new RequestError(499, 'the client closed the connection before sending the whole body')));
     });
   }
 
@@ -274,7 +282,8 @@ export class ModelServer {
 
   private async metricsReply(): Promise<Reply> {
     if (!this.metrics) return { status: 503, text: '', contentType: 'text/plain' };
-    return { status: 200, text: await this.metrics.registry.metrics(), contentType: this.metrics.registry.contentType };
+    const drift = (await this.options.drift?.metrics()) ?? '';
+    return { status: 200, text: `${await this.metrics.registry.metrics()}${drift ? `\n${drift}` : ''}`, contentType: this.metrics.registry.contentType };
   }
 
   private ready(): LoadedModel {
@@ -334,7 +343,14 @@ export class ModelServer {
   }
 
   private checkName(name: string): void {
-    if (decodeURIComponent(name) !== this.name) throw new RequestError(404, `no model named ${JSON.stringify(decodeURIComponent(name))}: this server serves "${this.name}"`);
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(name);
+    } catch {
+      // `%ZZ`, or an escape that is not UTF-8: the client's mistake, not the server's.
+      throw new RequestError(400, `the model name in the path, ${JSON.stringify(name)}, is not valid percent-encoding`);
+    }
+    if (decoded !== this.name) throw new RequestError(404, `no model named ${JSON.stringify(decoded)}: this server serves "${this.name}"`);
   }
 
   private modelMetadata(name: string): Reply {

@@ -35,7 +35,8 @@ export function modelSource(dir: string): ModelSource {
   return source;
 }
 
-function repositoryOf(abs: string): string | undefined {
+/** The mlp repository (the nearest directory with `.mlp/`) holding `abs`, if any. */
+export function repositoryOf(abs: string): string | undefined {
   for (let dir = abs; ; dir = path.dirname(dir)) {
     if (fs.existsSync(path.join(dir, '.mlp'))) return dir;
     if (path.dirname(dir) === dir) return undefined;

@@ -150,6 +150,26 @@ describe('mlp get / import / update', () => {
     expect(runMlp(dest, ['ls']).stdout).not.toContain('model.txt');
   });
 
+  test('get works outside any repository (as dvc get does), and never replaces what is there', () => {
+    const src = source();
+    const here = track(tempDir('mlp-get-here-'));
+    const tmp = track(tempDir('mlp-tmp-'));
+    const got = mlp(here, tmp, ['get', src, 'data/images']);
+    expect(got.stderr).toBe('');
+    expect(got.code).toBe(0);
+    expect(got.stdout).toMatch(/^Got data\/images of .* -> images\n$/);
+    expect(read(here, 'images/sub/y.bin')).toBe('YY');
+    expect(mlp(here, tmp, ['get', src, 'data/file.csv', '-o', 'sub/f.csv']).code).toBe(0);
+    expect(read(here, 'sub/f.csv')).toBe('a,b\n1,2\n');
+    expect(fs.readdirSync(here).sort()).toEqual(['images', 'sub']); // no .mlp/ left here
+    fs.writeFileSync(path.join(here, 'file.csv'), 'mine\n');
+    const again = mlp(here, tmp, ['get', src, 'data/file.csv']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('file.csv already exists: mlp get does not replace it');
+    expect(read(here, 'file.csv')).toBe('mine\n');
+    expect(fs.readdirSync(tmp)).toEqual([]); // the clone and the temporary cache are gone
+  });
+
   test('errors: a path the source does not track, one inside a tracked directory, a git file, an option-like revision', () => {
     const src = source();
     const dest = track(makeRepo());

@@ -184,6 +184,27 @@ describe('mlp migrate', () => {
     expect(again.stdout).toBe('Nothing to do: the DVC project is already migrated.\n');
     expect(again.stderr).toBe('');
     expect(snapshot(dir)).toEqual(after);
+
+    // In a repository that has .mlp/ already, a dry run writes nothing there either (not even the hash state).
+    fs.rmSync(path.join(dir, '.mlp/tmp'), { recursive: true, force: true });
+    fs.writeFileSync(path.join(dir, 'dvc.yaml'), `${read(dir, 'dvc.yaml')}\n`);
+    const whole = snapshotTree(dir, [path.join(dir, '.git')]);
+    expect(runMlp(dir, ['migrate', '--dry-run']).code).toBe(0);
+    expect(snapshotTree(dir, [path.join(dir, '.git')])).toEqual(whole);
+  });
+
+  test('a DVC project above the git repository is not this repository: nothing is converted there', () => {
+    const base = tempDir('mlp-migrate-outer-');
+    dirs.push(base);
+    writeFiles(base, { '.dvc/config': '', 'dvc.yaml': 'stages: {}\n' });
+    const inner = path.join(base, 'inner');
+    fs.mkdirSync(inner);
+    git(inner, 'init', '-q');
+    const result = runMlp(inner, ['migrate']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('no DVC project here');
+    expect(fs.existsSync(path.join(base, '.mlp'))).toBe(false);
+    expect(fs.existsSync(path.join(base, 'pipeline.yaml'))).toBe(false);
   });
 
   test('a stage whose workspace files no longer match dvc.lock is left out, so it reruns', () => {

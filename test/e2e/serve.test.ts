@@ -1,72 +1,28 @@
 /** `mlp serve`: a real server on 127.0.0.1 driven over HTTP, scraped by a real Prometheus when one is installed. */
 import { jest } from '@jest/globals';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import { record, writeArchive } from '../stages/cifar10/helpers.js';
-import { MLP_BIN, makeRepo, runMlp, startMlp, tempDir, waitFor, writeFiles, type RunResult } from '../helpers/cli.js';
+import { havePrometheus, startPrometheus } from '../helpers/prometheus.js';
+import { MLP_BIN, makeRepo, runMlp, tempDir, waitFor, writeFiles, type RunResult } from '../helpers/cli.js';
+import { corpus, post, startServe, stopAll, trainModel, type Server } from '../helpers/serve.js';
 
 jest.setTimeout(120_000);
 
-/** A small, separable corpus: enough for a model whose answers are predictable. */
-function corpus(): string {
-  const spam = ['win a free prize now', 'free cash claim now', 'claim your free prize', 'urgent win cash now', 'free entry win prize'];
-  const ham = ['see you at lunch', 'call mom tonight', 'meeting moved to noon', 'lunch at noon today', 'see you tonight mom'];
-  const rows = ['text,label'];
-  for (let i = 0; i < 6; i++) {
-    for (const s of spam) rows.push(`${s} ${i},spam`);
-    for (const h of ham) rows.push(`${h} ${i},ham`);
-  }
-  return `${rows.join('\n')}\n`;
-}
-
-function trainModel(dir: string, out = 'model'): void {
-  writeFiles(dir, { 'docs.csv': corpus() });
-  expect(runMlp(dir, ['-q', 'text', 'prepare', '--input', 'docs.csv', '--out', 'data']).code).toBe(0);
-  const train = runMlp(dir, ['-q', 'text', 'train', '--data', 'data', '--out', out]);
-  expect(train.stderr).toBe('');
-}
-
-interface Server {
-  url: string;
-  child: ChildProcess;
-  done: Promise<RunResult>;
-  output(): string;
-}
-
 const servers: Server[] = [];
 
-async function serve(cwd: string, args: string[]): Promise<Server> {
-  const { child, done } = startMlp(cwd, ['serve', ...args, '--port', '0']);
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  let exited = false;
-  void done.then(() => (exited = true));
-  await waitFor(() => /^Serving /m.test(out) || exited, 60_000);
-  if (exited) throw new Error(`mlp serve exited: ${out}`);
-  const server = { url: /Listening on (\S+)/.exec(out)![1]!, child, done, output: () => out };
-  servers.push(server);
-  return server;
-}
+const serve = (cwd: string, args: string[]): Promise<Server> => startServe(cwd, args, servers);
 
 async function stop(server: Server): Promise<RunResult> {
   server.child.kill('SIGTERM');
   return server.done;
 }
 
-async function post(url: string, body: unknown, contentType = 'application/json'): Promise<{ status: number; json: any }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body) });
-  return { status: res.status, json: await res.json() };
-}
-
 const dirs: string[] = [];
 afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
-    await s.done;
-  }
+  await stopAll(servers);
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
@@ -294,37 +250,59 @@ describe('mlp serve', () => {
     expect((await stop(server)).code).toBe(0);
   });
 
-  test('a real Prometheus scrapes /metrics and its API returns the series', async () => {
-    const prometheus = spawnSync('prometheus', ['--version'], { encoding: 'utf8' });
-    if (prometheus.error !== undefined) {
-      if (process.env.CI) throw new Error('prometheus is not installed: .ci/run installs it');
-      return; // not installed on this machine; CI installs it
-    }
+  test('a real Prometheus scrapes /metrics and its API returns the series, drift gauges included', async () => {
+    if (!havePrometheus()) return; // not installed on this machine; CI installs it
     const dir = workdir();
     trainModel(dir);
-    const server = await serve(dir, ['model']);
+    const server = await serve(dir, ['model', '--drift-report', 'reports/drift.json']);
     await post(`${server.url}/predict`, { texts: ['win free cash now', 'see you at lunch mom'] });
-    const target = server.url.replace('http://', '');
-    writeFiles(dir, { 'prometheus.yml': `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: mlp\n    static_configs:\n      - targets: ['${target}']\n` });
-    const port = 19090 + Math.floor(Math.random() * 500);
-    const prom = spawn('prometheus', [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+    const metrics = async (): Promise<string> => {
+      const res = await fetch(`${server.url}/metrics`);
+      expect(res.status).toBe(200);
+      return res.text();
+    };
+    // No report yet: the gauges are absent (not 0), and the warning comes once, not per scrape.
+    for (let i = 0; i < 3; i++) expect(await metrics()).not.toContain('mlp_drift');
+    expect(server.output().match(/warning: no drift report at \S+reports\/drift\.json: the mlp_drift_\* gauges are absent\nhint: run `mlp monitor` to write it\n/g)).toHaveLength(1);
+
+    const prometheus = await startPrometheus(path.join(dir, 'prometheus'), [server.url.replace('http://', '')]);
     try {
-      let series: { metric: Record<string, string>; value: [number, string] }[] = [];
-      const deadline = Date.now() + 60_000;
-      while (series.length === 0 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 500));
-        try {
-          const res = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent('mlp_predictions_total')}`);
-          series = ((await res.json()) as { data?: { result: typeof series } }).data?.result ?? [];
-        } catch {
-          series = [];
-        }
-      }
-      const byClass = Object.fromEntries(series.map((s) => [s.metric.class, Number(s.value[1])]));
-      expect(byClass).toEqual({ ham: 1, spam: 1 });
+      const series = await prometheus.poll('mlp_predictions_total', (s) => s.length === 2);
+      expect(Object.fromEntries(series.map((s) => [s.metric.class, Number(s.value[1])]))).toEqual({ ham: 1, spam: 1 });
+
+      const report = {
+        drift: true,
+        model: { sha256: 'a'.repeat(64) },
+        tests: [
+          { name: 'confidence_ks', method: 'ks', statistic: 0.41, threshold: 0.05, p_value: 0.0001, drift: true },
+          { name: 'label_psi', method: 'psi', statistic: 0.02, threshold: 0.1, drift: false },
+        ],
+        created: '2026-11-30T12:00:00.000Z',
+      };
+      writeFiles(dir, { 'reports/drift.json': JSON.stringify(report) });
+      const text = await metrics();
+      expect(text).toContain('\nmlp_drift_detected 1\n');
+      expect(text).toContain('mlp_drift_report_timestamp_seconds 1796040000\n');
+      expect(text).toContain('mlp_drift_statistic{test="confidence_ks"} 0.41\n');
+      expect(text).not.toContain('mlp_drift_p_value{test="label_psi"}');
+      const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      expect(promtool.stdout + promtool.stderr).toBe('');
+      expect(server.output()).toContain('Drift report reports/drift.json: drift detected (2 tests)\n');
+
+      await prometheus.poll('mlp_drift_detected', (s) => s.length === 1 && s[0]!.value[1] === '1');
+      const statistics = await prometheus.poll('mlp_drift_statistic', (s) => s.length === 2);
+      expect(Object.fromEntries(statistics.map((s) => [s.metric.test, Number(s.value[1])]))).toEqual({ confidence_ks: 0.41, label_psi: 0.02 });
+      expect((await prometheus.query('mlp_drift_test_detected == 1')).map((s) => s.metric.test)).toEqual(['confidence_ks']);
+
+      // A broken report: the gauges go (Prometheus marks the series stale), the server stays up,
+      // and the warning says where the file is wrong.
+      writeFiles(dir, { 'reports/drift.json': '{"drift": "yes", "tests": []}' });
+      expect(await metrics()).not.toContain('mlp_drift');
+      expect(server.output()).toMatch(/warning: \S+reports\/drift\.json:1:\d+: drift: must be true or false, got "yes": the mlp_drift_\* gauges are absent\nhint: run `mlp monitor` again to rewrite it\n/);
+      await prometheus.poll('mlp_drift_detected', (s) => s.length === 0);
+      expect((await fetch(`${server.url}/health`)).status).toBe(200);
     } finally {
-      prom.kill('SIGTERM');
-      await new Promise((r) => prom.once('close', r));
+      await prometheus.stop();
     }
   });
 });

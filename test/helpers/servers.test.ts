@@ -45,3 +45,16 @@ test('S3 server: "start" while it runs keeps the one server, which still answers
     await s3.stop();
   }
 });
+
+test('docker-registry (with its token service): stop leaves no process and no storage behind', async () => {
+  const { startRegistry, REGISTRY_BIN } = await import('./registry.js');
+  if (!REGISTRY_BIN) return; // not installed: test/e2e/image.test.ts says so
+  const registry = await startRegistry({ tokenAuth: { username: 'u', password: 'p' } });
+  const config = `${registry.dir}/config.yml`;
+  expect(processesWith(config)).toHaveLength(1);
+  expect(processesWith(`${registry.dir}/token-key.pem`)).toHaveLength(1);
+  await registry.stop();
+  expect(processesWith(config)).toEqual([]);
+  expect(processesWith(`${registry.dir}/token-key.pem`)).toEqual([]);
+  expect(fs.existsSync(registry.dir)).toBe(false);
+});

@@ -99,3 +99,13 @@ describe('tracking configuration', () => {
     expect(error.hint).toContain('WANDB_API_KEY');
   });
 });
+
+describe('monitor configuration', () => {
+  test('thresholds of mlp monitor: numbers in range, config.local.yaml over config.yaml, unknown keys refused', () => {
+    const config = loadConfig(mlpDir({ 'config.yaml': 'monitor:\n  p_value: 0.01\n  sample: 500\n', 'config.local.yaml': 'monitor:\n  sample: 200\n' }));
+    expect(config.monitor).toEqual({ p_value: 0.01, sample: 200 });
+    expect(thrownMlpError(() => loadConfig(mlpDir({ 'config.yaml': 'monitor:\n  drift_share: 1.5\n' }))).message).toMatch(/config\.yaml:2:16: monitor\.drift_share: must be a number between 0 and 1 \(exclusive\), got 1\.5/);
+    expect(thrownMlpError(() => loadConfig(mlpDir({ 'config.yaml': 'monitor:\n  pvalue: 0.01\n' }))).message).toMatch(/unknown key 'pvalue' in monitor/);
+    expect(thrownMlpError(() => loadConfig(mlpDir({ 'config.yaml': 'monitor:\n  permutations: 0\n' }))).message).toMatch(/monitor\.permutations: must be a positive integer/);
+  });
+});
