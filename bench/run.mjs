@@ -24,6 +24,7 @@ export const BENCHMARKS = [
   { name: 'datapath', script: 'bench/datapath.mjs', what: 'add/status/push/pull/checkout of 20,000 small files and one large file, as ratios to cp -a of the same data', needs: '—' },
   { name: 'tracking', script: 'bench/tracking.mjs', what: 'the text stages (and with --cifar10 a short CIFAR-10 training) tracked to none, MLflow and W&B contract servers on loopback', needs: '—' },
   { name: 'remote', script: 'bench/remote.mjs', what: 'push/pull to a local directory, sshd and S3 on loopback, against the AWS SDK', needs: 'python3, openssh-server, ../shared/bench/workloads.py' },
+  { name: 'slurm', script: 'bench/slurm.mjs', what: 'per-stage overhead of the Slurm executor over local for 100 tiny stages at -j 8', needs: 'root, slurm-wlm and munge (test/helpers/slurm.sh starts a single-node cluster)' },
   { name: 'serve', script: 'bench/serve.mjs', what: 'mlp serve vs FastAPI + uvicorn + scikit-learn: requests/s and p50/p99 at 1, 16 and 64 connections', needs: 'python3-fastapi, python3-uvicorn, python3-sklearn for the comparison, ../shared/datasets' },
   { name: 'image', script: 'bench/image.mjs', what: 'mlp image build time and image size for the text and CIFAR-10 models; push of an unchanged image sends no blob', needs: 'docker-registry for the push, ../shared/datasets' },
   { name: 'text', script: 'bench/text/run.mjs', what: 'mlp text vs scikit-learn on the same splits', needs: 'python3 with scikit-learn (or --no-sklearn), ../shared/datasets' },

@@ -275,7 +275,13 @@ export function registerExpCommands(program: Command): void {
       await withRepo(undefined, async (repo) => {
         const { showExperiments } = await import('../exp/show.js');
         const { expShowJson, renderExpShow } = await import('../ui/exp.js');
-        const rows = showExperiments(repo.root, (hash) => repo.objects.objectPath(hash), { allCommits: flags.allCommits === true, commits: flags.num });
+        let workspacePipeline;
+        try {
+          workspacePipeline = repo.pipeline;
+        } catch {
+          workspacePipeline = undefined; // a broken pipeline.yaml: its row says why
+        }
+        const rows = showExperiments(repo.root, (hash) => repo.objects.objectPath(hash), { allCommits: flags.allCommits === true, commits: flags.num, workspacePipeline });
         const sort = { sortBy: flags.sortBy, sortOrder: flags.sortOrder, onlyChanged: flags.onlyChanged === true, params: flags.param, metrics: flags.metric };
         if (flags.json) {
           printJson(expShowJson(rows, sort));
@@ -422,6 +428,18 @@ export function registerExpCommands(program: Command): void {
         const experiments = flags.allCommits ? listExperiments(git) : flags.all ? listExperiments(git, [baselineCommit(git)]) : names.map((n) => requireExperiment(git, n));
         removeExperiments(git, experiments);
         print(experiments.length === 0 ? 'No experiments to remove.' : `Removed ${experiments.map((e) => e.name).join(', ')}.`);
+      });
+    });
+
+  exp
+    .command('clean')
+    .description('remove what killed jobs, workers and runs left behind (job worktrees, queue refs of no entry, half-made entries, temp files); experiments, queued entries and logs stay')
+    .option('--dry-run', 'only print what would be removed')
+    .action(async (flags: { dryRun?: boolean }) => {
+      await withRepo(undefined, async (repo) => {
+        const { cleanExperiments } = await import('../exp/clean.js');
+        const { renderClean } = await import('../ui/queue.js');
+        process.stdout.write(renderClean(cleanExperiments(repo.root, repo.tmpDir, { dryRun: flags.dryRun === true }), flags.dryRun === true));
       });
     });
 

@@ -15,6 +15,7 @@ import { registerExpCommands } from './exp-commands.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerMonitorCommand } from './monitor-command.js';
 import { registerImageCommands } from './image-commands.js';
+import { registerDeployCommands } from './deploy-commands.js';
 import { registerTrackCommands } from './track-commands.js';
 import { registerPlotsCommands } from './plots-commands.js';
 import { registerMigrateCommand } from './migrate-command.js';
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerMonitorCommand(program);
   registerImageCommands(program);
+  registerDeployCommands(program);
   registerTrackCommands(program);
   registerPlotsCommands(program);
   registerMigrateCommand(program);

@@ -20,6 +20,31 @@ function formatOptions(command: Command): Command {
     .option('--md', 'print a Markdown table (e.g. for a pull-request comment)');
 }
 
+/**
+ * The pipeline's plots of `sources`, rendered to SVG files in `dir` (as `mlp plots diff --svg`),
+ * as Markdown images for a pull-request comment: one per plot, under a heading.
+ */
+async function markdownPlots(repo: import('../repo/repo.js').Repo, sources: FileSource[], dir: string): Promise<string> {
+  const path = await import('node:path');
+  const { collectPlots } = await import('../plots/plots.js');
+  const { imageKey, writePlots } = await import('../plots/render/write.js');
+  const { plotProblems } = await import('../ui/plots.js');
+  const plots = collectPlots(repo.root, sources, [], { overrides: {}, objectPath: (hash) => repo.objects.objectPath(hash) });
+  for (const message of plotProblems(plots)) warn(message);
+  const revisions = sources.map((s) => s.label);
+  const written = await writePlots(dir, plots, { html: false, svg: true, images: true, title: `mlp metrics diff: ${revisions.join(' vs ')}`, revisions });
+  const lines: string[] = [];
+  for (const plot of plots) {
+    const files = written.files.get(plot.id) ?? revisions.flatMap((r) => written.files.get(imageKey(plot.id, r)) ?? []);
+    for (const file of files) {
+      // Markdown paths use '/', relative to where the report is written (the current folder).
+      const rel = path.relative(process.cwd(), file).split(path.sep).join('/');
+      lines.push(`![${plot.id.replace(/[[\]]/g, '')}](${encodeURI(rel)})`);
+    }
+  }
+  return lines.length === 0 ? '' : `\n**Plots** (${revisions.join(' vs ')}):\n\n${lines.join('\n\n')}\n`;
+}
+
 const TARGETS_HELP = 'with default revisions, give targets with --targets';
 
 export function registerParamsMetricsCommands(program: Command): void {
@@ -85,9 +110,14 @@ export function registerParamsMetricsCommands(program: Command): void {
       .argument('[targets...]', `metrics files or stages to compare (${TARGETS_HELP})`)
       .option('-t, --targets <targets...>', 'metrics files or stages to compare (default: every metrics file of the pipeline)')
       .option('--all', 'include metrics that did not change')
-      .option('--precision <n>', 'decimal places to round numbers to (default 5)', parsePrecision),
-  ).action(async (aRev: string | undefined, bRev: string | undefined, positional: string[], flags: OutputFlags & { all?: boolean; targets?: string[]; precision?: number }) => {
+      .option('--precision <n>', 'decimal places to round numbers to (default 5)', parsePrecision)
+      .option('--plots <dir>', "with --md: also render the pipeline's plots of both revisions to SVG files in <dir> and embed them after the table"),
+  ).action(async (aRev: string | undefined, bRev: string | undefined, positional: string[], flags: OutputFlags & { all?: boolean; targets?: string[]; precision?: number; plots?: string }) => {
     await withRepo(undefined, async (repo) => {
+      if (flags.plots !== undefined && !flags.md) {
+        const { ExitCode, MlpError } = await import('../errors.js');
+        throw new MlpError('--plots embeds the plots in Markdown: give it with --md', { hint: 'e.g. mlp metrics diff main --md --plots mlp_plots > report.md', exitCode: ExitCode.usage });
+      }
       const { diffSources } = await import('../git/file-source.js');
       const { diffMetrics } = await import('../metrics/metrics.js');
       const { toTargets } = await import('../pipeline/targets.js');
@@ -98,6 +128,7 @@ export function registerParamsMetricsCommands(program: Command): void {
       else {
         const format = flags.md ? 'md' : 'text';
         process.stdout.write(renderMetricsDiff(diff, { all: flags.all === true, format, precision: flags.precision ?? DEFAULT_PRECISION }));
+        if (flags.plots !== undefined) process.stdout.write(await markdownPlots(repo, [a, b], flags.plots));
       }
     });
   });

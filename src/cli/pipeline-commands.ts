@@ -1,10 +1,11 @@
 /** `mlp init`, `repro`, `status`, `dag`, `commit`. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ExitCode } from '../errors.js';
 import { commandLine, print, printJson, warn, withRepo } from './context.js';
 import { parsePositiveInt } from './options.js';
+import { EXECUTOR_NAMES, type ExecutorName } from '../pipeline/types.js';
 
 interface ReproFlags {
   force?: boolean;
@@ -23,6 +24,12 @@ interface ReproFlags {
   allPipelines?: boolean;
   quiet?: boolean;
   track?: string;
+  executor?: ExecutorName;
+}
+
+function parseExecutorName(value: string): ExecutorName {
+  if ((EXECUTOR_NAMES as readonly string[]).includes(value)) return value as ExecutorName;
+  throw new InvalidArgumentError(`must be one of ${EXECUTOR_NAMES.join(', ')}`);
 }
 
 export function registerPipelineCommands(program: Command): void {
@@ -72,6 +79,7 @@ export function registerPipelineCommands(program: Command): void {
     .option('--pull', 'first fetch missing deps, outputs and run-cache entries from the remote')
     .option('-r, --remote <name>', 'the remote for --pull (default: core.remote)')
     .option('--track <backend>', 'log every stage that runs to this tracking backend (none, mlflow, wandb) instead of tracking.backend')
+    .option('--executor <name>', 'run every selected stage with this executor (local, slurm), whatever pipeline.yaml and the config say', parseExecutorName)
     .option('-v, --verbose', 'print the stack trace of an internal error')
     .action(async (targets: string[], _flags: ReproFlags, command: Command) => {
       // -v may also come before `repro`, as a global option.
@@ -97,6 +105,7 @@ export function registerPipelineCommands(program: Command): void {
           keepGoing: flags.keepGoing === true,
           runCache: flags.runCache,
           verbose: flags.verbose === true,
+          executor: flags.executor,
           track,
         });
       });

@@ -1,4 +1,5 @@
 /** Presentation of `mlp repro`: progress lines, stage output, the summary, the exit code. */
+import type { ExecutorName } from '../pipeline/types.js';
 import os from 'node:os';
 import { Chalk } from 'chalk';
 import { ExitCode } from '../errors.js';
@@ -31,6 +32,8 @@ export interface ReproCliOptions {
   verbose: boolean;
   /** `--track <backend>`: this run's tracking backend instead of tracking.backend. */
   track?: TrackingBackendName;
+  /** `--executor`: where every selected stage runs. */
+  executor?: ExecutorName;
   /** The experiment this run belongs to (`exp run -n`), for the runs' tags. */
   experiment?: string;
 }
@@ -104,6 +107,7 @@ export async function runRepro(repo: Repo, targets: string[], options: ReproCliO
         glob: options.glob,
         allPipelines: options.allPipelines,
         dry: options.dry, jobs, keepGoing: options.keepGoing, runCache: options.runCache, signal: controller.signal,
+        executorName: options.executor,
         observer: tracking },
       {
         output,

@@ -4,6 +4,14 @@
  * baseline, and with `.mlp/cache` a link to the repository's cache: outputs are shared, nothing
  * in the user's workspace, index, branch or stash moves, and several jobs can run at once.
  *
+ * Outputs are linked from the cache, not copied: the worktree's `cache.type` is reflink, else
+ * hardlink, else copy. Objects are read-only (0444), and mlp replaces a checked-out file by a
+ * rename and deletes outputs before a stage writes them, so a linked object is never written
+ * through by mlp; a command that opens one of its inputs for writing fails with EACCES — except
+ * as root, which the read-only bit does not stop: after each job, every hardlink of a cache object
+ * changed during the job is hashed again, and an object whose content no longer matches its name
+ * is quarantined and the job fails (`checkLinkedObjects`).
+ *
  * Inside the worktree a job is two ordinary mlp processes, `mlp checkout` (the data the pointer
  * files and the lock record) then `mlp exp run -n <name>` (the stages, through repro's scheduler
  * and executors, and the experiment saved under refs/exps, which worktrees share). Their output
@@ -17,7 +25,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ExitCode } from '../errors.js';
+import { ObjectStore } from '../cache/object-store.js';
 import { GitRepo, runGit } from '../git/git.js';
+import { hashFileSync } from '../hash/hash-file.js';
+import { configSet } from '../repo/config-edit.js';
 import { claimEntry, finishEntry, listQueue, logFileOf, removeWorktree, stopRequested, type JobState, type QueueItem } from './queue.js';
 import { experimentRef } from './store.js';
 
@@ -38,6 +49,58 @@ export interface JobOptions {
 }
 
 export type JobResult = Pick<JobState, 'status' | 'exitCode' | 'experiment' | 'message'>;
+
+/** `cache.type` in a job's worktree (its `config.local.yaml`): see the top of this file for why hardlinks are safe here. */
+export const JOB_LINK_TYPES = '[reflink, hardlink, copy]';
+
+/**
+ * Cache objects that a job changed through a hardlink in `worktree` (possible as root only), by
+ * workspace path; each is quarantined. Only files linked elsewhere and modified since `since`
+ * are hashed: a file whose content no longer matches the object at its inode. Files linked to
+ * something other than a cache object (a stage's own hardlinks) are not the cache's business.
+ */
+export function checkLinkedObjects(worktree: string, store: ObjectStore, since: number): string[] {
+  const suspects = new Map<string, string>(); // `dev:ino` → workspace path
+  const walk = (dir: string): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const file = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        if (dir === worktree && e.name === '.git') continue;
+        walk(file);
+        continue;
+      }
+      if (!e.isFile()) continue; // `.mlp/cache` is a symlink: never followed
+      const stat = fs.lstatSync(file, { throwIfNoEntry: false });
+      if (!stat || stat.nlink < 2 || stat.mtimeMs < since) continue;
+      let hash;
+      try {
+        hash = hashFileSync(file);
+      } catch {
+        continue;
+      }
+      const object = fs.statSync(store.objectPath(hash), { throwIfNoEntry: false });
+      if (object?.ino === stat.ino && object.dev === stat.dev) continue; // it is the object it should be
+      suspects.set(`${stat.dev}:${stat.ino}`, path.relative(worktree, file));
+    }
+  };
+  walk(worktree);
+  if (suspects.size === 0) return [];
+  const damaged: string[] = [];
+  for (const hash of store.listObjects()) {
+    const stat = fs.statSync(store.objectPath(hash), { throwIfNoEntry: false });
+    const where = stat && suspects.get(`${stat.dev}:${stat.ino}`);
+    if (!where) continue;
+    store.quarantine(hash);
+    damaged.push(where);
+  }
+  return damaged.sort();
+}
 
 /** The `mlp exp run` arguments that replay an entry's options in its worktree. */
 export function expRunArgs(item: QueueItem): string[] {
@@ -64,12 +127,24 @@ export async function runJob(root: string, item: QueueItem, options: JobOptions)
   const git = GitRepo.open(root);
   const worktree = path.join(item.dir, 'workspace');
   let result: JobResult;
+  const started = Date.now();
   try {
     write(`mlp queue: experiment '${item.name}'${item.params.length ? ` (${item.params.join(' ')})` : ''} of ${item.baseline.slice(0, 7)}, started ${new Date().toISOString()}\n`);
     result = await runInWorktree(git, item, worktree, write, options);
   } catch (error) {
     result = { status: 'failed', exitCode: null, message: error instanceof Error ? error.message : String(error) };
     write(`error: ${result.message}\n`);
+  }
+  try {
+    const damaged = checkLinkedObjects(worktree, new ObjectStore(options.cacheDir), started);
+    if (damaged.length > 0) {
+      result = {
+        status: 'failed',
+        exitCode: result.exitCode ?? null,
+        message: `the job wrote into ${damaged.length === 1 ? 'a cache object' : `${damaged.length} cache objects`} through a hardlink (${damaged.slice(0, 3).join(', ')}${damaged.length > 3 ? ', …' : ''}): ${damaged.length === 1 ? 'it was' : 'they were'} removed from the cache; \`mlp repro\` or \`mlp pull\` brings the data back`,
+      };
+      write(`error: ${result.message}\n`);
+    }
   } finally {
     removeWorktree(git, worktree);
   }
@@ -99,6 +174,8 @@ async function runInWorktree(git: GitRepo, item: QueueItem, worktree: string, wr
   // Machine settings (remote credentials, cache link types) are not committed: the job needs them too.
   const local = path.join(path.dirname(options.cacheDir), 'config.local.yaml');
   if (fs.existsSync(local)) fs.copyFileSync(local, path.join(mlpDir, 'config.local.yaml'));
+  // Linked, not copied: a job's checkout costs no disk space and no time per byte.
+  configSet(mlpDir, 'cache.type', JOB_LINK_TYPES, 'local');
 
   if (options.signal?.aborted) return { status: 'killed', exitCode: null, message: 'stopped before it started' };
   const checkout = await runMlp(root, ['checkout'], write, options);

@@ -14,7 +14,7 @@ import { isRepoPath } from '../schema/repo-path.js';
 import { isSha256 } from '../schema/sha256.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { declaredMetrics, parseMetrics, showMetrics, type ObjectPath } from '../metrics/metrics.js';
-import { showParams } from '../params/params-diff.js';
+import { parseParamsFile, showParams, type ParamsParser } from '../params/params-diff.js';
 import { DEFAULT_PARAMS_FILE, LOCK_FILE, PIPELINE_FILE } from '../pipeline/schema.js';
 import type { Pipeline } from '../pipeline/types.js';
 import { baselineCommit, DVCLIVE_METRICS, DVCLIVE_PARAMS, listExperiments } from './store.js';
@@ -42,16 +42,23 @@ export interface ShowOptions {
   allCommits: boolean;
   /** The last `commits` commits of HEAD's history as baselines (HEAD is 1); ignored with `allCommits`. */
   commits?: number;
+  /**
+   * The workspace's pipeline when the caller has it (`Repo.pipeline`, from the parse cache): then
+   * commits with the same `pipeline.yaml` need no YAML parsing at all.
+   */
+  workspacePipeline?: Pipeline;
 }
 
 /**
- * The dependencies each pipeline.lock text records, remembered by the text's hash in
- * `.mlp/tmp/exp-deps.json`: parsing a lock costs a few milliseconds of YAML, and `exp show`
- * would pay that for every experiment on every call. Values are checked on load: a damaged
- * file is dropped (it is only a cache).
+ * What `exp show` derives from file texts, remembered by the text's hash in
+ * `.mlp/tmp/exp-deps.json`: the dependencies each pipeline.lock records and the data of each
+ * params file. Parsing YAML costs a few milliseconds a file, and `exp show` would pay that for
+ * every experiment on every call; an experiment's files never change. Values are checked on
+ * load: a damaged file is dropped (it is only a cache).
  */
-class LockDepsCache {
-  private entries = new Map<string, Record<string, string>>();
+class TextMemo {
+  private deps = new Map<string, Record<string, string>>();
+  private params = new Map<string, Record<string, unknown>>();
   private added = false;
 
   constructor(private readonly file: string | undefined) {
@@ -59,27 +66,26 @@ class LockDepsCache {
     try {
       const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
       if (raw === null || typeof raw !== 'object') return;
-      for (const [key, deps] of Object.entries(raw as Record<string, unknown>)) {
-        if (!/^[0-9a-f]{40}$/.test(key) || deps === null || typeof deps !== 'object') {
-          this.entries.clear();
-          return;
-        }
-        if (!Object.entries(deps as Record<string, unknown>).every(([p, h]) => isRepoPath(p) && isSha256(h))) {
-          this.entries.clear();
-          return;
-        }
-        this.entries.set(key, deps as Record<string, string>);
+      for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+        if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('damaged');
+        if (/^[0-9a-f]{40}$/.test(key)) {
+          if (!Object.entries(value as Record<string, unknown>).every(([p, h]) => isRepoPath(p) && isSha256(h))) throw new Error('damaged');
+          this.deps.set(key, value as Record<string, string>);
+        } else if (/^p:[0-9a-f]{40}$/.test(key)) {
+          this.params.set(key, value as Record<string, unknown>);
+        } else throw new Error('damaged');
       }
     } catch {
-      this.entries.clear();
+      this.deps.clear();
+      this.params.clear();
     }
   }
 
-  deps(source: FileSource): Map<string, string> {
+  lockDeps(source: FileSource): Map<string, string> {
     const text = source.read(LOCK_FILE)?.toString('utf8');
     if (text === undefined) return new Map();
     const key = createHash('sha1').update(text).digest('hex');
-    let deps = this.entries.get(key);
+    let deps = this.deps.get(key);
     if (!deps) {
       deps = {};
       try {
@@ -87,22 +93,44 @@ class LockDepsCache {
       } catch {
         // A broken lock at some commit: no deps to show there (its params and metrics say the rest).
       }
-      this.entries.set(key, deps);
+      this.deps.set(key, deps);
       this.added = true;
     }
     return new Map(Object.entries(deps));
   }
 
+  /** `parseParamsFile`, remembered when the data is plain JSON (YAML dates or NaN are parsed every time). */
+  readonly parseParams: ParamsParser = (text, file) => {
+    const key = `p:${createHash('sha1').update(file).update('\0').update(text).digest('hex')}`;
+    const known = this.params.get(key);
+    if (known) return structuredClone(known);
+    const data = parseParamsFile(text, file);
+    if (data !== null && typeof data === 'object' && !Array.isArray(data) && isPlainJson(data)) {
+      this.params.set(key, structuredClone(data) as Record<string, unknown>);
+      this.added = true;
+    }
+    return data;
+  };
+
   save(): void {
     if (!this.file || !this.added) return;
     // Bounded: the most recent entries are kept (a Map iterates in insertion order).
-    const kept = [...this.entries].slice(-5000);
+    const kept = [...[...this.deps].slice(-5000), ...[...this.params].slice(-5000)];
     try {
       writeFileAtomic(this.file, JSON.stringify(Object.fromEntries(kept)));
     } catch {
       // Read-only checkout or full disk: the next call parses again.
     }
   }
+}
+
+/** Whether `value` survives JSON unchanged (finite numbers, strings, booleans, null, arrays, plain objects). */
+function isPlainJson(value: unknown): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
+  if (Array.isArray(value)) return value.every(isPlainJson);
+  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) return Object.values(value as object).every(isPlainJson);
+  return false;
 }
 
 function commitInfo(git: GitRepo, commits: readonly string[]): Map<string, Date> {
@@ -138,14 +166,14 @@ export function showExperiments(root: string, objectPath: ObjectPath, options: S
   }
 
   const workspace = new WorkspaceSource(root);
-  const depsCache = new LockDepsCache(fs.existsSync(path.join(root, '.mlp', 'tmp')) ? path.join(root, '.mlp', 'tmp', 'exp-deps.json') : undefined);
+  const memo = new TextMemo(fs.existsSync(path.join(root, '.mlp', 'tmp')) ? path.join(root, '.mlp', 'tmp', 'exp-deps.json') : undefined);
   const revisions = new Map<string, RevisionSource>();
   for (const row of rows) if (row.commit && !revisions.has(row.commit)) revisions.set(row.commit, new RevisionSource(git, row.name, row.commit));
   // The files each commit most likely needs, fetched for all commits at once: the pipeline, its
   // lock and the params and metrics files the workspace's pipeline declares.
-  let guess: Pipeline | undefined;
+  let guess: Pipeline | undefined = options.workspacePipeline;
   try {
-    guess = loadPipelineAt(root, workspace);
+    guess ??= loadPipelineAt(root, workspace);
   } catch {
     guess = undefined;
   }
@@ -158,7 +186,10 @@ export function showExperiments(root: string, objectPath: ObjectPath, options: S
 
   // Pipelines are parsed once per distinct pipeline.yaml text (experiments rarely change it).
   const pipelines = new Map<string, Pipeline>();
+  const workspaceText = workspace.read(PIPELINE_FILE)?.toString('utf8');
+  if (guess && workspaceText !== undefined && !workspaceText.includes('${')) pipelines.set(workspaceText, guess);
   const pipelineOf = (source: FileSource): Pipeline => {
+    if (source === workspace && guess) return guess;
     const text = source.read(PIPELINE_FILE)?.toString('utf8');
     if (text === undefined || source.commit === undefined) return loadPipelineAt(root, source);
     let p = pipelines.get(text);
@@ -173,9 +204,9 @@ export function showExperiments(root: string, objectPath: ObjectPath, options: S
 
   for (const row of rows) {
     const source = row.commit ? (revisions.get(row.commit) as RevisionSource) : workspace;
-    row.deps = depsCache.deps(source);
+    row.deps = memo.lockDeps(source);
     try {
-      row.params = showParams(root, source, [], pipelineOf(source));
+      row.params = showParams(root, source, [], pipelineOf(source), memo.parseParams);
       const [metrics] = showMetrics(root, [source], [], objectPath, [pipelineOf(source)]);
       for (const f of metrics?.files ?? []) if (f.values) row.metrics.set(f.path, f.values);
       // DVCLive's logs count even when the pipeline does not declare them.
@@ -195,6 +226,6 @@ export function showExperiments(root: string, objectPath: ObjectPath, options: S
       row.error = error instanceof Error ? error.message : String(error);
     }
   }
-  depsCache.save();
+  memo.save();
   return rows;
 }

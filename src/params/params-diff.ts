@@ -64,11 +64,16 @@ export function diffParams(root: string, a: FileSource, b: FileSource, targets: 
  * The params the pipeline at `source` declares, read there: file → flattened `key → value`
  * (what `exp show` puts in its columns). `pipeline` may be given when already loaded.
  */
-export function showParams(root: string, source: FileSource, targets: readonly Target[] = [], pipeline = loadPipelineAt(root, source)): Map<string, Map<string, unknown>> {
+/** A params file's text → its data (YAML, JSON or Python); `exp show` passes one that remembers. */
+export type ParamsParser = (text: string, file: string) => unknown;
+
+export const parseParamsFile: ParamsParser = (text, file) => (/\.(py|toml)$/i.test(file) ? parseParamsText(text, file) : (parseYamlText(text, file) ?? {}));
+
+export function showParams(root: string, source: FileSource, targets: readonly Target[] = [], pipeline = loadPipelineAt(root, source), parse: ParamsParser = parseParamsFile): Map<string, Map<string, unknown>> {
   const declared = declaredParams(pipeline, targets);
   const files = [...declared.keys()].sort(compareStrings);
   source.prefetch(files);
-  return new Map(files.map((file) => [file, readParams(source, file, declared.get(file) as DeclaredFile, declared.get(file))]));
+  return new Map(files.map((file) => [file, readParams(source, file, declared.get(file) as DeclaredFile, declared.get(file), parse)]));
 }
 
 function declaredParams(pipeline: Pipeline, targets: readonly Target[]): Map<string, DeclaredFile> {
@@ -96,7 +101,7 @@ function declaredParams(pipeline: Pipeline, targets: readonly Target[]): Map<str
 
 
 /** The selected params of `file` on one side, flattened to dotted keys. */
-function readParams(source: FileSource, file: string, selection: DeclaredFile, declaredHere: DeclaredFile | undefined): Map<string, unknown> {
+function readParams(source: FileSource, file: string, selection: DeclaredFile, declaredHere: DeclaredFile | undefined, parse: ParamsParser = parseParamsFile): Map<string, unknown> {
   const text = readText(source, file);
   if (text === undefined) {
     // Missing where this side's own pipeline uses it: that revision could not have run.
@@ -115,7 +120,7 @@ function readParams(source: FileSource, file: string, selection: DeclaredFile, d
   }
   let data: unknown;
   try {
-    data = /\.(py|toml)$/i.test(file) ? parseParamsText(text, file) : (parseYamlText(text, file) ?? {});
+    data = parse(text, file);
   } catch (error) {
     if (error instanceof MlpError) throw new MlpError(`${describeSource(source)}: ${error.message}`, { hint: error.hint ?? 'params files must be valid YAML or JSON', exitCode: error.exitCode, cause: error });
     throw error;

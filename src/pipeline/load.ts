@@ -30,7 +30,8 @@ import {
 } from './schema.js';
 import { parseResources } from './resources.js';
 import { DEFAULT_PARSING, TemplateError, interpolate, type Context, type ParsingOptions } from './template.js';
-import type { Artifact, OutKind, OutSpec, ParamsSpec, Pipeline, PipelineSections, SourceLocation, Stage, TopLevelPlot } from './types.js';
+import { parseSlurmOptions } from '../executors/slurm/options.js';
+import { EXECUTOR_NAMES, type ExecutorName, type Artifact, type OutKind, type OutSpec, type ParamsSpec, type Pipeline, type PipelineSections, type SourceLocation, type Stage, type TopLevelPlot } from './types.js';
 import { validatePipeline } from './validate.js';
 import { pipelineDir, stageAddress } from './address.js';
 
@@ -605,12 +606,34 @@ class StageNormalizer {
       env: this.env(d.env),
       location: this.raw.location,
     };
-    if (d.resources !== undefined && d.resources !== null) stage.resources = this.resources(d.resources);
+    if (d.resources !== undefined && d.resources !== null) {
+      const { time, ...amounts } = this.resources(d.resources);
+      if (time !== undefined) stage.time = time;
+      if (Object.keys(amounts).length > 0) stage.resources = amounts;
+    }
+    if (d.executor !== undefined && d.executor !== null) {
+      if (typeof d.executor !== 'string' || !(EXECUTOR_NAMES as readonly string[]).includes(d.executor)) {
+        this.fail('executor', `\`executor\` must be one of ${EXECUTOR_NAMES.join(', ')}, got ${JSON.stringify(d.executor)}`, 'see "Running on a cluster" in the README');
+      }
+      stage.executor = d.executor as ExecutorName;
+    }
+    if (d.slurm !== undefined && d.slurm !== null) {
+      const parsed = parseSlurmOptions(d.slurm);
+      if (!parsed.ok) this.fail('slurm', parsed.message, parsed.hint);
+      stage.slurm = parsed.options;
+    }
+    if (d.retries !== undefined && d.retries !== null) {
+      if (typeof d.retries !== 'number' || !Number.isInteger(d.retries) || d.retries < 0) {
+        this.fail('retries', `\`retries\` must be a whole number of at least 0, got ${JSON.stringify(d.retries)}`);
+      }
+      if (d.retries > 0) stage.retries = d.retries;
+    }
     return stage;
   }
 
+  /** Amounts, and `time` (seconds): a time limit, not a pool the scheduler shares out. */
   private resources(value: unknown): Record<string, number> {
-    const parsed = parseResources(value);
+    const parsed = parseResources(value, { time: true });
     if (!parsed.ok) this.fail('resources', parsed.message, 'see "resources" in the pipeline.yaml reference (README)');
     return parsed.amounts;
   }

@@ -52,8 +52,40 @@ export function describeAmount(resource: string, amount: number): string {
 
 export type ParsedResources = { ok: true; amounts: Record<string, number> } | { ok: false; message: string };
 
-/** Checks a `resources` mapping (from pipeline.yaml or the config) and converts its amounts. */
-export function parseResources(value: unknown): ParsedResources {
+const DURATION_UNITS: Record<string, number> = { s: 1, sec: 1, m: 60, min: 60, h: 3600, d: 86400 };
+
+/**
+ * Seconds from `90s`, `30m`, `2h`, `1d`, `1h30m`, Slurm's `[D-]HH:MM:SS` / `MM:SS`, or a plain
+ * number of seconds (as `memory` is a plain number of bytes).
+ */
+export function parseDuration(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value > 0 ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim().toLowerCase();
+  const clock = /^(?:(\d+)-)?(\d+):(\d{1,2})(?::(\d{1,2}))?$/.exec(text);
+  if (clock) {
+    const [, days, a, b, c] = clock;
+    // HH:MM:SS with seconds, MM:SS without (Slurm's reading); D-HH:MM with a day.
+    const seconds = c !== undefined ? Number(a) * 3600 + Number(b) * 60 + Number(c) : days !== undefined ? Number(a) * 3600 + Number(b) * 60 : Number(a) * 60 + Number(b);
+    const total = Number(days ?? 0) * 86400 + seconds;
+    return total > 0 ? total : undefined;
+  }
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)\s*([a-z]+)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('').replace(/\s/g, '') !== text.replace(/\s/g, '')) return undefined;
+  let total = 0;
+  for (const [, amount, unit] of parts) {
+    const scale = DURATION_UNITS[unit as string];
+    if (scale === undefined) return undefined;
+    total += Number(amount) * scale;
+  }
+  return total > 0 ? total : undefined;
+}
+
+/**
+ * Checks a `resources` mapping (from pipeline.yaml or the config) and converts its amounts. With
+ * `time` (a stage's resources), `time` is a duration in seconds, not a pool.
+ */
+export function parseResources(value: unknown, options: { time?: boolean } = {}): ParsedResources {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { ok: false, message: '`resources` must map resource names to amounts, e.g. {cpu: 2, memory: 8GB, gpu: 1}' };
   }
@@ -61,6 +93,12 @@ export function parseResources(value: unknown): ParsedResources {
   for (const [name, raw] of Object.entries(value)) {
     if (!RESOURCE_NAME.test(name)) {
       return { ok: false, message: `resource name '${name}' must start with a letter and use letters, digits, _ and -` };
+    }
+    if (name === 'time' && options.time) {
+      const seconds = parseDuration(raw);
+      if (seconds === undefined) return { ok: false, message: `time must be a duration such as 90s, 30m, 2h or 1-12:00:00, got ${JSON.stringify(raw)}` };
+      amounts[name] = seconds;
+      continue;
     }
     const amount = name === 'memory' ? parseSize(raw) : typeof raw === 'number' && Number.isFinite(raw) && raw >= 0 ? raw : undefined;
     if (amount === undefined) {

@@ -17,6 +17,9 @@ export const STAGE_KEYS = [
   'desc',
   'env',
   'resources',
+  'executor',
+  'slurm',
+  'retries',
   'meta',
   'vars',
 ] as const;

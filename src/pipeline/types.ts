@@ -73,6 +73,10 @@ export interface SourceLocation {
   column: number;
 }
 
+/** Where a stage's commands run: this machine, or a Slurm cluster (src/executors). */
+export type ExecutorName = 'local' | 'slurm';
+export const EXECUTOR_NAMES: readonly ExecutorName[] = ['local', 'slurm'];
+
 export interface Stage {
   name: string;
   /** Commands run in order through the shell; the first failure stops the stage. */
@@ -92,6 +96,14 @@ export interface Stage {
    * runs stages together that need more than there is. Undefined: only `-j` limits it.
    */
   resources?: Record<string, number>;
+  /** `resources: {time: 2h}`: the longest the stage may run, in seconds (a cluster's job time limit). */
+  time?: number;
+  /** `executor:` where the commands run; undefined: the run's default (`--executor`, the config, local). */
+  executor?: ExecutorName;
+  /** `slurm:` extra sbatch options (validated names; values are passed as arguments, never to a shell). */
+  slurm?: Record<string, string | number | boolean>;
+  /** `retries:` how often a job the cluster ended (node failure, preemption, time limit) is resubmitted. */
+  retries?: number;
   location: SourceLocation;
 }
 

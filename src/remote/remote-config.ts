@@ -39,6 +39,10 @@ export interface RemoteSpec {
   location: RemoteLocation;
   /** Every option of the merged config (config.yaml overlaid by config.local.yaml). */
   options: Record<string, unknown>;
+  /** What the connection is to the user, in hints ("the remote" when absent). */
+  what?: string;
+  /** The command that sets `option` of this connection, for hints (default: `mlp remote modify --local <name> …`). */
+  settingCommand?: (option: string, placeholder: string) => string;
 }
 
 const usage = (message: string, hint: string): MlpError => new MlpError(message, { hint, exitCode: ExitCode.usage });

@@ -472,6 +472,52 @@ export class SshBackend implements RemoteBackend {
     return abandoned.length;
   }
 
+  /**
+   * Runs `command` on the server (a shell command line: the caller quotes its arguments), with
+   * `stdin` as its input, over this same connection (its host key already checked). Resolves
+   * with its exit code and output; a lost connection rejects like any request.
+   */
+  exec(command: string, stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      if (this.lost) {
+        reject(this.lostError());
+        return;
+      }
+      let settled = false;
+      const fail = (error: Error): void => {
+        if (settled) return;
+        settled = true;
+        this.inFlight.delete(fail);
+        reject(error);
+      };
+      this.inFlight.add(fail);
+      this.client.exec(command, (err, stream) => {
+        if (err) {
+          fail(new MlpError(`cannot run a command on ${this.where}: ${err.message}`, { hint: 'check that the account may run commands (not an SFTP-only login)', cause: err }));
+          return;
+        }
+        const out: Buffer[] = [];
+        const errOut: Buffer[] = [];
+        let code: number | undefined;
+        stream.on('data', (d: Buffer) => out.push(d));
+        stream.stderr.on('data', (d: Buffer) => errOut.push(d));
+        stream.on('exit', (exitCode: number | null, signal?: string) => (code = exitCode ?? (signal ? 128 : 1)));
+        stream.on('close', () => {
+          if (settled) return;
+          settled = true;
+          this.inFlight.delete(fail);
+          resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') });
+        });
+        stream.end(stdin ?? '');
+      });
+    });
+  }
+
+  /** The server as `user@host:port`, for messages. */
+  get address(): string {
+    return this.where;
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     this.client.end();
@@ -509,12 +555,12 @@ function authMethods(
       key = fs.readFileSync(file);
     } catch (error) {
       if (!keyFile) continue; // a default key that is not there
-      throw new MlpError(`cannot read the SSH key file ${keyFile}`, { hint: `fix key_file with \`mlp remote modify --local ${spec.name} key_file <path>\``, cause: error });
+      throw new MlpError(`cannot read the SSH key file ${keyFile}`, { hint: `fix key_file with ${settingCommand(spec, 'key_file', '<path>')}`, cause: error });
     }
     const parsed = ssh2.utils.parseKey(key);
     if (parsed instanceof Error) {
       if (/passphrase/i.test(parsed.message)) encrypted.push(file);
-      else if (keyFile) throw new MlpError(`the SSH key file ${keyFile} is not a private key ssh2 can read: ${parsed.message}`, { hint: `fix key_file with \`mlp remote modify --local ${spec.name} key_file <path>\`` });
+      else if (keyFile) throw new MlpError(`the SSH key file ${keyFile} is not a private key ssh2 can read: ${parsed.message}`, { hint: `fix key_file with ${settingCommand(spec, 'key_file', '<path>')}` });
       continue;
     }
     methods.push({ type: 'publickey', username, key });
@@ -525,6 +571,11 @@ function authMethods(
     tried.push('password');
   }
   return { methods, tried, encrypted };
+}
+
+/** How the user sets `option` of this connection's configuration, in backquotes (a remote's or a deploy target's). */
+function settingCommand(spec: RemoteSpec, option: string, placeholder: string): string {
+  return spec.settingCommand ? spec.settingCommand(option, placeholder) : `\`mlp remote modify --local ${spec.name} ${option} ${placeholder}\``;
 }
 
 interface ConnectContext {
@@ -559,7 +610,7 @@ function connectError(error: unknown, c: ConnectContext): MlpError {
       return new MlpError(`the host key of ${pattern} (${fp}) is marked @revoked in known_hosts; refusing to connect`, { hint: 'ask the server admin for the current key', cause: error });
     }
     return new MlpError(`the host key of ${pattern} (${fp}) is not in ${c.knownHostsFiles.join(' or ')}; refusing to connect`, {
-      hint: `check the fingerprint with the server admin, then add it: ssh-keyscan ${c.port === 22 ? '' : `-p ${c.port} `}${c.host} >> ${knownHosts} (or point the remote at another file: \`mlp remote modify --local ${c.spec.name} known_hosts <file>\`)`,
+      hint: `check the fingerprint with the server admin, then add it: ssh-keyscan ${c.port === 22 ? '' : `-p ${c.port} `}${c.host} >> ${knownHosts} (or point ${c.spec.what ?? 'the remote'} at another file: ${settingCommand(c.spec, 'known_hosts', '<file>')})`,
       cause: error,
     });
   }
@@ -569,7 +620,7 @@ function connectError(error: unknown, c: ConnectContext): MlpError {
     return new MlpError(`SSH authentication failed for ${c.where} (${tried}${locked})`, {
       hint:
         (c.encrypted.length > 0 ? `add the key to your ssh-agent (ssh-add ${c.encrypted[0]}): mlp tries the agent first; or ` : '') +
-        `check the user and the key (${c.keyFile ? `key_file ${c.keyFile}` : 'ssh-agent or ~/.ssh/id_*'}), or set the password in $${c.passwordEnv}; set the key with \`mlp remote modify --local ${c.spec.name} key_file <path>\``,
+        `check the user and the key (${c.keyFile ? `key_file ${c.keyFile}` : 'ssh-agent or ~/.ssh/id_*'}), or set the password in $${c.passwordEnv}; set the key with ${settingCommand(c.spec, 'key_file', '<path>')}`,
       cause: error,
     });
   }

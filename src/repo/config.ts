@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LinkType } from '../cache/object-store.js';
 import { readValidatedYaml } from '../schema/cached.js';
-import { CONFIG_KIND, checkRemoteKinds, checkTrackingSecrets, configSchema, type ConfigFile, type ConfigSource, type MonitorConfig, type TrackingConfig } from '../schema/config.js';
+import { CONFIG_KIND, checkDeploySecrets, checkRemoteKinds, checkTrackingSecrets, configSchema, type ConfigFile, type ConfigSource, type DeployTargetConfig, type MonitorConfig, type TrackingConfig } from '../schema/config.js';
 import { ParseCache } from '../util/parse-cache.js';
 
 export interface Config {
@@ -17,12 +17,18 @@ export interface Config {
   remotes?: Record<string, Record<string, unknown>>;
   /** Sizes of resource pools (validated at load; parsed by src/pipeline/resources.ts). */
   resources?: Record<string, unknown> | null;
+  /** The default executor (src/executors): local unless set. */
+  executor?: 'local' | 'slurm';
+  /** sbatch options for every Slurm job (validated at load). */
+  slurm?: Record<string, unknown>;
   /** How `${mapping}` in `cmd` becomes arguments (DVC's `parsing` section). */
   parsing?: { bool?: 'store_true' | 'boolean_optional'; list?: 'nargs' | 'append' };
   /** Where stage runs are logged (src/tracking); credentials only from config.local.yaml. */
   tracking?: TrackingConfig;
   /** Defaults of `mlp monitor`'s thresholds. */
   monitor?: MonitorConfig;
+  /** Deploy targets (src/deploy); a password only from config.local.yaml. */
+  deploy?: Record<string, DeployTargetConfig>;
 }
 
 /**
@@ -90,6 +96,7 @@ export function loadConfig(mlpDir: string, cache = ParseCache.inMemory()): Confi
   ) as ConfigFile;
   checkRemoteKinds(merged, sources);
   checkTrackingSecrets(sources);
+  checkDeploySecrets(sources);
   return merged as Config;
 }
 

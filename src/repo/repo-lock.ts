@@ -25,6 +25,8 @@ import path from 'node:path';
 import { ExitCode, MlpError, errorCode } from '../errors.js';
 import { isProcessAlive, isSameProcess, processEnvironmentHas, processGroupMembers, processStartTime } from '../util/processes.js';
 import { tempOwnerTag } from '../util/temp-files.js';
+import { cancelClusterJobs, isClusterJob } from '../executors/cluster-jobs.js';
+import type { ClusterJob, ClusterJobTracker } from '../executors/executor.js';
 
 interface LockInfo {
   pid: number;
@@ -37,6 +39,8 @@ interface LockInfo {
   pidStart?: string;
   /** Process groups of the stages running now. */
   stages?: number[];
+  /** Cluster jobs (Slurm) of the stages queued or running now. */
+  jobs?: ClusterJob[];
 }
 
 /** An empty or unreadable lock younger than this may be an older mlp writing it right now. */
@@ -51,8 +55,11 @@ type Holder =
   | { kind: 'live'; info: LockInfo }
   | { kind: 'stale'; identity: string; info: LockInfo | undefined };
 
-/** Also the stage runner's ProcessGroupTracker (src/repro/stage-runner.ts): `env`, `started`, `stopped`. */
-export class RepoLock {
+/**
+ * Also the stage runner's ProcessGroupTracker (src/repro/stage-runner.ts): `env`, `started`,
+ * `stopped`; and the cluster executors' ClusterJobTracker: `jobSubmitted`, `jobEnded`.
+ */
+export class RepoLock implements ClusterJobTracker {
   private released = false;
   readonly env: Readonly<Record<string, string>>;
 
@@ -88,7 +95,7 @@ export class RepoLock {
         try {
           fs.linkSync(mine, file);
           const lock = new RepoLock(file, info);
-          removeLeftoverClaims(tmpDir);
+          removeLeftoverClaims(tmpDir, 'lock.claim-');
           return lock;
         } catch (error) {
           if (errorCode(error) !== 'EEXIST') throw error;
@@ -112,6 +119,21 @@ export class RepoLock {
 
   stopped(pgid: number): void {
     this.info.stages = this.info.stages.filter((g) => g !== pgid);
+    this.rewrite();
+  }
+
+  /** The lock file: a cluster job checks that it still names this run before it starts. */
+  get path(): string {
+    return this.file;
+  }
+
+  jobSubmitted(job: ClusterJob): void {
+    (this.info.jobs ??= []).push(job);
+    this.rewrite();
+  }
+
+  jobEnded(job: ClusterJob): void {
+    this.info.jobs = (this.info.jobs ?? []).filter((j) => j.id !== job.id || j.conf !== job.conf);
     this.rewrite();
   }
 
@@ -216,10 +238,16 @@ function takeOver(file: string, holder: Extract<Holder, { kind: 'stale' }>, mine
     const now = readInfo(file);
     if (now === 'gone' || identityOf(file, now) !== holder.identity) return 'done';
     const stopped = stopStaleStages(holder.info);
+    const jobs = cancelStaleJobs(holder.info);
     const who = holder.info
       ? `\`${holder.info.command}\` (pid ${holder.info.pid}, started ${holder.info.started})`
       : 'a process that crashed while writing it (the lock was empty)';
-    onStale(`taking over the repository lock left by ${who}, which is no longer running${stopped.length ? `; stopped its stage processes still running (process group ${stopped.join(', ')})` : ''}`);
+    const done = [
+      ...(stopped.length ? [`stopped its stage processes still running (process group ${stopped.join(', ')})`] : []),
+      ...(jobs.cancelled.length ? [`cancelled its Slurm jobs still queued or running (job ${jobs.cancelled.join(', ')})`] : []),
+      ...(jobs.failed.length ? [`could not cancel its Slurm jobs ${jobs.failed.join(', ')}: cancel them with scancel before they overwrite outputs`] : []),
+    ];
+    onStale(`taking over the repository lock left by ${who}, which is no longer running${done.map((d) => `; ${d}`).join('')}`);
     fs.rmSync(file, { force: true });
     return 'done';
   } finally {
@@ -258,19 +286,77 @@ function stopStaleStages(info: LockInfo | undefined): number[] {
   return groups;
 }
 
+/** Cancels the cluster jobs a dead run left queued or running (src/executors/cluster-jobs.ts). */
+function cancelStaleJobs(info: LockInfo | undefined): { cancelled: string[]; failed: string[] } {
+  const jobs = Array.isArray(info?.jobs) ? info.jobs.filter(isClusterJob) : [];
+  return jobs.length > 0 ? cancelClusterJobs(jobs) : { cancelled: [], failed: [] };
+}
+
 /** Claims of earlier takeovers whose holders died; safe to remove once this process holds the lock (none can apply to it). */
-function removeLeftoverClaims(tmpDir: string): void {
+function removeLeftoverClaims(dir: string, prefix: string): void {
   let names: string[];
   try {
-    names = fs.readdirSync(tmpDir);
+    names = fs.readdirSync(dir);
   } catch {
     return;
   }
   for (const name of names) {
-    if (!name.startsWith('lock.claim-')) continue;
-    const info = readInfo(path.join(tmpDir, name));
+    if (!name.startsWith(prefix)) continue;
+    const info = readInfo(path.join(dir, name));
     if (info && info !== 'gone' && info.host === os.hostname() && isSameProcess(info.pid, info.pidStart)) continue;
-    fs.rmSync(path.join(tmpDir, name), { force: true });
+    fs.rmSync(path.join(dir, name), { force: true });
+  }
+}
+
+/** A lock on one item taken with `tryLockFile`. */
+export interface FileLock {
+  /** Removes the lock, if it is still this one. */
+  release(): void;
+}
+
+/**
+ * An exclusive lock on `file` for this process, with the repository lock's guarantees — it
+ * appears complete (pid, host, start time, id) or not at all, and a lock whose process is gone
+ * is taken over by one process only, through the same claim — but without waiting: undefined
+ * when a live process holds it or is writing or taking it over right now. For locks on single
+ * items, such as a run in the tracking outbox.
+ */
+export function tryLockFile(file: string, command: string): FileLock | undefined {
+  const dir = path.dirname(file);
+  fs.mkdirSync(dir, { recursive: true });
+  const info = {
+    pid: process.pid,
+    host: os.hostname(),
+    command,
+    started: new Date().toISOString(),
+    id: randomBytes(8).toString('hex'),
+    pidStart: processStartTime(process.pid),
+    stages: [] as number[],
+  };
+  const mine = `${file}.${tempOwnerTag()}.tmp`;
+  fs.writeFileSync(mine, `${JSON.stringify(info)}\n`);
+  try {
+    for (let attempt = 0; attempt < 4; attempt++) {
+      try {
+        fs.linkSync(mine, file);
+        removeLeftoverClaims(dir, `${path.basename(file)}.claim-`);
+        return {
+          release() {
+            const now = readInfo(file);
+            if (now !== 'gone' && now?.id === info.id) fs.rmSync(file, { force: true });
+          },
+        };
+      } catch (error) {
+        if (errorCode(error) !== 'EEXIST') throw error;
+      }
+      const holder = inspect(file);
+      if (holder.kind === 'live' || holder.kind === 'busy') return undefined;
+      if (holder.kind === 'stale' && takeOver(file, holder, mine, () => {}) === 'busy') return undefined;
+      // Gone, or taken over by this process: try again.
+    }
+    return undefined;
+  } finally {
+    fs.rmSync(mine, { force: true });
   }
 }
 

@@ -2,6 +2,7 @@
  * A repository: its root (the directory holding `.mlp/`), configuration, cache, state cache,
  * lockfile and pipeline, each loaded on first use so cheap commands stay cheap.
  */
+import type { ClusterJobTracker } from '../executors/executor.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ExitCode, MlpError } from '../errors.js';
@@ -259,6 +260,11 @@ export class Repo {
    * mlp can stop them if this one is killed); undefined without the lock.
    */
   get stageGroups(): ProcessGroupTracker | undefined {
+    return this.repoLock;
+  }
+
+  /** Where cluster executors record the jobs they submit (the repository lock); undefined without it. */
+  get clusterJobs(): (ClusterJobTracker & { readonly path: string }) | undefined {
     return this.repoLock;
   }
 

@@ -110,7 +110,14 @@ export async function executeStage(ctx: StageContext, stage: Stage): Promise<Sta
     prepareOutputs(repo, stage);
     const started = performance.now();
     const env = ctx.observer?.stageStarted(stage);
-    const outcome = await ctx.executor.run({ root: repo.root, stage, output: ctx.output, signal: ctx.signal, env });
+    let outcome = await ctx.executor.run({ root: repo.root, stage, output: ctx.output, signal: ctx.signal, env });
+    // A job the cluster ended (its node failed, it was preempted or hit its time limit) is
+    // resubmitted `retries:` times, from clean outputs as the first time.
+    for (let attempt = 1; !outcome.ok && outcome.kind === 'job-lost' && outcome.retryable && attempt <= (stage.retries ?? 0) && !ctx.signal.aborted; attempt++) {
+      ctx.warning?.(stage, `Slurm job ${outcome.jobId} ${outcome.description}; resubmitting (retry ${attempt} of ${stage.retries})`);
+      prepareOutputs(repo, stage);
+      outcome = await ctx.executor.run({ root: repo.root, stage, output: ctx.output, signal: ctx.signal, env });
+    }
     if (!outcome.ok) {
       restorePrevious(repo, stage, entry);
       switch (outcome.kind) {
@@ -122,6 +129,14 @@ export async function executeStage(ctx: StageContext, stage: Stage): Promise<Sta
           const wdirMissing = !fs.existsSync(path.join(repo.root, stage.wdir));
           return { status: 'failed', reasons, failure: { kind: 'spawn-failed', cmd: outcome.cmd, wdir: stage.wdir, wdirMissing, error: outcome.error } };
         }
+        case 'job-lost':
+          return {
+            status: 'failed',
+            reasons,
+            failure: { kind: 'job-lost', jobId: outcome.jobId, state: outcome.state, description: outcome.description, retryable: outcome.retryable, retries: stage.retries ?? 0 },
+          };
+        case 'error':
+          return { status: 'failed', reasons, failure: { kind: 'error', error: outcome.error } };
       }
     }
     const outs = await commitOutputs(repo, stage);

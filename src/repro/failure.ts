@@ -9,6 +9,11 @@ export type StageFailure =
   | { kind: 'exit-non-zero'; cmd: string; exitCode: number | null; signal: NodeJS.Signals | null }
   /** A command could not be started at all; `wdirMissing`: because its working directory is not there. */
   | { kind: 'spawn-failed'; cmd: string; wdir: string; wdirMissing: boolean; error: Error }
+  /**
+   * A cluster job ended without its commands deciding it (node failure, preemption, time limit),
+   * after `retries` resubmissions; `description` is Slurm's account of it.
+   */
+  | { kind: 'job-lost'; jobId: string; state: string; description: string; retryable: boolean; retries: number }
   /** The commands succeeded but did not create a declared output. */
   | { kind: 'output-missing'; path: string }
   /** A dep is not in the workspace; `producer`: the stage that outputs it, if any. */

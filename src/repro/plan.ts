@@ -23,6 +23,8 @@ export interface PlanOptions extends Omit<StageSelectionOptions, 'tracked' | 'cw
   single: boolean;
   /** Dry run: check and select only; the lock is not touched. */
   dry: boolean;
+  /** Whether a stage runs on this machine (its resources count against this machine's); default all. */
+  runsHere?: (stage: Stage) => boolean;
 }
 
 export interface ReproPlan {
@@ -38,7 +40,8 @@ export function planRepro(repo: Repo, options: PlanOptions): ReproPlan {
   const targets = options.targets.length === 0 && options.allPipelines !== true ? defaultTargets(pipeline) : options.targets;
   const selected = selectTargetStages(pipeline, dag, targets, { ...options, tracked: () => repo.pointers() });
   const stages = selected.map((n) => pipeline.stages.get(n) as Stage);
-  const resources = resourceLimits(stages, resourceCapacity(repo.config));
+  const local = options.runsHere ? stages.filter(options.runsHere) : stages;
+  const resources = resourceLimits(local, resourceCapacity(repo.config));
   checkStageInputs(repo, stages, options.dry);
   if (!options.dry) {
     checkMissingDeps(repo, stages);

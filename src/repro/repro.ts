@@ -8,7 +8,9 @@
  */
 import type { Executor, OutputSink } from '../executors/executor.js';
 import { LocalExecutor } from '../executors/local.js';
-import type { Stage } from '../pipeline/types.js';
+import { parseSlurmOptions } from '../executors/slurm/options.js';
+import { SlurmExecutor } from '../executors/slurm/slurm-executor.js';
+import type { ExecutorName, Stage } from '../pipeline/types.js';
 import type { Repo } from '../repo/repo.js';
 import { executeStage, succeeded, type StageContext, type StageObserver, type StageResult } from './execute-stage.js';
 import { planRepro } from './plan.js';
@@ -32,8 +34,10 @@ export interface ReproOptions {
   keepGoing: boolean;
   runCache: boolean;
   signal: AbortSignal;
-  /** Where stage commands run (default: this machine). */
+  /** Runs every stage's commands (exp run's own); otherwise each stage's executor is chosen by name. */
   executor?: Executor;
+  /** `--executor`: where every selected stage runs, whatever the stage or the config say. */
+  executorName?: ExecutorName;
   /** Told when each stage's commands start and end (tracking). */
   observer?: StageObserver;
 }
@@ -56,13 +60,40 @@ export interface ReproSummary {
   failed: string[];
 }
 
+/** Which executor runs a stage: `--executor`, else the stage's `executor:`, else the config's, else local. */
+export function executorNameOf(repo: Repo, stage: Stage, override?: ExecutorName): ExecutorName {
+  return override ?? stage.executor ?? repo.config.executor ?? 'local';
+}
+
+/** One executor of each kind the run needs, made when the first stage needs it. */
+function routingExecutor(repo: Repo, options: ReproOptions): Executor {
+  if (options.executor) return options.executor;
+  const made = new Map<ExecutorName, Executor>();
+  const make = (name: ExecutorName): Executor => {
+    if (name === 'local') return new LocalExecutor({ tmpDir: repo.tmpDir, groups: repo.stageGroups });
+    const defaults = repo.config.slurm ? parseSlurmOptions(repo.config.slurm) : undefined;
+    const tracker = repo.clusterJobs;
+    return new SlurmExecutor({ tmpDir: repo.tmpDir, tracker, lockFile: tracker?.path, defaults: defaults?.ok ? defaults.options : {} });
+  };
+  return {
+    run(job) {
+      const name = executorNameOf(repo, job.stage, options.executorName);
+      let executor = made.get(name);
+      if (!executor) made.set(name, (executor = make(name)));
+      return executor.run(job);
+    },
+  };
+}
+
 export async function repro(repo: Repo, options: ReproOptions, events: ReproEvents): Promise<ReproSummary> {
-  const plan = planRepro(repo, options);
+  // Stages sent to a cluster take their resources from it, not from this machine.
+  const runsHere = (stage: Stage): boolean => options.executor !== undefined || executorNameOf(repo, stage, options.executorName) === 'local';
+  const plan = planRepro(repo, { ...options, runsHere });
   events.planned?.(plan.selected);
   const context: StageContext = {
     repo,
     dag: plan.dag,
-    executor: options.executor ?? new LocalExecutor({ tmpDir: repo.tmpDir, groups: repo.stageGroups }),
+    executor: routingExecutor(repo, options),
     output: events.output,
     signal: options.signal,
     force: options.force,

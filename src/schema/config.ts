@@ -6,14 +6,15 @@
 import type * as V from 'valibot';
 import { integerSchema, stringSchema } from './common.js';
 import { PipelineError } from '../errors.js';
-import { parseResources } from '../pipeline/resources.js';
+import { parseResources, parseSize } from '../pipeline/resources.js';
+import { parseSlurmOptions } from '../executors/slurm/options.js';
 import { locate, mapOf, strictMap, type FileKind } from './located.js';
 import { valibot } from './valibot.js';
 
 export type LinkType = 'reflink' | 'hardlink' | 'symlink' | 'copy';
 export const LINK_TYPES: readonly LinkType[] = ['reflink', 'hardlink', 'symlink', 'copy'];
 
-import { REMOTE_OPTIONS, type RemoteKind } from './remote-options.js';
+import { DEPLOY_OPTIONS, REMOTE_OPTIONS, SECRET_OPTIONS, type RemoteKind } from './remote-options.js';
 
 export { REMOTE_OPTIONS, type RemoteKind } from './remote-options.js';
 
@@ -29,12 +30,18 @@ export interface ConfigFile {
   core?: { jobs?: number; remote?: string } | null;
   remotes?: Record<string, Record<string, unknown> | null | undefined> | null;
   resources?: Record<string, unknown> | null;
+  /** Where stages run unless they say (`executor:` in pipeline.yaml) or `--executor` does: local or slurm. */
+  executor?: 'local' | 'slurm' | null;
+  /** sbatch options every Slurm job gets (partition, account, …); a stage's `slurm:` map wins. */
+  slurm?: Record<string, unknown> | null;
   /** DVC's `parsing` options: how `${mapping}` in a stage's `cmd` becomes arguments. */
   parsing?: { bool?: 'store_true' | 'boolean_optional'; list?: 'nargs' | 'append' } | null;
   /** Where every stage run is logged (src/tracking): none, MLflow or W&B. */
   tracking?: TrackingConfig | null;
   /** Thresholds of `mlp monitor` (its flags override them). */
   monitor?: MonitorConfig | null;
+  /** Hosts `mlp deploy` rolls models out to (src/deploy), by name. */
+  deploy?: Record<string, DeployTargetConfig | null | undefined> | null;
 }
 
 /** `monitor:` in config.yaml: the defaults of `mlp monitor`'s flags of the same names. */
@@ -46,6 +53,33 @@ export interface MonitorConfig {
   permutations?: number;
   sample?: number;
   seed?: number;
+}
+
+/** A deploy target: an SSH host (the SSH remote's options) and how the model runs there. */
+export interface DeployTargetConfig {
+  url?: string;
+  user?: string;
+  port?: number;
+  key_file?: string;
+  known_hosts?: string;
+  /** A credential: accepted in config.local.yaml only (checkDeploySecrets). */
+  password?: string;
+  password_env?: string;
+  timeout?: number;
+  /** Address and port `mlp serve` (or the container) listens on, on the host. */
+  http_host?: string;
+  http_port?: number;
+  /** Versions kept on the host (the live one included). */
+  keep?: number;
+  /** The command that runs mlp on the host (process mode), e.g. `/opt/mlp/bin/mlp`. */
+  mlp?: string;
+  /** Seconds a new version has to answer /ready and /health. */
+  health_timeout?: number;
+  /** What `mlp deploy <name>` deploys when neither --model nor --image is given. */
+  model?: string;
+  image?: string;
+  /** Inference threads of `mlp serve` on the host. */
+  workers?: number;
 }
 
 export type TrackingBackendName = 'none' | 'mlflow' | 'wandb';
@@ -65,6 +99,11 @@ export interface TrackingConfig {
   timeout?: number;
   /** Stages (names or shell-style patterns) that are never tracked. */
   exclude?: string[];
+  /**
+   * Outputs up to this size (`50MB`, or bytes) are uploaded as artifacts; larger ones, and all
+   * of them without it, are logged as a reference to their sha256 in mlp's cache.
+   */
+  artifacts?: string | number;
   /** Credentials: accepted in config.local.yaml only (checkTrackingSecrets). */
   token?: string;
   username?: string;
@@ -150,9 +189,33 @@ export function configSchema(): V.GenericSchema<unknown, ConfigFile> {
             required: v.optional(v.boolean((issue) => `must be true or false, got ${issue.received}`)),
             timeout: v.optional(integerSchema(1, 'timeout: 10')),
             exclude: v.optional(v.array(stringSchema('exclude: [prepare_data_text]'), (issue) => `must be a list of stage names or patterns, got ${issue.received}\ne.g. exclude: [prepare_*]`)),
+            artifacts: v.optional(
+              v.pipe(
+                v.union([v.string(), v.number()], (issue) => `must be a size such as 50MB, got ${issue.received}\ne.g. artifacts: 50MB`),
+                v.check((value) => parseSize(value) !== undefined, (issue) => `must be a size such as 50MB or a number of bytes, got ${JSON.stringify(issue.input)}\ne.g. artifacts: 50MB`),
+              ),
+            ),
             ...Object.fromEntries(TRACKING_SECRETS.map((name) => [name, v.optional(stringSchema(`${name}: ... (in config.local.yaml)`))])),
           },
           'a mapping of tracking options',
+        ),
+      ),
+      executor: v.nullish(v.picklist(['local', 'slurm'], (issue) => `must be local or slurm, got ${issue.received}\ne.g. executor: slurm`)),
+      slurm: v.nullish(
+        v.pipe(
+          mapOf(v.unknown(), 'a mapping of sbatch option names to values'),
+          v.rawCheck(({ dataset, addIssue }) => {
+            if (!dataset.typed) return;
+            for (const [name, value] of Object.entries(dataset.value)) {
+              const parsed = parseSlurmOptions({ [name]: value });
+              if (!parsed.ok) {
+                addIssue({
+                  message: `${parsed.message}\ne.g. slurm: {partition: gpu, account: ml-team}`,
+                  path: [{ type: 'object', origin: 'value', input: dataset.value, key: name, value }],
+                });
+              }
+            }
+          }),
         ),
       ),
       monitor: v.nullish(
@@ -169,6 +232,7 @@ export function configSchema(): V.GenericSchema<unknown, ConfigFile> {
           'a mapping of monitor thresholds',
         ),
       ),
+      deploy: v.nullish(mapOf(v.nullish(deployTarget()), 'a mapping of deploy target names to their options')),
       resources: v.nullish(
         v.pipe(
           mapOf(v.unknown(), 'a mapping of resource names to amounts'),
@@ -187,7 +251,7 @@ export function configSchema(): V.GenericSchema<unknown, ConfigFile> {
         ),
       ),
     },
-    'a mapping of sections (cache, core, remotes, resources, parsing, tracking, monitor)',
+    'a mapping of sections (cache, core, remotes, resources, executor, slurm, parsing, tracking, monitor, deploy)',
   ));
 }
 
@@ -200,6 +264,52 @@ function openRange(lo: number, hi: number, example: string): V.GenericSchema<unk
     v.number(message),
     v.check((n) => n > lo && n < hi, message),
   );
+}
+
+function deployTarget(): V.GenericSchema<unknown, DeployTargetConfig> {
+  const v = valibot();
+  const port = (example: string): V.GenericSchema<unknown, number> =>
+    v.pipe(integerSchema(1, example), v.maxValue(65535, (issue) => `must be a port number (1 to 65535), got ${issue.received}`));
+  const entries: Record<string, V.GenericSchema<unknown, unknown>> = {
+    url: v.pipe(
+      stringSchema('url: ssh://deploy@model-host/srv/mlp/spam'),
+      v.check((s) => s.startsWith('ssh://'), (issue) => `must be an SSH URL, got ${String(issue.input)}\ne.g. url: ssh://deploy@model-host/srv/mlp/spam`),
+    ),
+    port: port('port: 22'),
+    timeout: integerSchema(1, 'timeout: 20'),
+    http_host: stringSchema('http_host: 0.0.0.0'),
+    http_port: port('http_port: 8080'),
+    keep: integerSchema(1, 'keep: 3'),
+    mlp: stringSchema('mlp: /opt/mlp/bin/mlp'),
+    health_timeout: integerSchema(1, 'health_timeout: 60'),
+    model: stringSchema('model: models/text'),
+    image: stringSchema('image: registry.example.com/spam:latest'),
+    workers: v.pipe(v.number((issue) => `must be a whole number, got ${issue.received}`), v.integer(), v.minValue(0)),
+  };
+  return strictMap(
+    Object.fromEntries(DEPLOY_OPTIONS.map((name) => [name, v.optional(entries[name] ?? stringSchema())])),
+    'a mapping of deploy target options',
+  ) as V.GenericSchema<unknown, DeployTargetConfig>;
+}
+
+/**
+ * Deploy targets follow the remotes' rule: a password (or any secret option) only in
+ * config.local.yaml, never in the committed config.yaml.
+ */
+export function checkDeploySecrets(sources: readonly ConfigSource[]): void {
+  for (const source of sources) {
+    if (!source.file.endsWith('config.yaml') || source.file.endsWith('.local.yaml')) continue;
+    for (const [name, target] of Object.entries(source.value.deploy ?? {})) {
+      for (const option of Object.keys(target ?? {})) {
+        if (!SECRET_OPTIONS.has(option)) continue;
+        const text = source.text();
+        const at = text === undefined ? undefined : locate(text, source.file, ['deploy', name, option], 'key');
+        throw new PipelineError(`deploy.${name}.${option} is a secret and may not be in the committed ${source.file}`, { file: source.file, line: at?.line, column: at?.column }, {
+          hint: 'move it to .mlp/config.local.yaml (never committed), or set it in the environment ($MLP_SSH_PASSWORD, or the variable named by password_env)',
+        });
+      }
+    }
+  }
 }
 
 /** A config file as read, for locating problems found after the files are merged. */

@@ -21,3 +21,10 @@ export function describeRemoteOptions(): string {
   const own = (kind: RemoteKind): string => REMOTE_OPTIONS[kind].filter((o) => !common.includes(o)).map(name).join(', ');
   return `${common.join(', ')}; ssh: ${own('ssh')}; s3: ${own('s3')}`;
 }
+
+/**
+ * Options of a deploy target (`deploy.<name>` in config.yaml): how to reach the host (the SSH
+ * remote's options: the same host-key and login rules) and how to run the model there.
+ */
+export const DEPLOY_SSH_OPTIONS: readonly string[] = REMOTE_OPTIONS.ssh.filter((o) => o !== 'jobs');
+export const DEPLOY_OPTIONS: readonly string[] = [...DEPLOY_SSH_OPTIONS, 'http_host', 'http_port', 'keep', 'mlp', 'health_timeout', 'model', 'image', 'workers'];

@@ -43,7 +43,15 @@ function recordSchema(): V.GenericSchema<unknown, RunRecord> {
       summary: mapOf(num, 'a mapping of metric names to numbers'),
       series: v.array(strictMap({ key: str, value: num, timestamp: int, step: int })),
       tags: strings,
-      artifacts: v.array(strictMap({ path: str, sha256: str, size: v.optional(int) })),
+      artifacts: v.array(
+        strictMap({
+          path: str,
+          sha256: v.pipe(str, v.regex(/^[0-9a-f]{64}$/, 'must be a sha256')),
+          size: v.optional(int),
+          upload: v.optional(v.boolean()),
+          files: v.optional(v.array(strictMap({ path: str, sha256: v.pipe(str, v.regex(/^[0-9a-f]{64}$/, 'must be a sha256')), size: int }))),
+        }),
+      ),
       delivery: strictMap({
         done: v.array(step),
         remote: v.optional(strictMap({ id: str, experimentId: v.optional(str), entity: v.optional(str) })),

@@ -5,17 +5,23 @@
  * — creating the run — is made so by the backend (`startRun(…, resuming)` finds the run by mlp's
  * uid). Once the server has every step, the run leaves the outbox.
  */
+import type { ObjectStore } from '../cache/object-store.js';
+import { isSha256 } from '../schema/sha256.js';
 import { DELIVERY_STEPS, type DeliveryStep, type RunRecord } from './run-record.js';
 import type { Outbox } from './outbox.js';
-import type { Tracker } from './tracker.js';
+import type { ArtifactContent, Tracker } from './tracker.js';
 
-export async function deliver(record: RunRecord, tracker: Tracker, outbox: Outbox): Promise<void> {
+/** `content` reads outputs to upload from mlp's cache (`tracking.artifacts`); without it only references are sent. */
+export async function deliver(record: RunRecord, tracker: Tracker, outbox: Outbox, content?: ArtifactContent): Promise<void> {
   const { delivery } = record;
   const resuming = delivery.attempts > 0;
   delivery.attempts++;
   try {
     let remote = delivery.remote;
     if (!remote || !delivery.done.includes('start')) {
+      // Recorded before the run is created: if mlp is killed after the server created it and
+      // before its answer came back, the next delivery looks the run up instead of creating another.
+      if (!resuming) outbox.write(record);
       remote = await tracker.startRun(record, resuming);
       delivery.remote = remote;
       markDone(record, 'start');
@@ -24,7 +30,7 @@ export async function deliver(record: RunRecord, tracker: Tracker, outbox: Outbo
     for (const step of DELIVERY_STEPS) {
       if (step === 'start' || delivery.done.includes(step)) continue;
       if (step === 'end' && record.status === 'RUNNING') break; // the stage still runs
-      await send(tracker, step, remote, record);
+      await send(tracker, step, remote, record, content);
       markDone(record, step);
     }
     delivery.lastError = undefined;
@@ -41,7 +47,7 @@ function markDone(record: RunRecord, step: DeliveryStep): void {
   if (!record.delivery.done.includes(step)) record.delivery.done.push(step);
 }
 
-function send(tracker: Tracker, step: Exclude<DeliveryStep, 'start'>, remote: NonNullable<RunRecord['delivery']['remote']>, record: RunRecord): Promise<void> {
+function send(tracker: Tracker, step: Exclude<DeliveryStep, 'start'>, remote: NonNullable<RunRecord['delivery']['remote']>, record: RunRecord, content: ArtifactContent | undefined): Promise<void> {
   switch (step) {
     case 'params':
       return tracker.logParams(remote, record);
@@ -50,8 +56,17 @@ function send(tracker: Tracker, step: Exclude<DeliveryStep, 'start'>, remote: No
     case 'tags':
       return tracker.setTags(remote, record);
     case 'artifacts':
-      return tracker.logArtifactRefs(remote, record);
+      return tracker.logArtifacts(remote, record, content);
     case 'end':
       return tracker.endRun(remote, record);
   }
+}
+
+/** Outputs to upload, read from mlp's object store and verified against their hash on the way. */
+export function cacheContent(objects: ObjectStore): ArtifactContent {
+  return async (sha256, size) => {
+    if (!isSha256(sha256)) return undefined;
+    const data = await objects.readVerified(sha256, size);
+    return typeof data === 'string' ? undefined : data;
+  };
 }

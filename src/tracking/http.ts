@@ -25,11 +25,25 @@ export interface JsonResponse {
 
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
 
-export async function requestJson(method: 'GET' | 'POST' | 'PUT', url: string, body: unknown, options: HttpOptions): Promise<JsonResponse> {
+export function requestJson(method: 'GET' | 'POST' | 'PUT', url: string, body: unknown, options: HttpOptions): Promise<JsonResponse> {
+  return request(method, url, body === undefined ? undefined : { data: JSON.stringify(body), type: 'application/json' }, options);
+}
+
+/** Bytes up (an artifact), JSON (or text) back; retried like `requestJson`. */
+export function requestBytes(method: 'PUT' | 'POST', url: string, data: Uint8Array, options: HttpOptions): Promise<JsonResponse> {
+  return request(method, url, { data, type: 'application/octet-stream' }, options);
+}
+
+interface Payload {
+  data: string | Uint8Array;
+  type: string;
+}
+
+async function request(method: string, url: string, payload: Payload | undefined, options: HttpOptions): Promise<JsonResponse> {
   let attempt = 0;
   for (;;) {
     try {
-      const response = await once(method, url, body, options);
+      const response = await once(method, url, payload, options);
       if (RETRY_STATUS.has(response.status)) {
         throw new TrackingError(`${method} ${redact(url)}: HTTP ${response.status}${describeBody(response.body)}`, 'server', response.status);
       }
@@ -44,14 +58,14 @@ export async function requestJson(method: 'GET' | 'POST' | 'PUT', url: string, b
   }
 }
 
-async function once(method: string, url: string, body: unknown, options: HttpOptions): Promise<JsonResponse> {
+async function once(method: string, url: string, payload: Payload | undefined, options: HttpOptions): Promise<JsonResponse> {
   const signals = [AbortSignal.timeout(options.timeoutMs), ...(options.signal ? [options.signal] : [])];
   let response: Response;
   try {
     response = await fetch(url, {
       method,
-      headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: { accept: 'application/json', ...(payload === undefined ? {} : { 'content-type': payload.type }), ...options.headers },
+      body: payload?.data,
       signal: AbortSignal.any(signals),
     });
   } catch (error) {

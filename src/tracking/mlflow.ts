@@ -6,9 +6,9 @@
  * values 5,000 characters). Auth: `Bearer MLFLOW_TRACKING_TOKEN`, else basic
  * `MLFLOW_TRACKING_USERNAME`/`PASSWORD`.
  */
-import { requestJson, rejection, type HttpOptions, type JsonResponse } from './http.js';
+import { requestBytes, requestJson, rejection, type HttpOptions, type JsonResponse } from './http.js';
 import type { MetricPoint, RemoteRun, RunRecord } from './run-record.js';
-import { TrackingError, type Tracker } from './tracker.js';
+import { TrackingError, artifactUploads, type ArtifactContent, type Tracker } from './tracker.js';
 
 export const MLFLOW_LIMITS = {
   metricsPerBatch: 1000,
@@ -31,11 +31,13 @@ export const RUN_UID_TAG = 'mlp.run_uid';
 
 export class MlflowTracker implements Tracker {
   private readonly base: string;
+  private readonly artifactBase: string;
   private readonly http: HttpOptions;
   private readonly experiments = new Map<string, string>();
 
   constructor(uri: string, credentials: MlflowCredentials, http: Omit<HttpOptions, 'headers'>) {
     this.base = `${uri.replace(/\/+$/, '')}/api/2.0/mlflow`;
+    this.artifactBase = `${uri.replace(/\/+$/, '')}/api/2.0/mlflow-artifacts/artifacts`;
     const headers: Record<string, string> = {};
     if (credentials.token) headers.authorization = `Bearer ${credentials.token}`;
     else if (credentials.username !== undefined) headers.authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password ?? ''}`).toString('base64')}`;
@@ -102,9 +104,33 @@ export class MlflowTracker implements Tracker {
     await this.logTags(remote, run.tags);
   }
 
-  /** By reference: a tag per output with the sha256 of its bytes in mlp's cache. */
-  async logArtifactRefs(remote: RemoteRun, run: RunRecord): Promise<void> {
-    await this.logTags(remote, Object.fromEntries(run.artifacts.map((a) => [`mlp.artifact.${a.path}`, `sha256:${a.sha256}${a.size === undefined ? '' : ` size:${a.size}`}`])));
+  /**
+   * A tag per output with the sha256 of its bytes in mlp's cache; the outputs marked `upload`
+   * through the server's artifact proxy (`PUT /api/2.0/mlflow-artifacts/artifacts/<path>`, under
+   * the run's `mlflow-artifacts:/…` artifact URI), one file per request. A server that does not
+   * proxy artifacts (its runs' artifact URI is s3://, file:…, with `--no-serve-artifacts`) gets
+   * the references only, and a tag that says why.
+   */
+  async logArtifacts(remote: RemoteRun, run: RunRecord, content: ArtifactContent | undefined): Promise<void> {
+    const tags: Record<string, string> = Object.fromEntries(run.artifacts.map((a) => [`mlp.artifact.${a.path}`, `sha256:${a.sha256}${a.size === undefined ? '' : ` size:${a.size}`}`]));
+    const uploads = content ? artifactUploads(run) : [];
+    if (uploads.length > 0) {
+      const got = await this.call('GET', `runs/get?run_id=${encodeURIComponent(remote.id)}`, undefined);
+      const uri = (got.body as { run?: { info?: { artifact_uri?: string } } } | undefined)?.run?.info?.artifact_uri ?? '';
+      const root = proxiedArtifactPath(uri);
+      if (root === undefined) {
+        tags['mlp.artifacts.skipped'] = `the server stores this run's artifacts at ${uri || 'an unknown place'}, not through its artifact proxy (mlflow server --serve-artifacts)`;
+      } else {
+        for (const file of uploads) {
+          const data = await (content as ArtifactContent)(file.sha256, file.size);
+          if (!data) continue; // gone from the cache: the reference is what remains
+          const url = `${this.artifactBase}/${[...root.split('/'), ...file.path.split('/')].filter(Boolean).map(encodeURIComponent).join('/')}`;
+          const response = await requestBytes('PUT', url, data, this.http);
+          if (response.status < 200 || response.status >= 300) throw rejection('PUT', url, response);
+        }
+      }
+    }
+    await this.logTags(remote, tags);
   }
 
   async endRun(remote: RemoteRun, run: RunRecord): Promise<void> {
@@ -165,4 +191,15 @@ export function mlflowKey(key: string): string {
     .map((part) => (part === '..' ? '__' : part))
     .join('/');
   return (cleaned === '' ? '_' : cleaned).slice(0, MLFLOW_LIMITS.keyLength);
+}
+
+/**
+ * The path under the artifact proxy of an artifact URI the server serves itself:
+ * `mlflow-artifacts:/1/<run>/artifacts` or `mlflow-artifacts://host:port/1/<run>/artifacts` → `1/<run>/artifacts`;
+ * undefined for any other store.
+ */
+export function proxiedArtifactPath(uri: string): string | undefined {
+  const match = /^mlflow-artifacts:(?:\/\/[^/]*)?(\/.*)?$/.exec(uri);
+  if (!match) return undefined;
+  return (match[1] ?? '').replace(/^\/+|\/+$/g, '');
 }

@@ -4,8 +4,10 @@
  * next mlp ends it as KILLED) and again when it ends; it is removed once the server has all of it.
  * Files are named by start time and uid, so delivery goes in the order the runs started.
  *
- * One process delivers a run at a time: it holds `<file>.lock` (with its pid; a lock whose
- * process is dead is taken over), so `mlp track sync` and a repro never send the same run twice.
+ * One process delivers a run at a time: it holds `<file>.lock`, taken like the repository lock
+ * (src/repo/repo-lock.ts: the lock appears complete or not at all, and a lock whose process is
+ * dead is taken over through an exclusive claim, by one process only), so `mlp track sync` and a
+ * repro never send the same run twice.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,6 +15,7 @@ import path from 'node:path';
 import { isErrnoException } from '../errors.js';
 import { parseRunRecord } from '../schema/tracking-record.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { tryLockFile, type FileLock } from '../repo/repo-lock.js';
 import { isProcessAlive } from '../util/processes.js';
 import { readLiveFile } from './live.js';
 import type { RunRecord } from './run-record.js';
@@ -44,6 +47,8 @@ export function isStageRunning(record: RunRecord): boolean {
 }
 
 export class Outbox {
+  private readonly locks = new Map<string, FileLock>();
+
   constructor(readonly dir: string) {}
 
   static of(mlpDir: string): Outbox {
@@ -89,33 +94,18 @@ export class Outbox {
       });
   }
 
-  /** Takes the delivery lock of `record`; false if a live process holds it. */
+  /** Takes the delivery lock of `record`; false if another live process holds it. */
   claim(record: RunRecord): boolean {
-    const lock = `${this.fileFor(record)}.lock`;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        fs.mkdirSync(this.dir, { recursive: true });
-        fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
-        return true;
-      } catch (error) {
-        if (!isErrnoException(error) || error.code !== 'EEXIST') throw error;
-        const owner = Number(readOr(lock, ''));
-        if (Number.isInteger(owner) && owner > 0 && (owner === process.pid || isProcessAlive(owner))) return owner === process.pid;
-        fs.rmSync(lock, { force: true }); // its owner died: take it over
-      }
-    }
-    return false;
+    const file = `${this.fileFor(record)}.lock`;
+    if (this.locks.has(file)) return true;
+    const lock = tryLockFile(file, `deliver tracked run ${record.uid}`);
+    if (lock) this.locks.set(file, lock);
+    return lock !== undefined;
   }
 
   release(record: RunRecord): void {
-    fs.rmSync(`${this.fileFor(record)}.lock`, { force: true });
-  }
-}
-
-function readOr(file: string, fallback: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return fallback;
+    const file = `${this.fileFor(record)}.lock`;
+    this.locks.get(file)?.release();
+    this.locks.delete(file);
   }
 }

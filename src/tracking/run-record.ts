@@ -22,6 +22,20 @@ export interface ArtifactRef {
   path: string;
   sha256: string;
   size?: number;
+  /**
+   * Upload the bytes too (`tracking.artifacts`: the output is within the size limit and in the
+   * cache). They are read from mlp's cache by hash at delivery, so a run sent days later sends
+   * the bytes its stage wrote, whatever the workspace holds by then.
+   */
+  upload?: boolean;
+  /** A directory's files (from its manifest), relative to `path`. */
+  files?: ArtifactFile[];
+}
+
+export interface ArtifactFile {
+  path: string;
+  sha256: string;
+  size: number;
 }
 
 /** Where a run goes. Credentials are looked up at delivery (environment, config.local.yaml). */

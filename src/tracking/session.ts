@@ -23,11 +23,12 @@ import { parseMetrics } from '../metrics/metrics.js';
 import { DEFAULT_PARAMS_FILE } from '../pipeline/schema.js';
 import type { Stage } from '../pipeline/types.js';
 import type { Repo } from '../repo/repo.js';
+import { isSha256 } from '../schema/sha256.js';
 import { mlpVersion } from '../version.js';
-import { deliver } from './deliver.js';
+import { cacheContent, deliver } from './deliver.js';
 import { LIVE_ENV, readLiveFile, readLiveFrom } from './live.js';
 import { Outbox, endCutOffRun, isStageRunning, liveFile } from './outbox.js';
-import type { RunRecord, RunStatus } from './run-record.js';
+import type { ArtifactRef, RunRecord, RunStatus } from './run-record.js';
 import { plotSeries } from './series.js';
 import { openTracker, type TrackingSettings } from './settings.js';
 import { TrackingError, type Tracker } from './tracker.js';
@@ -108,6 +109,9 @@ export class TrackingSession {
       artifacts: [],
       delivery: { done: [], attempts: 0 },
     };
+    // What is known before the stage runs, so that a run cut off by a kill of mlp still says what it was.
+    record.params = stageParams(this.repo, stage, (warning) => this.report.warnings.push(warning));
+    record.tags = this.lineage(stage, record);
     const live = liveFile(this.repo.tmpDir, uid);
     try {
       fs.mkdirSync(path.dirname(live), { recursive: true });
@@ -182,10 +186,11 @@ export class TrackingSession {
     const { points, next } = readLiveFrom(open.live, open.read);
     if (points.length === 0) return;
     try {
-      this.tracker ??= openTracker(record.destination, this.repo.config, this.env, this.settings.timeoutMs);
+      this.tracker ??= await openTracker(record.destination, this.repo.config, this.env, this.settings.timeoutMs);
       if (!record.delivery.remote) {
-        // Counted as an attempt first: if the answer is lost, the final delivery looks the run up instead of creating another.
+        // Counted as an attempt, on disk, first: if the answer is lost (or mlp is killed waiting for it), the final delivery looks the run up instead of creating another.
         record.delivery.attempts++;
+        this.outbox.write(record);
         record.delivery.remote = await this.tracker.startRun(record, false);
         record.delivery.done.push('start');
         this.outbox.write(record);
@@ -206,8 +211,8 @@ export class TrackingSession {
     }
     if (!this.outbox.claim(record)) return undefined; // another mlp is sending it
     try {
-      this.tracker ??= openTracker(record.destination, this.repo.config, this.env, this.settings.timeoutMs);
-      await deliver(record, this.tracker, this.outbox);
+      this.tracker ??= await openTracker(record.destination, this.repo.config, this.env, this.settings.timeoutMs);
+      await deliver(record, this.tracker, this.outbox, cacheContent(this.repo.objects));
       this.report.delivered++;
       return undefined;
     } catch (error) {
@@ -233,10 +238,28 @@ export class TrackingSession {
     }
   }
 
+  /** Lineage tags known when the stage starts: git, stage, mlp, command, run. */
+  private lineage(stage: Stage, record: RunRecord): Record<string, string> {
+    const tags: Record<string, string> = {
+      ...this.git,
+      'mlp.stage': stage.name,
+      'mlp.version': mlpVersion(),
+      'mlp.cmd': stage.cmd.join('\n'),
+      'mlp.run_uid': record.uid,
+      'mlflow.runName': record.runName,
+      'mlflow.source.name': `mlp repro ${stage.name}`,
+      'mlflow.source.type': 'PROJECT',
+      'mlflow.user': os.userInfo().username,
+    };
+    if (this.git['mlp.git.commit']) tags['mlflow.source.git.commit'] = this.git['mlp.git.commit'];
+    if (this.git['mlp.git.branch']) tags['mlflow.source.git.branch'] = this.git['mlp.git.branch'];
+    if (this.experiment) tags['mlp.experiment'] = this.experiment;
+    return tags;
+  }
+
   /** Fills in what the stage declared and produced. */
   private complete(stage: Stage, record: RunRecord, live: string): void {
     const root = this.repo.root;
-    record.params = stageParams(this.repo, stage, (warning) => this.report.warnings.push(warning));
     for (const out of stage.outs) {
       const abs = path.join(root, out.path);
       if (out.kind === 'metric') {
@@ -253,30 +276,38 @@ export class TrackingSession {
       }
     }
     record.series.push(...readLiveFile(live));
-    const tags: Record<string, string> = {
-      ...this.git,
-      'mlp.stage': stage.name,
-      'mlp.version': mlpVersion(),
-      'mlp.cmd': stage.cmd.join('\n'),
-      'mlp.run_uid': record.uid,
-      'mlflow.runName': record.runName,
-      'mlflow.source.name': `mlp repro ${stage.name}`,
-      'mlflow.source.type': 'PROJECT',
-      'mlflow.user': os.userInfo().username,
-    };
-    if (this.git['mlp.git.commit']) tags['mlflow.source.git.commit'] = this.git['mlp.git.commit'];
-    if (this.git['mlp.git.branch']) tags['mlflow.source.git.branch'] = this.git['mlp.git.branch'];
-    if (this.experiment) tags['mlp.experiment'] = this.experiment;
+    const tags = this.lineage(stage, record);
     if (record.status === 'FINISHED') {
       // The lock entry this run just recorded: the exact bytes it read and wrote.
       const entry = this.repo.lock.get(stage.name);
       for (const dep of entry?.deps ?? []) tags[`mlp.dep.${dep.path}`] = dep.hash;
       for (const out of entry?.outs ?? []) {
         tags[`mlp.out.${out.path}`] = out.hash;
-        record.artifacts.push({ path: out.path, sha256: out.hash, size: out.size });
+        record.artifacts.push(this.artifact(stage, out.path, out.hash, out.size, out.nfiles !== undefined));
       }
     }
     record.tags = tags;
+  }
+
+  /**
+   * An output as the run logs it: a reference, and the bytes too when `tracking.artifacts` allows
+   * its size and it is in the cache (a directory's files are listed from its manifest now, so
+   * the delivery needs nothing but the objects).
+   */
+  private artifact(stage: Stage, outPath: string, hash: string, size: number, directory: boolean): ArtifactRef {
+    const ref: ArtifactRef = { path: outPath, sha256: hash, size };
+    const limit = this.settings.artifactLimit;
+    const cached = stage.outs.find((o) => o.path === outPath)?.cache !== false;
+    if (limit <= 0 || size > limit || !cached || !isSha256(hash)) return ref;
+    try {
+      if (directory) ref.files = this.repo.objects.readManifest(hash).map((e) => ({ path: e.path, sha256: e.hash, size: e.size }));
+      else if (!this.repo.objects.has(hash)) return ref;
+    } catch (error) {
+      this.report.warnings.push(`stage '${stage.name}': output '${outPath}' is logged by reference only: ${error instanceof Error ? error.message : String(error)}`);
+      return ref;
+    }
+    ref.upload = true;
+    return ref;
   }
 }
 

@@ -2,18 +2,19 @@
  * Where runs go and with which credentials: `tracking:` in .mlp/config.yaml (backend, uri,
  * experiment, entity, required, timeout, exclude), the environment the MLflow and W&B clients
  * read (it wins, so CI can point a checkout elsewhere), and credentials from the environment or
- * config.local.yaml only (src/schema/config.ts refuses them in config.yaml).
+ * config.local.yaml only (src/schema/config.ts refuses them in config.yaml). The clients
+ * themselves load only when a run is sent (`openTracker`): `repro` reads these settings on every
+ * run, tracked or not, and a command that sends nothing does not load them.
  */
 import path from 'node:path';
 import { ExitCode, MlpError } from '../errors.js';
+import { parseSize } from '../pipeline/resources.js';
 import { globToRegExp } from '../pipeline/targets.js';
 import type { Config } from '../repo/config.js';
 import { TRACKING_BACKENDS, type TrackingBackendName } from '../schema/config.js';
 import { redact } from './http.js';
-import { MlflowTracker } from './mlflow.js';
 import type { RunDestination } from './run-record.js';
 import type { Tracker } from './tracker.js';
-import { WandbTracker } from './wandb.js';
 
 export const WANDB_DEFAULT_URL = 'https://api.wandb.ai';
 const DEFAULT_TIMEOUT_S = 10;
@@ -24,6 +25,8 @@ export interface TrackingSettings {
   destination: RunDestination | undefined;
   required: boolean;
   timeoutMs: number;
+  /** Outputs up to this many bytes are uploaded as artifacts (`tracking.artifacts`); 0: references only. */
+  artifactLimit: number;
   /** Whether a stage is tracked (`tracking.exclude`). */
   tracks(stage: string): boolean;
 }
@@ -42,6 +45,7 @@ export function trackingSettings(root: string, config: Config, env: NodeJS.Proce
     backend,
     required: t.required === true,
     timeoutMs: (t.timeout ?? DEFAULT_TIMEOUT_S) * 1000,
+    artifactLimit: t.artifacts === undefined ? 0 : (parseSize(t.artifacts) ?? 0),
     tracks: (stage: string) => !patterns.some((p) => p.test(stage)),
   };
   const project = path.basename(root);
@@ -86,17 +90,19 @@ function checkHttp(uri: string, what: string): void {
  * The client for `destination`, with credentials from the environment or config.local.yaml (and
  * user:password written in the URI, which is never stored).
  */
-export function openTracker(destination: RunDestination, config: Config, env: NodeJS.ProcessEnv, timeoutMs: number): Tracker {
+export async function openTracker(destination: RunDestination, config: Config, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Tracker> {
   const t = config.tracking ?? {};
   const http = { timeoutMs, retries: 2, backoffMs: 200 };
   if (destination.backend === 'mlflow') {
     const fromUri = userInfo(env.MLFLOW_TRACKING_URI || t.uri);
+    const { MlflowTracker } = await import('./mlflow.js');
     return new MlflowTracker(destination.uri, {
       token: env.MLFLOW_TRACKING_TOKEN || t.token,
       username: env.MLFLOW_TRACKING_USERNAME || t.username || fromUri?.username,
       password: env.MLFLOW_TRACKING_PASSWORD || t.password || fromUri?.password,
     }, http);
   }
+  const { WandbTracker } = await import('./wandb.js');
   return new WandbTracker(destination.uri, env.WANDB_API_KEY || t.api_key, http);
 }
 

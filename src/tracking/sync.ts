@@ -4,7 +4,7 @@
  * ran) is ended as KILLED; one whose process still runs is left to it.
  */
 import type { Repo } from '../repo/repo.js';
-import { deliver } from './deliver.js';
+import { cacheContent, deliver } from './deliver.js';
 import { Outbox, endCutOffRun, isStageRunning } from './outbox.js';
 import type { RunRecord } from './run-record.js';
 import { openTracker, trackingSettings } from './settings.js';
@@ -55,10 +55,10 @@ export async function syncOutbox(repo: Repo, env: NodeJS.ProcessEnv = process.en
     try {
       let tracker = trackers.get(key);
       if (!tracker) {
-        tracker = openTracker(record.destination, repo.config, env, settings.timeoutMs);
+        tracker = await openTracker(record.destination, repo.config, env, settings.timeoutMs);
         trackers.set(key, tracker);
       }
-      await deliver(record, tracker, outbox);
+      await deliver(record, tracker, outbox, cacheContent(repo.objects));
       result.delivered.push(record);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

@@ -12,6 +12,23 @@
  */
 import type { MetricPoint, RemoteRun, RunRecord } from './run-record.js';
 
+/** The bytes of a cache object, verified against its hash; undefined when it is not in the cache. */
+export type ArtifactContent = (sha256: string, size: number | undefined) => Promise<Buffer | undefined>;
+
+/** One file of an output to upload: its artifact path (repository-relative) and its object. */
+export interface ArtifactUpload {
+  path: string;
+  sha256: string;
+  size: number | undefined;
+}
+
+/** The files to upload for `run`: each uploaded output's file, or each file of its directory. */
+export function artifactUploads(run: RunRecord): ArtifactUpload[] {
+  return run.artifacts
+    .filter((a) => a.upload)
+    .flatMap((a) => (a.files ? a.files.map((f) => ({ path: `${a.path}/${f.path}`, sha256: f.sha256, size: f.size })) : [{ path: a.path, sha256: a.sha256, size: a.size }]));
+}
+
 export interface Tracker {
   /**
    * Creates the run on the server, or finds the one a cut-off delivery of the same `uid` created
@@ -24,8 +41,13 @@ export interface Tracker {
   logMetrics(remote: RemoteRun, run: RunRecord): Promise<void>;
   /** Lineage (`run.tags`): git commit, branch, dirty flag, stage, mlp version, hashes. */
   setTags(remote: RemoteRun, run: RunRecord): Promise<void>;
-  /** References to the outputs (`run.artifacts`: path and the sha256 of its bytes in mlp's cache). */
-  logArtifactRefs(remote: RemoteRun, run: RunRecord): Promise<void>;
+  /**
+   * The outputs (`run.artifacts`): always a reference (path and the sha256 of its bytes in mlp's
+   * cache); the bytes too for those marked `upload`, read with `content` (undefined: the object
+   * is gone from the cache, and the reference is all that is sent). Uploads go to fixed paths
+   * and overwrite, so sending them again after a cut-off delivery duplicates nothing.
+   */
+  logArtifacts(remote: RemoteRun, run: RunRecord, content: ArtifactContent | undefined): Promise<void>;
   /**
    * Live points while the stage runs (after `startRun`); `offset` is how many were streamed
    * before. `logMetrics` sends every point again at the end, so a backend must take a point it

@@ -3,13 +3,14 @@
  * `<base>/graphql` for the run (its config holds the params and mlp's lineage), and the
  * file-stream endpoint `<base>/files/<entity>/<project>/<run>/file_stream` for the history
  * (`wandb-history.jsonl`, one JSON line per step), the summary (`wandb-summary.json`) and the
- * end of the run (`complete` with an exit code: 0 finished, else failed). Auth: basic `api:<key>`
+ * end of the run (`complete` with an exit code: 0 finished, else failed; a KILLED run is then set
+ * to W&B's own `killed` state, below). Auth: basic `api:<key>`
  * (WANDB_API_KEY). Every call is idempotent: the run's name is mlp's run uid, upserted; history
  * lines are sent at fixed offsets, which the server overwrites.
  */
-import { requestJson, rejection, type HttpOptions, type JsonResponse } from './http.js';
+import { requestBytes, requestJson, rejection, type HttpOptions, type JsonResponse } from './http.js';
 import type { MetricPoint, RemoteRun, RunRecord } from './run-record.js';
-import { TrackingError, type Tracker } from './tracker.js';
+import { TrackingError, artifactUploads, type ArtifactContent, type ArtifactUpload, type Tracker } from './tracker.js';
 
 const UPSERT_BUCKET = `mutation UpsertBucket(
   $id: String, $name: String, $project: String, $entity: String, $groupName: String,
@@ -28,8 +29,24 @@ const UPSERT_BUCKET = `mutation UpsertBucket(
 
 const VIEWER = `query Viewer { viewer { id entity } }`;
 
+const CREATE_RUN_FILES = `mutation CreateRunFiles($entity: String!, $project: String!, $run: String!, $files: [String!]!) {
+  createRunFiles(input: {entityName: $entity, projectName: $project, runName: $run, files: $files}) {
+    runID
+    uploadHeaders
+    files { name uploadUrl }
+  }
+}`;
+
 /** W&B's exit code for a run stopped by a signal (as the client reports a Ctrl-C). */
 const KILLED_EXIT_CODE = 255;
+
+/**
+ * W&B's state for a run "forcibly stopped before it could finish" (its public API's `Run.state`:
+ * running, pending, finished, failed, crashed, killed, preempting, preempted). The file stream
+ * knows only exit codes — any non-zero one ends as `failed` — so a KILLED run's state is set
+ * with `upsertBucket(state:)` after `complete`, as W&B's sweep scheduler reads it back.
+ */
+export const WANDB_KILLED_STATE = 'killed';
 
 export class WandbTracker implements Tracker {
   private readonly base: string;
@@ -105,16 +122,46 @@ export class WandbTracker implements Tracker {
     await this.logParams(remote, run);
   }
 
-  /** By reference, in the summary: W&B artifacts would copy the bytes, which mlp's cache already has. */
-  async logArtifactRefs(remote: RemoteRun, run: RunRecord): Promise<void> {
+  /**
+   * References in the run's notes (sha256 of each output in mlp's cache); the outputs marked
+   * `upload` as run files, as the client uploads them: GraphQL `createRunFiles` gives a signed
+   * upload URL per file and headers to send with it (`Key:Value`), the bytes are PUT there —
+   * without W&B's credentials: the URL is the storage's, not W&B's — and the file stream is told
+   * which files are `uploaded`.
+   */
+  async logArtifacts(remote: RemoteRun, run: RunRecord, content: ArtifactContent | undefined): Promise<void> {
     if (run.artifacts.length === 0) return;
     const refs = Object.fromEntries(run.artifacts.map((a) => [a.path, `sha256:${a.sha256}`]));
     await this.upsert({ name: remote.id, project: remote.experimentId, entity: remote.entity, notes: `mlp outputs: ${JSON.stringify(refs)}` });
+    const uploads = content ? artifactUploads(run) : [];
+    const files: Array<{ upload: ArtifactUpload; data: Buffer }> = [];
+    for (const upload of uploads) {
+      const data = await (content as ArtifactContent)(upload.sha256, upload.size);
+      if (data) files.push({ upload, data }); // gone from the cache: the reference is what remains
+    }
+    if (files.length === 0) return;
+    const answer = (await this.graphql(CREATE_RUN_FILES, { entity: remote.entity, project: remote.experimentId, run: remote.id, files: files.map((f) => f.upload.path) })) as {
+      createRunFiles?: { uploadHeaders?: string[] | null; files?: Array<{ name: string; uploadUrl?: string | null }> } | null;
+    };
+    const headers: Record<string, string> = {};
+    for (const header of answer.createRunFiles?.uploadHeaders ?? []) {
+      const at = header.indexOf(':');
+      if (at > 0) headers[header.slice(0, at).trim()] = header.slice(at + 1).trim();
+    }
+    const urls = new Map((answer.createRunFiles?.files ?? []).map((f) => [f.name, f.uploadUrl]));
+    for (const { upload, data } of files) {
+      const url = urls.get(upload.path);
+      if (!url) throw new TrackingError(`W&B createRunFiles gave no upload URL for '${upload.path}'`, 'rejected');
+      const response = await requestBytes('PUT', url, data, { ...this.http, headers });
+      if (response.status < 200 || response.status >= 300) throw rejection('PUT', url.split('?')[0] as string, response);
+    }
+    await this.stream(remote, { uploaded: files.map((f) => f.upload.path) });
   }
 
   async endRun(remote: RemoteRun, run: RunRecord): Promise<void> {
     const exitcode = run.status === 'FINISHED' ? 0 : run.status === 'FAILED' ? 1 : KILLED_EXIT_CODE;
     await this.stream(remote, { complete: true, exitcode });
+    if (exitcode === KILLED_EXIT_CODE) await this.upsert({ name: remote.id, project: remote.experimentId, entity: remote.entity, state: WANDB_KILLED_STATE });
   }
 
   private async viewerEntity(): Promise<string> {

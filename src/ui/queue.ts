@@ -1,5 +1,7 @@
 /** Renders `mlp queue status`: one line per entry, and the last log lines of each failed one. */
+import type { CleanResult } from '../exp/clean.js';
 import type { QueueItem, WorkerRecord } from '../exp/queue.js';
+import { plural } from './plural.js';
 import { formatCreated } from './exp.js';
 import { renderTable } from './table.js';
 
@@ -67,4 +69,21 @@ export function renderQueueStatus(items: readonly QueueItem[], worker: WorkerRec
   for (const i of items) counts.set(i.status, (counts.get(i.status) ?? 0) + 1);
   out += `\n${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}. ${workerLine}`;
   return out;
+}
+
+/** `mlp exp clean`: one line per kind of leftover removed (or that would be, with --dry-run). */
+export function renderClean(r: CleanResult, dryRun: boolean): string {
+  const verb = dryRun ? 'Would remove' : 'Removed';
+  const names = (list: readonly string[]): string => {
+    const known = list.filter((n) => n !== '?');
+    return known.length > 0 ? ` (${known.join(', ')})` : '';
+  };
+  const lines: string[] = [];
+  if (r.worktrees.length > 0) lines.push(`${verb} ${plural(r.worktrees.length, 'leftover job worktree')}${names(r.worktrees)}.`);
+  if (r.entries.length > 0) lines.push(`${verb} ${plural(r.entries.length, 'unfinished queue entry', 'unfinished queue entries')}${names(r.entries)}.`);
+  if (r.refs.length > 0) lines.push(`${verb} ${plural(r.refs.length, 'queue ref')} of no entry${names(r.refs.map((n) => `refs/mlp/queue/${n}`))}.`);
+  if (r.worker) lines.push(`${verb} the record of a queue worker that is gone.`);
+  if (r.tempFiles > 0) lines.push(`${verb} ${plural(r.tempFiles, 'temp file')} of killed runs.`);
+  if (lines.length === 0) lines.push('Nothing to clean: no leftovers of killed jobs, workers or runs.');
+  return `${lines.join('\n')}\n`;
 }

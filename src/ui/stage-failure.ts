@@ -32,6 +32,13 @@ export function renderStageFailure(stage: string, failure: StageFailure, options
       }
       if (options.verbose) lines.push(...stackOf(failure.error));
       break;
+    case 'job-lost':
+      error(`stage '${stage}' failed: Slurm job ${failure.jobId} ${failure.description}${failure.retries > 0 && failure.retryable ? ` (after ${failure.retries} ${failure.retries === 1 ? 'retry' : 'retries'})` : ''}`);
+      if (failure.state === 'TIMEOUT') hint("raise the stage's `resources: {time: …}` (its job's time limit), or make it faster");
+      else if (failure.state === 'OUT_OF_MEMORY') hint("raise the stage's `resources: {memory: …}`");
+      else if (failure.retryable && failure.retries === 0) hint(`set \`retries:\` on the stage to resubmit it when the cluster loses it; \`scontrol show job ${failure.jobId}\` says more while Slurm remembers it`);
+      else hint(`\`scontrol show job ${failure.jobId}\` says more while Slurm remembers it`);
+      break;
     case 'output-missing':
       error(`stage '${stage}' did not create its output ${failure.path}`);
       hint(`make the command write ${failure.path}, or remove it from the stage's outs`);

@@ -49,6 +49,7 @@ export function registerTextCommands(program: Command): void {
     .option('--params <file#key>', 'hyperparameters: a params section, e.g. params.yaml#text (default: scikit-learn defaults)')
     .option('--metrics <file>', 'metrics JSON to write: scores and solver figures, the same bytes for the same data and params (default: none)')
     .option('--timings <file>', 'timings JSON to write: seconds and peak memory, different every run (default: none)')
+    .option('--predictions <file>', "CSV of each test document's actual and predicted label, for a confusion-matrix plot (default: none)")
     .action(async (options: TrainFlags, command: Command) => {
       const [{ trainText }, { formatTrainSummary, trainProgressUpdate }, params, { startProgress }] = await Promise.all([
         import('./train.js'),
@@ -68,6 +69,7 @@ export function registerTextCommands(program: Command): void {
           params: textParams,
           ...(options.metrics !== undefined ? { metricsFile: options.metrics } : {}),
           ...(options.timings !== undefined ? { timingsFile: options.timings } : {}),
+          ...(options.predictions !== undefined ? { predictionsFile: options.predictions } : {}),
           onProgress: (p) => {
             progress.update(trainProgressUpdate(p));
             if (p.step === 'fit') live.log({ loss: p.loss }, p.iteration);
@@ -146,6 +148,7 @@ interface TrainFlags {
   params?: string;
   metrics?: string;
   timings?: string;
+  predictions?: string;
 }
 
 interface EvaluateFlags {

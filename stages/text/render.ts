@@ -74,9 +74,10 @@ export function formatEvaluateSummary(result: EvaluateResult): string {
   return lines.join('\n') + '\n';
 }
 
-function written(result: { metricsFile: string | undefined; timingsFile: string | undefined }): string[] {
+function written(result: { metricsFile: string | undefined; timingsFile: string | undefined; predictionsFile?: string | undefined }): string[] {
   return [
     ...(result.metricsFile !== undefined ? [`Metrics written to ${result.metricsFile}`] : []),
+    ...(result.predictionsFile !== undefined ? [`Test predictions written to ${result.predictionsFile}`] : []),
     ...(result.timingsFile !== undefined ? [`Timings written to ${result.timingsFile}`] : []),
   ];
 }

@@ -4,6 +4,8 @@
  */
 import path from 'node:path';
 import { writeMetricsFile } from '../common/metrics.js';
+import { formatCsvRecord } from '../../src/util/csv.js';
+import { writeFileAtomic } from '../../src/util/fs.js';
 import { checkTrainingClasses, classIndices, sortedClasses } from './io/class-labels.js';
 import { EmptyVocabularyError, fitTfidf, type TfidfFit } from './features/vectorizer.js';
 import { inputError } from '../common/errors.js';
@@ -32,6 +34,11 @@ export interface TrainOptions {
   metricsFile?: string;
   /** Where to write the timings JSON: they change every run, so they are kept out of metrics and the model. */
   timingsFile?: string;
+  /**
+   * Where to write each test document's actual and predicted label (CSV `actual,predicted`, in
+   * the test split's order): the data of a confusion-matrix plot (template `confusion`).
+   */
+  predictionsFile?: string;
   /** Where training is (for a progress display; called synchronously, often). */
   onProgress?: (progress: TrainProgress) => void;
 }
@@ -60,6 +67,7 @@ export interface TrainResult {
   outDir: string;
   metricsFile: string | undefined;
   timingsFile: string | undefined;
+  predictionsFile: string | undefined;
   classes: string[];
   info: FitInfo;
   metrics: TrainMetrics;
@@ -98,6 +106,7 @@ export async function trainText(options: TrainOptions): Promise<TrainResult> {
 
   let report: ClassificationReport | undefined;
   let predictSeconds = 0;
+  let predictions: string | undefined;
   if (test && testY) {
     onProgress?.({ step: 'score', documents: test.texts.length });
     // In slices: rows are vectorized independently, so the scores are the same, and the test
@@ -112,6 +121,11 @@ export async function trainText(options: TrainOptions): Promise<TrainResult> {
       predictSeconds += seconds(started);
     }
     report = classificationReport(testY, predicted, classes);
+    if (options.predictionsFile !== undefined) {
+      const rows = ['actual,predicted\n'];
+      for (let i = 0; i < predicted.length; i++) rows.push(formatCsvRecord([classes[testY[i] as number] as string, classes[predicted[i] as number] as string]));
+      predictions = rows.join('');
+    }
   }
 
   const metrics: TrainMetrics = {
@@ -131,7 +145,9 @@ export async function trainText(options: TrainOptions): Promise<TrainResult> {
   await saveModel(options.outDir, model);
   if (options.metricsFile !== undefined) writeMetricsFile(options.metricsFile, metrics);
   if (options.timingsFile !== undefined) writeMetricsFile(options.timingsFile, timing);
-  return { outDir: options.outDir, metricsFile: options.metricsFile, timingsFile: options.timingsFile, classes, info, metrics, timing };
+  // Without a test split there is nothing to predict: the file holds the header only.
+  if (options.predictionsFile !== undefined) writeFileAtomic(options.predictionsFile, predictions ?? 'actual,predicted\n');
+  return { outDir: options.outDir, metricsFile: options.metricsFile, timingsFile: options.timingsFile, predictionsFile: options.predictionsFile, classes, info, metrics, timing };
 }
 
 /**

@@ -228,6 +228,18 @@ describe('mlp plots', () => {
     expect(svg).toContain('>HEAD</text>');
     expect(svg).toMatch(/class="mark-line role-mark/);
   });
+
+  withVega('metrics diff --md --plots: the plots of both revisions as SVG files, embedded after the table', () => {
+    const dir = project();
+    const result = runMlp(dir, ['metrics', 'diff', '--md', '--plots', 'report']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('\n**Plots** (HEAD vs workspace):\n\n![logs/history.csv](report/logs_history.svg)\n\n![logs/confusion.json](report/logs_confusion.svg)\n\n![accuracy](report/accuracy.svg)\n\n![sample.png](report/HEAD_sample.png)\n\n![sample.png](report/workspace_sample.png)\n');
+    expect(fs.readFileSync(path.join(dir, 'report/logs_history.svg'), 'utf8')).toContain('>workspace</text>');
+    const alone = runMlp(dir, ['metrics', 'diff', '--plots', 'report']);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('error: --plots embeds the plots in Markdown: give it with --md');
+  });
 });
 
 /** playwright-core where Node finds it (CommonJS: NODE_PATH counts), and Debian's chromium. */

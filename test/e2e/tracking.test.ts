@@ -5,10 +5,13 @@
  * warning and the runs wait in the outbox until `mlp track sync`, which sends each exactly once —
  * also after a kill -9 of mlp; credentials never reach config.yaml or the outbox.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
-import { git, makeRepo, runMlp, startMlp, waitFor } from '../helpers/cli.js';
+import { parse } from 'yaml';
+import { PROJECT_ROOT, git, makeRepo, runMlp, startMlp, tempDir, waitFor } from '../helpers/cli.js';
+import { mlflowKey } from '../../src/tracking/mlflow.js';
 import { REAL_MLFLOW, TrackingServers, asMap, mlflowGet, mlflowRuns, wandbRun } from '../helpers/tracking-servers.js';
 
 let servers: TrackingServers;
@@ -175,6 +178,53 @@ describe('mlp repro --track mlflow', () => {
     expect(fs.readdirSync(path.join(dir, '.mlp/tmp/tracking'))).toEqual([]);
   });
 
+  contractOnly('server down, then mlp killed mid-stage, then `track sync` killed mid-delivery: every run arrives exactly once', async () => {
+    const pipeline = PIPELINE.replace('cmd: node train.mjs', 'cmd: SLEEP=20000 node train.mjs').replace('deps: [train.mjs]', 'deps: [train.mjs, first.txt]').replace('  broken:\n    cmd: echo oops && exit 3\n', '  first:\n    cmd: echo first > first.txt\n    outs: [first.txt]\n');
+    const { dir, experiment } = repo(pipeline);
+    fs.writeFileSync(path.join(dir, '.mlp/config.local.yaml'), `tracking:\n  uri: ${servers.url}\n`);
+    await servers.command('down');
+    try {
+      // `first` ends while the server is down (its run waits in the outbox); mlp is killed while `train` runs.
+      const { child, done } = startMlp(dir, ['repro', '--track', 'mlflow', '-j', '1', 'first', 'train']);
+      await waitFor(() => fs.existsSync(path.join(dir, 'metrics.json')) && outbox(dir).length === 2);
+      child.kill('SIGKILL');
+      await done;
+    } finally {
+      await servers.command('up');
+    }
+    const status = runMlp(dir, ['track', 'status']);
+    expect(status.stdout).toMatch(/^2 runs waiting/);
+    expect(status.stdout).toContain('first  FINISHED');
+    expect(status.stdout).toContain('train  cut off (will be sent as KILLED)');
+
+    // The server is back but slow. The first sync delivers `first`, then is killed after the
+    // server created `train`'s run and before its answer came back: the run exists, mlp does not know its id.
+    await servers.command('reset');
+    await servers.command('delay 600');
+    const { child: sync, done: syncDone } = startMlp(dir, ['track', 'sync']);
+    const creates = async () => (await servers.requests()).filter((r) => r.path.endsWith('/runs/create') && r.status === 200).length;
+    for (let i = 0; i < 1200 && (await creates()) < 2; i++) await new Promise((r) => setTimeout(r, 25));
+    sync.kill('SIGKILL');
+    await syncDone;
+    await servers.command('delay 0');
+    expect(outbox(dir)).toHaveLength(1); // `first` arrived; `train` is still waiting
+    expect(await mlflowRuns(servers.url, experiment)).toHaveLength(2); // `train`'s run was created, its id never recorded
+
+    const resumed = runMlp(dir, ['track', 'sync']);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain('1 run sent.');
+    expect(outbox(dir)).toEqual([]);
+    expect(runMlp(dir, ['track', 'sync']).stdout).toContain('0 runs sent.');
+    const runs = await mlflowRuns(servers.url, experiment);
+    expect(runs.map((r) => [asMap(r.data.tags)['mlp.stage'], r.info.status]).sort()).toEqual([['first', 'FINISHED'], ['train', 'KILLED']]);
+    const train = runs.find((r) => asMap(r.data.tags)['mlp.stage'] === 'train');
+    // A run cut off by the kill still has what was known when its stage started, and what it logged live.
+    expect(asMap(train.data.params)).toEqual({ 'train.lr': '0.1', 'train.layers': '[64,32]' });
+    expect(asMap(train.data.tags)).toMatchObject({ 'mlp.git.branch': 'main', 'mlp.stage': 'train' });
+    const history = await mlflowGet(servers.url, 'metrics/get-history', { run_id: train.info.run_id, metric_key: 'live_loss' });
+    expect(history.body.metrics).toHaveLength(3);
+  }, 120_000);
+
   test('live points reach the server while the stage still runs', async () => {
     // The stage logs three epochs, then asks the server (through MLflow's API) for them before it ends.
     const WATCH = `
@@ -250,4 +300,93 @@ describe('mlp repro --track wandb', () => {
     expect(JSON.parse(train.summaryMetrics)).toMatchObject({ accuracy: 0.9, 'test.f1': 0.8 });
     expect(runs.find((r) => r.displayName === 'broken').state).toBe('failed');
   });
+});
+
+describe('the example pipeline with --track mlflow', () => {
+  /** A clone of the work tree (tracked files) with the project's node_modules, where the corpus is. */
+  function exampleClone(): string {
+    const clone = tempDir('mlp-track-example-');
+    dirs.push(clone);
+    const files = execFileSync('git', ['ls-files', '-z'], { cwd: PROJECT_ROOT, encoding: 'utf8' }).split('\0').filter(Boolean);
+    for (const file of files) {
+      if (/^(src|test|bench|stages)\//.test(file) || !fs.existsSync(path.join(PROJECT_ROOT, file))) continue;
+      fs.mkdirSync(path.dirname(path.join(clone, file)), { recursive: true });
+      fs.copyFileSync(path.join(PROJECT_ROOT, file), path.join(clone, file));
+    }
+    fs.symlinkSync(fs.realpathSync(path.join(PROJECT_ROOT, 'node_modules')), path.join(clone, 'node_modules'));
+    git(clone, 'init', '-q', '-b', 'main');
+    git(clone, 'config', 'user.email', 'test@example.com');
+    git(clone, 'config', 'user.name', 'Test');
+    git(clone, 'add', '-A');
+    git(clone, 'commit', '-qm', 'clone');
+    return clone;
+  }
+
+  test('one run per text stage: params, metrics, the solver curve, lineage tags, outputs within the limit as artifacts; exp run names its experiment', async () => {
+    const clone = exampleClone();
+    const experiment = `example-${Math.random().toString(36).slice(2, 10)}`;
+    // Machine settings (never committed, so the checkout stays clean): the artifact size limit.
+    fs.writeFileSync(path.join(clone, '.mlp/config.local.yaml'), 'tracking:\n  artifacts: 5MB\n');
+    const env = { MLFLOW_TRACKING_URI: servers.mlflowUri(), MLFLOW_EXPERIMENT_NAME: experiment };
+    const result = runMlp(clone, ['repro', '--track', 'mlflow', '-j', '1'], env);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`Tracked 2 runs on MLflow at ${servers.mlflowUri()}, experiment '${experiment}'.`);
+    expect(outbox(clone)).toEqual([]);
+
+    const runs = await mlflowRuns(servers.mlflowUri(), experiment);
+    const byStage = new Map(runs.map((r) => [asMap(r.data.tags)['mlp.stage'], r]));
+    expect([...byStage.keys()].sort()).toEqual(['prepare_data_text', 'train_text']); // the frozen CIFAR-10 stages do not run
+    const lock = parse(fs.readFileSync(path.join(clone, 'pipeline.lock'), 'utf8')) as {
+      stages: Record<string, { deps?: Array<{ path: string; sha256: string; size: number }>; outs: Array<{ path: string; sha256: string; size: number }> }>;
+    };
+    const head = git(clone, 'rev-parse', 'HEAD').trim();
+    for (const [stage, run] of byStage) {
+      expect(run.info.status).toBe('FINISHED');
+      const tags = asMap(run.data.tags);
+      expect(tags).toMatchObject({ 'mlp.git.commit': head, 'mlp.git.branch': 'main', 'mlp.git.dirty': 'false', 'mlp.stage': stage, 'mlp.version': expect.stringMatching(/^\d+\.\d+\.\d+/) });
+      // Keys as MLflow takes them (`@` is not a key character: node_modules/@stdlib → node_modules/_stdlib).
+      for (const dep of lock.stages[stage]?.deps ?? []) expect(tags[mlflowKey(`mlp.dep.${dep.path}`)]).toBe(dep.sha256);
+      for (const out of lock.stages[stage]?.outs ?? []) {
+        expect(tags[mlflowKey(`mlp.out.${out.path}`)]).toBe(out.sha256);
+        expect(tags[mlflowKey(`mlp.artifact.${out.path}`)]).toBe(`sha256:${out.sha256} size:${out.size}`);
+      }
+    }
+
+    const train = byStage.get('train_text');
+    expect(asMap(train.data.params)).toEqual({
+      'text.tfidf.ngram_range': '[1,2]', 'text.tfidf.min_df': '2', 'text.tfidf.max_df': '0.95', 'text.tfidf.max_features': '100000', 'text.tfidf.sublinear_tf': 'true',
+      'text.logreg.C': '10', 'text.logreg.max_iter': '1000', 'text.logreg.tol': '0.0001',
+    });
+    expect(asMap(byStage.get('prepare_data_text').data.params)).toEqual({ 'text.split.test_size': '0.2', 'text.split.seed': '42' });
+    const metrics = JSON.parse(fs.readFileSync(path.join(clone, 'metrics/text.json'), 'utf8')) as { accuracy: number; per_class: { spam: { f1: number } } };
+    expect(asMap(train.data.metrics)).toMatchObject({ accuracy: metrics.accuracy, 'per_class.spam.f1': metrics.per_class.spam.f1 });
+    // The text trainer's live solver curve: the loss at each iteration, decreasing.
+    const curve = await mlflowGet(servers.mlflowUri(), 'metrics/get-history', { run_id: train.info.run_id, metric_key: 'loss', max_results: '5000' });
+    const losses = (curve.body.metrics as Array<{ step: number; value: number }>).sort((a, b) => Number(a.step) - Number(b.step));
+    expect(losses.length).toBeGreaterThan(3);
+    expect(losses.map((m) => Number(m.step))).toEqual(losses.map((_, i) => Number(losses[0]?.step) + i));
+    expect(losses.at(-1)!.value).toBeLessThan(losses[0]!.value);
+
+    // Artifacts: models/text (3.9 MB) is within 5MB and uploaded; data/text (33 MB) is a reference only.
+    const root = `${servers.mlflowUri()}/api/2.0/mlflow-artifacts/artifacts/${String(train.info.artifact_uri).replace(/^mlflow-artifacts:\//, '')}`;
+    const modelFiles = fs.readdirSync(path.join(clone, 'models/text'));
+    for (const file of modelFiles) {
+      const uploaded = Buffer.from((await (await fetch(`${root}/models/text/${file}`)).arrayBuffer()) as ArrayBuffer);
+      expect(uploaded.equals(fs.readFileSync(path.join(clone, 'models/text', file)))).toBe(true);
+    }
+    // metrics/text.json is committed to git, not kept in mlp's cache: referenced, not uploaded.
+    const trainListing = await fetch(`${servers.mlflowUri()}/api/2.0/mlflow-artifacts/artifacts?path=${encodeURIComponent(String(train.info.artifact_uri).replace(/^mlflow-artifacts:\//, ''))}`).then((r) => r.json());
+    expect(trainListing).toEqual({ files: [{ path: 'models', is_dir: true }] });
+    const prepare = byStage.get('prepare_data_text');
+    const prepareRoot = String(prepare.info.artifact_uri).replace(/^mlflow-artifacts:\//, '');
+    const listed = await fetch(`${servers.mlflowUri()}/api/2.0/mlflow-artifacts/artifacts?path=${encodeURIComponent(prepareRoot)}`).then((r) => r.json());
+    expect(listed).toEqual({});
+
+    // An experiment: its name is a tag of each run it tracks (and the run's name).
+    const exp = runMlp(clone, ['exp', 'run', '-n', 'c-two', '-S', 'text.logreg.C=2', '--track', 'mlflow', 'train_text'], env);
+    expect(exp.code).toBe(0);
+    const after = await mlflowRuns(servers.mlflowUri(), experiment);
+    const named = after.filter((r) => asMap(r.data.tags)['mlp.experiment'] === 'c-two');
+    expect(named.map((r) => [asMap(r.data.tags)['mlp.stage'], r.info.run_name, asMap(r.data.params)['text.logreg.C']])).toEqual([['train_text', 'c-two/train_text', '2']]);
+  }, 600_000);
 });

@@ -4,6 +4,11 @@
  * MLflow's REST API 2.0 (mlflow/protos/service.proto, https://mlflow.org/docs/latest/rest-api.html)
  * and of W&B's HTTP protocol (GraphQL `upsertBucket`/`viewer`, the file-stream endpoint, as the
  * wandb client speaks them) that mlp uses, plus the read calls tests check results with.
+ * Artifacts: MLflow's artifact proxy (`PUT/GET /api/2.0/mlflow-artifacts/artifacts/<path>`, the
+ * list call `GET …/artifacts?path=`; paths checked as the server's validate_path_is_safe does),
+ * and W&B run files (GraphQL `createRunFiles` → signed upload URLs on a storage endpoint of this
+ * server that, like S3/GCS signed URLs, refuses a request that also carries an Authorization
+ * header or lacks the upload headers; the file stream's `uploaded` must name uploaded files).
  *
  * Requests are validated strictly: unknown fields, wrong types, limits exceeded (log-batch: 1,000
  * metrics, 100 params, 100 tags, 1,000 entities; key names and lengths), bad auth, a missing run,
@@ -216,12 +221,56 @@ function mlflow(method, endpoint, query, body) {
   }
 }
 
+// ---------------------------------------------------------------- MLflow artifact proxy
+const artifacts = new Map(); // path → Buffer
+
+/** As mlflow's validate_path_is_safe: relative, no `..`, no backslashes or drive letters, no empty or `.` parts. */
+function safeArtifactPath(p) {
+  const parts = p.split('/');
+  return p !== '' && !p.startsWith('/') && !p.includes('\\') && !/^[a-zA-Z]:/.test(p) && parts.every((x) => x !== '' && x !== '.' && x !== '..');
+}
+
+function mlflowArtifacts(method, rest, query, raw) {
+  if (rest === '') {
+    if (method !== 'GET') throw new ApiError(404, 'ENDPOINT_NOT_FOUND', `No API endpoint for ${method} mlflow-artifacts/artifacts`);
+    check(query, { path: isString });
+    const dir = (query.path ?? '').replace(/\/+$/, '');
+    if (dir !== '' && !safeArtifactPath(dir)) throw invalid(`Invalid path: ${dir}`);
+    const children = new Map();
+    for (const [p, data] of artifacts) {
+      if (dir !== '' && !p.startsWith(`${dir}/`)) continue;
+      const tail = dir === '' ? p : p.slice(dir.length + 1);
+      const [first, ...more] = tail.split('/');
+      children.set(first, more.length > 0 ? { path: first, is_dir: true } : { path: first, is_dir: false, file_size: data.length });
+    }
+    return { json: children.size ? { files: [...children.values()].sort((a, b) => (a.path < b.path ? -1 : 1)) } : {} };
+  }
+  const p = decodeURIComponent(rest);
+  if (!safeArtifactPath(p)) throw invalid(`Invalid path: ${p}`);
+  if (method === 'PUT') {
+    artifacts.set(p, raw);
+    return { json: {} };
+  }
+  if (method === 'GET') {
+    const data = artifacts.get(p);
+    if (!data) throw new ApiError(404, 'RESOURCE_DOES_NOT_EXIST', `File ${p} not found`);
+    return { bytes: data };
+  }
+  throw new ApiError(404, 'ENDPOINT_NOT_FOUND', `No API endpoint for ${method} mlflow-artifacts/artifacts/${rest}`);
+}
+
 // ---------------------------------------------------------------- W&B state
 const buckets = new Map(); // entity/project/name → run
 const ENTITY = 'mlp-tester';
 
+/** Run states W&B reports (wandb/apis/public/runs.py `Run.state`); `upsertBucket(state:)` takes one of them. */
+const RUN_STATES = ['running', 'pending', 'finished', 'failed', 'crashed', 'killed', 'preempting', 'preempted'];
 const UPSERT_INPUT = ['id', 'name', 'modelName', 'entityName', 'groupName', 'description', 'displayName', 'notes', 'commit', 'config', 'host', 'debug', 'jobProgram', 'jobRepo', 'jobType', 'state', 'sweep', 'tags', 'summaryMetrics'];
-const VARIABLE_TYPES = { String: isString, 'String!': isString, JSONString: isJsonString, Boolean: (v) => typeof v === 'boolean', '[String!]': listOf(isString) };
+const VARIABLE_TYPES = { String: isString, 'String!': isString, JSONString: isJsonString, Boolean: (v) => typeof v === 'boolean', '[String!]': listOf(isString), '[String!]!': listOf(isString) };
+const NON_NULL = (type) => type.endsWith('!');
+/** Run files: upload token → {run key, name}; the headers a signed upload must carry. */
+const uploadTokens = new Map();
+const UPLOAD_HEADERS = ['X-Upload-Content-Type:application/octet-stream'];
 
 function isJsonString(v) {
   if (typeof v !== 'string') return false;
@@ -254,10 +303,35 @@ function wandbGraphql(body) {
     if (!type) return gqlError(`Variable "$${name}" is not defined by operation "${header[2]}".`);
     if (value !== null && !VARIABLE_TYPES[type](value)) return gqlError(`Variable "$${name}" got invalid value ${JSON.stringify(value)}; expected type ${type}.`);
   }
+  for (const [name, type] of declared) if (NON_NULL(type) && (variables[name] === undefined || variables[name] === null)) return gqlError(`Variable "$${name}" of required type "${type}" was not provided.`);
+  if (header[1] === 'mutation' && /\bcreateRunFiles\s*\(/.test(query)) {
+    const input = /createRunFiles\s*\(\s*input\s*:\s*\{([^}]*)\}/.exec(query);
+    if (!input) return gqlError('Syntax Error: createRunFiles takes input: {…}');
+    const bound = {};
+    for (const part of input[1].split(',').map((p) => p.trim()).filter(Boolean)) {
+      const m = /^(\w+)\s*:\s*\$(\w+)$/.exec(part);
+      if (!m) return gqlError(`Syntax Error near '${part}'`);
+      if (!['entityName', 'projectName', 'runName', 'files'].includes(m[1])) return gqlError(`Field "${m[1]}" is not defined by type "CreateRunFilesInput".`);
+      if (!declared.has(m[2])) return gqlError(`Variable "$${m[2]}" is not defined.`);
+      bound[m[1]] = variables[m[2]];
+    }
+    for (const field of ['entityName', 'projectName', 'runName', 'files']) if (bound[field] === undefined) return gqlError(`Field "CreateRunFilesInput.${field}" of required type was not provided.`);
+    const key = `${bound.entityName}/${bound.projectName}/${bound.runName}`;
+    const run = buckets.get(key);
+    if (!run) return { status: 200, body: { errors: [{ message: `run ${key} not found` }], data: { createRunFiles: null } } };
+    const files = bound.files.map((name) => {
+      if (!safeArtifactPath(name)) return null;
+      const token = randomUUID();
+      uploadTokens.set(token, { key, name });
+      return { name, uploadUrl: `http://127.0.0.1:${port}/wandb-storage/${token}?X-Goog-Signature=contract` };
+    });
+    if (files.includes(null)) return { status: 200, body: { errors: [{ message: 'invalid file name' }], data: { createRunFiles: null } } };
+    return { status: 200, body: { data: { createRunFiles: { runID: run.id, uploadHeaders: UPLOAD_HEADERS, files } } } };
+  }
   if (header[1] === 'query' && /\bviewer\s*\{/.test(query)) return { status: 200, body: { data: { viewer: { id: 'VXNlcjox', entity: ENTITY, username: ENTITY } } } };
   if (header[1] === 'query' && /\bproject\s*\(/.test(query)) {
     const run = buckets.get(`${variables.entity}/${variables.project}/${variables.name}`);
-    return { status: 200, body: { data: { project: { run: run ? { name: run.name, displayName: run.displayName, state: run.state, config: JSON.stringify(run.config), summaryMetrics: JSON.stringify(run.summary), tags: run.tags, commit: run.commit, history: run.history.filter((l) => l !== undefined) } : null } } } };
+    return { status: 200, body: { data: { project: { run: run ? { name: run.name, displayName: run.displayName, state: run.state, config: JSON.stringify(run.config), summaryMetrics: JSON.stringify(run.summary), tags: run.tags, commit: run.commit, history: run.history.filter((l) => l !== undefined), files: Object.entries(run.files ?? {}).map(([name, f]) => ({ name, sizeBytes: f.data.length, uploaded: f.uploaded, content: f.data.toString('base64') })) } : null } } } };
   }
   if (header[1] === 'mutation' && /\bupsertBucket\s*\(/.test(query)) {
     const input = /upsertBucket\s*\(\s*input\s*:\s*\{([^}]*)\}/.exec(query);
@@ -271,6 +345,7 @@ function wandbGraphql(body) {
       if (variables[m[2]] !== undefined && variables[m[2]] !== null) bound[m[1]] = variables[m[2]];
     }
     const entity = bound.entityName ?? ENTITY;
+    if (bound.state !== undefined && !RUN_STATES.includes(bound.state)) return { status: 200, body: { errors: [{ message: `invalid run state '${bound.state}' (one of ${RUN_STATES.join(', ')})` }], data: { upsertBucket: null } } };
     if (!bound.modelName) return { status: 200, body: { errors: [{ message: 'project (modelName) is required' }], data: { upsertBucket: null } } };
     const name = bound.name ?? randomUUID().slice(0, 8);
     const key = `${entity}/${bound.modelName}/${name}`;
@@ -293,6 +368,11 @@ function wandbFileStream(entity, project, name, body) {
   if (!run) return { status: 404, body: { error: `run ${entity}/${project}/${name} not found` } };
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return { status: 400, body: { error: 'body must be a JSON object' } };
   for (const key of Object.keys(body)) if (!['files', 'complete', 'exitcode', 'failed', 'dropped', 'uploaded', 'preempting'].includes(key)) return { status: 400, body: { error: `unknown field '${key}'` } };
+  if (body.uploaded !== undefined) {
+    if (!Array.isArray(body.uploaded) || !body.uploaded.every(isString)) return { status: 400, body: { error: 'uploaded must be a list of file names' } };
+    for (const name of body.uploaded) if (!run.files?.[name]) return { status: 400, body: { error: `uploaded: '${name}' was never uploaded` } };
+    for (const name of body.uploaded) run.files[name].uploaded = true;
+  }
   if (body.complete !== undefined && typeof body.complete !== 'boolean') return { status: 400, body: { error: 'complete must be a boolean' } };
   if (body.exitcode !== undefined && !Number.isInteger(body.exitcode)) return { status: 400, body: { error: 'exitcode must be an integer' } };
   for (const [file, chunk] of Object.entries(body.files ?? {})) {
@@ -353,6 +433,39 @@ const server = http.createServer((req, res) => {
       failNext.count--;
       entry.status = failNext.status;
       return send(res, failNext.status, { error_code: 'TEMPORARILY_UNAVAILABLE', message: 'injected failure' });
+    }
+    const artifactPath = /^\/api\/2\.0\/mlflow-artifacts\/artifacts\/?(.*)$/.exec(url.pathname);
+    if (artifactPath) {
+      if (!mlflowAuth(req)) {
+        entry.status = 401;
+        return send(res, 401, { error_code: 'UNAUTHENTICATED', message: 'You are not authenticated.' });
+      }
+      try {
+        const answer = mlflowArtifacts(req.method, artifactPath[1], Object.fromEntries(url.searchParams), Buffer.concat(chunks));
+        entry.status = 200;
+        if (answer.bytes) {
+          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': answer.bytes.length });
+          return res.end(answer.bytes);
+        }
+        return send(res, 200, answer.json);
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        entry.status = error.status;
+        return send(res, error.status, { error_code: error.code, message: error.message });
+      }
+    }
+    const storage = /^\/wandb-storage\/([^/]+)$/.exec(url.pathname);
+    if (storage) {
+      // A signed URL: the signature is the credential; another one (W&B's API key) is refused, as S3 and GCS do.
+      const target = uploadTokens.get(storage[1]);
+      const [headerName, headerValue] = UPLOAD_HEADERS[0].split(':');
+      const status = req.method !== 'PUT' || !target ? 403 : req.headers.authorization ? 400 : req.headers[headerName.toLowerCase()] !== headerValue ? 403 : 200;
+      entry.status = status;
+      if (status !== 200) return send(res, status, { error: status === 400 ? 'Only one auth mechanism allowed' : 'SignatureDoesNotMatch' });
+      const run = buckets.get(target.key);
+      run.files ??= {};
+      run.files[target.name] = { data: Buffer.concat(chunks), uploaded: false };
+      return send(res, 200, undefined);
     }
     try {
       body = raw === '' ? undefined : JSON.parse(raw);

@@ -105,7 +105,7 @@ export async function mlflowRuns(uri: string, experiment: string): Promise<any[]
 }
 
 export const WANDB_RUN_QUERY = `query Run($project: String, $entity: String, $name: String!) {
-  project(name: $project, entityName: $entity) { run(name: $name) { name displayName state config summaryMetrics tags commit history } }
+  project(name: $project, entityName: $entity) { run(name: $name) { name displayName state config summaryMetrics tags commit history files } }
 }`;
 
 export async function wandbRun(baseUrl: string, key: string, entity: string, project: string, name: string): Promise<any> {

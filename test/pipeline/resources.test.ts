@@ -65,3 +65,37 @@ describe('resources in pipeline.yaml', () => {
     expect((error as PipelineError).message).toBe('pipeline.yaml:4:5: stage \'a\': cpu must be a number of at least 0, got "many"');
   });
 });
+
+describe('executor, slurm, retries and time in pipeline.yaml', () => {
+  test('are parsed into the stage; time is a limit, not a pool', () => {
+    const p = load('stages:\n  a:\n    cmd: x\n    resources: {cpu: 2, time: 1h30m}\n    executor: slurm\n    slurm: {partition: gpu, mem_per_cpu: 4G, exclusive: true}\n    retries: 2\n  b: {cmd: y, resources: {time: "10:00"}}\n  c: {cmd: z}\n');
+    const a = p.stages.get('a');
+    expect(a?.resources).toEqual({ cpu: 2 });
+    expect(a?.time).toBe(5400);
+    expect(a?.executor).toBe('slurm');
+    expect(a?.slurm).toEqual({ partition: 'gpu', 'mem-per-cpu': '4G', exclusive: true });
+    expect(a?.retries).toBe(2);
+    expect(p.stages.get('b')?.resources).toBeUndefined();
+    expect(p.stages.get('b')?.time).toBe(600);
+    const c = p.stages.get('c');
+    expect([c?.executor, c?.slurm, c?.retries, c?.time]).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  test.each([
+    ['executor: kubernetes', "stage 'a': `executor` must be one of local, slurm, got \"kubernetes\"", 4],
+    ['slurm: {output: /tmp/x}', "stage 'a': slurm: 'output' is not an sbatch option a stage may set", 4],
+    ['slurm: {partition: [a, b]}', "stage 'a': slurm: 'partition' must be a string, a number or true/false on one line", 4],
+    ['retries: -1', "stage 'a': `retries` must be a whole number of at least 0, got -1", 4],
+    ['resources: {time: soon}', 'time must be a duration such as 90s, 30m, 2h or 1-12:00:00, got "soon"', 4],
+  ])('%s is a located error', (line, message, lineNo) => {
+    let error: unknown;
+    try {
+      load(`stages:\n  a:\n    cmd: x\n    ${line}\n`);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(PipelineError);
+    expect((error as PipelineError).message).toContain(message);
+    expect((error as PipelineError).message).toContain(`pipeline.yaml:${lineNo}:`);
+  });
+});

@@ -100,6 +100,23 @@ describe('tracking configuration', () => {
   });
 });
 
+describe('executor and slurm', () => {
+  test('the default executor and sbatch defaults are read, config.local.yaml overriding', () => {
+    const config = loadConfig(mlpDir({ 'config.yaml': 'executor: slurm\nslurm: {partition: gpu, account: ml}\n', 'config.local.yaml': 'slurm: {account: me}\n' }));
+    expect(config.executor).toBe('slurm');
+    expect(config.slurm).toEqual({ partition: 'gpu', account: 'me' });
+  });
+
+  test.each([
+    ['executor: k8s\n', 'must be local or slurm, got "k8s"'],
+    ['slurm: {wrap: "rm -rf /"}\n', "slurm: 'wrap' is not an sbatch option a stage may set"],
+  ])('%j is a located error', (text, message) => {
+    const error = thrownMlpError(() => loadConfig(mlpDir({ 'config.yaml': text })));
+    expect(error.message).toContain('config.yaml:1:');
+    expect(error.message).toContain(message);
+  });
+});
+
 describe('monitor configuration', () => {
   test('thresholds of mlp monitor: numbers in range, config.local.yaml over config.yaml, unknown keys refused', () => {
     const config = loadConfig(mlpDir({ 'config.yaml': 'monitor:\n  p_value: 0.01\n  sample: 500\n', 'config.local.yaml': 'monitor:\n  sample: 200\n' }));

@@ -242,7 +242,7 @@ describe('.mlp/config.yaml and config.local.yaml', () => {
     ['config.yaml', 'resources:\n  gpu: two\n', 'config.yaml:2:8: resources.gpu: gpu must be a number of at least 0, got "two"', 'e.g. resources: {gpu: 2, memory: 32GB}'],
     ['config.local.yaml', 'resources:\n  memory: lots\n', 'config.local.yaml:2:11: resources.memory: memory must be a size such as 512MB', 'e.g. resources:'],
     ['config.local.yaml', 'cahce: {}\n', "config.local.yaml:1:1: unknown key 'cahce'", 'known keys: cache, core, remotes'],
-    ['config.yaml', '- a\n', 'config.yaml:1:1: must be a mapping of sections (cache, core, remotes, resources, parsing, tracking, monitor), got a list', 'see "Configuration"'],
+    ['config.yaml', '- a\n', 'config.yaml:1:1: must be a mapping of sections (cache, core, remotes, resources, executor, slurm, parsing, tracking, monitor, deploy), got a list', 'see "Configuration"'],
   ])('%s %j is a located error', (file, text, message, hint) => {
     write({ [file]: text });
     const e = error(load);

@@ -57,6 +57,42 @@ describe('MLflow client', () => {
     expect(history.body.metrics.map((m: { step: number; value: number }) => [Number(m.step), m.value])).toEqual([[0, 1], [1, 0.5], [2, 1 / 3]]);
   });
 
+  test('outputs marked for upload go through the artifact proxy under the run; the rest stay references', async () => {
+    const uri = servers.mlflowUri();
+    const bytes = new Map([
+      ['d'.repeat(64), Buffer.from('weights')],
+      ['e'.repeat(64), Buffer.from('{"vocab": 3}')],
+    ]);
+    const content = async (sha: string) => bytes.get(sha);
+    const record = runRecord({ backend: 'mlflow', uri, experiment: experiment() }, {
+      artifacts: [
+        { path: 'models/text', sha256: 'c'.repeat(64), size: 19, upload: true, files: [{ path: 'weights.bin', sha256: 'd'.repeat(64), size: 7 }, { path: 'meta/vocab.json', sha256: 'e'.repeat(64), size: 12 }] },
+        { path: 'data/big.bin', sha256: 'f'.repeat(64), size: 10 ** 9 },
+      ],
+    });
+    const outbox = new Outbox(path.join(dir, 'art'));
+    const tracker = new MlflowTracker(uri, {}, http);
+    await deliver(record, tracker, outbox, content);
+    const [run] = await mlflowRuns(uri, record.destination.experiment);
+    const root = `${uri}/api/2.0/mlflow-artifacts/artifacts/${String(run.info.artifact_uri).replace(/^mlflow-artifacts:\//, '')}`;
+    expect(await fetch(`${root}/models/text/weights.bin`).then((r) => r.text())).toBe('weights');
+    expect(await fetch(`${root}/models/text/meta/vocab.json`).then((r) => r.text())).toBe('{"vocab": 3}');
+    expect((await fetch(`${root}/data/big.bin`)).status).toBe(404);
+    expect(asMap(run.data.tags)['mlp.artifact.data/big.bin']).toBe(`sha256:${'f'.repeat(64)} size:1000000000`);
+    // Sent again (a delivery cut off after the uploads): the same files, overwritten, nothing added.
+    record.delivery.done = record.delivery.done.filter((s) => s !== 'artifacts' && s !== 'end');
+    await deliver(record, tracker, outbox, content);
+    const listing = await fetch(`${uri}/api/2.0/mlflow-artifacts/artifacts?path=${encodeURIComponent(String(run.info.artifact_uri).replace(/^mlflow-artifacts:\//, '') + '/models/text')}`).then((r) => r.json() as Promise<{ files: unknown[] }>);
+    expect(listing.files).toEqual([{ path: 'meta', is_dir: true }, { path: 'weights.bin', is_dir: false, file_size: 7 }]);
+  });
+
+  contractOnly('the artifact proxy refuses unsafe paths and needs the credentials', async () => {
+    const put = (p: string, headers: Record<string, string> = {}) => fetch(`${secured.url}/api/2.0/mlflow-artifacts/artifacts/${p}`, { method: 'PUT', body: 'x', headers }).then((r) => r.status);
+    expect(await put('1/run/artifacts/a.bin')).toBe(401);
+    expect(await put('1/run/artifacts/a.bin', { authorization: 'Bearer s3cret' })).toBe(200);
+    expect(await put('1/run/%2E%2E%2Fescape', { authorization: 'Bearer s3cret' })).toBe(400);
+  });
+
   test('large runs are split within the server limits (100 params, 1,000 metrics per log-batch)', async () => {
     const uri = servers.mlflowUri();
     const params = Object.fromEntries(Array.from({ length: 250 }, (_, i) => [`p.${i}`, String(i)]));

@@ -62,6 +62,30 @@ describe('W&B client', () => {
     expect(run.history).toHaveLength(3);
   });
 
+  test("an interrupted stage (KILLED) ends in W&B's own killed state, not as failed", async () => {
+    const base = servers.wandbBaseUrl();
+    const record = runRecord({ backend: 'wandb', uri: base, experiment: project() }, { status: 'KILLED' });
+    await deliver(record, new WandbTracker(base, servers.wandbKey(), http), new Outbox(path.join(dir, 'k')));
+    const run = await wandbRun(base, servers.wandbKey(), record.delivery.remote?.entity as string, record.destination.experiment, wandbRunId(record.uid));
+    expect(run.state).toBe('killed');
+    expect(run.history).toHaveLength(3); // what it logged before it was stopped is kept
+  });
+
+  contractOnly('outputs marked for upload become run files through signed upload URLs (no API key sent there), marked uploaded', async () => {
+    const record = runRecord({ backend: 'wandb', uri: servers.url, experiment: project() }, {
+      artifacts: [
+        { path: 'models/text', sha256: 'c'.repeat(64), size: 7, upload: true, files: [{ path: 'weights.bin', sha256: 'd'.repeat(64), size: 7 }] },
+        { path: 'data/big.bin', sha256: 'f'.repeat(64), size: 10 ** 9 },
+      ],
+    });
+    await deliver(record, new WandbTracker(servers.url, servers.wandbKey(), http), new Outbox(path.join(dir, 'art')), async (sha) => (sha === 'd'.repeat(64) ? Buffer.from('weights') : undefined));
+    const run = await wandbRun(servers.url, servers.wandbKey(), record.delivery.remote?.entity as string, record.destination.experiment, wandbRunId(record.uid));
+    expect(run.files).toEqual([{ name: 'models/text/weights.bin', sizeBytes: 7, uploaded: true, content: Buffer.from('weights').toString('base64') }]);
+    expect(run.state).toBe('finished');
+    const uploads = (await servers.requests()).filter((r) => r.path.startsWith('/wandb-storage/'));
+    expect(uploads.map((r) => [r.auth, r.status])).toEqual([['no', 200]]);
+  });
+
   contractOnly('a wrong API key is refused and not retried', async () => {
     const record = runRecord({ backend: 'wandb', uri: servers.url, experiment: project() });
     const error = await deliver(record, new WandbTracker(servers.url, 'wrong', http), new Outbox(path.join(dir, 'c'))).catch((e: unknown) => e);

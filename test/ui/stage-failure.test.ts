@@ -13,6 +13,18 @@ describe('renderStageFailure', () => {
     ]);
   });
 
+  test('a cluster job that the cluster ended', () => {
+    const lost = { kind: 'job-lost', jobId: '7', description: 'hit its time limit (TIMEOUT, reason TimeLimit)', retryable: true } as const;
+    expect(renderStageFailure('a', { ...lost, state: 'TIMEOUT', retries: 0 }, plain)).toEqual([
+      "error: stage 'a' failed: Slurm job 7 hit its time limit (TIMEOUT, reason TimeLimit)",
+      "hint: raise the stage's `resources: {time: …}` (its job's time limit), or make it faster",
+    ]);
+    expect(renderStageFailure('a', { ...lost, state: 'NODE_FAIL', description: 'was lost with its node (NODE_FAIL, reason NodeDown)', retries: 2 }, plain)).toEqual([
+      "error: stage 'a' failed: Slurm job 7 was lost with its node (NODE_FAIL, reason NodeDown) (after 2 retries)",
+      'hint: `scontrol show job 7` says more while Slurm remembers it',
+    ]);
+  });
+
   test('a command that cannot start', () => {
     const error = Object.assign(new Error('spawn /bin/sh EACCES'), { code: 'EACCES' });
     expect(renderStageFailure('a', { kind: 'spawn-failed', cmd: 'x', wdir: 'src', wdirMissing: true, error }, plain)).toEqual([

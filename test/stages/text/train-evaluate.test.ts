@@ -41,6 +41,18 @@ describe('trainText', () => {
     expect(readFileSync(path.join(out, 'weights.bin')).length).toBe(8 * 3 * (metrics.n_features + 1));
   });
 
+  test('--predictions: one actual,predicted row per test document, agreeing with the confusion matrix', async () => {
+    const file = path.join(dir, 'predictions.csv');
+    const result = await trainText({ dataDir: data, outDir: path.join(dir, 'model-pred'), params: params(), predictionsFile: file });
+    expect(result.predictionsFile).toBe(file);
+    const [header, ...rows] = readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(header).toBe('actual,predicted');
+    expect(rows).toHaveLength(23);
+    const { labels, matrix } = result.metrics.confusion_matrix as { labels: string[]; matrix: number[][] };
+    const counted = labels.map((a) => labels.map((p) => rows.filter((r) => r === `${a},${p}`).length));
+    expect(counted).toEqual(matrix);
+  });
+
   test('reports progress: every training document vectorized, each solver iteration, then scoring', async () => {
     const events: TrainProgress[] = [];
     const quiet = await trainText({ dataDir: data, outDir: path.join(dir, 'model-quiet'), params: params(), metricsFile: path.join(dir, 'q.json') });
