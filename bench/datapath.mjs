@@ -7,9 +7,11 @@
 //
 //   npm run build && node bench/datapath.mjs [--runs N] [--files N] [--big-bytes N]
 //                                            [--skip-big] [--skip-small] [--baseline REV]
+//                                            [--baseline-bin PATH/bin/mlp.js]
 //
 // With --baseline, git revision REV is built into a temporary worktree (bench/lib.mjs) and both
-// builds are timed alternately in each repetition. The data is generated here (random bytes) in a
+// builds are timed alternately in each repetition; --baseline-bin times a build made elsewhere
+// instead (e.g. `git archive REV | tar -x -C DIR`, built there). The data is generated here (random bytes) in a
 // temp dir; nothing is written into the repository.
 import { execFileSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
@@ -25,6 +27,7 @@ const bigBytes = Number(option(args, '--big-bytes', 1024 ** 3));
 const skipBig = args.includes('--skip-big');
 const skipSmall = args.includes('--skip-small');
 const baselineRev = option(args, '--baseline', undefined);
+const baselineBin = option(args, '--baseline-bin', undefined);
 
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-bench-datapath-'));
 const cleanups = [() => fs.rmSync(scratch, { recursive: true, force: true })];
@@ -63,6 +66,8 @@ if (baselineRev) {
   const base = buildRevision(baselineRev);
   cleanups.push(() => removeRevision(base.dir));
   builds.unshift([`before (${baselineRev})`, base.bin]);
+} else if (baselineBin) {
+  builds.unshift([`before (${baselineBin})`, path.resolve(baselineBin)]);
 }
 
 const data = generate();

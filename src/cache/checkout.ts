@@ -175,6 +175,7 @@ export class CacheCheckout {
       guard.check(entryRel);
       this.materialize(entry.hash, path.join(abs, entry.path), entryRel, copy, entry.size, read);
     }
+    this.hasher.recordDirectory(rel, { hash: info.hash, size: info.size, nfiles: info.nfiles }, manifest);
   }
 
   private restore(rel: RepoPath, abs: string, info: HashInfo, now: PathHash | undefined, guard: SymlinkGuard, force: boolean, copy: 'copy' | undefined): CheckoutOutcome {
@@ -192,6 +193,8 @@ export class CacheCheckout {
     for (const entry of manifest) this.verifyObject(`${rel}/${entry.path}`, entry.hash, entry.size, read);
     if (!force) this.refuseUnsaved(rel, now, info.hash, manifest);
     this.checkoutDirectory(rel, abs, manifest, now, guard, copy, read);
+    // The next status finds the directory unchanged by one stat per file, without its manifest.
+    this.hasher.recordDirectory(rel, { hash: info.hash, size: info.size, nfiles: info.nfiles }, manifest);
     return 'restored';
   }
 

@@ -1,7 +1,9 @@
 /**
  * Hashes workspace paths: a file by its bytes, a directory by the sha256 of its manifest — the
  * sorted list of (relative path, hash, size) of every file inside it. Unchanged files are looked
- * up in the state cache instead of being read.
+ * up in the state cache instead of being read; a directory none of whose files changed (the same
+ * paths with the same stat signatures: one stat each) gets its recorded hash back without its
+ * manifest being built, serialised or hashed — the manifest is then built only if a caller reads it.
  */
 import { type IgnoreScope, type MlpIgnore } from './mlpignore.js';
 import fs from 'node:fs';
@@ -10,6 +12,7 @@ import { joinInside, type EntryPath, type RepoPath } from '../schema/repo-path.j
 import type { Sha256 } from '../schema/sha256.js';
 import { hashBytes, hashFileSync } from './hash-file.js';
 import type { StateCache } from './state-cache.js';
+import type { Signed } from '../util/stat-signature.js';
 
 /** What the lockfile and pointer files record for an output or dependency. */
 export interface HashInfo {
@@ -77,9 +80,40 @@ export class PathHasher {
       if (!stat.isFile()) throw specialFileError(rel, stat);
       return { hash: this.hashFile(rel, abs, stat), size: stat.size };
     }
-    return this.manifestOf(
-      walkFiles(rel, abs, this.ignore?.scope(rel)).map((f) => ({ path: f.rel, hash: this.hashFile(`${rel}/${f.rel}`, f.abs, f.stat), size: f.stat.size })),
-    );
+    const files = walkFiles(rel, abs, this.ignore?.scope(rel), compactStat);
+    const digest = signatureDigest(files);
+    const recorded = this.state.getDirectory(rel, digest);
+    if (recorded) return withLazyManifest(recorded, () => this.manifestOf(this.entriesOf(rel, files)).manifest as ManifestEntry[]);
+    const hashed = this.manifestOf(this.entriesOf(rel, files));
+    this.state.setDirectory(rel, digest, { hash: hashed.hash, size: hashed.size, nfiles: files.length });
+    return hashed;
+  }
+
+  private entriesOf(rel: string, files: readonly WalkedFile<Signed>[]): ManifestEntry[] {
+    return files.map((f) => ({ path: f.rel, hash: this.hashFile(`${rel}/${f.rel}`, f.abs, f.stat), size: f.stat.size }));
+  }
+
+  /**
+   * Records that directory `rel` holds `info` (whose manifest is `manifest`), e.g. right after a
+   * checkout wrote it, so that the next status need not build its manifest. Only when every
+   * file there now is exactly a manifest entry whose hash the state holds for the file's current
+   * signature; otherwise nothing is recorded and the next hash works it out.
+   */
+  recordDirectory(rel: RepoPath, info: { hash: Sha256; size: number; nfiles: number }, manifest: readonly ManifestEntry[]): void {
+    const abs = joinInside(this.root, rel);
+    let files: WalkedFile<Signed>[];
+    try {
+      files = walkFiles(rel, abs, this.ignore?.scope(rel), compactStat);
+    } catch {
+      return; // a special file or an unreadable directory: the next hash reports it
+    }
+    if (files.length !== manifest.length || manifest.length !== info.nfiles) return;
+    const wanted = new Map<string, ManifestEntry>(manifest.map((e) => [e.path, e]));
+    for (const f of files) {
+      const entry = wanted.get(f.rel);
+      if (!entry || entry.size !== f.stat.size || this.state.get(`${rel}/${f.rel}`, f.stat) !== entry.hash) return;
+    }
+    this.state.setDirectory(rel, signatureDigest(files), info);
   }
 
   /**
@@ -95,7 +129,7 @@ export class PathHasher {
       progress?.found(1, stat.size);
       const stored = await this.storeFile(rel, abs, stat, sink, progress);
       progress?.stored(stored.size);
-      return stored;
+      return { hash: stored.hash, size: stored.size };
     }
     const manifest: ManifestEntry[] = [];
     const files = walkFiles(rel, abs, this.ignore?.scope(rel));
@@ -103,25 +137,31 @@ export class PathHasher {
       files.length,
       files.reduce((n, f) => n + f.stat.size, 0),
     );
+    // The signatures of what was stored (a file may change while it is read): the directory's
+    // record is valid for exactly those.
+    const storedFiles: WalkedFile[] = [];
     for (const f of files) {
       const stored = await this.storeFile(`${rel}/${f.rel}`, f.abs, f.stat, sink, progress);
-      manifest.push({ path: f.rel, ...stored });
+      manifest.push({ path: f.rel, hash: stored.hash, size: stored.size });
+      storedFiles.push(stored.stat === f.stat ? f : { ...f, stat: stored.stat });
       progress?.stored(stored.size);
     }
-    return this.manifestOf(manifest);
+    const hashed = this.manifestOf(manifest);
+    this.state.setDirectory(rel, signatureDigest(storedFiles), { hash: hashed.hash, size: hashed.size, nfiles: manifest.length });
+    return hashed;
   }
 
-  /** Hash and size of what was stored (the file may have changed since `stat` was taken). */
-  private async storeFile(rel: string, abs: string, stat: fs.Stats, sink: FileSink, progress?: StoreProgress): Promise<{ hash: Sha256; size: number }> {
+  /** Hash, size and stat of what was stored (the file may have changed since `stat` was taken). */
+  private async storeFile(rel: string, abs: string, stat: fs.Stats, sink: FileSink, progress?: StoreProgress): Promise<{ hash: Sha256; size: number; stat: fs.Stats }> {
     const known = this.state.get(rel, stat);
-    if (known && sink.has(known)) return { hash: known, size: stat.size };
+    if (known && sink.has(known)) return { hash: known, size: stat.size, stat };
     const stored = await sink.add(rel, abs, stat, progress?.reading ? (bytes) => progress.reading?.(bytes) : undefined);
     this.state.set(rel, stored.stat, stored.hash);
-    return { hash: stored.hash, size: stored.stat.size };
+    return { hash: stored.hash, size: stored.stat.size, stat: stored.stat };
   }
 
   /** Hash of one file, from the state cache when its inode, mtime and size are unchanged. */
-  hashFile(rel: string, abs: string, stat: fs.Stats): Sha256 {
+  hashFile(rel: string, abs: string, stat: Signed): Sha256 {
     const known = this.state.get(rel, stat);
     if (known) return known;
     const hash = stat.size > WHOLE_READ_LIMIT ? hashFileSync(abs) : hashBytes(fs.readFileSync(abs));
@@ -161,6 +201,31 @@ function manifestHash(entries: ManifestEntry[]): PathHash {
   return { hash: hashBytes(serializeManifest(manifest)), size, nfiles: manifest.length, manifest };
 }
 
+/**
+ * A digest of the paths and stat signatures of `files`, in walk order (the order readdir gives,
+ * stable while a directory is unchanged; another order only costs a recomputation). Equal
+ * digests mean the same files with the same signatures: then their hashes, and the directory's,
+ * are the recorded ones — the same trust the state cache puts in one file's signature.
+ */
+function signatureDigest(files: readonly WalkedFile<Signed>[]): string {
+  let text = '';
+  for (const f of files) text += `${f.rel}\0${f.stat.ino}:${f.stat.mtimeMs}:${f.stat.size}\n`;
+  return hashBytes(text);
+}
+
+/** A directory's recorded hash, with its manifest built only when something reads it. */
+function withLazyManifest(record: { hash: Sha256; size: number; nfiles: number }, build: () => ManifestEntry[]): PathHash {
+  let manifest: ManifestEntry[] | undefined;
+  return {
+    hash: record.hash,
+    size: record.size,
+    nfiles: record.nfiles,
+    get manifest(): ManifestEntry[] {
+      return (manifest ??= build());
+    },
+  };
+}
+
 /** Files up to this size are read whole (one read, no chunking). */
 const WHOLE_READ_LIMIT = 16 * 1024 * 1024;
 
@@ -169,8 +234,21 @@ const WHOLE_READ_LIMIT = 16 * 1024 * 1024;
  * relative to `abs`. A FIFO, socket or device inside is an error that names it: opening a FIFO
  * blocks until a writer comes, and the others have no content to store.
  */
-function walkFiles(rel: string, abs: string, ignore?: IgnoreScope): { rel: EntryPath; abs: string; stat: fs.Stats }[] {
-  const files: { rel: EntryPath; abs: string; stat: fs.Stats }[] = [];
+interface WalkedFile<S extends Signed = fs.Stats> {
+  rel: EntryPath;
+  abs: string;
+  stat: S;
+}
+
+/** Only the signature of a stat: what a walk that only hashes keeps of each file (see `Signed`). */
+function compactStat(stat: fs.Stats): Signed {
+  return { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size };
+}
+
+function walkFiles(rel: string, abs: string, ignore?: IgnoreScope): WalkedFile[];
+function walkFiles<S extends Signed>(rel: string, abs: string, ignore: IgnoreScope | undefined, keep: (stat: fs.Stats) => S): WalkedFile<S>[];
+function walkFiles(rel: string, abs: string, ignore?: IgnoreScope, keep?: (stat: fs.Stats) => Signed): WalkedFile<Signed>[] {
+  const files: WalkedFile<Signed>[] = [];
   const walk = (dirAbs: string, prefix: string, scope: IgnoreScope | undefined): void => {
     for (const entry of fs.readdirSync(dirAbs, { withFileTypes: true })) {
       // Concatenated, not path.join: `dirAbs` is normalised and a name holds no `/` (join's
@@ -190,7 +268,10 @@ function walkFiles(rel: string, abs: string, ignore?: IgnoreScope): { rel: Entry
       if (scope?.ignores(`${rel}/${childRel}`, isDir)) continue;
       if (special) throw specialFileError(`${rel}/${childRel}`, special);
       if (isDir) walk(childAbs, childRel, scope?.enter(`${rel}/${childRel}`));
-      else if (isFile) files.push({ rel: childRel, abs: childAbs, stat: fs.statSync(childAbs) });
+      else if (isFile) {
+        const stat = fs.statSync(childAbs);
+        files.push({ rel: childRel, abs: childAbs, stat: keep ? keep(stat) : stat });
+      }
     }
   };
   walk(abs, '', ignore);

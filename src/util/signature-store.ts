@@ -5,8 +5,10 @@
  * it came from, src/util/parse-cache.ts). They share this store and the signature definition;
  * what each keeps in an entry, and when an entry is still good, is theirs.
  *
- * They stay two files on purpose: every command reads the small parse cache, while only commands
- * that hash files load the hash state, which can hold a hundred thousand entries (2.5 MB).
+ * They stay apart on purpose: every command reads the small parse cache, while only commands
+ * that hash files load the hash state, which can hold a hundred thousand entries (2.5 MB) — and
+ * the hash state reads that file only when a directory's own record (a third, small store) does
+ * not answer.
  *
  * The store is a map saved as one JSON object `{...header, entries}`. A file that is missing,
  * unreadable, damaged, or has a header its owner does not accept (another format, another mlp

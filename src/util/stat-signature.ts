@@ -11,12 +11,23 @@ import fs from 'node:fs';
 
 export type StatSignature = readonly [ino: number, mtimeMs: number, size: number];
 
-export function statSignature(stat: fs.Stats): StatSignature {
+/**
+ * The fields of a stat that make its signature: an `fs.Stats`, or just these three numbers
+ * (a walk of 20,000 files keeps these rather than 20,000 `Stats`, each with four `Date`s, whose
+ * garbage collection cost more than the stats themselves).
+ */
+export interface Signed {
+  readonly ino: number;
+  readonly mtimeMs: number;
+  readonly size: number;
+}
+
+export function statSignature(stat: Signed): StatSignature {
   return [stat.ino, stat.mtimeMs, stat.size];
 }
 
 /** Whether `stat` has the signature held in the first three elements of `recorded`. */
-export function sameSignature(recorded: readonly unknown[], stat: fs.Stats): boolean {
+export function sameSignature(recorded: readonly unknown[], stat: Signed): boolean {
   return recorded[0] === stat.ino && recorded[1] === stat.mtimeMs && recorded[2] === stat.size;
 }
 

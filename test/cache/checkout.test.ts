@@ -252,6 +252,23 @@ describe('checkout of a directory', () => {
     expect(r.cache.checkout(P('d'), v1)).toBe('unchanged');
   });
 
+  test("a directory checkout records the directory's hash, so the next status needs no manifest", async () => {
+    const r = rig();
+    const v1 = await saved(r, 'd', { 'd/a.txt': 'v1', 'd/sub/b.txt': 'b' });
+    const v2 = await saved(r, 'd', { 'd/a.txt': 'v2' });
+    const recorded = (): unknown => {
+      r.state.save();
+      return (JSON.parse(fs.readFileSync(path.join(r.root, '.mlp/tmp/state.dirs.json'), 'utf8')) as { entries: Record<string, unknown[]> }).entries.d?.slice(1);
+    };
+    expect(recorded()).toEqual([v2.hash, v2.size, 2]);
+    expect(r.cache.checkout(P('d'), v1)).toBe('restored');
+    expect(recorded()).toEqual([v1.hash, v1.size, 2]);
+    // What a later command finds: the recorded hash, and the manifest when asked for it.
+    const later = new PathHasher(r.root, StateCache.load(path.join(r.root, '.mlp/tmp/state.json'))).hash(P('d'));
+    expect(later).toMatchObject({ hash: v1.hash, nfiles: 2 });
+    expect(later?.manifest).toEqual(v1.manifest);
+  });
+
   test('an empty directory is checked out as an empty directory', async () => {
     const r = rig();
     fs.mkdirSync(path.join(r.root, 'empty'));

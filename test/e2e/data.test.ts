@@ -131,6 +131,29 @@ describe('cache safety', () => {
     expect(fs.statSync(path.join(dir, 'o.txt')).nlink).toBe(2);
   });
 
+  test('with hardlinks, an edit written through the link (root ignores read-only) is found: status says modified, push sends nothing of it', () => {
+    // Above REMEMBER_CHECKS_ABOVE, so that its verification is remembered by signature: the edit
+    // must be noticed through the signature change, not by a read that happens anyway.
+    const dir = makeRepo({ '.mlp/config.yaml': 'cache:\n  type: [hardlink, copy]\n' }, { 'data.txt': 'tracked data\n'.repeat(30_000) });
+    expect(runMlp(dir, ['add', 'data.txt']).code).toBe(0);
+    expect(fs.statSync(path.join(dir, 'data.txt')).nlink).toBe(2);
+    const remote = path.join(dir, '..', `${path.basename(dir)}-remote`);
+    try {
+      expect(runMlp(dir, ['remote', 'add', '-d', 'r', remote]).code).toBe(0);
+      const fd = fs.openSync(path.join(dir, 'data.txt'), 'r+'); // what a tool running as root can do
+      fs.writeSync(fd, 'EDITED');
+      fs.closeSync(fd);
+      expect(runMlp(dir, ['status']).stdout).toContain('data.txt modified');
+      const push = runMlp(dir, ['push']);
+      expect(push.code).toBe(1);
+      expect(push.stderr).toContain('is corrupted (its content does not match its hash)');
+      const sent = fs.existsSync(remote) ? fs.readdirSync(remote, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()) : [];
+      expect(sent).toEqual([]);
+    } finally {
+      fs.rmSync(remote, { recursive: true, force: true });
+    }
+  });
+
   test('with hardlinks, a persist output is unprotected before its stage appends to it', () => {
     const dir = makeRepo({
       '.mlp/config.yaml': 'cache:\n  type: [hardlink, copy]\n',

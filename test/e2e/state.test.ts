@@ -37,4 +37,22 @@ describe('hash state', () => {
     expect(gc.stdout).toContain('Removed 1 object ');
     expect(stateKeys(dir)).toEqual([]);
   });
+
+  test('status of a tracked directory of 1,000 files: a changed file is found, a touched one is not reported', () => {
+    const files = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`data/d/part${i % 10}/f${i}.txt`, `row ${i}\n`]));
+    const dir = makeRepo({}, files);
+    expect(runMlp(dir, ['add', 'data/d']).code).toBe(0);
+    expect(runMlp(dir, ['status']).stdout).toContain('up to date');
+    const file = path.join(dir, 'data/d/part4/f504.txt');
+    const later = new Date(Date.now() + 60_000);
+    fs.utimesSync(file, later, later); // touched, same bytes
+    expect(runMlp(dir, ['status']).stdout).toContain('up to date');
+    fs.writeFileSync(file, 'row 5X4\n'); // same size, new content
+    const changed = runMlp(dir, ['status']);
+    expect(changed.stdout).toContain('data/d.mlp: data/d modified');
+    // Still found by the next command, whose state now records the changed directory.
+    expect(runMlp(dir, ['status']).stdout).toContain('data/d.mlp: data/d modified');
+    fs.writeFileSync(file, 'row 504\n');
+    expect(runMlp(dir, ['status']).stdout).toContain('up to date');
+  });
 });

@@ -106,3 +106,25 @@ describe('state cache', () => {
     expect(signatureOf(path.join(dir, 'missing'))).toBeUndefined();
   });
 });
+
+describe('directory records', () => {
+  test('are kept apart from file entries, and pruned when their directory is gone', () => {
+    const { dir, file, locate, keys } = setup();
+    writeFiles(dir, { 'kept/f.txt': 'k', 'gone/f.txt': 'g' });
+    const state = StateCache.load(file, locate);
+    state.setDirectory('kept', 'digest-1', { hash: HASH as never, size: 1, nfiles: 1 });
+    state.setDirectory('gone', 'digest-2', { hash: HASH as never, size: 1, nfiles: 1 });
+    state.save();
+    expect(fs.existsSync(file)).toBe(false); // no file entry was read or written: state.json untouched
+    const loaded = StateCache.load(file, locate);
+    expect(loaded.getDirectory('kept', 'digest-1')).toEqual({ hash: HASH, size: 1, nfiles: 1 });
+    expect(loaded.getDirectory('kept', 'another digest')).toBeUndefined();
+    fs.rmSync(path.join(dir, 'gone'), { recursive: true });
+    expect(loaded.prune()).toBe(1);
+    loaded.save();
+    expect(keys()).toEqual([]);
+    const pruned = StateCache.load(file, locate);
+    expect(pruned.getDirectory('gone', 'digest-2')).toBeUndefined();
+    expect(pruned.getDirectory('kept', 'digest-1')).toBeDefined();
+  });
+});
