@@ -252,7 +252,15 @@ export class Repo {
   }
 
   acquireLock(command: string, warn: (message: string) => void): void {
-    this.repoLock = RepoLock.acquire(this.tmpDir, command, warn);
+    let tookOver = false;
+    this.repoLock = RepoLock.acquire(this.tmpDir, command, (message) => {
+      tookOver = true;
+      warn(message);
+    });
+    // A command killed mid-write leaves temp files in the cache. The object store sweeps them
+    // before its own first write, but a command that writes no object (everything was already
+    // recorded) would leave them for gc: after a takeover, sweep now.
+    if (tookOver) this.objects.sweepTemps();
   }
 
   /**

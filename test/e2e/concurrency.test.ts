@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { HOST_TAG } from '../../src/util/temp-files.js';
 import { count, makeRepo, read, runMlp, startMlp, waitFor } from '../helpers/cli.js';
 
 describe('parallel stages', () => {
@@ -94,5 +95,20 @@ describe('repository lock', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toContain(`warning: taking over the repository lock left by \`mlp repro\` (pid ${deadPid}`);
     expect(fs.existsSync(path.join(dir, 'o'))).toBe(true);
+  });
+
+  test('temp files a killed command left in the cache go when its lock is taken over, even if nothing is written', () => {
+    const dir = makeRepo({ 'pipeline.yaml': 'stages:\n  s: {cmd: touch o, outs: [o]}\n' });
+    expect(runMlp(dir, ['repro']).code).toBe(0); // afterwards there is nothing to store
+    const deadPid = 2 ** 22 + 12345;
+    // Killed while writing a run-cache entry, before it wrote any object (so it left no owner marker).
+    const temp = path.join(dir, '.mlp/cache/runs/ab', `${'c'.repeat(62)}.${HOST_TAG}-${deadPid}-0123abcd.tmp`);
+    fs.mkdirSync(path.dirname(temp), { recursive: true });
+    fs.writeFileSync(temp, 'half an entry');
+    fs.writeFileSync(path.join(dir, '.mlp/tmp/lock'), JSON.stringify({ pid: deadPid, host: os.hostname(), command: 'mlp repro', started: '2026-01-01T00:00:00Z' }));
+    const result = runMlp(dir, ['repro']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('taking over the repository lock');
+    expect(fs.existsSync(temp)).toBe(false);
   });
 });
