@@ -20,6 +20,8 @@ interface ServeFlags {
   watch: boolean;
   shutdownDelay: number;
   driftReport?: string;
+  track?: string;
+  trackInterval: number;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -38,6 +40,8 @@ export function registerServeCommand(program: Command): void {
     .option('--log-inputs', 'also log the raw inputs (default: their size and sha256 only)')
     .option('--no-watch', 'do not reload when the model directory changes (SIGHUP still reloads)')
     .option('--drift-report <file>', "expose `mlp monitor`'s drift.json as mlp_drift_* gauges on /metrics (read at each scrape)")
+    .option('--track <backend>', 'send aggregate series of the predictions (count, mean confidence, inference time, per class) to this tracking backend (mlflow, wandb) as one run, the repository\'s tracking settings applying')
+    .option('--track-interval <seconds>', 'with --track: one step of the series every so many seconds', parseSeconds, 60)
     .option('--shutdown-delay <seconds>', 'on SIGTERM, keep answering this long (readiness 503) before closing', parseSeconds, 1)
     .action(async (modelDir: string, flags: ServeFlags, command: Command) => {
       process.exitCode = await serve(modelDir, flags, isQuiet(command));
@@ -59,6 +63,8 @@ async function serve(modelDir: string, flags: ServeFlags, quiet: boolean): Promi
   const onEvent = (event: ServeEvent): void => render(event, quiet, flags.workers);
   const drift = flags.driftReport === undefined ? undefined : new DriftGauges(path.resolve(flags.driftReport), (status) => onEvent({ type: 'drift-report', file: flags.driftReport!, status }));
   const worker = new URL('../../stages/servables/worker.js', import.meta.url);
+  const tracked = flags.track === undefined ? undefined : await trackServing(dir, flags.track, flags.trackInterval);
+  let labels: readonly string[] = [];
   const server = new ModelServer({
     host: flags.host,
     port: flags.port,
@@ -72,8 +78,10 @@ async function serve(modelDir: string, flags: ServeFlags, quiet: boolean): Promi
       const source = modelSource(dir);
       const model = await loadServable(dir, kind); // verifies the files' checksums
       const predictor = flags.workers === 0 ? inProcessPredictor(model) : await workerPredictor(worker, { dir, kind }, flags.workers, model.classes.length);
+      labels = model.classes;
       return { model, predictor, source };
     },
+    ...(tracked ? { onPredictions: (predictions) => tracked.series(() => labels).add(predictions) } : {}),
     onEvent,
   });
 
@@ -91,7 +99,47 @@ async function serve(modelDir: string, flags: ServeFlags, quiet: boolean): Promi
   process.on('SIGHUP', () => void server.reload());
   if (flags.watch) watchModel(dir, () => void server.reload());
   await done;
+  for (const warning of (await tracked?.finish()) ?? []) process.stderr.write(`warning: ${warning}\n`);
   return 0;
+}
+
+/**
+ * `--track`: one run for this serving session in the model's repository's tracking outbox (so
+ * nothing is lost while the server is unreachable), fed aggregate series, ended FINISHED when
+ * the server stops (a killed server's run is ended KILLED by the next `mlp track sync`).
+ */
+async function trackServing(dir: string, backend: string, intervalS: number) {
+  const { Repo } = await import('../repo/repo.js');
+  const { parseBackend, trackingSettings } = await import('../tracking/settings.js');
+  const { TrackingSession } = await import('../tracking/session.js');
+  const { liveTracker, LIVE_ENV } = await import('../tracking/live.js');
+  const { UsageSeries } = await import('../serve/usage-series.js');
+  const { modelSource } = await import('../serve/source.js');
+  const repo = Repo.find(dir);
+  repo.validateConfig();
+  const settings = trackingSettings(repo.root, repo.config, process.env, parseBackend(backend));
+  const session = settings.destination ? TrackingSession.open(repo, settings) : undefined;
+  const source = modelSource(dir);
+  const live = session?.serviceStarted('serve', { model: path.relative(repo.root, dir) || '.' }, {
+    'mlp.model.sha256': source.sha256,
+    ...(source.stage ? { 'mlp.model.stage': source.stage } : {}),
+  });
+  let series: InstanceType<typeof UsageSeries> | undefined;
+  return {
+    series(labels: () => readonly string[]) {
+      series ??= new UsageSeries(live === undefined ? { log() {} } : liveTracker({ [LIVE_ENV]: live }), intervalS * 1000, labels());
+      return series;
+    },
+    /** Ends the run and waits for its delivery (or its place in the outbox); the warnings to show. */
+    async finish(): Promise<string[]> {
+      series?.close();
+      if (!session) return [];
+      await session.serviceFinished('serve', 'ran');
+      const { warnings } = await session.flush();
+      repo.close();
+      return warnings;
+    },
+  };
 }
 
 /** Calls `reload` (debounced) when the model directory changes or is replaced (training renames a new one into place). */

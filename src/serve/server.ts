@@ -49,6 +49,8 @@ export interface ServeOptions {
   telemetry?: TelemetryLog;
   /** The drift report (`mlp monitor`'s drift.json) exposed as gauges on /metrics. */
   drift?: DriftGauges;
+  /** Told of every request's predictions (the tracking series of `mlp serve --track`). */
+  onPredictions?(predictions: readonly { label: string; confidence: number; inference_time_ms: number }[]): void;
   /** Loads (and verifies) the model; called at start and on every reload. */
   load(): Promise<LoadedModel>;
   onEvent?(event: ServeEvent): void;
@@ -325,6 +327,7 @@ export class ModelServer {
       return { label, confidence, probabilities: Object.fromEntries(model.classes.map((c, k) => [c, round(probabilities[i * K + k]!)])), inference_time_ms: ms };
     });
     this.options.telemetry?.write(records);
+    this.options.onPredictions?.(results);
     return results;
   }
 

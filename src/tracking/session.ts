@@ -89,16 +89,65 @@ export class TrackingSession {
 
   /** The stage is about to run: its run is recorded, and the environment its commands get. */
   stageStarted(stage: Stage): Record<string, string> | undefined {
+    if (!this.settings.tracks(stage.name)) return undefined;
+    const open = this.begin(stage.name, `stage '${stage.name}'`, this.experiment ? `${this.experiment}/${stage.name}` : stage.name, (record) => {
+      // What is known before the stage runs, so that a run cut off by a kill of mlp still says what it was.
+      record.params = stageParams(this.repo, stage, (warning) => this.report.warnings.push(warning));
+      record.tags = this.lineage(stage, record);
+    });
+    return open && { [LIVE_ENV]: open.live, MLP_TRACKING_BACKEND: open.record.destination.backend, MLP_TRACKING_RUN_UID: open.record.uid };
+  }
+
+  /**
+   * A run of a long-lived process rather than of a stage (`mlp serve --track`), named `name`,
+   * with `params` and lineage `tags`: the process appends its points to the live file returned
+   * (live.ts), which streams as a stage's does; `serviceFinished` ends it.
+   */
+  serviceStarted(name: string, params: Record<string, string>, tags: Record<string, string>): string | undefined {
+    const open = this.begin(name, `mlp ${name}`, name, (record) => {
+      record.params = params;
+      record.tags = {
+        ...this.git,
+        'mlp.version': mlpVersion(),
+        'mlp.run_uid': record.uid,
+        'mlflow.runName': record.runName,
+        'mlflow.source.name': `mlp ${name}`,
+        'mlflow.source.type': 'LOCAL',
+        'mlflow.user': os.userInfo().username,
+        ...tags,
+      };
+    });
+    return open?.live;
+  }
+
+  /** The service's run ends: its points are its series, the last value of each its final value. */
+  async serviceFinished(name: string, outcome: StageOutcome): Promise<void> {
+    const open = this.running.get(name);
+    if (!open) return;
+    this.running.delete(name);
+    clearInterval(open.timer);
+    const { record, live } = open;
+    record.status = statusOf(outcome);
+    record.endTime = Date.now();
+    record.series.push(...readLiveFile(live));
+    for (const point of [...record.series].sort((a, b) => a.step - b.step)) record.summary[point.key] = point.value;
+    this.outbox.write(record);
+    fs.rmSync(live, { force: true });
+    await this.enqueue(() => this.send(record));
+  }
+
+  /** Records a new run under `key` (`what` it tracks, for messages; filled in by `fill`) in the outbox and starts streaming its live file. */
+  private begin(key: string, what: string, runName: string, fill: (record: RunRecord) => void): OpenRun | undefined {
     const destination = this.settings.destination;
-    if (!destination || !this.settings.tracks(stage.name)) return undefined;
+    if (!destination) return undefined;
     const uid = randomUUID();
     const record: RunRecord = {
       version: 1,
       uid,
       pid: process.pid,
       host: os.hostname(),
-      stage: stage.name,
-      runName: this.experiment ? `${this.experiment}/${stage.name}` : stage.name,
+      stage: key,
+      runName,
       destination,
       status: 'RUNNING',
       startTime: Date.now(),
@@ -109,21 +158,19 @@ export class TrackingSession {
       artifacts: [],
       delivery: { done: [], attempts: 0 },
     };
-    // What is known before the stage runs, so that a run cut off by a kill of mlp still says what it was.
-    record.params = stageParams(this.repo, stage, (warning) => this.report.warnings.push(warning));
-    record.tags = this.lineage(stage, record);
+    fill(record);
     const live = liveFile(this.repo.tmpDir, uid);
     try {
       fs.mkdirSync(path.dirname(live), { recursive: true });
       this.outbox.write(record);
     } catch (error) {
-      this.report.warnings.push(`stage '${stage.name}' is not tracked: ${error instanceof Error ? error.message : String(error)}`);
+      this.report.warnings.push(`${what} is not tracked: ${error instanceof Error ? error.message : String(error)}`);
       return undefined;
     }
     const open: OpenRun = { record, live, read: 0, rows: 0, streamBroken: false, timer: setInterval(() => void this.enqueue(() => this.streamLive(open)), LIVE_INTERVAL_MS) };
     open.timer.unref();
-    this.running.set(stage.name, open);
-    return { [LIVE_ENV]: live, MLP_TRACKING_BACKEND: destination.backend, MLP_TRACKING_RUN_UID: uid };
+    this.running.set(key, open);
+    return open;
   }
 
   /**

@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/gl
 import { parse } from 'yaml';
 import { exampleClone, git, makeRepo, runMlp, startMlp, tempDir, waitFor } from '../helpers/cli.js';
 import { mlflowKey } from '../../src/tracking/mlflow.js';
+import { type Server, post, startServe, stopAll, trainModel } from '../helpers/serve.js';
 import { REAL_MLFLOW, TrackingServers, asMap, mlflowGet, mlflowRuns, wandbRun } from '../helpers/tracking-servers.js';
 
 let servers: TrackingServers;
@@ -375,4 +376,46 @@ describe('the example pipeline with --track mlflow', () => {
     const named = after.filter((r) => asMap(r.data.tags)['mlp.experiment'] === 'c-two');
     expect(named.map((r) => [asMap(r.data.tags)['mlp.stage'], r.info.run_name, asMap(r.data.params)['text.logreg.C']])).toEqual([['train_text', 'c-two/train_text', '2']]);
   }, 600_000);
+});
+
+describe('mlp serve --track mlflow', () => {
+  test('one run per serving session: aggregate series each interval, final values, FINISHED when it stops', async () => {
+    const dir = makeRepo();
+    dirs.push(dir);
+    trainModel(dir);
+    fs.writeFileSync(path.join(dir, '.mlp/config.local.yaml'), `tracking:\n  uri: ${servers.mlflowUri()}\n`);
+    const started: Server[] = [];
+    let sha256: string;
+    try {
+      const server = await startServe(dir, ['model', '--track', 'mlflow', '--track-interval', '0.5', '--no-watch', '--shutdown-delay', '0'], started);
+      sha256 = ((await (await fetch(`${server.url}/version`)).json()) as { model: { sha256: string } }).model.sha256;
+      for (let i = 0; i < 3; i++) expect((await post(`${server.url}/predict`, { texts: [`win a free prize now ${i}`, `see you at lunch ${i}`] })).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 1500)); // a step goes out
+      expect((await post(`${server.url}/predict`, { text: 'claim your free prize' })).status).toBe(200);
+      server.child.kill('SIGTERM');
+      const result = await server.done;
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe('');
+    } finally {
+      await stopAll(started);
+    }
+    expect(outbox(dir)).toEqual([]);
+    const runs = await mlflowRuns(servers.mlflowUri(), path.basename(dir));
+    expect(runs).toHaveLength(1);
+    const run = runs[0];
+    expect(run.info.status).toBe('FINISHED');
+    expect(asMap(run.data.params)).toEqual({ model: 'model' });
+    expect(asMap(run.data.tags)).toMatchObject({ 'mlp.model.sha256': sha256, 'mlflow.source.name': 'mlp serve' });
+    const count = await mlflowGet(servers.mlflowUri(), 'metrics/get-history', { run_id: run.info.run_id, metric_key: 'predictions' });
+    const sum = (points: { value: number }[]): number => points.reduce((a, p) => a + p.value, 0);
+    // Per interval, not per request: 7 predictions in 4 requests, the last one 1.5 s after the
+    // others, make 2 steps (3 if an interval ended among the first three requests).
+    expect(sum(count.body.metrics)).toBe(7);
+    expect(count.body.metrics.length).toBeGreaterThanOrEqual(2);
+    expect(count.body.metrics.length).toBeLessThanOrEqual(3);
+    expect(count.body.metrics.map((m: { step: number }) => Number(m.step)).sort()).toEqual([...count.body.metrics.keys()]);
+    const spam = await mlflowGet(servers.mlflowUri(), 'metrics/get-history', { run_id: run.info.run_id, metric_key: 'predictions.spam' });
+    expect(sum(spam.body.metrics)).toBe(4);
+    expect(asMap(run.data.metrics).confidence_mean).toBeGreaterThan(0.5);
+  });
 });
