@@ -120,7 +120,7 @@ export class TrackingSession {
     return open?.live;
   }
 
-  /** The service's run ends: its points are its series, the last value of each its final value. */
+  /** The service's run ends with `outcome`, its points as its series. */
   async serviceFinished(name: string, outcome: StageOutcome): Promise<void> {
     const open = this.running.get(name);
     if (!open) return;
@@ -129,8 +129,9 @@ export class TrackingSession {
     const { record, live } = open;
     record.status = statusOf(outcome);
     record.endTime = Date.now();
+    // Its points are its series; no summary of their last values: a backend would log those again
+    // as one more point at the last step (both backends show the last point as the run's value).
     record.series.push(...readLiveFile(live));
-    for (const point of [...record.series].sort((a, b) => a.step - b.step)) record.summary[point.key] = point.value;
     this.outbox.write(record);
     fs.rmSync(live, { force: true });
     await this.enqueue(() => this.send(record));
