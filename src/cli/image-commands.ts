@@ -6,8 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { ExitCode, MlpError } from '../errors.js';
-import { isQuiet } from './options.js';
-import { parseSize } from '../pipeline/resources.js';
+import { isQuiet, parseSizeOption } from './options.js';
 
 /** Where `build` writes the layout and the other commands read it, unless told otherwise. */
 const DEFAULT_LAYOUT = 'mlp-image';
@@ -162,11 +161,6 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-function parseSizeOption(value: string): number {
-  const bytes = parseSize(value);
-  if (bytes === undefined || bytes < 1) throw new InvalidArgumentError(`expected a size like 16MB, 512KiB or 1048576, got '${value}'`);
-  return Math.floor(bytes);
-}
 
 /** An image name from a directory name: lowercase, only the characters a repository name allows. */
 function defaultName(modelDir: string): string {

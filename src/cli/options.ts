@@ -1,5 +1,6 @@
 /** Option parsing shared by every command: one parser per kind of value, one reading of -q. */
 import { InvalidArgumentError, type Command } from 'commander';
+import { parseSize } from '../pipeline/resources.js';
 
 /**
  * `--jobs 4`, `--epochs 10`: a whole number ≥ 1. A commander argument parser, so a bad value is
@@ -16,4 +17,11 @@ export function parsePositiveInt(value: string): number {
 /** The global `-q/--quiet`: print only errors. */
 export function isQuiet(command: Command): boolean {
   return command.optsWithGlobals<{ quiet?: boolean }>().quiet === true;
+}
+
+/** A size option (`10MB`, `512KiB`, `1048576`) in whole bytes, at least 1. */
+export function parseSizeOption(value: string): number {
+  const bytes = parseSize(value);
+  if (bytes === undefined || bytes < 1) throw new InvalidArgumentError(`expected a size like 10MB, 512KiB or 1048576, got '${value}'`);
+  return Math.floor(bytes);
 }

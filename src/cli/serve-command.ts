@@ -2,8 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { isQuiet } from './options.js';
-import { parseSize } from '../pipeline/resources.js';
+import { isQuiet, parseSizeOption } from './options.js';
 import type { ServeEvent } from '../serve/server.js';
 import { plural } from '../ui/plural.js';
 import { MlpError } from '../errors.js';
@@ -220,8 +219,3 @@ function parseCount(value: string): number {
   return n;
 }
 
-function parseSizeOption(value: string): number {
-  const bytes = parseSize(value);
-  if (bytes === undefined || bytes < 1) throw new InvalidArgumentError(`expected a size like 10MB, 512KiB or 1048576, got '${value}'`);
-  return Math.floor(bytes);
-}

@@ -150,6 +150,19 @@ export class SshBackend implements RemoteBackend {
    * in mlp's words, or with "connection lost" when the connection dies first.
    */
   private call<T>(what: string, key: string, op: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> {
+    return this.request<T>((succeed, fail) =>
+      op((err, value) => {
+        if (!err) succeed(value as T);
+        else this.classify(err, what, key).then(fail, fail);
+      }),
+    );
+  }
+
+  /**
+   * A request over the connection that settles exactly once: with `succeed`, with `fail`, or with
+   * "connection lost" when the connection dies first (every request in flight is failed then).
+   */
+  private request<T>(start: (succeed: (value: T) => void, fail: (error: Error) => void) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.lost) {
         reject(this.lostError());
@@ -162,17 +175,14 @@ export class SshBackend implements RemoteBackend {
         this.inFlight.delete(fail);
         reject(error);
       };
-      this.inFlight.add(fail);
-      op((err, value) => {
+      const succeed = (value: T): void => {
         if (settled) return;
-        if (!err) {
-          settled = true;
-          this.inFlight.delete(fail);
-          resolve(value as T);
-          return;
-        }
-        this.classify(err, what, key).then(fail, fail);
-      });
+        settled = true;
+        this.inFlight.delete(fail);
+        resolve(value);
+      };
+      this.inFlight.add(fail);
+      start(succeed, fail);
     });
   }
 
@@ -478,19 +488,7 @@ export class SshBackend implements RemoteBackend {
    * with its exit code and output; a lost connection rejects like any request.
    */
   exec(command: string, stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      if (this.lost) {
-        reject(this.lostError());
-        return;
-      }
-      let settled = false;
-      const fail = (error: Error): void => {
-        if (settled) return;
-        settled = true;
-        this.inFlight.delete(fail);
-        reject(error);
-      };
-      this.inFlight.add(fail);
+    return this.request((succeed, fail) => {
       this.client.exec(command, (err, stream) => {
         if (err) {
           fail(new MlpError(`cannot run a command on ${this.where}: ${err.message}`, { hint: 'check that the account may run commands (not an SFTP-only login)', cause: err }));
@@ -502,12 +500,7 @@ export class SshBackend implements RemoteBackend {
         stream.on('data', (d: Buffer) => out.push(d));
         stream.stderr.on('data', (d: Buffer) => errOut.push(d));
         stream.on('exit', (exitCode: number | null, signal?: string) => (code = exitCode ?? (signal ? 128 : 1)));
-        stream.on('close', () => {
-          if (settled) return;
-          settled = true;
-          this.inFlight.delete(fail);
-          resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') });
-        });
+        stream.on('close', () => succeed({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') }));
         stream.end(stdin ?? '');
       });
     });
