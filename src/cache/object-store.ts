@@ -22,7 +22,7 @@ import { objectKey as verifiedKey, type StateCache } from '../hash/state-cache.j
 import { parseManifest } from '../schema/manifest.js';
 import { hashFromNames, type Sha256 } from '../schema/sha256.js';
 import { readUpTo } from '../util/fs.js';
-import { sameFile } from '../util/stat-signature.js';
+import { sameFile, type FileIdentity, type Signed } from '../util/stat-signature.js';
 import { isAbandoned, isTempName, removeAbandonedTemps, tempOwnerTag, type SweepResult } from '../util/temp-files.js';
 import { RunCache } from './run-cache.js';
 
@@ -92,7 +92,7 @@ export class AddInterrupted extends MlpError {
   }
 }
 
-const isRacy = (stat: fs.Stats): boolean => Date.now() - stat.mtimeMs < RACY_MS;
+const isRacy = (stat: Signed): boolean => Date.now() - stat.mtimeMs < RACY_MS;
 
 const markers = new Set<string>();
 /** Owner markers go when the process ends normally (a killed one leaves its marker: that is the point). */
@@ -109,13 +109,19 @@ export class ObjectStore {
   readonly objectsDir: string;
   readonly tmpDir: string;
 
-  /** `verifications`: the state cache that remembers which objects were checked (optional for tools and tests). */
+  /**
+   * `verifications`: the state cache that remembers which objects were checked (optional for
+   * tools and tests). `helper`: a store in a worker thread of a process whose main thread has
+   * claimed the temp files already (see `claim`); it neither sweeps nor leaves a marker.
+   */
   constructor(
     readonly cacheDir: string,
     private readonly verifications?: () => StateCache,
+    helper?: 'helper',
   ) {
     this.objectsDir = path.join(cacheDir, 'files', 'sha256');
     this.tmpDir = path.join(cacheDir, 'tmp');
+    this.claimed = helper === 'helper';
   }
 
   /** Object paths are built only from a `Sha256`: a hash read from a file cannot name a path. */
@@ -162,7 +168,7 @@ export class ObjectStore {
     return names;
   }
 
-  private claimed = false;
+  private claimed: boolean;
   private tmpCounter = 0;
   private readonly owner = tempOwnerTag();
 
@@ -174,7 +180,7 @@ export class ObjectStore {
    * directory costs about half of one across directories here, which matters for many small files.
    */
   tempPath(hash?: Sha256): string {
-    if (!this.claimed) this.claimTemps();
+    this.claim();
     if (hash === undefined) return path.join(this.tmpDir, `${this.owner}-${this.tmpCounter++}`);
     const shard = path.join(this.objectsDir, hash.slice(0, 2));
     if (!this.shardsReady.has(shard)) {
@@ -186,10 +192,12 @@ export class ObjectStore {
   }
 
   /**
-   * Before this process's first temp file: sweep what killed commands left (only when one of
-   * their markers says so, so the common case costs one readdir), then leave our own marker.
+   * Before this process's first temp file (and before worker threads write any): sweep what
+   * killed commands left (only when one of their markers says so, so the common case costs one
+   * readdir), then leave our own marker.
    */
-  private claimTemps(): void {
+  claim(): void {
+    if (this.claimed) return;
     this.claimed = true;
     fs.mkdirSync(this.tmpDir, { recursive: true });
     const now = Date.now();
@@ -246,7 +254,7 @@ export class ObjectStore {
    * Stores the file `src` (whose stat the caller took) and returns the hash of what was stored.
    * Synchronous: meant for files up to SYNC_ADD_LIMIT (larger ones work, blocking the event loop).
    */
-  addFileSync(src: string, stat: fs.Stats, options: AddFileOptions = {}): StoredFile {
+  addFileSync(src: string, stat: FileIdentity, options: AddFileOptions = {}): StoredFile {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const stored = options.link ? this.linkOnce(src) : stat.size <= WHOLE_READ_LIMIT ? this.readWholeOnce(src, attempt === 0 ? stat : undefined) : this.copyOnceSync(src);
       if (stored) return stored;
@@ -274,9 +282,9 @@ export class ObjectStore {
    * checks are on the open file: a file replaced (renamed over) meanwhile was read whole and
    * consistently as it was, which is a version it really had.
    */
-  private readWholeOnce(src: string, callerStat: fs.Stats | undefined): StoredFile | undefined {
+  private readWholeOnce(src: string, callerStat: FileIdentity | undefined): StoredFile | undefined {
     const fd = fs.openSync(src, 'r');
-    let before: fs.Stats;
+    let before: FileIdentity;
     let after: fs.Stats;
     let bytes: Buffer;
     try {

@@ -12,7 +12,7 @@ import { joinInside, type EntryPath, type RepoPath } from '../schema/repo-path.j
 import type { Sha256 } from '../schema/sha256.js';
 import { hashBytes, hashFileSync } from './hash-file.js';
 import type { StateCache } from './state-cache.js';
-import type { Signed } from '../util/stat-signature.js';
+import type { FileIdentity, Signed } from '../util/stat-signature.js';
 
 /** What the lockfile and pointer files record for an output or dependency. */
 export interface HashInfo {
@@ -51,6 +51,19 @@ export interface FileSink {
   has(hash: Sha256): boolean;
   /** `onBytes`: bytes of this file read so far, when the sink reports them (large files). */
   add(rel: string, abs: string, stat: fs.Stats, onBytes?: (bytes: number) => void): Promise<{ hash: Sha256; stat: fs.Stats }>;
+  /**
+   * Stores many files at once, where the sink can do that faster (on several threads): the hash
+   * and stored signature of each, or undefined for those `add` must do one by one.
+   * `onStored(i)` hears that file `i` is done.
+   */
+  addMany?(files: readonly SinkFile[], onStored: (index: number) => void): ({ hash: Sha256; stat: FileIdentity } | undefined)[];
+}
+
+/** A file for `FileSink.addMany`: its repository path, absolute path and stat. */
+export interface SinkFile {
+  rel: string;
+  abs: string;
+  stat: fs.Stats;
 }
 
 /** Where a long hash-and-store is (`mlp add` of many or large files shows it). */
@@ -139,13 +152,39 @@ export class PathHasher {
     );
     // The signatures of what was stored (a file may change while it is read): the directory's
     // record is valid for exactly those.
-    const storedFiles: WalkedFile[] = [];
-    for (const f of files) {
-      const stored = await this.storeFile(`${rel}/${f.rel}`, f.abs, f.stat, sink, progress);
-      manifest.push({ path: f.rel, hash: stored.hash, size: stored.size });
-      storedFiles.push(stored.stat === f.stat ? f : { ...f, stat: stored.stat });
-      progress?.stored(stored.size);
+    const stored: ({ hash: Sha256; stat: Signed } | undefined)[] = new Array<{ hash: Sha256; stat: Signed } | undefined>(files.length);
+    let todo: number[] = [];
+    files.forEach((f, i) => {
+      const known = this.state.get(`${rel}/${f.rel}`, f.stat);
+      if (known && sink.has(known)) {
+        stored[i] = { hash: known, stat: f.stat };
+        progress?.stored(f.stat.size);
+      } else todo.push(i);
+    });
+    if (sink.addMany && todo.length > 1) {
+      const many = sink.addMany(
+        todo.map((i) => ({ rel: `${rel}/${(files[i] as WalkedFile).rel}`, abs: (files[i] as WalkedFile).abs, stat: (files[i] as WalkedFile).stat })),
+        (k) => progress?.stored((files[todo[k] as number] as WalkedFile).stat.size),
+      );
+      todo = todo.filter((i, k) => {
+        const result = many[k];
+        if (!result) return true;
+        this.state.set(`${rel}/${(files[i] as WalkedFile).rel}`, result.stat, result.hash);
+        stored[i] = result;
+        return false;
+      });
     }
+    for (const i of todo) {
+      const f = files[i] as WalkedFile;
+      const one = await this.storeFile(`${rel}/${f.rel}`, f.abs, f.stat, sink, progress);
+      stored[i] = one;
+      progress?.stored(one.size);
+    }
+    const storedFiles: WalkedFile<Signed>[] = files.map((f, i) => {
+      const s = stored[i] as { hash: Sha256; stat: Signed };
+      manifest.push({ path: f.rel, hash: s.hash, size: s.stat.size });
+      return s.stat === f.stat ? f : { ...f, stat: s.stat };
+    });
     const hashed = this.manifestOf(manifest);
     this.state.setDirectory(rel, signatureDigest(storedFiles), { hash: hashed.hash, size: hashed.size, nfiles: manifest.length });
     return hashed;
@@ -170,7 +209,7 @@ export class PathHasher {
   }
 
   /** Records a hash computed elsewhere (e.g. while copying into the cache). */
-  remember(rel: RepoPath, hash: Sha256, stat: fs.Stats = fs.statSync(joinInside(this.root, rel))): void {
+  remember(rel: RepoPath, hash: Sha256, stat: Signed = fs.statSync(joinInside(this.root, rel))): void {
     this.state.set(rel, stat, hash);
   }
 

@@ -67,7 +67,7 @@ interface StateHeader {
 
 export class StateCache {
   /** The per-file store, read on first use (see the top of this file). */
-  private files: { store: SignatureStore<Entry, StateHeader>; pruned: { at: number; entries: number } } | undefined;
+  private files: { store: SignatureStore<Entry, StateHeader>; pruned: { at: number; entries: number }; fresh: boolean } | undefined;
 
   private constructor(
     private readonly file: string,
@@ -87,8 +87,10 @@ export class StateCache {
     if (!this.files) {
       const store = SignatureStore.load<Entry, StateHeader>(this.file, { accepts: (header) => header.version === 1 });
       // A file written before pruning existed was never pruned: prune it as soon as that pays.
-      const pruned = store.loadedHeader.version ? (store.loadedHeader.pruned ?? { at: 0, entries: 0 }) : { at: Date.now(), entries: 0 };
-      this.files = { store, pruned };
+      // A new one holds only what this command recorded, all current: nothing to prune yet.
+      const fresh = !store.loadedHeader.version;
+      const pruned = fresh ? { at: Date.now(), entries: 0 } : (store.loadedHeader.pruned ?? { at: 0, entries: 0 });
+      this.files = { store, pruned, fresh };
     }
     return this.files.store;
   }
@@ -185,7 +187,8 @@ export class StateCache {
 
   /** Writes the state if it changed, pruning it first when that pays (see the top of this file). */
   save(): void {
-    if (this.prunePays()) this.prune();
+    if (this.files?.fresh) this.files.pruned = { at: Date.now(), entries: this.files.store.size };
+    else if (this.prunePays()) this.prune();
     if (this.files) this.files.store.save({ version: 1, pruned: this.files.pruned });
     this.dirs.save({ version: 1 });
   }

@@ -126,7 +126,8 @@ export class LocalBackend implements RemoteBackend {
         await fs.promises.writeFile(tmp, data, { mode: 0o444 });
         await fs.promises.rename(tmp, dest);
       } else {
-        await fs.promises.copyFile(file, tmp, fs.constants.COPYFILE_FICLONE);
+        // Exclusive: a truncating copy makes ext4 write the file back on close (see src/cache/checkout.ts).
+        await fs.promises.copyFile(file, tmp, fs.constants.COPYFILE_FICLONE | fs.constants.COPYFILE_EXCL);
         await fs.promises.rename(tmp, dest);
       }
     } catch (error) {
@@ -146,7 +147,7 @@ export class LocalBackend implements RemoteBackend {
         progress(data.length);
         return { hash: createHash('sha256').update(data).digest('hex'), readOnly: true };
       }
-      await fs.promises.copyFile(src, dest, fs.constants.COPYFILE_FICLONE);
+      await fs.promises.copyFile(src, dest, fs.constants.COPYFILE_FICLONE | fs.constants.COPYFILE_EXCL);
       progress((await fs.promises.stat(dest)).size);
       return {};
     } catch (error) {

@@ -31,11 +31,16 @@ export function sameSignature(recorded: readonly unknown[], stat: Signed): boole
   return recorded[0] === stat.ino && recorded[1] === stat.mtimeMs && recorded[2] === stat.size;
 }
 
+/** A signature with its device: which file, and which version of it (what `sameFile` compares). */
+export interface FileIdentity extends Signed {
+  readonly dev: number;
+}
+
 /**
  * Whether two stats (e.g. before and after reading a file) describe the same, unchanged file: the
  * signature, and the device too, since the two may come from different paths (a hardlink).
  */
-export function sameFile(a: fs.Stats, b: fs.Stats): boolean {
+export function sameFile(a: FileIdentity, b: FileIdentity): boolean {
   return a.dev === b.dev && sameSignature(statSignature(a), b);
 }
 

@@ -331,7 +331,7 @@ describe('checkout of a directory', () => {
     expect(r.store.has(hash)).toBe(false);
   });
 
-  test('a checkout into new directories makes each once and sets the file mode at creation', async () => {
+  test('a new directory is built beside its place, each subdirectory made once, file modes set at creation', async () => {
     const r = rig();
     const files: Record<string, string> = {};
     for (let i = 0; i < 30; i++) files[`d/${i % 3}/f${i}.txt`] = `content ${i}`;
@@ -341,9 +341,12 @@ describe('checkout of a directory', () => {
     const chmod = jest.spyOn(fs, 'chmodSync');
     try {
       expect(r.cache.checkout(P('d'), info)).toBe('restored');
-      const made = mkdir.mock.calls.map((c) => String(c[0])).filter((d) => d.startsWith(path.join(r.root, 'd')));
-      expect([...new Set(made)].sort()).toEqual(['d', 'd/0', 'd/1', 'd/2'].map((d) => path.join(r.root, d)));
-      expect(made.length).toBeLessThanOrEqual(5); // each once (d/0 twice: first tried before d existed), not once per file
+      const made = mkdir.mock.calls.map((c) => String(c[0])).filter((d) => d.startsWith(r.root + path.sep) && !d.startsWith(path.join(r.root, '.mlp')));
+      // Built in an owner-tagged temp directory beside `d`, then renamed into place whole.
+      const build = made[0] as string;
+      expect(path.basename(build)).toMatch(/^\.d\.[0-9a-f]{8}-\d+-[0-9a-f]{8}\.tmp$/);
+      expect(made).toEqual(['', '/0', '/1', '/2'].map((d) => build + d)); // each once, not once per file
+      expect(fs.existsSync(build)).toBe(false);
       expect(chmod).not.toHaveBeenCalled();
     } finally {
       mkdir.mockRestore();
