@@ -59,8 +59,8 @@ const STALL_MS = 30_000;
 export interface BulkOptions {
   /** The main thread's store (the repository's): its own writes keep its listings current. */
   store: ObjectStore;
-  /** Hears of each finished run of items, `from` to `to` (exclusive), for progress. */
-  onItems?: ((from: number, to: number) => void) | undefined;
+  /** Hears of each finished run of items, `from` to `to` (exclusive), and whether a worker did them. */
+  onItems?: ((from: number, to: number, byWorker: boolean) => void) | undefined;
 }
 
 /**
@@ -77,23 +77,23 @@ export function runBulk(job: BulkJob, options: BulkOptions): BulkResult[] {
   const results = new Array<BulkResult | undefined>(n);
   const reported = new Uint8Array(chunks);
   const shared = new Int32Array(new SharedArrayBuffer(3 * 4));
-  const record = (chunk: number, chunkResults: readonly BulkResult[]): void => {
+  const record = (chunk: number, chunkResults: readonly BulkResult[], byWorker: boolean): void => {
     if (reported[chunk]) return;
     reported[chunk] = 1;
     chunkResults.forEach((r, i) => (results[chunk * CHUNK + i] = r));
-    options.onItems?.(chunk * CHUNK, chunk * CHUNK + chunkResults.length);
+    options.onItems?.(chunk * CHUNK, chunk * CHUNK + chunkResults.length, byWorker);
   };
   const doChunk = (chunk: number): void => {
     const out: BulkResult[] = [];
     for (let i = chunk * CHUNK; i < Math.min(n, (chunk + 1) * CHUNK); i++) out.push(runBulkItem(job, i));
-    record(chunk, out);
+    record(chunk, out, false);
   };
   const ports = n >= BULK_MIN ? startWorkers(Math.min(bulkThreads() - 1, chunks - 1), job, shared) : [];
   const drain = (): void => {
     for (const port of ports) {
       for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
         const message = m.message as ChunkMessage;
-        record(message.chunk, message.results);
+        record(message.chunk, message.results, true);
       }
     }
   };
@@ -123,7 +123,8 @@ function startWorkers(count: number, job: BulkJob, shared: Int32Array): MessageP
   for (let i = 0; i < count; i++) {
     const { port1, port2 } = new MessageChannel();
     try {
-      const worker = new Worker(workerScript, { workerData: { job, shared, chunkSize: CHUNK, port: port2 }, transferList: [port2] });
+      // No inherited node flags: a worker needs none, and some (`--input-type`) stop it from starting.
+      const worker = new Worker(workerScript, { execArgv: [], workerData: { job, shared, chunkSize: CHUNK, port: port2 }, transferList: [port2] });
       // An error in the worker: what it did not report, the main thread redoes.
       worker.on('error', () => undefined);
       worker.unref();

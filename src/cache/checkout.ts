@@ -9,8 +9,8 @@ import { MlpError, errorCode } from '../errors.js';
 import type { HashInfo, ManifestEntry, PathHash, PathHasher, SinkFile, StoreProgress } from '../hash/hash-path.js';
 import { SymlinkGuard, checkedInside, joinEntry, joinInside, type EntryPath, type RepoPath } from '../schema/repo-path.js';
 import type { Sha256 } from '../schema/sha256.js';
-import { readUpTo, removePath } from '../util/fs.js';
-import { isAbandoned, parseTempOwner, tempOwnerTag } from '../util/temp-files.js';
+import { readUpTo, removePath, startDirectoryBuild } from '../util/fs.js';
+import { tempOwnerTag } from '../util/temp-files.js';
 import { hashBytes } from '../hash/hash-file.js';
 import type { FileIdentity } from '../util/stat-signature.js';
 import { BULK_MIN, isItemError, runBulk, type PlaceItem } from './bulk.js';
@@ -283,19 +283,16 @@ export class CacheCheckout {
 
   /**
    * A directory where nothing is yet (the usual `pull` or `checkout` after a clone): it is built
-   * in a private temp directory beside `abs` and renamed into place whole, so each file costs one
-   * creation (no temp file and rename per file) and a command killed half-way leaves no partial
-   * directory, only an owner-tagged temp directory that the next checkout of the path removes.
+   * in a private temp directory beside `abs` (`startDirectoryBuild`) and renamed into place whole,
+   * so each file costs one creation (no temp file and rename per file) and a command killed
+   * half-way leaves no partial directory, only an owner-tagged temp directory that the next
+   * checkout of the path removes.
    * Copies of small objects are written on all cores (src/cache/bulk.ts), each from bytes read
    * and hashed just before; other link types go through `materialize`, one by one. A missing or
    * damaged object stops the checkout with the workspace as it was.
    */
   private checkoutNewDirectory(rel: RepoPath, abs: string, manifest: readonly ManifestEntry[], copy: 'copy' | undefined): void {
-    const parent = path.dirname(abs);
-    fs.mkdirSync(parent, { recursive: true });
-    removeAbandonedBuilds(parent, path.basename(abs));
-    const build = path.join(parent, `.${path.basename(abs)}.${tempOwnerTag()}.tmp`);
-    fs.mkdirSync(build);
+    const build = startDirectoryBuild(abs);
     try {
       const dirs = new Directories();
       dirs.markCreated(build);
@@ -449,25 +446,6 @@ export class CacheCheckout {
       }
     }
     return renamed(`${dest}.${tempOwnerTag()}.tmp`, dest, fill, mayStay);
-  }
-}
-
-/**
- * Removes the temp directories that killed checkouts of `name` (in `parent`) left behind: named
- * `.<name>.<owner>.tmp`, whose owner no longer runs (src/util/temp-files.ts).
- */
-function removeAbandonedBuilds(parent: string, name: string): void {
-  let names: string[];
-  try {
-    names = fs.readdirSync(parent);
-  } catch {
-    return;
-  }
-  const now = Date.now();
-  for (const entry of names) {
-    if (!entry.startsWith(`.${name}.`) || !entry.endsWith('.tmp') || !parseTempOwner(entry.slice(name.length + 2))) continue;
-    const stat = fs.lstatSync(path.join(parent, entry), { throwIfNoEntry: false });
-    if (stat?.isDirectory() && isAbandoned(entry, stat.mtimeMs, now)) fs.rmSync(path.join(parent, entry), { recursive: true, force: true });
   }
 }
 

@@ -69,13 +69,9 @@ export function isSameOrInside(child: string, parent: string): boolean {
  * process left (SIGKILL, a crash) is swept by the next build of the same `out`.
  */
 export async function writeDirectoryAtomically(out: string, build: (dir: string) => Promise<void>): Promise<string[]> {
-  const parent = path.dirname(path.resolve(out));
-  await fs.promises.mkdir(parent, { recursive: true });
-  sweepAbandonedBuilds(parent, path.basename(out));
-  const owner = tempOwnerTag();
-  const temp = path.join(parent, `.${path.basename(out)}.tmp.${owner}`);
-  const old = path.join(parent, `.${path.basename(out)}.old.${owner}`);
-  await fs.promises.mkdir(temp);
+  const temp = startDirectoryBuild(out);
+  const parent = path.dirname(temp);
+  const old = path.join(parent, `.${path.basename(out)}.old.${path.basename(temp).slice(`.${path.basename(out)}.tmp.`.length)}`);
   const release = removeOnSignal(temp);
   try {
     await build(temp);
@@ -91,6 +87,20 @@ export async function writeDirectoryAtomically(out: string, build: (dir: string)
   } finally {
     release();
   }
+}
+
+/**
+ * A new, empty directory beside `out` to build it in, `.<name>.tmp.<owner>` (see
+ * `writeDirectoryAtomically`), once what killed builds of `out` left there is swept. The caller
+ * renames it to `out` when it is complete, or removes it.
+ */
+export function startDirectoryBuild(out: string): string {
+  const parent = path.dirname(path.resolve(out));
+  fs.mkdirSync(parent, { recursive: true });
+  sweepAbandonedBuilds(parent, path.basename(out));
+  const temp = path.join(parent, `.${path.basename(out)}.tmp.${tempOwnerTag()}`);
+  fs.mkdirSync(temp);
+  return temp;
 }
 
 /** Temp and old directories of earlier builds of `base` in `parent` whose owner is gone. */

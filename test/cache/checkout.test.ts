@@ -344,7 +344,7 @@ describe('checkout of a directory', () => {
       const made = mkdir.mock.calls.map((c) => String(c[0])).filter((d) => d.startsWith(r.root + path.sep) && !d.startsWith(path.join(r.root, '.mlp')));
       // Built in an owner-tagged temp directory beside `d`, then renamed into place whole.
       const build = made[0] as string;
-      expect(path.basename(build)).toMatch(/^\.d\.[0-9a-f]{8}-\d+-[0-9a-f]{8}\.tmp$/);
+      expect(path.basename(build)).toMatch(/^\.d\.tmp\.[0-9a-f]{8}-\d+-[0-9a-f]{8}$/);
       expect(made).toEqual(['', '/0', '/1', '/2'].map((d) => build + d)); // each once, not once per file
       expect(fs.existsSync(build)).toBe(false);
       expect(chmod).not.toHaveBeenCalled();

@@ -1,0 +1,145 @@
+/**
+ * Bulk file work on worker threads (src/cache/bulk.ts), on the built code: `mlp add` of thousands
+ * of files and the checkout of a new directory give what one thread gives, the work really is
+ * shared, and the guarantees hold when it is — no object under a hash its bytes do not have, a
+ * damaged or missing object stops a checkout with the workspace untouched, what a killed checkout
+ * left is swept.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { hashBytes } from '../../src/hash/hash-file.js';
+import { PROJECT_ROOT, makeRepo, runMlp } from '../helpers/cli.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A repository with `n` small files of distinct content in `data/d` (a third in a subdirectory). */
+function repoWithFiles(n: number): string {
+  const repo = makeRepo();
+  dirs.push(repo);
+  fs.mkdirSync(path.join(repo, 'data/d/sub'), { recursive: true });
+  for (let i = 0; i < n; i++) fs.writeFileSync(path.join(repo, 'data/d', i % 3 ? '' : 'sub', `f${i}.txt`), `file ${i}\n`);
+  return repo;
+}
+
+function pointerHash(repo: string): string {
+  return /sha256: ([0-9a-f]{64})/.exec(fs.readFileSync(path.join(repo, 'data/d.mlp'), 'utf8'))?.[1] as string;
+}
+
+function objectPath(repo: string, hash: string): string {
+  return path.join(repo, '.mlp/cache/files/sha256', hash.slice(0, 2), hash.slice(2));
+}
+
+/** Every object in the cache has the content its name says, and no temp file is left. */
+function expectCacheSound(repo: string): void {
+  const objects = path.join(repo, '.mlp/cache/files/sha256');
+  let count = 0;
+  for (const shard of fs.readdirSync(objects)) {
+    for (const name of fs.readdirSync(path.join(objects, shard))) {
+      expect(name).toMatch(/^[0-9a-f]{62}$/);
+      expect(hashBytes(fs.readFileSync(path.join(objects, shard, name)))).toBe(shard + name);
+      count++;
+    }
+  }
+  expect(count).toBeGreaterThan(0);
+}
+
+const N = 2600; // above BULK_MIN (2000): worker threads start
+
+describe('bulk work on worker threads', () => {
+  test('add with two threads stores what one thread stores; a new directory checks out the same', () => {
+    const one = repoWithFiles(N);
+    const two = repoWithFiles(N);
+    expect(runMlp(one, ['add', 'data/d'], { MLP_THREADS: '1' }).code).toBe(0);
+    expect(runMlp(two, ['add', 'data/d'], { MLP_THREADS: '2' }).code).toBe(0);
+    expect(pointerHash(two)).toBe(pointerHash(one));
+    expectCacheSound(two);
+    expect(runMlp(two, ['status']).stdout).toMatch(/up to date/);
+
+    fs.renameSync(path.join(two, 'data/d'), path.join(two, 'data/before'));
+    const out = runMlp(two, ['checkout'], { MLP_THREADS: '2' });
+    expect(out.code).toBe(0);
+    expect(execFileSync('diff', ['-r', 'data/before', 'data/d'], { cwd: two, encoding: 'utf8' })).toBe('');
+    // Written in place whole: no build directory is left beside it, and the files are writable copies.
+    expect(fs.readdirSync(path.join(two, 'data')).filter((n) => n.startsWith('.d.'))).toEqual([]);
+    expect(fs.statSync(path.join(two, 'data/d/f1.txt')).mode & 0o777).toBe(0o644);
+    // The hash state knows every file written: status reads none of them.
+    expect(runMlp(two, ['status']).stdout).toMatch(/up to date/);
+  });
+
+  test('the work is shared: a worker thread does part of it, with the same results as the main thread', () => {
+    // Enough work for the worker to join in after its start-up (~50–150 ms here).
+    const repo = repoWithFiles(4 * N);
+    const script = `
+      import { createHash } from 'node:crypto';
+      import fs from 'node:fs';
+      import path from 'node:path';
+      import { runBulk } from ${JSON.stringify(path.join(PROJECT_ROOT, 'dist/src/cache/bulk.js'))};
+      import { ObjectStore } from ${JSON.stringify(path.join(PROJECT_ROOT, 'dist/src/cache/object-store.js'))};
+      const store = new ObjectStore(path.resolve('.mlp/cache'));
+      const files = fs.readdirSync('data/d', { recursive: true }).filter((n) => n.endsWith('.txt')).map((n) => path.resolve('data/d', n));
+      const items = files.map((abs) => { const s = fs.statSync(abs); return { abs, label: abs, dev: s.dev, ino: s.ino, mtimeMs: s.mtimeMs, size: s.size }; });
+      let byWorker = 0;
+      const results = runBulk({ kind: 'store', cacheDir: store.cacheDir, items }, { store, onItems: (from, to, worker) => { if (worker) byWorker += to - from; } });
+      const wrong = files.filter((f, i) => results[i].hash !== createHash('sha256').update(fs.readFileSync(f)).digest('hex'));
+      console.log(JSON.stringify({ byWorker, n: items.length, wrong }));
+    `;
+    const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repo, encoding: 'utf8', env: { ...process.env, MLP_THREADS: '2' } })) as {
+      byWorker: number;
+      n: number;
+      wrong: string[];
+    };
+    expect(out.n).toBeGreaterThan(1000);
+    expect(out.byWorker).toBeGreaterThan(0);
+    expect(out.byWorker).toBeLessThan(out.n);
+    expect(out.wrong).toEqual([]); // each result is the hash of its own file
+    expectCacheSound(repo);
+  });
+
+  test('a damaged or missing object stops the checkout of a new directory: nothing is left in the workspace', () => {
+    const repo = repoWithFiles(N);
+    expect(runMlp(repo, ['add', 'data/d']).code).toBe(0);
+    fs.renameSync(path.join(repo, 'data/d'), path.join(repo, 'data/before'));
+    // One object damaged (a worker may be the one that reads it), one gone.
+    const damaged = hashBytes('file 2001\n');
+    fs.chmodSync(objectPath(repo, damaged), 0o644);
+    fs.writeFileSync(objectPath(repo, damaged), 'file 2001 with other bytes\n');
+    let out = runMlp(repo, ['checkout', 'data/d.mlp'], { MLP_THREADS: '2' });
+    expect(out.code).not.toBe(0);
+    expect(out.stdout + out.stderr).toMatch(/corrupted/);
+    expect(fs.existsSync(path.join(repo, 'data/d'))).toBe(false);
+    expect(fs.readdirSync(path.join(repo, 'data')).filter((n) => n.startsWith('.d.'))).toEqual([]);
+    expect(fs.existsSync(objectPath(repo, damaged))).toBe(false); // quarantined, not used
+
+    fs.writeFileSync(path.join(repo, 'restore.txt'), 'file 2001\n');
+    expect(runMlp(repo, ['add', 'restore.txt']).code).toBe(0); // the object is back
+    fs.rmSync(objectPath(repo, hashBytes('file 7\n')), { force: true });
+    out = runMlp(repo, ['checkout', 'data/d.mlp'], { MLP_THREADS: '2' });
+    expect(out.code).not.toBe(0);
+    expect(out.stdout + out.stderr).toMatch(/not in the cache/);
+    expect(fs.existsSync(path.join(repo, 'data/d'))).toBe(false);
+    expect(fs.readdirSync(path.join(repo, 'data')).filter((n) => n.startsWith('.d.'))).toEqual([]);
+  });
+
+  test('what a killed checkout left beside the directory is removed by the next one; a live owner’s is not', () => {
+    const repo = repoWithFiles(10);
+    expect(runMlp(repo, ['add', 'data/d']).code).toBe(0);
+    fs.rmSync(path.join(repo, 'data/d'), { recursive: true });
+    const host = execFileSync(process.execPath, ['-e', `import('${path.join(PROJECT_ROOT, 'dist/src/util/temp-files.js')}').then((m) => console.log(m.HOST_TAG))`], {
+      encoding: 'utf8',
+    }).trim();
+    const dead = path.join(repo, 'data', `.d.tmp.${host}-999999-0badc0de`);
+    const live = path.join(repo, 'data', `.d.tmp.${host}-${process.pid}-0badc0de`);
+    for (const dir of [dead, live]) {
+      fs.mkdirSync(dir);
+      fs.writeFileSync(path.join(dir, 'f1.txt'), 'half');
+    }
+    expect(runMlp(repo, ['checkout']).code).toBe(0);
+    expect(fs.existsSync(dead)).toBe(false);
+    expect(fs.existsSync(live)).toBe(true);
+    expect(fs.readFileSync(path.join(repo, 'data/d/f1.txt'), 'utf8')).toBe('file 1\n');
+  });
+});
