@@ -4,9 +4,11 @@
  * - `store`: a workspace file into the cache (`ObjectStore.addFileSync`: read whole, hashed,
  *   written to a temp file beside the object and renamed; a file that changes while it is read is
  *   read again or refused);
- * - `place`: cache object `hash` into a new file `dest` (whose directory exists and is private to
- *   the caller): read whole, hashed, and written only if the bytes are the object's. A damaged
- *   object is removed and reported, never written.
+ * - `copy`: an object from one place on this machine to another (cache to workspace in a checkout,
+ *   cache to a local remote in a push, back in a pull): read whole and hashed, and written only
+ *   if the bytes are the object's — to a new file `dest` whose directory is private to the caller,
+ *   or, with `tmp`, to that temp name and renamed to `dest`. A missing or damaged source is
+ *   reported, never written; what to do about it is the caller's.
  *
  * Results are plain data (they cross threads): stat signatures, not `fs.Stats`; an error as its
  * message, code and hint.
@@ -27,13 +29,17 @@ export interface StoreItem extends FileIdentity {
   label: string;
 }
 
-export interface PlaceItem {
+export interface CopyItem {
   hash: Sha256;
   size: number;
+  /** The object's file. */
+  from: string;
   dest: string;
+  /** A fresh temp name beside `dest`, written first and renamed to `dest` (an atomic write). */
+  tmp?: string | undefined;
 }
 
-export type BulkJob = { kind: 'store'; cacheDir: string; items: StoreItem[] } | { kind: 'place'; cacheDir: string; items: PlaceItem[] };
+export type BulkJob = { kind: 'store'; cacheDir: string; items: StoreItem[] } | { kind: 'copy'; mode: number; items: CopyItem[] };
 
 export interface ItemError {
   error: { message: string; code?: string | undefined; hint?: string | undefined; exitCode?: number | undefined };
@@ -41,9 +47,9 @@ export interface ItemError {
 
 /** The stored object's hash and the stat signature of the file whose content it is. */
 export type StoreResult = { hash: Sha256; stat: FileIdentity } | ItemError;
-/** The new file's stat signature, or why nothing was written. */
-export type PlaceResult = { stat: FileIdentity } | { problem: 'missing' | 'corrupt' } | ItemError;
-export type BulkResult = StoreResult | PlaceResult;
+/** The written file's stat signature, or why nothing was written. */
+export type CopyResult = { stat: FileIdentity } | { problem: 'missing' | 'corrupt' } | ItemError;
+export type BulkResult = StoreResult | CopyResult;
 
 const stores = new Map<string, ObjectStore>();
 
@@ -64,7 +70,7 @@ export function useStore(store: ObjectStore): void {
 
 export function runBulkItem(job: BulkJob, index: number): BulkResult {
   try {
-    return job.kind === 'store' ? storeItem(storeFor(job.cacheDir), job.items[index] as StoreItem) : placeItem(storeFor(job.cacheDir), job.items[index] as PlaceItem);
+    return job.kind === 'store' ? storeItem(storeFor(job.cacheDir), job.items[index] as StoreItem) : copyItem(job.items[index] as CopyItem, job.mode);
   } catch (error) {
     return toItemError(error);
   }
@@ -75,11 +81,10 @@ function storeItem(store: ObjectStore, item: StoreItem): StoreResult {
   return { hash: stored.hash, stat: identity(stored.stat) };
 }
 
-function placeItem(store: ObjectStore, item: PlaceItem): PlaceResult {
-  const object = store.objectPath(item.hash);
+function copyItem(item: CopyItem, mode: number): CopyResult {
   let bytes: Buffer;
   try {
-    const fd = fs.openSync(object, 'r');
+    const fd = fs.openSync(item.from, 'r');
     try {
       bytes = readUpTo(fd, item.size);
     } finally {
@@ -89,24 +94,30 @@ function placeItem(store: ObjectStore, item: PlaceItem): PlaceResult {
     if (errorCode(error) === 'ENOENT') return { problem: 'missing' };
     throw error;
   }
-  if (bytes.length !== item.size || hashBytes(bytes) !== item.hash) {
-    store.quarantine(item.hash);
-    return { problem: 'corrupt' };
-  }
+  if (bytes.length !== item.size || hashBytes(bytes) !== item.hash) return { problem: 'corrupt' };
+  const file = item.tmp ?? item.dest;
   let out: number;
   try {
-    out = fs.openSync(item.dest, 'wx', 0o644);
+    out = fs.openSync(file, 'wx', mode);
   } catch (error) {
-    // Left by a worker that stopped half-way through this item (the directory is the caller's own).
+    // Left by a worker that stopped half-way through this item (the name is the caller's own).
     if (errorCode(error) !== 'EEXIST') throw error;
-    fs.rmSync(item.dest, { force: true });
-    out = fs.openSync(item.dest, 'wx', 0o644);
+    fs.rmSync(file, { force: true });
+    out = fs.openSync(file, 'wx', mode);
   }
   try {
-    for (let done = 0; done < bytes.length; ) done += fs.writeSync(out, bytes, done, bytes.length - done);
-    return { stat: identity(fs.fstatSync(out)) };
-  } finally {
-    fs.closeSync(out);
+    let stat: fs.Stats;
+    try {
+      for (let done = 0; done < bytes.length; ) done += fs.writeSync(out, bytes, done, bytes.length - done);
+      stat = fs.fstatSync(out);
+    } finally {
+      fs.closeSync(out);
+    }
+    if (item.tmp !== undefined) fs.renameSync(item.tmp, item.dest);
+    return { stat: identity(stat) };
+  } catch (error) {
+    fs.rmSync(file, { force: true }); // never a partial file (a full disk), under either name
+    throw error;
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * Both cores for bulk file work (issue 13): storing thousands of small files in the cache (`add`),
- * and writing thousands of verified objects into a new directory (`checkout`, `pull`). Each file
+ * writing thousands of verified objects into a new directory (`checkout`, `pull`) and copying
+ * them between the cache and a remote on this machine (`push`, `pull`). Each file
  * costs a dozen system calls and a hash, most of it kernel time; one thread left the second core
  * idle.
  *
@@ -25,7 +26,7 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from '
 import { runBulkItem, useStore, type BulkJob, type BulkResult } from './bulk-work.js';
 import type { ObjectStore } from './object-store.js';
 
-export { isItemError, type BulkJob, type BulkResult, type PlaceItem, type PlaceResult, type StoreItem, type StoreResult } from './bulk-work.js';
+export { isItemError, type BulkJob, type BulkResult, type CopyItem, type CopyResult, type StoreItem, type StoreResult } from './bulk-work.js';
 
 /** Below this many items, starting a worker costs more than it saves. */
 export const BULK_MIN = 2000;
@@ -57,8 +58,8 @@ export const BUSY = 2;
 const STALL_MS = 30_000;
 
 export interface BulkOptions {
-  /** The main thread's store (the repository's): its own writes keep its listings current. */
-  store: ObjectStore;
+  /** For `store` jobs, the main thread's store (the repository's): its own writes keep its listings current. */
+  store?: ObjectStore | undefined;
   /** Hears of each finished run of items, `from` to `to` (exclusive), and whether a worker did them. */
   onItems?: ((from: number, to: number, byWorker: boolean) => void) | undefined;
 }
@@ -69,9 +70,11 @@ export interface BulkOptions {
  * on message channels read with `receiveMessageOnPort`, and the main thread, once out of chunks,
  * waits only for the chunks workers are inside of (a worker that has not started yet claims none).
  */
-export function runBulk(job: BulkJob, options: BulkOptions): BulkResult[] {
-  options.store.claim(); // before any worker writes a temp file (see ObjectStore.claim)
-  useStore(options.store);
+export function runBulk(job: BulkJob, options: BulkOptions = {}): BulkResult[] {
+  if (options.store) {
+    options.store.claim(); // before any worker writes a temp file (see ObjectStore.claim)
+    useStore(options.store);
+  }
   const n = job.items.length;
   const chunks = Math.ceil(n / CHUNK);
   const results = new Array<BulkResult | undefined>(n);

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MlpError, errorCode } from '../errors.js';
 import { hashBytes } from '../hash/hash-file.js';
-import type { ObjectContent, ObjectDb, ReadOptions, ReadProblem, StoredObject } from '../objects/object-db.js';
+import type { LocalObjectFiles, ObjectContent, ObjectDb, ReadOptions, ReadProblem, StoredObject } from '../objects/object-db.js';
 import type { RunEntryDb } from '../objects/run-entries.js';
 import type { Sha256 } from '../schema/sha256.js';
 import type { ObjectStore } from './object-store.js';
@@ -24,10 +24,14 @@ const READ_WHOLE = 4 * 1024 * 1024;
 export class CacheObjectDb implements ObjectDb {
   readonly defaultJobs = 16;
 
+  readonly localFiles: LocalObjectFiles;
+
   constructor(
     readonly store: ObjectStore,
     readonly label: string = store.cacheDir,
-  ) {}
+  ) {
+    this.localFiles = { path: (hash) => store.objectPath(hash), tempPath: (hash) => store.tempPath(hash), damaged: (hash) => store.quarantine(hash) };
+  }
 
   async hasMany(hashes: readonly Sha256[]): Promise<Set<Sha256>> {
     return new Set(hashes.filter((h) => this.store.hasListed(h)));

@@ -13,7 +13,7 @@ import { readUpTo, removePath, startDirectoryBuild } from '../util/fs.js';
 import { tempOwnerTag } from '../util/temp-files.js';
 import { hashBytes } from '../hash/hash-file.js';
 import type { FileIdentity } from '../util/stat-signature.js';
-import { BULK_MIN, isItemError, runBulk, type PlaceItem } from './bulk.js';
+import { BULK_MIN, isItemError, runBulk, type CopyItem } from './bulk.js';
 import { REMEMBER_CHECKS_ABOVE, SYNC_ADD_LIMIT, corruptObject, type LinkType, type ObjectStore, type StoredFile } from './object-store.js';
 import type { PlacedRecord } from './placed-record.js';
 import { UnsavedChangesError, filesToDiscard } from './unsaved.js';
@@ -297,7 +297,7 @@ export class CacheCheckout {
       const dirs = new Directories();
       dirs.markCreated(build);
       const read = new VerifiedBytes();
-      const bulk: PlaceItem[] = [];
+      const bulk: CopyItem[] = [];
       for (const entry of manifest) {
         const entryRel = joinEntry(rel, entry.path);
         const dest = path.join(build, entry.path);
@@ -305,7 +305,7 @@ export class CacheCheckout {
         // Small copies are batched once the link type in use is known to be a copy (probing a
         // link type happens on the first file it is tried for).
         if ((copy ?? this.linkTypes.find((t) => !this.unsupported.has(t))) === 'copy' && entry.size <= WRITE_WHOLE_LIMIT) {
-          bulk.push({ hash: entry.hash, size: entry.size, dest });
+          bulk.push({ hash: entry.hash, size: entry.size, from: this.store.objectPath(entry.hash), dest });
           continue;
         }
         this.verifyObject(entryRel, entry.hash, entry.size, read);
@@ -320,13 +320,14 @@ export class CacheCheckout {
   }
 
   /** Writes the small objects `items` (under `build`, the new directory of `rel`) on all cores; see `checkoutNewDirectory`. */
-  private placeMany(rel: RepoPath, build: string, items: PlaceItem[]): void {
-    const results = runBulk({ kind: 'place', cacheDir: this.store.cacheDir, items }, { store: this.store });
+  private placeMany(rel: RepoPath, build: string, items: CopyItem[]): void {
+    const results = runBulk({ kind: 'copy', mode: 0o644, items });
     results.forEach((result, i) => {
-      const item = items[i] as PlaceItem;
+      const item = items[i] as CopyItem;
       const entryRel = joinEntry(rel, path.relative(build, item.dest).split(path.sep).join('/') as EntryPath);
       if ('problem' in result) {
         if (result.problem === 'missing') throw new MissingObjectError(entryRel, item.hash);
+        this.store.quarantine(item.hash);
         throw corruptObject(this.store.objectPath(item.hash));
       }
       // Anything else (a full disk, permissions): done again here, where the error is the real one.

@@ -73,6 +73,21 @@ export interface ObjectDb {
   prepareWrites?(hashes: readonly Sha256[], jobs: number, signal?: AbortSignal): Promise<void>;
   /** Says what a failure of writing here means (disk full), when it is about this database. */
   writeError?(error: unknown): MlpError | undefined;
+  /**
+   * Where objects lie as plain files on this machine (the local cache, a local-directory remote):
+   * between two such databases, `transfer` copies small objects on all cores (src/cache/bulk.ts),
+   * each read, verified and written through a temp name as `read` and `write` would.
+   */
+  readonly localFiles?: LocalObjectFiles | undefined;
+}
+
+export interface LocalObjectFiles {
+  /** The file of object `hash` (whether or not it exists). */
+  path(hash: Sha256): string;
+  /** A fresh owner-tagged temp name beside `path(hash)`, whose directory exists. */
+  tempPath(hash: Sha256): string;
+  /** Object `hash` was read from here damaged: removed where this database owns its objects (the local cache quarantines). */
+  damaged(hash: Sha256): void;
 }
 
 export function isReadProblem(x: ObjectContent | ReadProblem): x is ReadProblem {

@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import { MlpError } from '../errors.js';
 import type { Sha256 } from '../schema/sha256.js';
 import { forEachLimit } from '../util/pool.js';
-import { isReadProblem, type ObjectDb } from './object-db.js';
+import { BULK_MIN, isItemError, runBulk, type CopyItem } from '../cache/bulk.js';
+import { isReadProblem, type LocalObjectFiles, type ObjectDb } from './object-db.js';
 
 /** A mutable counter the CLI renders while a transfer runs. */
 export interface TransferProgress {
@@ -78,7 +79,10 @@ export async function transfer(src: ObjectDb, dst: ObjectDb, items: readonly Tra
     result.bytes += n;
     if (progress) progress.bytes += n;
   };
-  result.failed = await pool(send, opts.jobs, opts.signal, async (o) => {
+  const done = src.localFiles && dst.localFiles ? copyLocally(src.localFiles, dst.localFiles, send, result, progress) : undefined;
+  const rest = done ? send.filter((o) => !done.has(o.hash)) : send;
+  result.failed.push(
+    ...(await pool<TransferItem, SourceFailure>(rest, opts.jobs, opts.signal, async (o) => {
     const into = dst.stagingPath?.(o.hash);
     let handedOver = false;
     try {
@@ -102,8 +106,54 @@ export async function transfer(src: ObjectDb, dst: ObjectDb, items: readonly Tra
     } finally {
       if (into !== undefined && !handedOver) fs.rmSync(into, { force: true });
     }
-  });
+    })),
+  );
   return result;
+}
+
+/** Objects up to this size are copied in bulk between two databases on this machine (read whole). */
+const LOCAL_COPY_MAX = 256 * 1024;
+
+/**
+ * Copies the small objects of `send` from `src` to `dst`, both plain files on this machine, on all
+ * cores (src/cache/bulk.ts): each read whole, hashed, written to a temp name beside its place and
+ * renamed, as `read` and `write` would one by one. Returns the hashes it dealt with (copied, or a
+ * source failure recorded in `result`); anything else (e.g. a full disk) is left to the one-by-one
+ * path, whose error is the real one. Below BULK_MIN objects it does nothing.
+ */
+function copyLocally(
+  src: LocalObjectFiles,
+  dst: LocalObjectFiles,
+  send: readonly TransferItem[],
+  result: TransferResult,
+  progress: TransferProgress | undefined,
+): Set<Sha256> | undefined {
+  const small = send.filter((o): o is TransferItem & { size: number } => o.size !== undefined && o.size <= LOCAL_COPY_MAX);
+  if (small.length < BULK_MIN) return undefined;
+  const items = small.map((o) => ({ hash: o.hash, size: o.size, from: src.path(o.hash), tmp: dst.tempPath(o.hash), dest: dst.path(o.hash) }));
+  const dealt = new Set<Sha256>();
+  runBulk(
+    { kind: 'copy', mode: 0o444, items },
+    {
+      onItems: (from, to) => {
+        if (!progress) return;
+        progress.files += to - from;
+        for (let i = from; i < to; i++) progress.bytes += (items[i] as CopyItem).size;
+      },
+    },
+  ).forEach((r, i) => {
+    const o = small[i] as TransferItem & { size: number };
+    if (isItemError(r)) return;
+    dealt.add(o.hash);
+    if ('problem' in r) {
+      if (r.problem === 'corrupt') src.damaged(o.hash);
+      result.failed.push({ item: o, problem: r.problem });
+    } else {
+      result.transferred.push(o.hash);
+      result.bytes += o.size;
+    }
+  });
+  return dealt;
 }
 
 /** A per-item outcome that does not stop a `pool`: collected, and the other items go on. */

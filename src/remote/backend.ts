@@ -46,7 +46,7 @@ export interface RemoteBackend {
    */
   sweepTemps(dir: string): Promise<number>;
   /**
-   * Writes the content of `key` into the local file `dest` (created or truncated). Returns false
+   * Writes the content of `key` into the local file `dest` (a new name). Returns false
    * if `key` does not exist; else the sha256 of what was written when the backend computed it on
    * the way (the engine hashes the file otherwise), and whether it made the file read-only.
    */
@@ -57,7 +57,17 @@ export interface RemoteBackend {
    * mount must not look like an empty remote.
    */
   prepareForPush?(): Promise<void>;
+  /** Where keys lie as plain files on this machine, for a backend that is a local directory (see `LocalFiles`). */
+  readonly local?: LocalFiles;
   close(): Promise<void>;
+}
+
+/** The files behind the keys of a remote on this machine: bulk copies read and write them directly (src/objects/transfer.ts). */
+export interface LocalFiles {
+  /** The file of `key` (whether or not it exists). */
+  path(key: string): string;
+  /** A fresh owner-tagged temp name beside `path(key)`, whose directory exists. */
+  tempPath(key: string): string;
 }
 
 /** Remote keys are built only from a `Sha256`: a hash from a file cannot name another key. */

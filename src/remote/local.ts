@@ -9,7 +9,7 @@ import path from 'node:path';
 import { MlpError, errorCode } from '../errors.js';
 import { readUpTo } from '../util/fs.js';
 import { isTempName, removeAbandonedTemps, tempOwnerTag } from '../util/temp-files.js';
-import type { BytesProgress, PutSource, RemoteBackend, RemoteFile } from './backend.js';
+import type { BytesProgress, LocalFiles, PutSource, RemoteBackend, RemoteFile } from './backend.js';
 
 const WHOLE_READ = 8 * 1024 * 1024;
 /** Files up to this size are copied with synchronous calls (see put). */
@@ -104,18 +104,36 @@ export class LocalBackend implements RemoteBackend {
     }
   }
 
+  readonly local: LocalFiles = {
+    path: (key) => this.abs(key),
+    tempPath: (key) => {
+      const dest = this.abs(key);
+      this.makeDir(path.dirname(dest), key);
+      return this.tempName(dest);
+    },
+  };
+
+  /** Creates `dir` (the directory of `key`) once per process; the root must exist already. */
+  private makeDir(dir: string, key: string): void {
+    if (this.madeDirs.has(dir)) return;
+    if (this.madeDirs.size === 0) this.checkRoot();
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+    } catch (error) {
+      throw this.wrap(error, key);
+    }
+    this.madeDirs.add(dir);
+  }
+
+  private tempName(dest: string): string {
+    return `${dest}${this.tmpTag}-${this.counter++}.tmp`;
+  }
+
   async put(key: string, source: PutSource, progress: BytesProgress): Promise<void> {
     const { file, size, data } = source;
     const dest = this.abs(key);
-    const dir = path.dirname(dest);
-    if (!this.madeDirs.has(dir)) {
-      if (this.madeDirs.size === 0) this.checkRoot();
-      await fs.promises.mkdir(dir, { recursive: true }).catch((error: unknown) => {
-        throw this.wrap(error, key);
-      });
-      this.madeDirs.add(dir);
-    }
-    const tmp = `${dest}${this.tmpTag}-${this.counter++}.tmp`;
+    this.makeDir(path.dirname(dest), key);
+    const tmp = this.tempName(dest);
     try {
       if (size <= SYNC_LIMIT) {
         // Small files synchronously: one read and one write syscall each, where the promise API

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { MlpError } from '../errors.js';
 import { hashBytes, hashFileSync } from '../hash/hash-file.js';
-import type { BytesProgress, ObjectContent, ObjectDb, ReadOptions, ReadProblem, StoredObject } from '../objects/object-db.js';
+import type { BytesProgress, LocalObjectFiles, ObjectContent, ObjectDb, ReadOptions, ReadProblem, StoredObject } from '../objects/object-db.js';
 import type { RunEntryDb } from '../objects/run-entries.js';
 import { pool } from '../objects/transfer.js';
 import { hashFromNames, isShardName, type Sha256 } from '../schema/sha256.js';
@@ -27,9 +27,14 @@ export class RemoteObjectDb implements ObjectDb {
   private scratchDir: string | undefined;
   private scratchCounter = 0;
 
+  readonly localFiles: LocalObjectFiles | undefined;
+
   constructor(readonly backend: RemoteBackend) {
     this.label = backend.label;
     this.defaultJobs = backend.defaultJobs;
+    const local = backend.local;
+    // A remote's damaged object is reported, never deleted by a transfer (`remote verify --repair` does that).
+    this.localFiles = local && { path: (hash) => local.path(objectKey(hash)), tempPath: (hash) => local.tempPath(objectKey(hash)), damaged: () => undefined };
   }
 
   /**
