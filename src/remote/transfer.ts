@@ -151,7 +151,7 @@ export async function push(repo: Repo, backend: RemoteBackend, targets: readonly
     for (const m of manifests) if (!manifestsThere.has(m.hash)) for (const e of repo.objects.readManifest(m.hash)) needed.add(e.hash);
     const present = files.filter((f) => {
       if (!needed.has(f.hash)) return false;
-      if (repo.objects.has(f.hash)) return true;
+      if (repo.objects.hasListed(f.hash)) return true;
       failures.push(missingLocal(f.hash, f.path));
       return false;
     });

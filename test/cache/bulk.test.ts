@@ -29,13 +29,15 @@ function pointerHash(repo: string): string {
   return /sha256: ([0-9a-f]{64})/.exec(fs.readFileSync(path.join(repo, 'data/d.mlp'), 'utf8'))?.[1] as string;
 }
 
-function objectPath(repo: string, hash: string): string {
-  return path.join(repo, '.mlp/cache/files/sha256', hash.slice(0, 2), hash.slice(2));
+/** Object `hash` in a cache or a local remote (`where`: the repository or the remote's root). */
+function objectPath(where: string, hash: string): string {
+  const base = fs.existsSync(path.join(where, '.mlp')) ? path.join(where, '.mlp/cache') : where;
+  return path.join(base, 'files/sha256', hash.slice(0, 2), hash.slice(2));
 }
 
-/** Every object in the cache has the content its name says, and no temp file is left. */
-function expectCacheSound(repo: string): void {
-  const objects = path.join(repo, '.mlp/cache/files/sha256');
+/** Every object in the cache (or local remote) has the content its name says, and no temp file is left. */
+function expectCacheSound(where: string): void {
+  const objects = path.join(fs.existsSync(path.join(where, '.mlp')) ? path.join(where, '.mlp/cache') : where, 'files/sha256');
   let count = 0;
   for (const shard of fs.readdirSync(objects)) {
     for (const name of fs.readdirSync(path.join(objects, shard))) {
@@ -122,6 +124,44 @@ describe('bulk work on worker threads', () => {
     expect(out.stdout + out.stderr).toMatch(/not in the cache/);
     expect(fs.existsSync(path.join(repo, 'data/d'))).toBe(false);
     expect(fs.readdirSync(path.join(repo, 'data')).filter((n) => n.startsWith('.d.'))).toEqual([]);
+  });
+
+  test('push and pull between the cache and a local remote in bulk: a damaged object is reported and never copied', () => {
+    const repo = repoWithFiles(N);
+    const remote = path.join(repo, '..', `${path.basename(repo)}-remote`);
+    dirs.push(remote);
+    expect(runMlp(repo, ['add', 'data/d']).code).toBe(0);
+    expect(runMlp(repo, ['remote', 'add', '-d', 'r', remote]).code).toBe(0);
+    const damaged = hashBytes('file 1500\n');
+    fs.chmodSync(objectPath(repo, damaged), 0o644);
+    fs.writeFileSync(objectPath(repo, damaged), 'file 1500 with other bytes\n');
+    let out = runMlp(repo, ['push'], { MLP_THREADS: '2' });
+    expect(out.code).not.toBe(0);
+    expect(out.stdout + out.stderr).toMatch(/corrupted/);
+    expect(fs.existsSync(objectPath(repo, damaged))).toBe(false); // quarantined in the cache
+    expect(fs.existsSync(objectPath(remote, damaged))).toBe(false); // and not sent
+    expectCacheSound(remote);
+    // The directory's manifest is sent only once all its files are there.
+    expect(fs.existsSync(objectPath(remote, pointerHash(repo)))).toBe(false);
+
+    fs.writeFileSync(path.join(repo, 'restore.txt'), 'file 1500\n');
+    expect(runMlp(repo, ['add', 'restore.txt']).code).toBe(0);
+    expect(runMlp(repo, ['push'], { MLP_THREADS: '2' }).code).toBe(0);
+    expect(fs.existsSync(objectPath(remote, pointerHash(repo)))).toBe(true);
+
+    // Pull into an empty cache and workspace, with one object damaged on the remote.
+    const remoteDamaged = hashBytes('file 42\n');
+    fs.chmodSync(objectPath(remote, remoteDamaged), 0o644);
+    fs.writeFileSync(objectPath(remote, remoteDamaged), 'file 42 with other bytes\n');
+    fs.rmSync(path.join(repo, '.mlp/cache'), { recursive: true });
+    fs.rmSync(path.join(repo, 'data/d'), { recursive: true });
+    out = runMlp(repo, ['pull'], { MLP_THREADS: '2' });
+    expect(out.code).not.toBe(0);
+    expect(out.stdout + out.stderr).toMatch(/corrupted/);
+    expect(fs.existsSync(objectPath(repo, remoteDamaged))).toBe(false); // not stored
+    expect(fs.existsSync(objectPath(remote, remoteDamaged))).toBe(true); // a remote object is reported, not deleted
+    expectCacheSound(repo);
+    expect(fs.existsSync(path.join(repo, 'data/d'))).toBe(false); // incomplete: not checked out
   });
 
   test('what a killed checkout left beside the directory is removed by the next one; a live owner’s is not', () => {
