@@ -88,7 +88,27 @@ function time(cmd, cmdArgs, cwd) {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
-const flush = () => execFileSync('sync');
+/**
+ * Before each timed step: dirty data written back, and — where this process may (root on Linux)
+ * — the page cache emptied and refilled with just the step's input (`warm`). On this VM, writing
+ * a file slows down as the page cache fills with what earlier steps wrote (the same `cp -a` of
+ * 1 GiB took 0.6 s first and 2.9 s eight steps later): without this, a step's time would depend
+ * on its place in the sequence rather than on what it does.
+ */
+const canDropCaches = (() => {
+  try {
+    fs.accessSync('/proc/sys/vm/drop_caches', fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const flush = (...warm) => {
+  execFileSync('sync');
+  if (!canDropCaches) return;
+  fs.writeFileSync('/proc/sys/vm/drop_caches', '1');
+  for (const p of warm) execFileSync('sh', ['-c', 'find "$1" -type f -exec cat {} + > /dev/null', 'sh', p]);
+};
 const trash = path.join(scratch, 'trash');
 fs.mkdirSync(trash);
 let trashed = 0;
@@ -97,8 +117,8 @@ const moveAside = (p) => fs.renameSync(p, path.join(trash, String(trashed++)));
 
 /** One repetition of one workload with one build: floor, add, status, push, pull, checkout, status. */
 function repetition(workload, rel, build, bin, rep) {
-  const dir = path.join(scratch, `repo-${rep}-${build.replace(/\W/g, '')}`);
-  const remote = path.join(scratch, `remote-${rep}-${build.replace(/\W/g, '')}`);
+  const dir = path.join(scratch, `repo-${workload}-${rep}-${build.replace(/\W/g, '')}`);
+  const remote = path.join(scratch, `remote-${workload}-${rep}-${build.replace(/\W/g, '')}`);
   fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
   sh(dir, 'git', ['init', '-q']);
   timeMlp(bin, dir, ['init']);
@@ -106,23 +126,24 @@ function repetition(workload, rel, build, bin, rep) {
   sh(dir, 'git', ['-c', 'user.email=b@b', '-c', 'user.name=b', '-c', 'commit.gpgsign=false', 'commit', '-q', '-m', 'init']);
   const src = path.join(data, path.basename(rel));
   const dest = path.join(dir, rel);
+  const cache = path.join(dir, '.mlp/cache');
   execFileSync('sh', ['-c', `cat ${workload === 'small' ? `${src}/*` : src} > /dev/null`]); // the source in the page cache, for both
-  flush();
+  flush(src);
   const s = (step, x) => push(workload, build, step, x);
   s('floor: cp -a', time('cp', ['-a', src, dest]));
-  flush();
+  flush(dest);
   s('add', timeMlp(bin, dir, ['add', rel]).seconds);
   s('status after add', timeMlp(bin, dir, ['status']).seconds);
   timeMlp(bin, dir, ['remote', 'add', '-d', 'bench', remote]);
-  flush();
+  flush(cache);
   s('push (local remote)', timeMlp(bin, dir, ['push']).seconds);
-  moveAside(path.join(dir, '.mlp/cache'));
+  moveAside(cache);
   moveAside(dest);
-  flush();
+  flush(remote);
   s('pull (cache + workspace)', timeMlp(bin, dir, ['pull']).seconds);
   s('status after pull', timeMlp(bin, dir, ['status']).seconds);
   moveAside(dest);
-  flush();
+  flush(cache);
   s('checkout (workspace)', timeMlp(bin, dir, ['checkout']).seconds);
 }
 
@@ -143,7 +164,7 @@ const title = {
   small: `${nFiles.toLocaleString('en')} × 4 KiB files`,
   big: `one ${bigBytes >= 2 ** 30 ? `${bigBytes / 2 ** 30} GiB` : `${bigBytes / 2 ** 20} MiB`} file`,
 };
-console.log(`\nData path vs cp -a — ${machine()}, ${runs} runs, load (1 min) during the run ${f(Math.min(...loads))}–${f(Math.max(...loads))}\n`);
+console.log(`\nData path vs cp -a — ${machine()}, ${runs} runs, load (1 min) during the run ${f(Math.min(...loads))}–${f(Math.max(...loads))}, page cache ${canDropCaches ? 'emptied and warmed with each step\'s input' : 'kept (not root)'}\n`);
 const header = builds.map(([b]) => `${b}: median s | ratio to floor`).join(' | ');
 console.log(`| workload | step | ${header} |`);
 console.log(`|---|---|${builds.map(() => '---|---|').join('')}`);

@@ -333,7 +333,14 @@ export class ObjectStore {
     }
   }
 
-  /** One pass of a large file, asynchronously: read, hashed and written on the thread pool, 128 KiB at a time. */
+  /**
+   * One pass of a large file, asynchronously: the kernel copies it into a temp file (a clone
+   * where the filesystem can, else `copy_file_range`: no byte passes through this process) while
+   * this thread hashes it through its own descriptor, so the copy and the hash take the two
+   * cores. Both read one inode whose signature (inode, size, mtime) is the same by the path and
+   * by the descriptor before and after: the bytes copied are the bytes hashed, with the trust
+   * mlp puts in a stat signature everywhere (a file modified within RACY_MS is waited out first).
+   */
   private async copyOnce(src: string, label: string, signal: AbortSignal | undefined, onBytes?: (bytes: number) => void): Promise<StoredFile | undefined> {
     const input = await fs.promises.open(src, 'r');
     const tmp = this.tempPath();
@@ -344,24 +351,24 @@ export class ObjectStore {
         await new Promise((resolve) => setTimeout(resolve, RACY_MS));
         before = await input.stat();
       }
-      const output = await fs.promises.open(tmp, 'wx', 0o644);
-      let copied: { hash: Sha256; size: number };
-      try {
-        copied = await hashHandle(input, output, signal, onBytes);
-      } catch (error) {
-        if (signal?.aborted) throw new AddInterrupted(label);
-        throw namedAfter(error, tmp, this.tmpDir);
-      } finally {
-        await output.close();
-      }
+      if (!sameFile(before, await fs.promises.stat(src))) return undefined; // replaced since it was opened
+      const [copy, hashing] = await Promise.allSettled([
+        fs.promises.copyFile(src, tmp, fs.constants.COPYFILE_FICLONE | fs.constants.COPYFILE_EXCL),
+        hashHandle(input, undefined, signal, onBytes),
+      ]);
+      if (signal?.aborted) throw new AddInterrupted(label);
+      if (copy.status === 'rejected') throw namedAfter(copy.reason, tmp, this.tmpDir);
+      if (hashing.status === 'rejected') throw hashing.reason;
+      const hashed = hashing.value;
       const after = await input.stat();
-      if (!sameFile(before, after) || copied.size !== after.size) return undefined;
-      if (!this.hasListed(copied.hash)) {
-        this.commitTemp(tmp, copied.hash);
+      const copied = await fs.promises.stat(tmp);
+      if (!sameFile(before, after) || !sameFile(before, await fs.promises.stat(src)) || hashed.size !== after.size || copied.size !== hashed.size) return undefined;
+      if (!this.hasListed(hashed.hash)) {
+        this.commitTemp(tmp, hashed.hash);
         keep = true;
       }
-      this.markVerified(copied.hash);
-      return { hash: copied.hash, size: copied.size, stat: after, linked: false };
+      this.markVerified(hashed.hash);
+      return { hash: hashed.hash, size: hashed.size, stat: after, linked: false };
     } finally {
       await input.close();
       if (!keep) await fs.promises.rm(tmp, { force: true });

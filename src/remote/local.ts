@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MlpError, errorCode } from '../errors.js';
+import { hashHandle } from '../hash/hash-file.js';
 import { readUpTo } from '../util/fs.js';
+import { sameFile } from '../util/stat-signature.js';
 import { isTempName, removeAbandonedTemps, tempOwnerTag } from '../util/temp-files.js';
 import type { BytesProgress, LocalFiles, PutSource, RemoteBackend, RemoteFile } from './backend.js';
 
@@ -167,9 +169,7 @@ export class LocalBackend implements RemoteBackend {
         progress(data.length);
         return { hash: createHash('sha256').update(data).digest('hex'), readOnly: true };
       }
-      await fs.promises.copyFile(src, dest, fs.constants.COPYFILE_FICLONE | fs.constants.COPYFILE_EXCL);
-      progress((await fs.promises.stat(dest)).size);
-      return {};
+      return await this.copyHashed(src, dest, progress);
     } catch (error) {
       if (errorCode(error) === 'ENOENT' && !fs.existsSync(src)) {
         this.checkRoot(); // a missing remote is an error, not a remote without this object
@@ -177,6 +177,30 @@ export class LocalBackend implements RemoteBackend {
       }
       if (errorCode(error) === 'ENOSPC' || errorCode(error) === 'EDQUOT') throw error; // the local disk: the engine reports it
       throw this.wrap(error, key);
+    }
+  }
+
+  /**
+   * A large object: the kernel copies it (a clone where it can) while this thread hashes it
+   * through its own descriptor, so the copy and the hash take the two cores where hashing the
+   * copy afterwards took one after the other. Both read the same inode, unchanged (its signature
+   * is the same before and after, by path and by descriptor); else the engine hashes the copy.
+   */
+  private async copyHashed(src: string, dest: string, progress: BytesProgress): Promise<{ hash?: string }> {
+    const input = await fs.promises.open(src, 'r');
+    try {
+      const before = await input.stat();
+      const [copy, hashing] = await Promise.allSettled([
+        fs.promises.copyFile(src, dest, fs.constants.COPYFILE_FICLONE | fs.constants.COPYFILE_EXCL),
+        hashHandle(input, undefined),
+      ]);
+      if (copy.status === 'rejected') throw copy.reason;
+      const size = (await fs.promises.stat(dest)).size;
+      progress(size);
+      const unchanged = sameFile(before, await input.stat()) && sameFile(before, await fs.promises.stat(src));
+      return hashing.status === 'fulfilled' && unchanged && hashing.value.size === size ? { hash: hashing.value.hash } : {};
+    } finally {
+      await input.close();
     }
   }
 
