@@ -13,7 +13,9 @@ import { readUpTo, removePath, startDirectoryBuild } from '../util/fs.js';
 import { tempOwnerTag } from '../util/temp-files.js';
 import { hashBytes } from '../hash/hash-file.js';
 import type { FileIdentity } from '../util/stat-signature.js';
-import { BULK_MIN, isItemError, runBulk, type CopyItem } from './bulk.js';
+import { copyObjects, type CopyItem } from '../objects/bulk-copy.js';
+import { BULK_MIN, isItemError } from '../util/bulk.js';
+import { storeFiles } from './bulk-store.js';
 import { REMEMBER_CHECKS_ABOVE, SYNC_ADD_LIMIT, corruptObject, type LinkType, type ObjectStore, type StoredFile } from './object-store.js';
 import type { PlacedRecord } from './placed-record.js';
 import { UnsavedChangesError, filesToDiscard } from './unsaved.js';
@@ -78,7 +80,7 @@ export class CacheCheckout {
     return hashed;
   }
 
-  /** Stores copies of `files` on all cores (src/cache/bulk.ts); undefined for those left to `addFile`. */
+  /** Stores copies of `files` on all cores (src/util/bulk.ts); undefined for those left to `addFile`. */
   private storeMany(files: readonly SinkFile[], onStored: (index: number) => void): ({ hash: Sha256; stat: FileIdentity } | undefined)[] {
     const which = files.flatMap((f, i) => (f.stat.size <= SYNC_ADD_LIMIT ? [i] : []));
     if (which.length < BULK_MIN) return [];
@@ -90,9 +92,9 @@ export class CacheCheckout {
       for (let k = from; k < to; k++) onStored(which[k] as number);
     };
     const out: ({ hash: Sha256; stat: FileIdentity } | undefined)[] = [];
-    runBulk({ kind: 'store', cacheDir: this.store.cacheDir, items }, { store: this.store, onItems }).forEach((r, k) => {
+    storeFiles(this.store, items, onItems).forEach((r, k) => {
       // A file that failed (changed while read, unreadable) is done again by `addFile`, whose error the user sees.
-      if (!isItemError(r) && 'hash' in r) out[which[k] as number] = r;
+      if (!isItemError(r)) out[which[k] as number] = r;
     });
     return out;
   }
@@ -287,7 +289,7 @@ export class CacheCheckout {
    * so each file costs one creation (no temp file and rename per file) and a command killed
    * half-way leaves no partial directory, only an owner-tagged temp directory that the next
    * checkout of the path removes.
-   * Copies of small objects are written on all cores (src/cache/bulk.ts), each from bytes read
+   * Copies of small objects are written on all cores (src/util/bulk.ts), each from bytes read
    * and hashed just before; other link types go through `materialize`, one by one. A missing or
    * damaged object stops the checkout with the workspace as it was.
    */
@@ -321,20 +323,20 @@ export class CacheCheckout {
 
   /** Writes the small objects `items` (under `build`, the new directory of `rel`) on all cores; see `checkoutNewDirectory`. */
   private placeMany(rel: RepoPath, build: string, items: CopyItem[]): void {
-    const results = runBulk({ kind: 'copy', mode: 0o644, items });
+    const results = copyObjects(items, 0o644);
     results.forEach((result, i) => {
       const item = items[i] as CopyItem;
       const entryRel = joinEntry(rel, path.relative(build, item.dest).split(path.sep).join('/') as EntryPath);
+      // An error (a full disk, permissions): done again here, where the error is the real one.
+      if (isItemError(result)) {
+        fs.rmSync(item.dest, { force: true });
+        if (!this.writeCopy(item.hash, item.size, item.dest, entryRel, undefined)) throw corruptObject(this.store.objectPath(item.hash));
+        return;
+      }
       if ('problem' in result) {
         if (result.problem === 'missing') throw new MissingObjectError(entryRel, item.hash);
         this.store.quarantine(item.hash);
         throw corruptObject(this.store.objectPath(item.hash));
-      }
-      // Anything else (a full disk, permissions): done again here, where the error is the real one.
-      if (isItemError(result) || !('stat' in result)) {
-        fs.rmSync(item.dest, { force: true });
-        if (!this.writeCopy(item.hash, item.size, item.dest, entryRel, undefined)) throw corruptObject(this.store.objectPath(item.hash));
-        return;
       }
       this.hasher.remember(entryRel, item.hash, result.stat);
     });

@@ -75,7 +75,7 @@ export interface ObjectDb {
   writeError?(error: unknown): MlpError | undefined;
   /**
    * Where objects lie as plain files on this machine (the local cache, a local-directory remote):
-   * between two such databases, `transfer` copies small objects on all cores (src/cache/bulk.ts),
+   * between two such databases, `transfer` copies small objects on all cores (src/util/bulk.ts),
    * each read, verified and written through a temp name as `read` and `write` would.
    */
   readonly localFiles?: LocalObjectFiles | undefined;

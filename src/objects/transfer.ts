@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import { MlpError } from '../errors.js';
 import type { Sha256 } from '../schema/sha256.js';
 import { forEachLimit } from '../util/pool.js';
-import { BULK_MIN, isItemError, runBulk, type CopyItem } from '../cache/bulk.js';
+import { BULK_MIN, isItemError } from '../util/bulk.js';
+import { copyObjects } from './bulk-copy.js';
 import { isReadProblem, type LocalObjectFiles, type ObjectDb } from './object-db.js';
 
 /** A mutable counter the CLI renders while a transfer runs. */
@@ -116,7 +117,7 @@ const LOCAL_COPY_MAX = 256 * 1024;
 
 /**
  * Copies the small objects of `send` from `src` to `dst`, both plain files on this machine, on all
- * cores (src/cache/bulk.ts): each read whole, hashed, written to a temp name beside its place and
+ * cores (src/util/bulk.ts): each read whole, hashed, written to a temp name beside its place and
  * renamed, as `read` and `write` would one by one. Returns the hashes it dealt with (copied, or a
  * source failure recorded in `result`); anything else (e.g. a full disk) is left to the one-by-one
  * path, whose error is the real one. Below BULK_MIN objects it does nothing.
@@ -132,16 +133,12 @@ function copyLocally(
   if (small.length < BULK_MIN) return undefined;
   const items = small.map((o) => ({ hash: o.hash, size: o.size, from: src.path(o.hash), tmp: dst.tempPath(o.hash), dest: dst.path(o.hash) }));
   const dealt = new Set<Sha256>();
-  runBulk(
-    { kind: 'copy', mode: 0o444, items },
-    {
-      onItems: (from, to) => {
-        if (!progress) return;
-        progress.files += to - from;
-        for (let i = from; i < to; i++) progress.bytes += (items[i] as CopyItem).size;
-      },
-    },
-  ).forEach((r, i) => {
+  const onItems = (from: number, to: number): void => {
+    if (!progress) return;
+    progress.files += to - from;
+    for (let i = from; i < to; i++) progress.bytes += (items[i] as { size: number }).size;
+  };
+  copyObjects(items, 0o444, onItems).forEach((r, i) => {
     const o = small[i] as TransferItem & { size: number };
     if (isItemError(r)) return;
     dealt.add(o.hash);

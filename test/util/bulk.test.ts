@@ -1,5 +1,5 @@
 /**
- * Bulk file work on worker threads (src/cache/bulk.ts), on the built code: `mlp add` of thousands
+ * Bulk file work on worker threads (src/util/bulk.ts), on the built code: `mlp add` of thousands
  * of files and the checkout of a new directory give what one thread gives, the work really is
  * shared, and the guarantees hold when it is — no object under a hash its bytes do not have, a
  * damaged or missing object stops a checkout with the workspace untouched, what a killed checkout
@@ -79,13 +79,13 @@ describe('bulk work on worker threads', () => {
       import { createHash } from 'node:crypto';
       import fs from 'node:fs';
       import path from 'node:path';
-      import { runBulk } from ${JSON.stringify(path.join(PROJECT_ROOT, 'dist/src/cache/bulk.js'))};
+      import { storeFiles } from ${JSON.stringify(path.join(PROJECT_ROOT, 'dist/src/cache/bulk-store.js'))};
       import { ObjectStore } from ${JSON.stringify(path.join(PROJECT_ROOT, 'dist/src/cache/object-store.js'))};
       const store = new ObjectStore(path.resolve('.mlp/cache'));
       const files = fs.readdirSync('data/d', { recursive: true }).filter((n) => n.endsWith('.txt')).map((n) => path.resolve('data/d', n));
       const items = files.map((abs) => { const s = fs.statSync(abs); return { abs, label: abs, dev: s.dev, ino: s.ino, mtimeMs: s.mtimeMs, size: s.size }; });
       let byWorker = 0;
-      const results = runBulk({ kind: 'store', cacheDir: store.cacheDir, items }, { store, onItems: (from, to, worker) => { if (worker) byWorker += to - from; } });
+      const results = storeFiles(store, items, (from, to, worker) => { if (worker) byWorker += to - from; });
       const wrong = files.filter((f, i) => results[i].hash !== createHash('sha256').update(fs.readFileSync(f)).digest('hex'));
       console.log(JSON.stringify({ byWorker, n: items.length, wrong }));
     `;
