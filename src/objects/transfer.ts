@@ -84,29 +84,29 @@ export async function transfer(src: ObjectDb, dst: ObjectDb, items: readonly Tra
   const rest = done ? send.filter((o) => !done.has(o.hash)) : send;
   result.failed.push(
     ...(await pool<TransferItem, SourceFailure>(rest, opts.jobs, opts.signal, async (o) => {
-    const into = dst.stagingPath?.(o.hash);
-    let handedOver = false;
-    try {
-      let content;
+      const into = dst.stagingPath?.(o.hash);
+      let handedOver = false;
       try {
-        content = await src.read(o.hash, { size: o.size, into, signal: opts.signal, progress: counted });
-      } catch (error) {
-        throw (into !== undefined ? dst.writeError?.(error) : undefined) ?? error;
+        let content;
+        try {
+          content = await src.read(o.hash, { size: o.size, into, signal: opts.signal, progress: counted });
+        } catch (error) {
+          throw (into !== undefined ? dst.writeError?.(error) : undefined) ?? error;
+        }
+        if (isReadProblem(content)) {
+          throw new ItemFailure<SourceFailure>({ item: o, problem: content.problem, actual: content.problem === 'corrupt' ? content.actual : undefined });
+        }
+        try {
+          await dst.write(o.hash, content, counted);
+        } catch (error) {
+          throw dst.writeError?.(error) ?? error;
+        }
+        handedOver = true;
+        result.transferred.push(o.hash);
+        if (progress) progress.files++;
+      } finally {
+        if (into !== undefined && !handedOver) fs.rmSync(into, { force: true });
       }
-      if (isReadProblem(content)) {
-        throw new ItemFailure<SourceFailure>({ item: o, problem: content.problem, actual: content.problem === 'corrupt' ? content.actual : undefined });
-      }
-      try {
-        await dst.write(o.hash, content, counted);
-      } catch (error) {
-        throw dst.writeError?.(error) ?? error;
-      }
-      handedOver = true;
-      result.transferred.push(o.hash);
-      if (progress) progress.files++;
-    } finally {
-      if (into !== undefined && !handedOver) fs.rmSync(into, { force: true });
-    }
     })),
   );
   return result;

@@ -133,7 +133,7 @@ export function runBulk<C, I, R>(work: BulkWork<C, I, R>, items: readonly I[], o
 
 /** Starts `count` workers on `work`, each with a channel for its results; returns the main thread's ends. */
 function startWorkers<C, I, R>(count: number, work: BulkWork<C, I, R>, items: readonly I[], shared: Int32Array): MessagePort[] {
-  if (count < 1 || !fs.existsSync(workerScript) || !work.module.endsWith('.js')) return [];
+  if (count < 1 || !fs.existsSync(workerScript) || work.module.endsWith('.ts')) return [];
   const ports: MessagePort[] = [];
   for (let i = 0; i < count; i++) {
     const { port1, port2 } = new MessageChannel();
