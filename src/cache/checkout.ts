@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MlpError, errorCode } from '../errors.js';
 import type { HashInfo, ManifestEntry, PathHash, PathHasher, SinkFile, StoreProgress } from '../hash/hash-path.js';
-import { SymlinkGuard, checkedInside, joinEntry, joinInside, type EntryPath, type RepoPath } from '../schema/repo-path.js';
+import { SymlinkGuard, checkedInside, joinEntry, joinInside, type RepoPath } from '../schema/repo-path.js';
 import type { Sha256 } from '../schema/sha256.js';
 import { readUpTo, removePath, startDirectoryBuild } from '../util/fs.js';
 import { tempOwnerTag } from '../util/temp-files.js';
@@ -300,6 +300,7 @@ export class CacheCheckout {
       dirs.markCreated(build);
       const read = new VerifiedBytes();
       const bulk: CopyItem[] = [];
+      const bulkRels: RepoPath[] = [];
       for (const entry of manifest) {
         const entryRel = joinEntry(rel, entry.path);
         const dest = path.join(build, entry.path);
@@ -308,12 +309,13 @@ export class CacheCheckout {
         // link type happens on the first file it is tried for).
         if ((copy ?? this.linkTypes.find((t) => !this.unsupported.has(t))) === 'copy' && entry.size <= WRITE_WHOLE_LIMIT) {
           bulk.push({ hash: entry.hash, size: entry.size, from: this.store.objectPath(entry.hash), dest });
+          bulkRels.push(entryRel);
           continue;
         }
         this.verifyObject(entryRel, entry.hash, entry.size, read);
         this.materialize(entry.hash, dest, entryRel, copy, entry.size, read);
       }
-      if (bulk.length > 0) this.placeMany(rel, build, bulk);
+      if (bulk.length > 0) this.placeMany(bulk, bulkRels);
       fs.renameSync(build, abs);
     } catch (error) {
       removePath(build);
@@ -321,12 +323,11 @@ export class CacheCheckout {
     }
   }
 
-  /** Writes the small objects `items` (under `build`, the new directory of `rel`) on all cores; see `checkoutNewDirectory`. */
-  private placeMany(rel: RepoPath, build: string, items: CopyItem[]): void {
-    const results = copyObjects(items, 0o644);
-    results.forEach((result, i) => {
+  /** Writes the small objects `items` (workspace paths `rels`) into a new directory on all cores; see `checkoutNewDirectory`. */
+  private placeMany(items: readonly CopyItem[], rels: readonly RepoPath[]): void {
+    copyObjects(items, 0o644).forEach((result, i) => {
       const item = items[i] as CopyItem;
-      const entryRel = joinEntry(rel, path.relative(build, item.dest).split(path.sep).join('/') as EntryPath);
+      const entryRel = rels[i] as RepoPath;
       // An error (a full disk, permissions): done again here, where the error is the real one.
       if (isItemError(result)) {
         fs.rmSync(item.dest, { force: true });

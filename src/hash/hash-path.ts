@@ -140,9 +140,10 @@ export class PathHasher {
     if (!stat.isDirectory()) {
       if (!stat.isFile()) throw specialFileError(rel, stat);
       progress?.found(1, stat.size);
-      const stored = await this.storeFile(rel, abs, stat, sink, progress);
-      progress?.stored(stored.size);
-      return { hash: stored.hash, size: stored.size };
+      const known = this.knownStored(rel, stat, sink);
+      const stored = known ? { hash: known, stat } : await this.addToSink(rel, abs, stat, sink, progress);
+      progress?.stored(stored.stat.size);
+      return { hash: stored.hash, size: stored.stat.size };
     }
     const manifest: ManifestEntry[] = [];
     const files = walkFiles(rel, abs, this.ignore?.scope(rel));
@@ -152,33 +153,30 @@ export class PathHasher {
     );
     // The signatures of what was stored (a file may change while it is read): the directory's
     // record is valid for exactly those.
-    const stored: ({ hash: Sha256; stat: Signed } | undefined)[] = new Array<{ hash: Sha256; stat: Signed } | undefined>(files.length);
-    let todo: number[] = [];
+    const stored = new Array<{ hash: Sha256; stat: Signed }>(files.length);
+    const pending: number[] = [];
     files.forEach((f, i) => {
-      const known = this.state.get(`${rel}/${f.rel}`, f.stat);
-      if (known && sink.has(known)) {
+      const known = this.knownStored(`${rel}/${f.rel}`, f.stat, sink);
+      if (known) {
         stored[i] = { hash: known, stat: f.stat };
         progress?.stored(f.stat.size);
-      } else todo.push(i);
+      } else pending.push(i);
     });
-    if (sink.addMany && todo.length > 1) {
-      const many = sink.addMany(
-        todo.map((i) => ({ rel: `${rel}/${(files[i] as WalkedFile).rel}`, abs: (files[i] as WalkedFile).abs, stat: (files[i] as WalkedFile).stat })),
-        (k) => progress?.stored((files[todo[k] as number] as WalkedFile).stat.size),
-      );
-      todo = todo.filter((i, k) => {
-        const result = many[k];
-        if (!result) return true;
-        this.state.set(`${rel}/${(files[i] as WalkedFile).rel}`, result.stat, result.hash);
-        stored[i] = result;
-        return false;
-      });
-    }
-    for (const i of todo) {
+    const toStore: SinkFile[] = pending.map((i) => {
       const f = files[i] as WalkedFile;
-      const one = await this.storeFile(`${rel}/${f.rel}`, f.abs, f.stat, sink, progress);
+      return { rel: `${rel}/${f.rel}`, abs: f.abs, stat: f.stat };
+    });
+    // Many at once where the sink can (on several threads); the rest, and any it left, one by one.
+    const many = toStore.length > 1 ? (sink.addMany?.(toStore, (k) => progress?.stored((toStore[k] as SinkFile).stat.size)) ?? []) : [];
+    for (const [k, i] of pending.entries()) {
+      const file = toStore[k] as SinkFile;
+      let one = many[k];
+      if (one) this.state.set(file.rel, one.stat, one.hash);
+      else {
+        one = await this.addToSink(file.rel, file.abs, file.stat, sink, progress);
+        progress?.stored(one.stat.size);
+      }
       stored[i] = one;
-      progress?.stored(one.size);
     }
     const storedFiles: WalkedFile<Signed>[] = files.map((f, i) => {
       const s = stored[i] as { hash: Sha256; stat: Signed };
@@ -190,13 +188,17 @@ export class PathHasher {
     return hashed;
   }
 
-  /** Hash, size and stat of what was stored (the file may have changed since `stat` was taken). */
-  private async storeFile(rel: string, abs: string, stat: fs.Stats, sink: FileSink, progress?: StoreProgress): Promise<{ hash: Sha256; size: number; stat: fs.Stats }> {
+  /** The hash of file `rel` when the state cache knows it for `stat` and the sink holds that object. */
+  private knownStored(rel: string, stat: Signed, sink: FileSink): Sha256 | undefined {
     const known = this.state.get(rel, stat);
-    if (known && sink.has(known)) return { hash: known, size: stat.size, stat };
+    return known && sink.has(known) ? known : undefined;
+  }
+
+  /** Stores one file in the sink: the hash and stat of what was stored (the file may have changed since `stat` was taken). */
+  private async addToSink(rel: string, abs: string, stat: fs.Stats, sink: FileSink, progress?: StoreProgress): Promise<{ hash: Sha256; stat: fs.Stats }> {
     const stored = await sink.add(rel, abs, stat, progress?.reading ? (bytes) => progress.reading?.(bytes) : undefined);
     this.state.set(rel, stored.stat, stored.hash);
-    return { hash: stored.hash, size: stored.stat.size, stat: stored.stat };
+    return stored;
   }
 
   /** Hash of one file, from the state cache when its inode, mtime and size are unchanged. */

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MLP_BIN, git, makeRepo, runMlp, tempDir, writeFiles } from '../helpers/cli.js';
 import { startRegistry, REGISTRY_BIN, type RegistryServer } from '../helpers/registry.js';
+import { corpus } from '../helpers/serve.js';
 import { freePort } from '../helpers/sshd.js';
 
 jest.setTimeout(600_000);
@@ -16,17 +17,6 @@ jest.setTimeout(600_000);
 const has = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 const RUNC = has('runc');
 const IS_ROOT = process.getuid?.() === 0;
-
-function corpus(extra = ''): string {
-  const spam = ['win a free prize now', 'free cash claim now', 'claim your free prize', 'urgent win cash now', 'free entry win prize'];
-  const ham = ['see you at lunch', 'call mom tonight', 'meeting moved to noon', 'lunch at noon today', 'see you tonight mom'];
-  const rows = ['text,label'];
-  for (let i = 0; i < 6; i++) {
-    for (const s of spam) rows.push(`${s} ${i},spam`);
-    for (const h of ham) rows.push(`${h} ${i},ham`);
-  }
-  return `${rows.join('\n')}\n${extra}`;
-}
 
 function skopeo(...args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync('skopeo', args, { encoding: 'utf8' });

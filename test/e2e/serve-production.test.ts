@@ -9,24 +9,12 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { runMlp, tempDir, waitFor, writeFiles } from '../helpers/cli.js';
-import { corpus, post, startServe, stopAll, trainModel, type Server } from '../helpers/serve.js';
+import { runMlp, waitFor, writeFiles } from '../helpers/cli.js';
+import { corpus, post, serverFixtures, startServe, trainModel, type Server } from '../helpers/serve.js';
 
 jest.setTimeout(120_000);
 
-const servers: Server[] = [];
-const dirs: string[] = [];
-afterEach(async () => {
-  await stopAll(servers);
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function workdir(): string {
-  const dir = tempDir();
-  dirs.push(dir);
-  return dir;
-}
-
+const { servers, workdir } = serverFixtures();
 async function modelHash(server: Server): Promise<string> {
   return ((await (await fetch(`${server.url}/version`)).json()) as { model: { sha256: string } }).model.sha256;
 }

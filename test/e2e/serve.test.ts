@@ -6,30 +6,18 @@ import path from 'node:path';
 import { PNG } from 'pngjs';
 import { record, writeArchive } from '../stages/cifar10/helpers.js';
 import { havePrometheus, startPrometheus } from '../helpers/prometheus.js';
-import { MLP_BIN, makeRepo, runMlp, tempDir, waitFor, writeFiles, type RunResult } from '../helpers/cli.js';
-import { corpus, post, startServe, stopAll, trainModel, type Server } from '../helpers/serve.js';
+import { MLP_BIN, makeRepo, runMlp, waitFor, writeFiles, type RunResult } from '../helpers/cli.js';
+import { corpus, post, serverFixtures, startServe, trainModel, type Server } from '../helpers/serve.js';
 
 jest.setTimeout(120_000);
 
-const servers: Server[] = [];
+const { servers, dirs, workdir } = serverFixtures();
 
 const serve = (cwd: string, args: string[]): Promise<Server> => startServe(cwd, args, servers);
 
 async function stop(server: Server): Promise<RunResult> {
   server.child.kill('SIGTERM');
   return server.done;
-}
-
-const dirs: string[] = [];
-afterEach(async () => {
-  await stopAll(servers);
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function workdir(): string {
-  const dir = tempDir();
-  dirs.push(dir);
-  return dir;
 }
 
 describe('mlp serve', () => {

@@ -38,6 +38,20 @@ function repo(pipeline: string, files: Record<string, string> = {}): string {
   return dir;
 }
 
+/** `mlp repro` of one Slurm stage that sleeps a minute, once its job runs: the repository, the mlp process and the job id. */
+async function startSlowJob(): Promise<{ dir: string; id: string } & ReturnType<typeof startMlp>> {
+  const dir = repo(`
+stages:
+  slow:
+    cmd: echo $SLURM_JOB_ID > slow.job; sleep 60; echo late > out.txt
+    outs: [out.txt]
+    executor: slurm
+`);
+  const started = startMlp(dir, ['repro']);
+  await waitFor(() => fs.existsSync(path.join(dir, 'slow.job')) && read(dir, 'slow.job').trim() !== '', 60000);
+  return { dir, id: read(dir, 'slow.job').trim(), ...started };
+}
+
 const state = (id: string): string => showJob(conf, id).JobState ?? '';
 const lockJobs = (dir: string): unknown[] => {
   const file = path.join(dir, '.mlp/tmp/lock');
@@ -134,16 +148,7 @@ stages:
   });
 
   test('Ctrl-C cancels the jobs in flight and keeps the lock entry', async () => {
-    const dir = repo(`
-stages:
-  slow:
-    cmd: echo $SLURM_JOB_ID > slow.job; sleep 60; echo late > out.txt
-    outs: [out.txt]
-    executor: slurm
-`);
-    const { child, done } = startMlp(dir, ['repro']);
-    await waitFor(() => fs.existsSync(path.join(dir, 'slow.job')) && read(dir, 'slow.job').trim() !== '', 60000);
-    const id = read(dir, 'slow.job').trim();
+    const { dir, child, done, id } = await startSlowJob();
     expect(state(id)).toBe('RUNNING');
     child.kill('SIGINT');
     const result = await done;
@@ -154,16 +159,7 @@ stages:
   });
 
   test('after kill -9 of mlp, the next mlp cancels the jobs the dead one left before it runs', async () => {
-    const dir = repo(`
-stages:
-  slow:
-    cmd: echo $SLURM_JOB_ID > slow.job; sleep 60; echo late > out.txt
-    outs: [out.txt]
-    executor: slurm
-`);
-    const { child, done } = startMlp(dir, ['repro']);
-    await waitFor(() => fs.existsSync(path.join(dir, 'slow.job')) && read(dir, 'slow.job').trim() !== '', 60000);
-    const id = read(dir, 'slow.job').trim();
+    const { dir, child, done, id } = await startSlowJob();
     expect(lockJobs(dir)).toEqual([{ executor: 'slurm', id, conf }]);
     child.kill('SIGKILL');
     await done;

@@ -1,9 +1,10 @@
 /** `mlp serve` in tests: a small text model, and the server started on a free port and stopped. */
 import type { ChildProcess } from 'node:child_process';
-import { runMlp, startMlp, waitFor, writeFiles, type RunResult } from './cli.js';
+import fs from 'node:fs';
+import { runMlp, startMlp, tempDir, waitFor, writeFiles, type RunResult } from './cli.js';
 
-/** A small, separable corpus: enough for a model whose answers are predictable. */
-export function corpus(): string {
+/** A small, separable corpus: enough for a model whose answers are predictable (`extra`: CSV rows appended). */
+export function corpus(extra = ''): string {
   const spam = ['win a free prize now', 'free cash claim now', 'claim your free prize', 'urgent win cash now', 'free entry win prize'];
   const ham = ['see you at lunch', 'call mom tonight', 'meeting moved to noon', 'lunch at noon today', 'see you tonight mom'];
   const rows = ['text,label'];
@@ -11,7 +12,7 @@ export function corpus(): string {
     for (const s of spam) rows.push(`${s} ${i},spam`);
     for (const h of ham) rows.push(`${h} ${i},ham`);
   }
-  return `${rows.join('\n')}\n`;
+  return `${rows.join('\n')}\n${extra}`;
 }
 
 /** Trains the text model on `corpus()` into `dir/out`. */
@@ -56,4 +57,26 @@ export async function stopAll(started: Server[]): Promise<void> {
 export async function post(url: string, body: unknown, contentType = 'application/json'): Promise<{ status: number; json: any }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body) });
   return { status: res.status, json: await res.json() };
+}
+
+/**
+ * For a test file of servers: the servers its tests start (`servers`, for `startServe`) and the
+ * directories they make (`workdir()`, or any pushed on `dirs`), stopped and removed after each test.
+ */
+export function serverFixtures(): { servers: Server[]; dirs: string[]; workdir(): string } {
+  const servers: Server[] = [];
+  const dirs: string[] = [];
+  afterEach(async () => {
+    await stopAll(servers);
+    for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  });
+  return {
+    servers,
+    dirs,
+    workdir: () => {
+      const dir = tempDir();
+      dirs.push(dir);
+      return dir;
+    },
+  };
 }
