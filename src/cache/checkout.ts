@@ -12,8 +12,9 @@ import type { Sha256 } from '../schema/sha256.js';
 import { readUpTo, removePath, startDirectoryBuild } from '../util/fs.js';
 import { tempOwnerTag } from '../util/temp-files.js';
 import { hashBytes } from '../hash/hash-file.js';
-import type { FileIdentity } from '../util/stat-signature.js';
+import type { FileIdentity, Signed } from '../util/stat-signature.js';
 import { copyObjects, type CopyItem } from '../objects/bulk-copy.js';
+import type { AlsoWrite } from '../objects/transfer.js';
 import { BULK_MIN, isItemError } from '../util/bulk.js';
 import { storeFiles } from './bulk-store.js';
 import { REMEMBER_CHECKS_ABOVE, SYNC_ADD_LIMIT, corruptObject, type LinkType, type ObjectStore, type StoredFile } from './object-store.js';
@@ -36,9 +37,19 @@ export class MissingObjectError extends MlpError {
 
 const FALLBACK_ERRORS = new Set(['ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EPERM', 'EMLINK', 'EINVAL', 'ENOSYS', 'EACCES']);
 
+/** A new directory started before its files were fetched (`prepareNewDirectories`). */
+interface EarlyDirectory {
+  build: string;
+  dirs: Directories;
+  /** Files the fetch wrote there, by entry path: the object whose bytes they hold, and their stat. */
+  written: Map<string, { hash: Sha256; stat: Signed }>;
+}
+
 export class CacheCheckout {
   /** Link types that failed once in this process are not tried again. */
   private readonly unsupported = new Set<LinkType>();
+  /** Directories started by `prepareNewDirectories` that no checkout has taken yet. */
+  private readonly early = new Map<RepoPath, EarlyDirectory>();
   /** The cache is on another filesystem than the workspace: temp files go next to their destination. */
   private crossDevice = false;
 
@@ -215,15 +226,16 @@ export class CacheCheckout {
     }
     if (!this.store.has(info.hash)) throw new MissingObjectError(rel, info.hash);
     const manifest = this.store.readManifest(info.hash);
+    let written: Map<string, Signed> | undefined;
     if (now === undefined) {
-      this.checkoutNewDirectory(rel, abs, manifest, copy);
+      written = this.checkoutNewDirectory(rel, abs, manifest, copy);
     } else {
       for (const entry of manifest) this.verifyObject(`${rel}/${entry.path}`, entry.hash, entry.size, read);
       if (!force) this.refuseUnsaved(rel, now, info.hash, manifest);
       this.checkoutDirectory(rel, abs, manifest, now, guard, copy, read);
     }
     // The next status finds the directory unchanged by one stat per file, without its manifest.
-    this.hasher.recordDirectory(rel, { hash: info.hash, size: info.size, nfiles: info.nfiles }, manifest);
+    this.hasher.recordDirectory(rel, { hash: info.hash, size: info.size, nfiles: info.nfiles }, manifest, written);
     return 'restored';
   }
 
@@ -291,18 +303,30 @@ export class CacheCheckout {
    * checkout of the path removes.
    * Copies of small objects are written on all cores (src/util/bulk.ts), each from bytes read
    * and hashed just before; other link types go through `materialize`, one by one. A missing or
-   * damaged object stops the checkout with the workspace as it was.
+   * damaged object stops the checkout with the workspace as it was. Returns the stat signatures of
+   * the files written in bulk, by entry path (the rename leaves them as they were).
    */
-  private checkoutNewDirectory(rel: RepoPath, abs: string, manifest: readonly ManifestEntry[], copy: 'copy' | undefined): void {
-    const build = startDirectoryBuild(abs);
+  private checkoutNewDirectory(rel: RepoPath, abs: string, manifest: readonly ManifestEntry[], copy: 'copy' | undefined): Map<string, Signed> {
+    // Started during the fetch of a pull, with the files it could write already there.
+    const early = this.early.get(rel);
+    this.early.delete(rel);
+    const build = early?.build ?? startDirectoryBuild(abs);
     try {
-      const dirs = new Directories();
+      const dirs = early?.dirs ?? new Directories();
       dirs.markCreated(build);
       const read = new VerifiedBytes();
       const bulk: CopyItem[] = [];
       const bulkRels: RepoPath[] = [];
+      const bulkEntries: ManifestEntry[] = [];
+      const written = new Map<string, Signed>();
       for (const entry of manifest) {
         const entryRel = joinEntry(rel, entry.path);
+        const there = early?.written.get(entry.path);
+        if (there?.hash === entry.hash) {
+          this.hasher.remember(entryRel, entry.hash, there.stat);
+          written.set(entry.path, there.stat);
+          continue;
+        }
         const dest = path.join(build, entry.path);
         dirs.make(path.dirname(dest));
         // Small copies are batched once the link type in use is known to be a copy (probing a
@@ -310,22 +334,105 @@ export class CacheCheckout {
         if ((copy ?? this.linkTypes.find((t) => !this.unsupported.has(t))) === 'copy' && entry.size <= WRITE_WHOLE_LIMIT) {
           bulk.push({ hash: entry.hash, size: entry.size, from: this.store.objectPath(entry.hash), dest });
           bulkRels.push(entryRel);
+          bulkEntries.push(entry);
           continue;
         }
         this.verifyObject(entryRel, entry.hash, entry.size, read);
         this.materialize(entry.hash, dest, entryRel, copy, entry.size, read);
       }
-      if (bulk.length > 0) this.placeMany(bulk, bulkRels);
+      if (bulk.length > 0) this.placeMany(bulk, bulkRels).forEach((stat, i) => stat && written.set((bulkEntries[i] as ManifestEntry).path, stat));
       fs.renameSync(build, abs);
+      return written;
     } catch (error) {
       removePath(build);
       throw error;
     }
   }
 
-  /** Writes the small objects `items` (workspace paths `rels`) into a new directory on all cores; see `checkoutNewDirectory`. */
-  private placeMany(items: readonly CopyItem[], rels: readonly RepoPath[]): void {
-    copyObjects(items, 0o644).forEach((result, i) => {
+  /**
+   * Pull (src/remote/transfer.ts, `fetch`): each directory of `wanted` that does not exist yet and
+   * whose small files will be copies is started now, as `checkoutNewDirectory` starts one, and the
+   * fetch writes each small file's verified bytes there as well as into the cache — one read and
+   * one hash serve both, and the workspace files are created while the cache's are. The checkout
+   * that follows writes what the fetch did not (objects the cache had, large ones) and renames the
+   * directory into place; `discardEarly` removes what no checkout took.
+   */
+  prepareNewDirectories(wanted: readonly { path: RepoPath; info: HashInfo }[]): AlsoWrite {
+    const destinations = new Map<Sha256, string[]>();
+    const byDest = new Map<string, { early: EarlyDirectory; entry: ManifestEntry }>();
+    for (const { path: rel, info } of wanted) {
+      if (info.nfiles === undefined || this.early.has(rel) || !this.store.has(info.hash)) continue;
+      let build: string;
+      let manifest: ManifestEntry[];
+      try {
+        new SymlinkGuard(this.root).check(rel);
+        const abs = joinInside(this.root, rel);
+        if (fs.statSync(abs, { throwIfNoEntry: false }) !== undefined) continue;
+        manifest = this.store.readManifest(info.hash);
+        build = startDirectoryBuild(abs);
+      } catch {
+        continue; // the checkout meets it again and reports it
+      }
+      if (!this.smallFilesCopied(this.store.objectPath(info.hash), build)) {
+        removePath(build);
+        continue;
+      }
+      const early: EarlyDirectory = { build, dirs: new Directories(), written: new Map() };
+      early.dirs.markCreated(build);
+      this.early.set(rel, early);
+      for (const entry of manifest) {
+        if (entry.size > WRITE_WHOLE_LIMIT) continue;
+        const dest = path.join(build, entry.path);
+        early.dirs.make(path.dirname(dest));
+        byDest.set(dest, { early, entry });
+        const list = destinations.get(entry.hash);
+        if (list) list.push(dest);
+        else destinations.set(entry.hash, [dest]);
+      }
+    }
+    return {
+      destinations,
+      written: (dest, stat) => {
+        const target = byDest.get(dest);
+        target?.early.written.set(target.entry.path, { hash: target.entry.hash, stat });
+      },
+    };
+  }
+
+  /** Removes the directories `prepareNewDirectories` started that no checkout took (a pull that stopped early). */
+  discardEarly(): void {
+    for (const early of this.early.values()) removePath(early.build);
+    this.early.clear();
+  }
+
+  /**
+   * Whether a new directory's small files are copies with this cache's types: a reflink is tried
+   * once (from `object` into the private directory `dir`), as `materialize` would on the first file.
+   */
+  private smallFilesCopied(object: string, dir: string): boolean {
+    for (const type of this.linkTypes) {
+      if (this.unsupported.has(type)) continue;
+      if (type === 'copy') return true;
+      if (type !== 'reflink') return false;
+      const probe = path.join(dir, '.reflink-probe');
+      try {
+        linkOrCopy('reflink', object, probe);
+        removePath(probe);
+        return false;
+      } catch (error) {
+        if (!FALLBACK_ERRORS.has(errorCode(error) ?? '')) return false;
+        this.unsupported.add('reflink');
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Writes the small objects `items` (workspace paths `rels`) into a new directory on all cores;
+   * see `checkoutNewDirectory`. Returns the stat signature of each file written in bulk.
+   */
+  private placeMany(items: readonly CopyItem[], rels: readonly RepoPath[]): (FileIdentity | undefined)[] {
+    return copyObjects(items, { mode: 0o644, signatures: true }).map((result, i) => {
       const item = items[i] as CopyItem;
       const entryRel = rels[i] as RepoPath;
       // An error (a full disk, permissions): done again here, where the error is the real one.
@@ -339,7 +446,8 @@ export class CacheCheckout {
         this.store.quarantine(item.hash);
         throw corruptObject(this.store.objectPath(item.hash));
       }
-      this.hasher.remember(entryRel, item.hash, result.stat);
+      if (result.stat) this.hasher.remember(entryRel, item.hash, result.stat);
+      return result.stat;
     });
   }
 

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { ExitCode, MlpError } from '../errors.js';
 import type { Repo } from '../repo/repo.js';
 import { describeRemoteOptions } from '../schema/remote-options.js';
+import type { RecordedPath } from '../lock/recorded-path.js';
 import type { TransferSummary } from '../remote/transfer.js';
 import type { CheckoutCounts } from '../ui/remote.js';
 import { commandLine, print, printJson, withRepo } from './context.js';
@@ -174,7 +175,15 @@ async function runTransfer(command: 'push' | 'pull' | 'fetch', targets: string[]
           const backend = await openBackend(route.spec, repo.root);
           try {
             // Run-cache entries belong to no output: they go to (come from) the first remote only.
-            const options = { jobs: flags.jobs, runCache: flags.runCache === true && index === 0, progress, signal: controller.signal, wanted: route.wanted };
+            const options = {
+              jobs: flags.jobs,
+              runCache: flags.runCache === true && index === 0,
+              progress,
+              signal: controller.signal,
+              wanted: route.wanted,
+              // A pull writes the workspace's new directories from the bytes it fetches.
+              alsoWrite: command === 'pull' ? (wanted: readonly RecordedPath[]) => repo.workspace.prepareNewDirectories(wanted) : undefined,
+            };
             done.push({ name: route.spec.name, summary: command === 'push' ? await push(repo, backend, targets, options) : await fetch(repo, backend, targets, options) });
           } finally {
             await backend.close();
@@ -195,6 +204,7 @@ async function runTransfer(command: 'push' | 'pull' | 'fetch', targets: string[]
         }
       } finally {
         stopProgress();
+        if (command === 'pull') repo.workspace.discardEarly();
       }
     } catch (error) {
       // --json promises JSON on stdout whatever happens; the error itself goes to stderr too.

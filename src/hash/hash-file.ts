@@ -9,7 +9,7 @@
  * callbacks, so a multi-gigabyte file neither stalls the event loop (other stages keep starting,
  * Ctrl-C is handled) nor needs a worker thread (~60–120 ms to start here).
  */
-import { createHash } from 'node:crypto';
+import crypto, { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { computedSha256, type Sha256 } from '../schema/sha256.js';
 
@@ -23,8 +23,12 @@ const ASYNC_CHUNK = 512 * 1024;
 const DEPTH = 4;
 let chunkBuffer: Buffer | undefined;
 
+/** `crypto.hash` (Node ≥ 20.12) skips the Hash object: 4 µs instead of 6 for a 4 KiB file, 20,000 times in a pull. */
+const oneShot: ((data: string | Uint8Array) => string) | undefined =
+  typeof crypto.hash === 'function' ? (data) => crypto.hash('sha256', data, 'hex') : undefined;
+
 export function hashBytes(data: string | Uint8Array): Sha256 {
-  return computedSha256(createHash('sha256').update(data).digest('hex'));
+  return computedSha256(oneShot ? oneShot(data) : createHash('sha256').update(data).digest('hex'));
 }
 
 export function hashFileSync(file: string): Sha256 {

@@ -110,13 +110,15 @@ export class PathHasher {
    * Records that directory `rel` holds `info` (whose manifest is `manifest`), e.g. right after a
    * checkout wrote it, so that the next status need not build its manifest. Only when every
    * file there now is exactly a manifest entry whose hash the state holds for the file's current
-   * signature; otherwise nothing is recorded and the next hash works it out.
+   * signature; otherwise nothing is recorded and the next hash works it out. `written`: the
+   * signatures of files the caller has just written there (by entry path), taken instead of a
+   * stat of each (the directory is still listed: the digest follows the order a walk finds).
    */
-  recordDirectory(rel: RepoPath, info: { hash: Sha256; size: number; nfiles: number }, manifest: readonly ManifestEntry[]): void {
+  recordDirectory(rel: RepoPath, info: { hash: Sha256; size: number; nfiles: number }, manifest: readonly ManifestEntry[], written?: ReadonlyMap<string, Signed>): void {
     const abs = joinInside(this.root, rel);
     let files: WalkedFile<Signed>[];
     try {
-      files = walkFiles(rel, abs, this.ignore?.scope(rel), compactStat);
+      files = walkFiles(rel, abs, this.ignore?.scope(rel), compactStat, written);
     } catch {
       return; // a special file or an unreadable directory: the next hash reports it
     }
@@ -287,8 +289,8 @@ function compactStat(stat: fs.Stats): Signed {
 }
 
 function walkFiles(rel: string, abs: string, ignore?: IgnoreScope): WalkedFile[];
-function walkFiles<S extends Signed>(rel: string, abs: string, ignore: IgnoreScope | undefined, keep: (stat: fs.Stats) => S): WalkedFile<S>[];
-function walkFiles(rel: string, abs: string, ignore?: IgnoreScope, keep?: (stat: fs.Stats) => Signed): WalkedFile<Signed>[] {
+function walkFiles<S extends Signed>(rel: string, abs: string, ignore: IgnoreScope | undefined, keep: (stat: fs.Stats) => S, known?: ReadonlyMap<string, S>): WalkedFile<S>[];
+function walkFiles(rel: string, abs: string, ignore?: IgnoreScope, keep?: (stat: fs.Stats) => Signed, known?: ReadonlyMap<string, Signed>): WalkedFile<Signed>[] {
   const files: WalkedFile<Signed>[] = [];
   const walk = (dirAbs: string, prefix: string, scope: IgnoreScope | undefined): void => {
     for (const entry of fs.readdirSync(dirAbs, { withFileTypes: true })) {
@@ -310,6 +312,12 @@ function walkFiles(rel: string, abs: string, ignore?: IgnoreScope, keep?: (stat:
       if (special) throw specialFileError(`${rel}/${childRel}`, special);
       if (isDir) walk(childAbs, childRel, scope?.enter(`${rel}/${childRel}`));
       else if (isFile) {
+        // A regular file (not a symlink) whose signature the caller knows.
+        const signature = entry.isFile() ? known?.get(childRel) : undefined;
+        if (signature) {
+          files.push({ rel: childRel, abs: childAbs, stat: signature });
+          continue;
+        }
         const stat = fs.statSync(childAbs);
         files.push({ rel: childRel, abs: childAbs, stat: keep ? keep(stat) : stat });
       }

@@ -12,7 +12,7 @@ import { errorCode } from '../errors.js';
 import { hashBytes } from '../hash/hash-file.js';
 import type { Sha256 } from '../schema/sha256.js';
 import { runBulk, type BulkWork, type ItemError } from '../util/bulk.js';
-import { readUpTo } from '../util/fs.js';
+import { readUpToScratch } from '../util/fs.js';
 import type { FileIdentity } from '../util/stat-signature.js';
 
 export interface CopyItem {
@@ -23,17 +23,31 @@ export interface CopyItem {
   dest: string;
   /** A fresh temp name beside `dest`, written first and renamed to `dest`. */
   tmp?: string | undefined;
+  /**
+   * New files in directories private to the caller that get the same verified bytes after `dest`
+   * (a pull's workspace files, created with mode 0o644): one read and one hash for all of them.
+   */
+  also?: readonly string[] | undefined;
 }
 
-/** The written file's stat signature, or why nothing was written. */
-export type CopyResult = { stat: FileIdentity } | { problem: 'missing' | 'corrupt' };
+/** How the files are written: created with `mode`; `signatures`: whether the caller needs each written file's stat. */
+export interface CopyOptions {
+  mode: number;
+  signatures: boolean;
+}
 
-export function bulkItem(mode: number, item: CopyItem): CopyResult {
+/**
+ * Written (with the file's stat signature when asked for, and those of the `also` files, in
+ * order), or why nothing was written.
+ */
+export type CopyResult = { stat: FileIdentity | undefined; also?: FileIdentity[] } | { problem: 'missing' | 'corrupt' };
+
+export function bulkItem(options: CopyOptions, item: CopyItem): CopyResult {
   let bytes: Buffer;
   try {
     const fd = fs.openSync(item.from, 'r');
     try {
-      bytes = readUpTo(fd, item.size);
+      bytes = readUpToScratch(fd, item.size); // written below, before this thread reads another
     } finally {
       fs.closeSync(fd);
     }
@@ -42,34 +56,50 @@ export function bulkItem(mode: number, item: CopyItem): CopyResult {
     throw error;
   }
   if (bytes.length !== item.size || hashBytes(bytes) !== item.hash) return { problem: 'corrupt' };
-  const file = item.tmp ?? item.dest;
+  const stat = writeNew(item.tmp ?? item.dest, bytes, options.mode, options.signatures);
+  if (item.tmp !== undefined) {
+    try {
+      fs.renameSync(item.tmp, item.dest);
+    } catch (error) {
+      fs.rmSync(item.tmp, { force: true });
+      throw error;
+    }
+  }
+  if (item.also === undefined) return { stat };
+  return { stat, also: item.also.map((file) => writeNew(file, bytes, 0o644, true) as FileIdentity) };
+}
+
+/**
+ * Creates `file` with `bytes` (and `mode`); its stat signature when `signed`. A file of that name
+ * is left only by a worker that stopped half-way through this item (the name is the caller's
+ * own); nothing partial is left when writing fails (a full disk).
+ */
+function writeNew(file: string, bytes: Buffer, mode: number, signed: boolean): FileIdentity | undefined {
   let out: number;
   try {
     out = fs.openSync(file, 'wx', mode);
   } catch (error) {
-    // Left by a worker that stopped half-way through this item (the name is the caller's own).
     if (errorCode(error) !== 'EEXIST') throw error;
     fs.rmSync(file, { force: true });
     out = fs.openSync(file, 'wx', mode);
   }
   try {
-    let stat: fs.Stats;
+    let stat: fs.Stats | undefined;
     try {
       for (let done = 0; done < bytes.length; ) done += fs.writeSync(out, bytes, done, bytes.length - done);
-      stat = fs.fstatSync(out);
+      if (signed) stat = fs.fstatSync(out);
     } finally {
       fs.closeSync(out);
     }
-    if (item.tmp !== undefined) fs.renameSync(item.tmp, item.dest);
-    return { stat: { dev: stat.dev, ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size } };
+    return stat && { dev: stat.dev, ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size };
   } catch (error) {
-    fs.rmSync(file, { force: true }); // never a partial file (a full disk), under either name
+    fs.rmSync(file, { force: true });
     throw error;
   }
 }
 
-/** Copies `items`, each file created with `mode`, on all cores (see the top of this file). */
-export function copyObjects(items: readonly CopyItem[], mode: number, onItems?: (from: number, to: number) => void): (CopyResult | ItemError)[] {
-  const work: BulkWork<number, CopyItem, CopyResult> = { module: import.meta.url, context: mode, run: bulkItem };
+/** Copies `items` on all cores (see the top of this file). */
+export function copyObjects(items: readonly CopyItem[], options: CopyOptions, onItems?: (from: number, to: number) => void): (CopyResult | ItemError)[] {
+  const work: BulkWork<CopyOptions, CopyItem, CopyResult> = { module: import.meta.url, context: options, run: bulkItem };
   return runBulk(work, items, onItems);
 }

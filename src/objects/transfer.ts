@@ -11,7 +11,8 @@ import { MlpError } from '../errors.js';
 import type { Sha256 } from '../schema/sha256.js';
 import { forEachLimit } from '../util/pool.js';
 import { BULK_MIN, isItemError } from '../util/bulk.js';
-import { copyObjects } from './bulk-copy.js';
+import { copyObjects, type CopyItem } from './bulk-copy.js';
+import type { FileIdentity } from '../util/stat-signature.js';
 import { isReadProblem, type LocalObjectFiles, type ObjectDb } from './object-db.js';
 
 /** A mutable counter the CLI renders while a transfer runs. */
@@ -58,6 +59,18 @@ export interface TransferOpts {
   progress?: TransferProgress | undefined;
   /** The caller already knows the destination lacks all of `items`: skip asking. */
   destinationLacks?: boolean;
+  also?: AlsoWrite | undefined;
+}
+
+/**
+ * New files beyond the destination database that an object's verified bytes are written to as
+ * well (a pull's new workspace directories: src/cache/checkout.ts, `prepareNewDirectories`), in
+ * directories private to the caller. Only the bulk copy between two databases on this machine
+ * writes them; the caller places whatever `written` did not hear of.
+ */
+export interface AlsoWrite {
+  destinations: ReadonlyMap<Sha256, readonly string[]>;
+  written(dest: string, stat: FileIdentity): void;
 }
 
 export async function transfer(src: ObjectDb, dst: ObjectDb, items: readonly TransferItem[], opts: TransferOpts): Promise<TransferResult> {
@@ -80,7 +93,7 @@ export async function transfer(src: ObjectDb, dst: ObjectDb, items: readonly Tra
     result.bytes += n;
     if (progress) progress.bytes += n;
   };
-  const done = src.localFiles && dst.localFiles ? copyLocally(src.localFiles, dst.localFiles, send, result, progress) : undefined;
+  const done = src.localFiles && dst.localFiles ? copyLocally(src.localFiles, dst.localFiles, send, result, progress, opts.also) : undefined;
   const rest = done ? send.filter((o) => !done.has(o.hash)) : send;
   result.failed.push(
     ...(await pool<TransferItem, SourceFailure>(rest, opts.jobs, opts.signal, async (o) => {
@@ -128,17 +141,25 @@ function copyLocally(
   send: readonly TransferItem[],
   result: TransferResult,
   progress: TransferProgress | undefined,
+  also: AlsoWrite | undefined,
 ): Set<Sha256> | undefined {
   const small = send.filter((o): o is TransferItem & { size: number } => o.size !== undefined && o.size <= LOCAL_COPY_MAX);
   if (small.length < BULK_MIN) return undefined;
-  const items = small.map((o) => ({ hash: o.hash, size: o.size, from: src.path(o.hash), tmp: dst.tempPath(o.hash), dest: dst.path(o.hash) }));
+  const items: CopyItem[] = small.map((o) => ({
+    hash: o.hash,
+    size: o.size,
+    from: src.path(o.hash),
+    tmp: dst.tempPath(o.hash),
+    dest: dst.path(o.hash),
+    also: also?.destinations.get(o.hash),
+  }));
   const dealt = new Set<Sha256>();
   const onItems = (from: number, to: number): void => {
     if (!progress) return;
     progress.files += to - from;
     for (let i = from; i < to; i++) progress.bytes += (items[i] as { size: number }).size;
   };
-  copyObjects(items, 0o444, onItems).forEach((r, i) => {
+  copyObjects(items, { mode: 0o444, signatures: false }, onItems).forEach((r, i) => {
     const o = small[i] as TransferItem & { size: number };
     if (isItemError(r)) return;
     dealt.add(o.hash);
@@ -148,6 +169,7 @@ function copyLocally(
     } else {
       result.transferred.push(o.hash);
       result.bytes += o.size;
+      r.also?.forEach((stat, k) => also?.written((items[i] as CopyItem).also?.[k] as string, stat));
     }
   });
   return dealt;

@@ -20,7 +20,7 @@ import { CacheObjectDb, CacheRunEntries } from '../cache/cache-odb.js';
 import { recordedPaths } from '../data/checkout-workspace.js';
 import { isReadProblem } from '../objects/object-db.js';
 import { syncRunEntries } from '../objects/run-entries.js';
-import { newProgress, pool, transfer, type SourceFailure, type TransferItem, type TransferProgress } from '../objects/transfer.js';
+import { newProgress, pool, transfer, type AlsoWrite, type SourceFailure, type TransferItem, type TransferProgress } from '../objects/transfer.js';
 import type { RecordedPath } from '../lock/recorded-path.js';
 import { parseManifest } from '../schema/manifest.js';
 import type { Sha256 } from '../schema/sha256.js';
@@ -38,6 +38,11 @@ export interface TransferOptions {
   allowMissing?: boolean | undefined;
   /** The recorded paths to transfer (or compare), instead of resolving `targets` (see routing.ts). */
   wanted?: RecordedPath[] | undefined;
+  /**
+   * Fetch for a pull: once the directory manifests are in the cache, where the files' verified
+   * bytes are written as well (the workspace's new directories: CacheCheckout.prepareNewDirectories).
+   */
+  alsoWrite?: ((wanted: readonly RecordedPath[]) => AlsoWrite) | undefined;
 }
 
 export interface ObjectFailure {
@@ -208,7 +213,7 @@ export async function fetch(repo: Repo, backend: RemoteBackend, targets: readonl
         for (const e of repo.objects.readManifest(info.hash)) files.push({ hash: e.hash, size: e.size, path: `${rel}/${e.path}` });
       } // else: its manifest failed above
     }
-    const gotFiles = await transfer(remote, cache, files, opts);
+    const gotFiles = await transfer(remote, cache, files, { ...opts, also: options.alsoWrite?.(wanted) });
     const failures = [...gotManifests.failed, ...gotFiles.failed].map((f) => fetchFailure(f, backend.label));
     progress.phase = 'done';
     return {

@@ -30,7 +30,25 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode?: 
  * `readFileSync` takes an fstat and two reads.
  */
 export function readUpTo(fd: number, size: number): Buffer {
-  const buffer = Buffer.allocUnsafe(size + 1);
+  return readInto(fd, Buffer.allocUnsafe(size + 1));
+}
+
+/** Files up to this size are read into one buffer kept for the thread (`readUpToScratch`). */
+const SCRATCH_MAX = 1024 * 1024;
+let scratch: Buffer | undefined;
+
+/**
+ * `readUpTo` into a buffer this thread reuses: the bytes are valid only until the next call.
+ * For bulk work that writes what it read before it reads the next file: a fresh buffer per
+ * 4 KiB file (just above Node's pooled size) was 4% of a pull of 20,000 files, and its garbage more.
+ */
+export function readUpToScratch(fd: number, size: number): Buffer {
+  if (size + 1 > SCRATCH_MAX) return readUpTo(fd, size);
+  scratch ??= Buffer.allocUnsafeSlow(SCRATCH_MAX);
+  return readInto(fd, scratch.subarray(0, size + 1));
+}
+
+function readInto(fd: number, buffer: Buffer): Buffer {
   let got = 0;
   for (;;) {
     const want = buffer.length - got;

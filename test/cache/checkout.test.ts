@@ -359,6 +359,60 @@ describe('checkout of a directory', () => {
     expect(r.hasher.hash(P('d'))?.hash).toBe(info.hash);
   });
 
+  test('a pull starts a new directory before its fetch, which writes files there; the checkout writes only the rest', async () => {
+    const r = rig();
+    const info = await saved(r, 'd', { 'd/a.txt': 'fetched', 'd/sub/b.txt': 'from the cache', 'd/sub/c.txt': 'left half-written' });
+    fs.rmSync(path.join(r.root, 'd'), { recursive: true });
+    const also = r.cache.prepareNewDirectories([{ path: P('d'), info }]);
+    const dest = (name: string): string => (also.destinations.get(hashBytes(name)) ?? [])[0] as string;
+    // Each small file has its place in a private directory beside `d`, whose subdirectories exist.
+    const build = path.dirname(dest('fetched'));
+    expect(path.basename(build)).toMatch(/^\.d\.tmp\./);
+    expect(path.dirname(dest('from the cache'))).toBe(path.join(build, 'sub'));
+    expect(fs.existsSync(path.join(r.root, 'd'))).toBe(false);
+    // The fetch writes one file and reports it; another is left half-written (a failed item).
+    fs.writeFileSync(dest('fetched'), 'fetched');
+    const written = fs.statSync(dest('fetched'));
+    also.written(dest('fetched'), written);
+    fs.writeFileSync(dest('left half-written'), 'left');
+    expect(r.cache.checkout(P('d'), info)).toBe('restored');
+    expect(fs.statSync(path.join(r.root, 'd/a.txt')).ino).toBe(written.ino); // not written again
+    expect(readIn(r, 'd/sub/b.txt')).toBe('from the cache');
+    expect(readIn(r, 'd/sub/c.txt')).toBe('left half-written');
+    expect(fs.existsSync(build)).toBe(false);
+    expect(r.hasher.hash(P('d'))?.hash).toBe(info.hash);
+  });
+
+  test('only absent directories that will be copies are started early, never through a symlink; discardEarly removes what no checkout took', async () => {
+    const r = rig(['hardlink', 'copy']);
+    const info = await saved(r, 'd', { 'd/a.txt': 'a' });
+    const builds = (): string[] => fs.readdirSync(r.root).filter((n) => n.startsWith('.d.tmp'));
+    fs.rmSync(path.join(r.root, 'd'), { recursive: true });
+    expect(r.cache.prepareNewDirectories([{ path: P('d'), info }]).destinations.size).toBe(0); // hardlinks: nothing to copy
+    expect(builds()).toEqual([]);
+
+    const c = new CacheCheckout(r.root, r.store, ['reflink', 'copy'], r.hasher);
+    const prepared = c.prepareNewDirectories([{ path: P('d'), info }]);
+    // Where reflinks work (the probe succeeded) nothing is started; either way the probe is gone.
+    expect(builds()).toHaveLength(prepared.destinations.size);
+    for (const b of builds()) expect(fs.readdirSync(path.join(r.root, b))).toEqual([]);
+    c.discardEarly();
+    expect(builds()).toEqual([]);
+
+    const copies = new CacheCheckout(r.root, r.store, ['copy'], r.hasher);
+    fs.mkdirSync(path.join(r.root, 'd'));
+    expect(copies.prepareNewDirectories([{ path: P('d'), info }]).destinations.size).toBe(0); // it exists
+    fs.rmdirSync(path.join(r.root, 'd'));
+    fs.mkdirSync(path.join(r.base, 'outside'));
+    fs.symlinkSync(path.join(r.base, 'outside'), path.join(r.root, 'link'));
+    expect(copies.prepareNewDirectories([{ path: P('link/d'), info }]).destinations.size).toBe(0);
+    expect(fs.readdirSync(path.join(r.base, 'outside'))).toEqual([]);
+    expect(copies.prepareNewDirectories([{ path: P('d'), info }]).destinations.size).toBe(1);
+    expect(builds()).toHaveLength(1);
+    copies.discardEarly();
+    expect(builds()).toEqual([]);
+  });
+
   test('isComplete is true when the manifest and every file object are there', async () => {
     const r = rig();
     const info = await saved(r, 'd', { 'd/a.txt': 'a' });

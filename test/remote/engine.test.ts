@@ -12,6 +12,10 @@ const { Repo } = await import('../../src/repo/repo.js');
 const { LocalBackend } = await import('../../src/remote/local.js');
 const { fetch, push } = await import('../../src/remote/transfer.js');
 const { fingerprint, verifyHostKey } = await import('../../src/remote/known-hosts.js');
+const { ObjectStore } = await import('../../src/cache/object-store.js');
+const { CacheObjectDb } = await import('../../src/cache/cache-odb.js');
+const { transfer } = await import('../../src/objects/transfer.js');
+const { hashBytes } = await import('../../src/hash/hash-file.js');
 import { tempDir } from '../helpers/cli.js';
 import { cacheObjects, cloneWithoutData, repoWithData } from './fixtures.js';
 
@@ -72,6 +76,44 @@ describe('transfer engine', () => {
     expect(summary.failures).toEqual([]);
     expect(summary.upToDate).toBe(kept.length);
     expect(cacheObjects(clone)).toEqual(cacheObjects(dir));
+  });
+
+  test("a bulk copy between two databases on this machine writes each object's verified bytes to its extra places too", async () => {
+    const base = tempDir('mlp-engine-also-');
+    try {
+      const from = new ObjectStore(path.join(base, 'from'));
+      const to = new ObjectStore(path.join(base, 'to'));
+      const items = Array.from({ length: 2100 }, (_, i) => {
+        const data = `object ${i}\n`;
+        return { hash: from.putBytes(data), size: data.length, path: `f${i}` };
+      });
+      const damaged = items[7] as (typeof items)[number];
+      fs.chmodSync(from.objectPath(damaged.hash), 0o644);
+      fs.writeFileSync(from.objectPath(damaged.hash), 'object 7 damaged\n');
+      fs.mkdirSync(path.join(base, 'out'));
+      const place = (i: number): string => path.join(base, 'out', `f${i}`);
+      const destinations = new Map(items.map((o, i) => [o.hash, [place(i)]]));
+      const heard = new Map<string, number>();
+      const result = await transfer(new CacheObjectDb(from), new CacheObjectDb(to), items, {
+        jobs: 4,
+        also: { destinations, written: (dest, stat) => heard.set(dest, stat.ino) },
+      });
+      expect(result.failed.map((f) => f.item.hash)).toEqual([damaged.hash]);
+      expect(heard.size).toBe(2099);
+      items.forEach((o, i) => {
+        if (o === damaged) {
+          expect(fs.existsSync(place(i))).toBe(false); // damaged bytes go nowhere
+          expect(to.has(o.hash)).toBe(false);
+          return;
+        }
+        expect(hashBytes(fs.readFileSync(place(i)))).toBe(o.hash);
+        expect(heard.get(place(i))).toBe(fs.statSync(place(i)).ino);
+        expect(fs.statSync(place(i)).mode & 0o777).toBe(0o644);
+        expect(to.has(o.hash)).toBe(true);
+      });
+    } finally {
+      fs.rmSync(base, { recursive: true, force: true });
+    }
   });
 
   test('known_hosts: plain, hashed, [host]:port, changed and unknown keys', () => {

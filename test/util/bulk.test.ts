@@ -165,6 +165,18 @@ describe('bulk work on worker threads', () => {
     expect(fs.existsSync(objectPath(remote, remoteDamaged))).toBe(true); // a remote object is reported, not deleted
     expectCacheSound(repo);
     expect(fs.existsSync(path.join(repo, 'data/d'))).toBe(false); // incomplete: not checked out
+    // The directory the fetch had started writing is gone too.
+    expect(fs.readdirSync(path.join(repo, 'data')).filter((n) => n.startsWith('.d.'))).toEqual([]);
+
+    // Repaired, into an empty cache again: the pull writes the workspace from the bytes it fetches.
+    fs.writeFileSync(objectPath(remote, remoteDamaged), 'file 42\n');
+    fs.rmSync(path.join(repo, '.mlp/cache'), { recursive: true });
+    out = runMlp(repo, ['pull'], { MLP_THREADS: '2' });
+    expect(out.code).toBe(0);
+    for (const i of [0, 42, 1500, 2099]) expect(fs.readFileSync(path.join(repo, 'data/d', i % 3 ? '' : 'sub', `f${i}.txt`), 'utf8')).toBe(`file ${i}\n`);
+    expect(fs.readdirSync(path.join(repo, 'data')).filter((n) => n.startsWith('.d.'))).toEqual([]);
+    expect(runMlp(repo, ['status']).stdout).toMatch(/up to date/);
+    expectCacheSound(repo);
   });
 
   test('what a killed checkout left beside the directory is removed by the next one; a live owner’s is not', () => {
