@@ -37,19 +37,22 @@ export class MissingObjectError extends MlpError {
 
 const FALLBACK_ERRORS = new Set(['ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EPERM', 'EMLINK', 'EINVAL', 'ENOSYS', 'EACCES']);
 
-/** A new directory started before its files were fetched (`prepareNewDirectories`). */
-interface EarlyDirectory {
+/**
+ * A path started before its data was fetched (`prepareNewPaths`): a private directory beside its
+ * place that is the new directory, or holds the new file under its own name.
+ */
+interface EarlyPlace {
   build: string;
   dirs: Directories;
-  /** Files the fetch wrote there, by entry path: the object whose bytes they hold, and their stat. */
+  /** Files the fetch wrote there, by entry path ('' for a file): the object whose bytes they hold, and their stat. */
   written: Map<string, { hash: Sha256; stat: Signed }>;
 }
 
 export class CacheCheckout {
   /** Link types that failed once in this process are not tried again. */
   private readonly unsupported = new Set<LinkType>();
-  /** Directories started by `prepareNewDirectories` that no checkout has taken yet. */
-  private readonly early = new Map<RepoPath, EarlyDirectory>();
+  /** Places started by `prepareNewPaths` that no checkout has taken yet. */
+  private readonly early = new Map<RepoPath, EarlyPlace>();
   /** The cache is on another filesystem than the workspace: temp files go next to their destination. */
   private crossDevice = false;
 
@@ -217,6 +220,16 @@ export class CacheCheckout {
   private restore(rel: RepoPath, abs: string, info: HashInfo, now: PathHash | undefined, guard: SymlinkGuard, force: boolean, copy: 'copy' | undefined): CheckoutOutcome {
     const read = new VerifiedBytes();
     if (info.nfiles === undefined) {
+      // Written during the fetch of a pull, beside its place.
+      const early = now === undefined ? this.takeEarly(rel) : undefined;
+      const there = early?.written.get('');
+      if (early && there?.hash === info.hash) {
+        fs.renameSync(path.join(early.build, path.basename(abs)), abs);
+        removePath(early.build);
+        this.hasher.remember(rel, info.hash, there.stat);
+        return 'restored';
+      }
+      if (early) removePath(early.build);
       this.verifyObject(rel, info.hash, info.size, read);
       if (!force) this.refuseUnsaved(rel, now, info.hash, undefined);
       if (now) removePath(abs);
@@ -308,8 +321,7 @@ export class CacheCheckout {
    */
   private checkoutNewDirectory(rel: RepoPath, abs: string, manifest: readonly ManifestEntry[], copy: 'copy' | undefined): Map<string, Signed> {
     // Started during the fetch of a pull, with the files it could write already there.
-    const early = this.early.get(rel);
-    this.early.delete(rel);
+    const early = this.takeEarly(rel);
     const build = early?.build ?? startDirectoryBuild(abs);
     try {
       const dirs = early?.dirs ?? new Directories();
@@ -350,78 +362,95 @@ export class CacheCheckout {
   }
 
   /**
-   * Pull (src/remote/transfer.ts, `fetch`): each directory of `wanted` that does not exist yet and
-   * whose small files will be copies is started now, as `checkoutNewDirectory` starts one, and the
-   * fetch writes each small file's verified bytes there as well as into the cache — one read and
-   * one hash serve both, and the workspace files are created while the cache's are. The checkout
-   * that follows writes what the fetch did not (objects the cache had, large ones) and renames the
-   * directory into place; `discardEarly` removes what no checkout took.
+   * Pull (src/remote/transfer.ts, `fetch`): each path of `wanted` that does not exist yet and
+   * will be a copy is started now, as `checkoutNewDirectory` starts a directory (a file gets a
+   * private directory of its own beside its place), and the fetch writes each file's verified
+   * bytes there as well as into the cache: one read and one hash serve both, and the workspace
+   * files are written while the cache's are. The checkout that follows writes what the fetch did
+   * not report (objects the cache had, a failed item) and renames the result into place;
+   * `discardEarly` removes what no checkout took.
    */
-  prepareNewDirectories(wanted: readonly { path: RepoPath; info: HashInfo }[]): AlsoWrite {
+  prepareNewPaths(wanted: readonly { path: RepoPath; info: HashInfo }[]): AlsoWrite {
     const destinations = new Map<Sha256, string[]>();
-    const byDest = new Map<string, { early: EarlyDirectory; entry: ManifestEntry }>();
+    const byDest = new Map<string, { early: EarlyPlace; key: string; hash: Sha256 }>();
+    const add = (early: EarlyPlace, key: string, hash: Sha256, dest: string): void => {
+      byDest.set(dest, { early, key, hash });
+      const list = destinations.get(hash);
+      if (list) list.push(dest);
+      else destinations.set(hash, [dest]);
+    };
     for (const { path: rel, info } of wanted) {
-      if (info.nfiles === undefined || this.early.has(rel) || !this.store.has(info.hash)) continue;
+      if (this.early.has(rel)) continue;
       let build: string;
-      let manifest: ManifestEntry[];
+      let manifest: ManifestEntry[] | undefined;
       try {
         new SymlinkGuard(this.root).check(rel);
         const abs = joinInside(this.root, rel);
         if (fs.statSync(abs, { throwIfNoEntry: false }) !== undefined) continue;
-        manifest = this.store.readManifest(info.hash);
+        manifest = info.nfiles === undefined ? undefined : this.store.readManifest(info.hash);
         build = startDirectoryBuild(abs);
       } catch {
         continue; // the checkout meets it again and reports it
       }
-      if (!this.smallFilesCopied(this.store.objectPath(info.hash), build)) {
+      if (!this.copiesInto(build)) {
         removePath(build);
         continue;
       }
-      const early: EarlyDirectory = { build, dirs: new Directories(), written: new Map() };
+      const early: EarlyPlace = { build, dirs: new Directories(), written: new Map() };
       early.dirs.markCreated(build);
       this.early.set(rel, early);
+      if (!manifest) {
+        add(early, '', info.hash, path.join(build, path.basename(rel)));
+        continue;
+      }
       for (const entry of manifest) {
-        if (entry.size > WRITE_WHOLE_LIMIT) continue;
         const dest = path.join(build, entry.path);
         early.dirs.make(path.dirname(dest));
-        byDest.set(dest, { early, entry });
-        const list = destinations.get(entry.hash);
-        if (list) list.push(dest);
-        else destinations.set(entry.hash, [dest]);
+        add(early, entry.path, entry.hash, dest);
       }
     }
     return {
       destinations,
       written: (dest, stat) => {
         const target = byDest.get(dest);
-        target?.early.written.set(target.entry.path, { hash: target.entry.hash, stat });
+        target?.early.written.set(target.key, { hash: target.hash, stat });
       },
     };
   }
 
-  /** Removes the directories `prepareNewDirectories` started that no checkout took (a pull that stopped early). */
+  /** Removes the places `prepareNewPaths` started that no checkout took (a pull that stopped early). */
   discardEarly(): void {
     for (const early of this.early.values()) removePath(early.build);
     this.early.clear();
   }
 
+  /** The place `prepareNewPaths` started for `rel`, now the checkout's to finish or remove. */
+  private takeEarly(rel: RepoPath): EarlyPlace | undefined {
+    const early = this.early.get(rel);
+    this.early.delete(rel);
+    return early;
+  }
+
   /**
-   * Whether a new directory's small files are copies with this cache's types: a reflink is tried
-   * once (from `object` into the private directory `dir`), as `materialize` would on the first file.
+   * Whether files checked out into `dir` (a private directory) are copies with this cache's types:
+   * a reflink is tried once there, as `materialize` would on the first file.
    */
-  private smallFilesCopied(object: string, dir: string): boolean {
+  private copiesInto(dir: string): boolean {
     for (const type of this.linkTypes) {
       if (this.unsupported.has(type)) continue;
       if (type === 'copy') return true;
       if (type !== 'reflink') return false;
-      const probe = path.join(dir, '.reflink-probe');
+      const source = this.store.tempPath();
       try {
-        linkOrCopy('reflink', object, probe);
-        removePath(probe);
+        fs.writeFileSync(source, 'probe');
+        linkOrCopy('reflink', source, path.join(dir, 'probe'));
         return false;
       } catch (error) {
         if (!FALLBACK_ERRORS.has(errorCode(error) ?? '')) return false;
         this.unsupported.add('reflink');
+      } finally {
+        fs.rmSync(source, { force: true });
+        fs.rmSync(path.join(dir, 'probe'), { force: true });
       }
     }
     return false;

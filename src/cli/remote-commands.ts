@@ -181,8 +181,8 @@ async function runTransfer(command: 'push' | 'pull' | 'fetch', targets: string[]
               progress,
               signal: controller.signal,
               wanted: route.wanted,
-              // A pull writes the workspace's new directories from the bytes it fetches.
-              alsoWrite: command === 'pull' ? (wanted: readonly RecordedPath[]) => repo.workspace.prepareNewDirectories(wanted) : undefined,
+              // A pull writes the workspace's new paths from the bytes it fetches.
+              alsoWrite: command === 'pull' ? (wanted: readonly RecordedPath[]) => repo.workspace.prepareNewPaths(wanted) : undefined,
             };
             done.push({ name: route.spec.name, summary: command === 'push' ? await push(repo, backend, targets, options) : await fetch(repo, backend, targets, options) });
           } finally {

@@ -12,7 +12,7 @@ import type { Sha256 } from '../schema/sha256.js';
 import { forEachLimit } from '../util/pool.js';
 import { BULK_MIN, isItemError } from '../util/bulk.js';
 import { copyObjects, type CopyItem } from './bulk-copy.js';
-import type { FileIdentity } from '../util/stat-signature.js';
+import { sameFile, type FileIdentity } from '../util/stat-signature.js';
 import { isReadProblem, type LocalObjectFiles, type ObjectDb } from './object-db.js';
 
 /** A mutable counter the CLI renders while a transfer runs. */
@@ -64,7 +64,7 @@ export interface TransferOpts {
 
 /**
  * New files beyond the destination database that an object's verified bytes are written to as
- * well (a pull's new workspace directories: src/cache/checkout.ts, `prepareNewDirectories`), in
+ * well (a pull's new workspace paths: src/cache/checkout.ts, `prepareNewPaths`), in
  * directories private to the caller. Only the bulk copy between two databases on this machine
  * writes them; the caller places whatever `written` did not hear of.
  */
@@ -99,6 +99,8 @@ export async function transfer(src: ObjectDb, dst: ObjectDb, items: readonly Tra
     ...(await pool<TransferItem, SourceFailure>(rest, opts.jobs, opts.signal, async (o) => {
       const into = dst.stagingPath?.(o.hash);
       let handedOver = false;
+      // The extra places, copied by the kernel from the source's file while it is read and hashed.
+      const alongside = copyAlongside(src.localFiles, o.hash, opts.also);
       try {
         let content;
         try {
@@ -117,8 +119,10 @@ export async function transfer(src: ObjectDb, dst: ObjectDb, items: readonly Tra
         handedOver = true;
         result.transferred.push(o.hash);
         if (progress) progress.files++;
+        await alongside?.settle(o.size, opts.also as AlsoWrite);
       } finally {
         if (into !== undefined && !handedOver) fs.rmSync(into, { force: true });
+        await alongside?.discard();
       }
     })),
   );
@@ -173,6 +177,51 @@ function copyLocally(
     }
   });
   return dealt;
+}
+
+/**
+ * The `also` places of object `hash` read one by one from a source on this machine: the kernel
+ * copies the source's file to each while the read hashes it (a clone where it can). `settle`,
+ * once the read verified the object, reports the copies if the source stayed the same file with
+ * the same signature from before the read to after it and the copies — then they hold the bytes
+ * the read verified, with the trust mlp puts in a stat signature everywhere; `discard` removes
+ * what was not reported.
+ */
+function copyAlongside(
+  src: LocalObjectFiles | undefined,
+  hash: Sha256,
+  also: AlsoWrite | undefined,
+): { settle(size: number | undefined, also: AlsoWrite): Promise<void>; discard(): Promise<void> } | undefined {
+  const dests = src && also?.destinations.get(hash);
+  if (!src || !dests) return undefined;
+  const file = src.path(hash);
+  // Taken before the read starts, so that an unchanged signature at the end spans the whole read.
+  const before = fs.statSync(file, { throwIfNoEntry: false });
+  if (!before) return undefined; // the read reports it
+  // Never rejects: a failed copy only means the places are not reported.
+  const copied = Promise.allSettled(dests.map((dest) => fs.promises.copyFile(file, dest, fs.constants.COPYFILE_FICLONE | fs.constants.COPYFILE_EXCL))).then((copies) =>
+    copies.every((c) => c.status === 'fulfilled'),
+  );
+  let reported = false;
+  return {
+    async settle(size, also) {
+      try {
+        const ok = await copied;
+        const after = await fs.promises.stat(file);
+        if (!ok || !sameFile(before, after) || (size !== undefined && after.size !== size)) return;
+        const stats = await Promise.all(dests.map((dest) => fs.promises.stat(dest)));
+        if (stats.some((s) => s.size !== after.size)) return;
+        dests.forEach((dest, i) => also.written(dest, stats[i] as fs.Stats));
+        reported = true;
+      } catch {
+        // Not reported: the caller places these files itself.
+      }
+    },
+    async discard() {
+      await copied;
+      if (!reported) await Promise.all(dests.map((dest) => fs.promises.rm(dest, { force: true })));
+    },
+  };
 }
 
 /** A per-item outcome that does not stop a `pool`: collected, and the other items go on. */

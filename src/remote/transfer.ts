@@ -40,7 +40,7 @@ export interface TransferOptions {
   wanted?: RecordedPath[] | undefined;
   /**
    * Fetch for a pull: once the directory manifests are in the cache, where the files' verified
-   * bytes are written as well (the workspace's new directories: CacheCheckout.prepareNewDirectories).
+   * bytes are written as well (the workspace's new paths: CacheCheckout.prepareNewPaths).
    */
   alsoWrite?: ((wanted: readonly RecordedPath[]) => AlsoWrite) | undefined;
 }

@@ -116,6 +116,33 @@ describe('transfer engine', () => {
     }
   });
 
+  test('one by one (large objects, few objects), the extra places are kernel copies, reported only for a verified object', async () => {
+    const base = tempDir('mlp-engine-also-');
+    try {
+      const from = new ObjectStore(path.join(base, 'from'));
+      const to = new ObjectStore(path.join(base, 'to'));
+      const contents = ['small\n', 'x'.repeat(300 * 1024), 'damaged\n'];
+      const items = contents.map((data, i) => ({ hash: from.putBytes(data), size: data.length, path: `f${i}` }));
+      const damaged = items[2] as (typeof items)[number];
+      fs.chmodSync(from.objectPath(damaged.hash), 0o644);
+      fs.writeFileSync(from.objectPath(damaged.hash), 'other!!\n');
+      fs.mkdirSync(path.join(base, 'out'));
+      const place = (i: number): string => path.join(base, 'out', `f${i}`);
+      const heard = new Set<string>();
+      const result = await transfer(new CacheObjectDb(from), new CacheObjectDb(to), items, {
+        jobs: 4,
+        also: { destinations: new Map(items.map((o, i) => [o.hash, [place(i)]])), written: (dest) => heard.add(dest) },
+      });
+      expect(result.failed.map((f) => f.item.hash)).toEqual([damaged.hash]);
+      expect([...heard].sort()).toEqual([place(0), place(1)]);
+      expect(fs.readFileSync(place(0), 'utf8')).toBe(contents[0]);
+      expect(fs.readFileSync(place(1), 'utf8')).toBe(contents[1]);
+      expect(fs.existsSync(place(2))).toBe(false); // copied alongside, then removed: the object was damaged
+    } finally {
+      fs.rmSync(base, { recursive: true, force: true });
+    }
+  });
+
   test('known_hosts: plain, hashed, [host]:port, changed and unknown keys', () => {
     const dir = tempDir('mlp-kh-');
     const key = (seed: number): Buffer => {
