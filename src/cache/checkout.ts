@@ -327,9 +327,9 @@ export class CacheCheckout {
       const dirs = early?.dirs ?? new Directories();
       dirs.markCreated(build);
       const read = new VerifiedBytes();
-      const bulk: CopyItem[] = [];
-      const bulkRels: RepoPath[] = [];
-      const bulkEntries: ManifestEntry[] = [];
+      // Small copies are written in bulk; other link types one by one.
+      const copies = copy === 'copy' || this.copiesInto(build);
+      const bulk: ManifestEntry[] = [];
       const written = new Map<string, Signed>();
       for (const entry of manifest) {
         const entryRel = joinEntry(rel, entry.path);
@@ -341,18 +341,14 @@ export class CacheCheckout {
         }
         const dest = path.join(build, entry.path);
         dirs.make(path.dirname(dest));
-        // Small copies are batched once the link type in use is known to be a copy (probing a
-        // link type happens on the first file it is tried for).
-        if ((copy ?? this.linkTypes.find((t) => !this.unsupported.has(t))) === 'copy' && entry.size <= WRITE_WHOLE_LIMIT) {
-          bulk.push({ hash: entry.hash, size: entry.size, from: this.store.objectPath(entry.hash), dest });
-          bulkRels.push(entryRel);
-          bulkEntries.push(entry);
+        if (copies && entry.size <= WRITE_WHOLE_LIMIT) {
+          bulk.push(entry);
           continue;
         }
         this.verifyObject(entryRel, entry.hash, entry.size, read);
         this.materialize(entry.hash, dest, entryRel, copy, entry.size, read);
       }
-      if (bulk.length > 0) this.placeMany(bulk, bulkRels).forEach((stat, i) => stat && written.set((bulkEntries[i] as ManifestEntry).path, stat));
+      if (bulk.length > 0) this.placeMany(rel, build, bulk).forEach((stat, i) => stat && written.set((bulk[i] as ManifestEntry).path, stat));
       fs.renameSync(build, abs);
       return written;
     } catch (error) {
@@ -379,12 +375,13 @@ export class CacheCheckout {
       if (list) list.push(dest);
       else destinations.set(hash, [dest]);
     };
+    const guard = new SymlinkGuard(this.root);
     for (const { path: rel, info } of wanted) {
       if (this.early.has(rel)) continue;
       let build: string;
       let manifest: ManifestEntry[] | undefined;
       try {
-        new SymlinkGuard(this.root).check(rel);
+        guard.check(rel);
         const abs = joinInside(this.root, rel);
         if (fs.statSync(abs, { throwIfNoEntry: false }) !== undefined) continue;
         manifest = info.nfiles === undefined ? undefined : this.store.readManifest(info.hash);
@@ -457,13 +454,14 @@ export class CacheCheckout {
   }
 
   /**
-   * Writes the small objects `items` (workspace paths `rels`) into a new directory on all cores;
-   * see `checkoutNewDirectory`. Returns the stat signature of each file written in bulk.
+   * Writes the small files `entries` of directory `rel` into `build`, its new directory, on all
+   * cores; see `checkoutNewDirectory`. Returns the stat signature of each file written in bulk.
    */
-  private placeMany(items: readonly CopyItem[], rels: readonly RepoPath[]): (FileIdentity | undefined)[] {
+  private placeMany(rel: RepoPath, build: string, entries: readonly ManifestEntry[]): (FileIdentity | undefined)[] {
+    const items = entries.map((e): CopyItem => ({ hash: e.hash, size: e.size, from: this.store.objectPath(e.hash), dest: path.join(build, e.path) }));
     return copyObjects(items, { mode: 0o644, signatures: true }).map((result, i) => {
       const item = items[i] as CopyItem;
-      const entryRel = rels[i] as RepoPath;
+      const entryRel = joinEntry(rel, (entries[i] as ManifestEntry).path);
       // An error (a full disk, permissions): done again here, where the error is the real one.
       if (isItemError(result)) {
         fs.rmSync(item.dest, { force: true });

@@ -16,7 +16,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MlpError, errorCode, isErrnoException, withPath } from '../errors.js';
-import { hashBytes, hashFdSync, hashFile, hashFileSync, hashHandle } from '../hash/hash-file.js';
+import { copyWhileHashing, hashBytes, hashFdSync, hashFile, hashFileSync } from '../hash/hash-file.js';
 import { serializeManifest, type ManifestEntry } from '../hash/hash-path.js';
 import { objectKey as verifiedKey, type StateCache } from '../hash/state-cache.js';
 import { parseManifest } from '../schema/manifest.js';
@@ -354,23 +354,20 @@ export class ObjectStore {
         before = await input.stat();
       }
       if (!sameFile(before, await fs.promises.stat(src))) return undefined; // replaced since it was opened
-      const [copy, hashing] = await Promise.allSettled([
-        fs.promises.copyFile(src, tmp, fs.constants.COPYFILE_FICLONE | fs.constants.COPYFILE_EXCL),
-        hashHandle(input, undefined, signal, onBytes),
-      ]);
-      if (signal?.aborted) throw new AddInterrupted(label);
-      if (copy.status === 'rejected') throw namedAfter(copy.reason, tmp, this.tmpDir);
-      if (hashing.status === 'rejected') throw hashing.reason;
-      const hashed = hashing.value;
-      const after = await input.stat();
-      const copied = await fs.promises.stat(tmp);
-      if (!sameFile(before, after) || !sameFile(before, await fs.promises.stat(src)) || hashed.size !== after.size || copied.size !== hashed.size) return undefined;
+      let hashed;
+      try {
+        hashed = await copyWhileHashing(src, input, before, tmp, signal, onBytes);
+      } catch (error) {
+        if (signal?.aborted) throw new AddInterrupted(label);
+        throw namedAfter(error, tmp, this.tmpDir);
+      }
+      if (!hashed) return undefined;
       if (!this.hasListed(hashed.hash)) {
         this.commitTemp(tmp, hashed.hash);
         keep = true;
       }
       this.markVerified(hashed.hash);
-      return { hash: hashed.hash, size: hashed.size, stat: after, linked: false };
+      return { hash: hashed.hash, size: hashed.size, stat: hashed.stat, linked: false };
     } finally {
       await input.close();
       if (!keep) await fs.promises.rm(tmp, { force: true });

@@ -161,7 +161,6 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-
 /** An image name from a directory name: lowercase, only the characters a repository name allows. */
 function defaultName(modelDir: string): string {
   const base = path.basename(path.resolve(modelDir)).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');

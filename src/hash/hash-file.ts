@@ -11,7 +11,9 @@
  */
 import crypto, { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import { withPath } from '../errors.js';
 import { computedSha256, type Sha256 } from '../schema/sha256.js';
+import { sameFile, type FileIdentity } from '../util/stat-signature.js';
 
 const CHUNK = 128 * 1024;
 /**
@@ -125,6 +127,37 @@ export async function hashHandle(
   }
   await Promise.all(writes); // rethrows a failed write (e.g. ENOSPC)
   return { hash: computedSha256(hash.digest('hex')), size };
+}
+
+/**
+ * Copies `src` into the new file `dest` by the kernel (a clone where the filesystem can, else
+ * `copy_file_range`: no byte passes through this process) while this thread hashes the same file
+ * through `input`, its open handle, so the copy and the hash take two cores. When the file kept
+ * the signature `before` by handle and by path until both ended, the bytes copied are the bytes
+ * hashed (the trust mlp puts in a stat signature everywhere): their hash, size and the file's
+ * stat are returned; undefined when it changed. A failed copy rejects with its error, a failed
+ * or aborted hash with its own.
+ */
+export async function copyWhileHashing(
+  src: string,
+  input: fs.promises.FileHandle,
+  before: FileIdentity,
+  dest: string,
+  signal?: AbortSignal,
+  onBytes?: (bytes: number) => void,
+): Promise<{ hash: Sha256; size: number; stat: fs.Stats } | undefined> {
+  const [copy, hashing] = await Promise.allSettled([
+    // Exclusive: a truncating copy makes ext4 write the file back when it is closed.
+    fs.promises.copyFile(src, dest, fs.constants.COPYFILE_FICLONE | fs.constants.COPYFILE_EXCL),
+    hashHandle(input, undefined, signal, onBytes),
+  ]);
+  if (copy.status === 'rejected') throw copy.reason;
+  if (hashing.status === 'rejected') throw withPath(hashing.reason, src);
+  const { hash, size } = hashing.value;
+  const after = await input.stat();
+  const copied = await fs.promises.stat(dest);
+  if (!sameFile(before, after) || !sameFile(before, await fs.promises.stat(src)) || size !== after.size || copied.size !== size) return undefined;
+  return { hash, size, stat: after };
 }
 
 async function writeAll(handle: fs.promises.FileHandle, data: Buffer, at: number): Promise<void> {

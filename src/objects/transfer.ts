@@ -59,14 +59,16 @@ export interface TransferOpts {
   progress?: TransferProgress | undefined;
   /** The caller already knows the destination lacks all of `items`: skip asking. */
   destinationLacks?: boolean;
+  /** Files beyond the destination that each object's verified bytes go to as well. */
   also?: AlsoWrite | undefined;
 }
 
 /**
  * New files beyond the destination database that an object's verified bytes are written to as
  * well (a pull's new workspace paths: src/cache/checkout.ts, `prepareNewPaths`), in
- * directories private to the caller. Only the bulk copy between two databases on this machine
- * writes them; the caller places whatever `written` did not hear of.
+ * directories private to the caller. Only a source on this machine (`localFiles`) writes them:
+ * the bulk copy from the bytes it verified, one by one a kernel copy beside the verifying read
+ * (`copyAlongside`). The caller places whatever `written` did not hear of.
  */
 export interface AlsoWrite {
   destinations: ReadonlyMap<Sha256, readonly string[]>;
@@ -119,7 +121,7 @@ export async function transfer(src: ObjectDb, dst: ObjectDb, items: readonly Tra
         handedOver = true;
         result.transferred.push(o.hash);
         if (progress) progress.files++;
-        await alongside?.settle(o.size, opts.also as AlsoWrite);
+        await alongside?.settle(o.size);
       } finally {
         if (into !== undefined && !handedOver) fs.rmSync(into, { force: true });
         await alongside?.discard();
@@ -191,9 +193,9 @@ function copyAlongside(
   src: LocalObjectFiles | undefined,
   hash: Sha256,
   also: AlsoWrite | undefined,
-): { settle(size: number | undefined, also: AlsoWrite): Promise<void>; discard(): Promise<void> } | undefined {
+): { settle(size: number | undefined): Promise<void>; discard(): Promise<void> } | undefined {
   const dests = src && also?.destinations.get(hash);
-  if (!src || !dests) return undefined;
+  if (!src || !also || !dests) return undefined;
   const file = src.path(hash);
   // Taken before the read starts, so that an unchanged signature at the end spans the whole read.
   const before = fs.statSync(file, { throwIfNoEntry: false });
@@ -204,7 +206,7 @@ function copyAlongside(
   );
   let reported = false;
   return {
-    async settle(size, also) {
+    async settle(size) {
       try {
         const ok = await copied;
         const after = await fs.promises.stat(file);

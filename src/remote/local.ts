@@ -3,13 +3,11 @@
  * copied to a temp name beside the object and renamed; downloads of small objects are read whole
  * and hashed in memory, so verification costs no second read.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MlpError, errorCode } from '../errors.js';
-import { hashHandle } from '../hash/hash-file.js';
+import { copyWhileHashing, hashBytes } from '../hash/hash-file.js';
 import { readUpTo } from '../util/fs.js';
-import { sameFile } from '../util/stat-signature.js';
 import { isTempName, removeAbandonedTemps, tempOwnerTag } from '../util/temp-files.js';
 import type { BytesProgress, LocalFiles, PutSource, RemoteBackend, RemoteFile } from './backend.js';
 
@@ -167,7 +165,7 @@ export class LocalBackend implements RemoteBackend {
         if (size <= SYNC_LIMIT) fs.writeFileSync(dest, data, { mode: 0o444 });
         else await fs.promises.writeFile(dest, data, { mode: 0o444 });
         progress(data.length);
-        return { hash: createHash('sha256').update(data).digest('hex'), readOnly: true };
+        return { hash: hashBytes(data), readOnly: true };
       }
       return await this.copyHashed(src, dest, progress);
     } catch (error) {
@@ -181,24 +179,16 @@ export class LocalBackend implements RemoteBackend {
   }
 
   /**
-   * A large object: the kernel copies it (a clone where it can) while this thread hashes it
-   * through its own descriptor, so the copy and the hash take the two cores where hashing the
-   * copy afterwards took one after the other. Both read the same inode, unchanged (its signature
-   * is the same before and after, by path and by descriptor); else the engine hashes the copy.
+   * A large object: the kernel copies it while this thread hashes it (`copyWhileHashing`), where
+   * hashing the copy afterwards took one after the other; a file that changed meanwhile leaves
+   * the hash to the engine, which hashes the copy.
    */
   private async copyHashed(src: string, dest: string, progress: BytesProgress): Promise<{ hash?: string }> {
     const input = await fs.promises.open(src, 'r');
     try {
-      const before = await input.stat();
-      const [copy, hashing] = await Promise.allSettled([
-        fs.promises.copyFile(src, dest, fs.constants.COPYFILE_FICLONE | fs.constants.COPYFILE_EXCL),
-        hashHandle(input, undefined),
-      ]);
-      if (copy.status === 'rejected') throw copy.reason;
-      const size = (await fs.promises.stat(dest)).size;
-      progress(size);
-      const unchanged = sameFile(before, await input.stat()) && sameFile(before, await fs.promises.stat(src));
-      return hashing.status === 'fulfilled' && unchanged && hashing.value.size === size ? { hash: hashing.value.hash } : {};
+      const hashed = await copyWhileHashing(src, input, await input.stat(), dest);
+      progress((await fs.promises.stat(dest)).size);
+      return hashed ? { hash: hashed.hash } : {};
     } finally {
       await input.close();
     }

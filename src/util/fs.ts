@@ -89,7 +89,7 @@ export function isSameOrInside(child: string, parent: string): boolean {
 export async function writeDirectoryAtomically(out: string, build: (dir: string) => Promise<void>): Promise<string[]> {
   const temp = startDirectoryBuild(out);
   const parent = path.dirname(temp);
-  const old = path.join(parent, `.${path.basename(out)}.old.${path.basename(temp).slice(`.${path.basename(out)}.tmp.`.length)}`);
+  const old = path.join(parent, `.${path.basename(out)}.old.${tempOwnerTag()}`);
   const release = removeOnSignal(temp);
   try {
     await build(temp);
